@@ -1,0 +1,33 @@
+/**
+ * Shared plumbing for commands: the docker endpoint from docker's global
+ * flags, and a manager connection. Commands stay thin on top of it.
+ */
+import { Command } from '@oclif/core';
+import type Dockerode from 'dockerode';
+import { createDockerClient, requireSwarmManager } from './docker/client.js';
+import { resolveEndpoint, type ResolvedEndpoint } from './docker/endpoint.js';
+import { dockerGlobals } from './plugin/globals.js';
+import { oneLine } from './plugin/main.js';
+
+export abstract class NetdoctorCommand extends Command {
+  /** Resolve the endpoint exactly as the docker CLI would for this invocation. */
+  protected endpoint(): ResolvedEndpoint {
+    return resolveEndpoint(dockerGlobals());
+  }
+
+  /** A dockerode client on a swarm manager; one-line errors (exit 3) otherwise. */
+  protected async manager(): Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }> {
+    const endpoint = this.endpoint();
+    const docker = createDockerClient(endpoint);
+    await requireSwarmManager(docker, endpoint);
+    return { docker, endpoint };
+  }
+
+  /** In --json mode oclif prints the error object on stdout; keep the one-liner on stderr too. */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (this.jsonEnabled()) {
+      process.stderr.write(`${oneLine(err)}\n`);
+    }
+    return super.catch(err);
+  }
+}
