@@ -1,0 +1,119 @@
+/**
+ * Cluster facts from a manager's Engine API: swarm, nodes, networks with the
+ * verbose inspect (Peers and per-service Tasks with their node's IP: the
+ * ground truth each node's FDB is compared against), services and tasks.
+ * `fetchClusterRaw` does the I/O; `buildClusterFacts` is pure.
+ */
+import type Dockerode from 'dockerode';
+import { sortNodes, summariseNode, type EngineNode } from '../cluster/nodes.js';
+import type { ClusterFacts, NetworkEndpoint, NetworkFacts, ServiceFacts } from '../snapshot/types.js';
+
+export type ClusterRaw = ClusterFacts['raw'];
+
+type J = Record<string, any>; // Engine API JSON, read defensively below.
+
+export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
+  const [info, swarm, nodes, networks, services, tasks] = await Promise.all([
+    docker.info(),
+    docker.swarmInspect(),
+    docker.listNodes(),
+    docker.listNetworks(),
+    docker.listServices(),
+    docker.listTasks({ filters: { 'desired-state': ['running'] } }),
+  ]);
+  // Only swarm-scoped overlays carry Peers/Services; inspect those verbosely.
+  const overlays = (networks as J[]).filter((n) => n.Driver === 'overlay');
+  const verbose = await Promise.all(
+    overlays.map((n) =>
+      (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n),
+    ),
+  );
+  return { info, swarm, nodes, networks: verbose, services, tasks };
+}
+
+const stripPrefix = (cidr: unknown): string => (typeof cidr === 'string' ? cidr.split('/')[0]! : '');
+
+export function buildNetworkFacts(n: J): NetworkFacts {
+  const opts: J = n.Options ?? {};
+  const endpoints: NetworkEndpoint[] = [];
+  const serviceVips: Record<string, string> = {};
+  for (const [svcName, svc] of Object.entries((n.Services ?? {}) as Record<string, J>)) {
+    if (svc.VIP) serviceVips[svcName] = stripPrefix(svc.VIP);
+    for (const t of (svc.Tasks ?? []) as J[]) {
+      endpoints.push({
+        service: svcName,
+        task: String(t.Name ?? ''),
+        ip: stripPrefix(t.EndpointIP),
+        hostIp: String(t.Info?.['Host IP'] ?? ''),
+        kind: svcName === '' || /-endpoint$/.test(String(t.Name ?? '')) ? 'lb' : 'task',
+      });
+    }
+  }
+  const mtu = Number.parseInt(String(opts['com.docker.network.driver.mtu'] ?? ''), 10);
+  return {
+    id: String(n.Id ?? ''),
+    name: String(n.Name ?? ''),
+    driver: String(n.Driver ?? ''),
+    scope: String(n.Scope ?? ''),
+    ingress: n.Ingress === true,
+    internal: n.Internal === true,
+    attachable: n.Attachable === true,
+    encrypted: 'encrypted' in opts,
+    subnets: ((n.IPAM?.Config ?? []) as J[]).map((c) => ({ subnet: String(c.Subnet ?? ''), gateway: c.Gateway ? String(c.Gateway) : null })),
+    vnis: String(opts['com.docker.network.driver.overlay.vxlanid_list'] ?? '')
+      .split(',')
+      .map((v) => Number.parseInt(v, 10))
+      .filter((v) => !Number.isNaN(v)),
+    mtu: Number.isNaN(mtu) ? null : mtu,
+    peers: ((n.Peers ?? []) as J[]).map((p) => ({ name: String(p.Name ?? ''), ip: String(p.IP ?? '') })),
+    endpoints,
+    serviceVips,
+  };
+}
+
+export function buildServiceFacts(s: J, tasks: J[]): ServiceFacts {
+  const mode = s.Spec?.Mode?.Replicated ? 'replicated' : s.Spec?.Mode?.Global ? 'global' : 'other';
+  return {
+    id: String(s.ID),
+    name: String(s.Spec?.Name ?? s.ID),
+    mode,
+    replicas: mode === 'replicated' ? Number(s.Spec.Mode.Replicated.Replicas ?? 0) : null,
+    networks: ((s.Spec?.TaskTemplate?.Networks ?? s.Spec?.Networks ?? []) as J[]).map((n) => String(n.Target)),
+    ports: ((s.Endpoint?.Ports ?? []) as J[]).map((p) => ({
+      protocol: String(p.Protocol ?? 'tcp'),
+      targetPort: Number(p.TargetPort),
+      publishedPort: p.PublishedPort === undefined ? null : Number(p.PublishedPort),
+      publishMode: String(p.PublishMode ?? 'ingress'),
+    })),
+    endpointMode: s.Spec?.EndpointSpec?.Mode === 'dnsrr' ? 'dnsrr' : 'vip',
+    vips: ((s.Endpoint?.VirtualIPs ?? []) as J[]).map((v) => ({ networkId: String(v.NetworkID), addr: String(v.Addr) })),
+    runningTasks: tasks
+      .filter((t) => t.ServiceID === s.ID && t.Status?.State === 'running')
+      .map((t) => ({
+        id: String(t.ID),
+        slot: typeof t.Slot === 'number' ? t.Slot : null,
+        nodeId: String(t.NodeID ?? ''),
+        addresses: ((t.NetworksAttachments ?? []) as J[]).flatMap((a) =>
+          ((a.Addresses ?? []) as string[]).map((addr) => ({ networkId: String(a.Network?.ID ?? ''), addr })),
+        ),
+      })),
+  };
+}
+
+export function buildClusterFacts(raw: ClusterRaw): ClusterFacts {
+  const info = raw.info as J;
+  const swarm = raw.swarm as J;
+  const nodes = sortNodes((raw.nodes as EngineNode[]).map(summariseNode));
+  const self = (raw.nodes as J[]).find((n) => n.ID === info?.Swarm?.NodeID);
+  return {
+    swarmId: swarm?.ID ?? null,
+    managerNode: self?.Description?.Hostname ?? info?.Name ?? null,
+    dataPathPort: Number(swarm?.DataPathPort || 4789),
+    defaultAddrPool: (swarm?.DefaultAddrPool as string[] | undefined) ?? [],
+    subnetSize: typeof swarm?.SubnetSize === 'number' ? swarm.SubnetSize : null,
+    nodes,
+    networks: (raw.networks as J[]).map(buildNetworkFacts),
+    services: (raw.services as J[]).map((s) => buildServiceFacts(s, raw.tasks as J[])),
+    raw,
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The node-side collection script: one POSIX sh program sent on stdin of a
+ * single SSH exec (`sh -s`, or `sudo -n sh -s` for non-root users), so a node
+ * costs one connection and one round trip.
+ *
+ * Read-only by construction: it only runs readers (ip, bridge, iptables-save,
+ * ipvsadm -Ln, cat of /proc and /sys), writes no file and starts nothing that
+ * outlives it. IPsec key material is cut on the node (`redactXfrm`) so it never
+ * crosses the wire.
+ *
+ * Output framing: every section is
+ *   <M> BEGIN <name>
+ *   …stdout…
+ *   <M> ERR <name> <one stderr line>     (any number, after stdout)
+ *   <M> END <name> <rc>
+ * where <M> is a per-run random marker. A command whose stdout lacks a final
+ * newline can put the marker mid-line; the parser splits on the marker, not on
+ * line starts. Section names double as file paths in the support bundle
+ * (`host/…`, `netns/<sandbox>/…`).
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Kernel modules whose absence breaks a layer (checked in /sys/module and /proc/modules). */
+export const KERNEL_MODULES = [
+  'vxlan',
+  'ip_vs',
+  'ip_vs_rr',
+  'xt_mark',
+  'br_netfilter',
+  'esp4',
+  'xfrm_user',
+  'nf_conntrack',
+  'overlay',
+  'veth',
+  'bridge',
+] as const;
+
+export const SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'net/bridge/bridge-nf-call-iptables',
+  'net/bridge/bridge-nf-call-ip6tables',
+  'net/ipv4/conf/all/rp_filter',
+  'net/ipv4/conf/default/rp_filter',
+  'net/ipv4/conf/all/forwarding',
+  'net/ipv4/neigh/default/gc_thresh3',
+] as const;
+
+export interface ScriptOptions {
+  /** The swarm's data-path (VXLAN) port, 4789 unless the swarm was created with --data-path-port. */
+  dataPathPort: number;
+  /** Per-run marker; random by default. */
+  marker?: string;
+}
+
+export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
+
+/**
+ * Shell functions shared by all sections. `sec NAME CMD…` runs CMD with
+ * stdout passed through, stderr tagged line by line, and the exit status
+ * reported; `nssec` does the same inside a docker network namespace, through
+ * dockerd's mount namespace when the file cannot be entered from ours (the
+ * MountFlags=slave case).
+ */
+function prelude(marker: string): string {
+  return String.raw`
+M='${marker}'
+export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+exec 4>&1
+# Commands read /dev/null, never the script on our stdin. rc comes back on fd 5,
+# after sed has tagged and flushed every stderr line.
+sec() {
+  n=$1; shift
+  printf '%s BEGIN %s\n' "$M" "$n"
+  rc=$( { { "$@" </dev/null; echo "$?" >&5; } 2>&1 1>&4 | sed "s|^|$M ERR $n |" >&4; } 5>&1 )
+  printf '\n%s END %s %s\n' "$M" "$n" "$rc"
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+NSPFX=""
+nsrun() { $NSPFX nsenter --net="$NSF" -- "$@"; }
+nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
+`;
+}
+
+/** Shell snippet for use inside `sh -c '…'`: exit 127 with a clear reason when TOOL is missing. */
+const need = (tool: string): string =>
+  `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
+
+/** Key material never leaves the node: any 0x-hex of 16+ digits (enc/auth/aead keys) is cut. */
+const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
+
+/** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
+function hostSections(opts: ScriptOptions): string {
+  const modules = KERNEL_MODULES.join(' ');
+  const sysctls = SYSCTLS.join(' ');
+  const port = opts.dataPathPort;
+  return String.raw`
+sec host/hostname hostname
+sec host/uname uname -srm
+sec host/os-release cat /etc/os-release
+sec host/id id -u
+DPID=$(pidof dockerd 2>/dev/null | awk '{print $1}')
+sec host/dockerd-pid sh -c 'pidof dockerd || { echo "dockerd is not running" >&2; exit 1; }'
+if [ -n "$DPID" ]; then
+  sec host/dockerd-cmdline sh -c "tr '\\0' ' ' < /proc/$DPID/cmdline; echo"
+  sec host/mountns sh -c "echo self=\$(readlink /proc/self/ns/mnt) dockerd=\$(readlink /proc/$DPID/ns/mnt)"
+fi
+sec host/docker-version sh -c '${need('docker')}; docker version --format "{{json .}}"'
+sec host/docker-info sh -c '${need('docker')}; docker info --format "{{json .}}"'
+sec host/containerd-version sh -c '${need('containerd')}; containerd --version'
+sec host/daemon-json cat /etc/docker/daemon.json
+if [ -d /run/systemd/system ] && have systemctl; then
+  sec host/systemd-docker systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
+else
+  sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'
+fi
+sec host/unit-files sh -c 'for f in /etc/systemd/system/docker.service /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*(MountFlags|ExecStart)=" "$f"; }; done; true'
+sec host/modules sh -c 'for m in ${modules}; do if [ -d /sys/module/$m ]; then echo "$m present"; elif grep -q "^$m " /proc/modules 2>/dev/null; then echo "$m present"; else echo "$m absent"; fi; done'
+sec host/sysctl sh -c 'for s in ${sysctls}; do if [ -r /proc/sys/$s ]; then echo "$s=$(cat /proc/sys/$s)"; else echo "$s=<absent>"; fi; done'
+sec host/iptables-version sh -c '${need('iptables')}; iptables -V'
+sec host/iptables-save sh -c '${need('iptables-save')}; iptables-save'
+sec host/iptables-legacy-save sh -c '${need('iptables-legacy-save')}; iptables-legacy-save'
+sec host/iptables-nft-save sh -c '${need('iptables-nft-save')}; iptables-nft-save'
+sec host/link ip -j -d link show
+sec host/addr ip -j addr show
+sec host/route ip -j route show
+sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
+sec host/listen sh -c '${need('ss')}; ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"'
+sec host/clock date -u +%s.%N
+`;
+}
+
+/**
+ * Sandboxes: everything under dockerd's exec root netns folder. The exec root
+ * comes from dockerd's command line (--exec-root), default /var/run/docker.
+ */
+function sandboxSections(): string {
+  return String.raw`
+EXECROOT=/var/run/docker
+if [ -n "$DPID" ]; then
+  ER=$(tr '\0' '\n' < /proc/$DPID/cmdline | sed -n 's/^--exec-root=//p; /^--exec-root$/{n;p;}' | head -n1)
+  [ -n "$ER" ] && EXECROOT=$ER
+fi
+NSDIR=$EXECROOT/netns
+sec netns/list sh -c "ls -1 $NSDIR"
+# Decide once how sandboxes are entered: directly, or through dockerd's mount namespace.
+ACCESS=direct
+FIRST=$(ls -1 $NSDIR 2>/dev/null | head -n1)
+if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -n "$DPID" ]; then
+  if nsenter -t "$DPID" -m -- nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null; then
+    ACCESS=dockerd-mount-ns
+    NSPFX="nsenter -t $DPID -m --"
+  fi
+fi
+sec netns/access echo "$ACCESS"
+for S in $(ls -1 $NSDIR 2>/dev/null); do
+  NSF=$NSDIR/$S
+  if ! $NSPFX nsenter --net="$NSF" -- true 2>/dev/null; then
+    sec netns/$S/enter nsrun true
+    continue
+  fi
+  nssec netns/$S/link ip -j -d link show
+  nssec netns/$S/addr ip -j addr show
+  case "$S" in
+    1-*|lb_*|ingress_sbox)
+      nssec netns/$S/route ip -j route show
+      nssec netns/$S/neigh ip -j neigh show
+      ;;
+  esac
+  case "$S" in
+    1-*)
+      nssec netns/$S/fdb bridge -j fdb show
+      nssec netns/$S/xfrm-state sh -c 'ip xfrm state | ${REDACT_XFRM}'
+      nssec netns/$S/xfrm-policy ip xfrm policy
+      ;;
+    lb_*|ingress_sbox)
+      nssec netns/$S/iptables-mangle iptables-save -t mangle
+      nssec netns/$S/iptables-nat iptables-save -t nat
+      nssec netns/$S/ipvs sh -c '${need('ipvsadm')}; ipvsadm -Ln'
+      ;;
+  esac
+done
+`;
+}
+
+/** The whole script for one node. */
+export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
+  const marker = opts.marker ?? newMarker();
+  const script = [prelude(marker), hostSections(opts), sandboxSections(), `printf '%s DONE\\n' "$M"\n`].join('\n');
+  return { script, marker };
+}

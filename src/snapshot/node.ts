@@ -1,0 +1,49 @@
+import type { SplitOutput } from '../collect/sections.js';
+import { buildHostFacts } from '../parse/host.js';
+import { buildSandboxes } from './sandboxes.js';
+import type { CollectionError, NetworkFacts, NodeSnapshot } from './types.js';
+
+export interface NodeCollectResult {
+  name: string;
+  id: string | null;
+  target: NodeSnapshot['target'];
+  output: SplitOutput | null;
+  errors: CollectionError[];
+  timings: NodeSnapshot['timings'];
+  /** Local time (s) when the output arrived, to compare the node's clock. */
+  receivedAt: number;
+}
+
+/** Turn one node's collected output into its snapshot (pure). */
+export function buildNodeSnapshot(r: NodeCollectResult, networks: NetworkFacts[]): NodeSnapshot {
+  if (!r.output) {
+    return {
+      name: r.name,
+      id: r.id,
+      target: r.target,
+      status: r.errors.some((e) => ['connect', 'auth', 'hostkey', 'timeout'].includes(e.stage)) ? 'unreachable' : 'error',
+      errors: r.errors,
+      timings: r.timings,
+      raw: {},
+      host: null,
+      sandboxes: [],
+      sandboxAccess: 'none',
+    };
+  }
+  const raw = r.output.sections;
+  const errors = [...r.errors];
+  if (!r.output.complete) errors.push({ stage: 'exec', kind: 'truncated', message: 'collection output ended early; the snapshot of this node is partial' });
+  const access = raw['netns/access']?.stdout.trim();
+  return {
+    name: r.name,
+    id: r.id,
+    target: r.target,
+    status: errors.length === 0 ? 'ok' : 'partial',
+    errors,
+    timings: r.timings,
+    raw,
+    host: buildHostFacts(raw, r.receivedAt),
+    sandboxes: buildSandboxes(raw, networks),
+    sandboxAccess: access === 'dockerd-mount-ns' ? 'dockerd-mount-ns' : access === 'direct' ? 'direct' : 'none',
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The snapshot: everything netdoctor knows about a cluster at one moment,
+ * typed and JSON-serialisable. Collection produces it; checks read only it;
+ * the support bundle is it on disk. Bump SNAPSHOT_SCHEMA_VERSION on any
+ * incompatible change (readers refuse newer versions).
+ */
+import type { NodeSummary } from '../cluster/nodes.js';
+import type { RawSection } from '../collect/sections.js';
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export interface ClusterSnapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  tool: { name: 'docker-netdoctor'; version: string };
+  startedAt: string;
+  durationMs: number;
+  /** The docker endpoint the cluster facts came from (a manager). */
+  endpoint: { host: string; context: string };
+  cluster: ClusterFacts;
+  nodes: NodeSnapshot[];
+}
+
+export interface ClusterFacts {
+  swarmId: string | null;
+  /** Hostname of the manager we asked. */
+  managerNode: string | null;
+  /** The data-path (VXLAN) UDP port: 4789 unless set with --data-path-port. */
+  dataPathPort: number;
+  defaultAddrPool: string[];
+  subnetSize: number | null;
+  nodes: NodeSummary[];
+  networks: NetworkFacts[];
+  services: ServiceFacts[];
+  /** Raw Engine API answers, kept for the bundle and for checks we add later. */
+  raw: {
+    info: unknown;
+    swarm: unknown;
+    nodes: unknown;
+    networks: unknown;
+    services: unknown;
+    tasks: unknown;
+  };
+}
+
+export interface NetworkFacts {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  ingress: boolean;
+  internal: boolean;
+  attachable: boolean;
+  encrypted: boolean;
+  subnets: { subnet: string; gateway: string | null }[];
+  /** VXLAN ids from com.docker.network.driver.overlay.vxlanid_list. */
+  vnis: number[];
+  /** com.docker.network.driver.mtu when set. */
+  mtu: number | null;
+  /** From `docker network inspect --verbose` on the manager: nodes with tasks on the network. */
+  peers: { name: string; ip: string }[];
+  /** Ground truth: every task endpoint on this network and the node IP hosting it. */
+  endpoints: NetworkEndpoint[];
+  /** Virtual IPs by service name. */
+  serviceVips: Record<string, string>;
+}
+
+export interface NetworkEndpoint {
+  service: string;
+  task: string;
+  /** Address without prefix. */
+  ip: string;
+  /** Underlay address of the node running the task (Info["Host IP"]). */
+  hostIp: string;
+  /** Load-balancer endpoints (lb-<network>) have no task. */
+  kind: 'task' | 'lb';
+}
+
+export interface ServiceFacts {
+  id: string;
+  name: string;
+  mode: 'replicated' | 'global' | 'other';
+  replicas: number | null;
+  networks: string[];
+  ports: { protocol: string; targetPort: number; publishedPort: number | null; publishMode: string }[];
+  endpointMode: 'vip' | 'dnsrr';
+  vips: { networkId: string; addr: string }[];
+  runningTasks: { id: string; slot: number | null; nodeId: string; addresses: { networkId: string; addr: string }[] }[];
+}
+
+/** How a node's collection went. */
+export type NodeStatus = 'ok' | 'partial' | 'unreachable' | 'error';
+
+export interface CollectionError {
+  /** connect | auth | hostkey | sudo | exec | timeout | parse */
+  stage: string;
+  kind: string;
+  message: string;
+}
+
+export interface NodeSnapshot {
+  /** Swarm hostname (Description.Hostname). */
+  name: string;
+  id: string | null;
+  target: { host: string; port: number; user: string; via: string[] };
+  status: NodeStatus;
+  errors: CollectionError[];
+  timings: { connectMs: number | null; execMs: number | null; totalMs: number };
+  /** Every section exactly as collected, by name (host/…, netns/<sandbox>/…). */
+  raw: Record<string, RawSection>;
+  /** Parsed views; null when the node could not be collected. */
+  host: HostFacts | null;
+  sandboxes: SandboxSnapshot[];
+  /** How docker's network namespaces were entered. */
+  sandboxAccess: 'direct' | 'dockerd-mount-ns' | 'none';
+}
+
+export interface Unavailable {
+  unavailable: true;
+  reason: string;
+}
+
+export interface HostFacts {
+  hostname: string | null;
+  kernel: string | null;
+  os: string | null;
+  uid: number | null;
+  dockerVersion: string | null;
+  containerdVersion: string | null;
+  dockerd: {
+    running: boolean;
+    pid: number | null;
+    cmdline: string | null;
+    /** dockerd's mount namespace differs from the SSH session's. */
+    separateMountNs: boolean | null;
+    execRoot: string;
+  };
+  /** MountFlags of docker.service (systemd), or from unit files; null when unknown. */
+  mountFlags: string | null;
+  mountFlagsSource: 'systemctl' | 'unit-file' | 'none';
+  modules: Record<string, boolean>;
+  sysctls: Record<string, string | null>;
+  iptables: {
+    version: string | null;
+    /** The backend `iptables` itself uses. */
+    defaultBackend: 'nft' | 'legacy' | 'unknown';
+    /** Docker chains found per backend. */
+    dockerRulesIn: ('legacy' | 'nft')[];
+  };
+  interfaces: HostInterface[];
+  routes: { dst: string; dev: string | null; gateway: string | null; protocol: string | null }[];
+  listening: { proto: string; address: string; port: number; process: string | null }[] | Unavailable;
+  offload: Record<string, { driver: string | null; features: Record<string, string> }> | Unavailable;
+  /** Node clock at collection, seconds since epoch, and the local time we received it. */
+  clock: { node: number; localReceived: number } | null;
+}
+
+export interface HostInterface {
+  name: string;
+  kind: string | null;
+  mtu: number | null;
+  state: string | null;
+  addresses: { family: 'inet' | 'inet6'; address: string; prefixLen: number }[];
+}
+
+export type SandboxKind = 'overlay' | 'lb' | 'ingress' | 'container' | 'other';
+
+export interface SandboxSnapshot {
+  name: string;
+  kind: SandboxKind;
+  /** For overlay (1-<prefix>) and lb (lb_<prefix>) sandboxes: the network id prefix, and the network when it maps. */
+  networkIdPrefix: string | null;
+  networkId: string | null;
+  networkName: string | null;
+  /** Could not be entered (stale file, mount namespace). */
+  enterError: string | null;
+  links: SandboxLink[];
+  addresses: { ifname: string; address: string; prefixLen: number }[];
+  fdb: FdbEntry[];
+  neighbours: NeighEntry[];
+}
+
+export interface SandboxLink {
+  name: string;
+  kind: string | null;
+  mtu: number | null;
+  state: string | null;
+  master: string | null;
+  mac: string | null;
+  vxlan?: { id: number | null; port: number | null; local: string | null; learning: boolean | null };
+}
+
+export interface FdbEntry {
+  mac: string;
+  dev: string;
+  dst: string | null;
+  vlan: number | null;
+  flags: string[];
+  state: string | null;
+}
+
+export interface NeighEntry {
+  dst: string;
+  dev: string;
+  mac: string | null;
+  state: string[];
+}
