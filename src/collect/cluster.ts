@@ -38,7 +38,8 @@ export function buildNetworkFacts(n: J): NetworkFacts {
   const endpoints: NetworkEndpoint[] = [];
   const serviceVips: Record<string, string> = {};
   for (const [svcName, svc] of Object.entries((n.Services ?? {}) as Record<string, J>)) {
-    if (svc.VIP) serviceVips[svcName] = stripPrefix(svc.VIP);
+    // The ingress-endpoint pseudo-service reports VIP "<nil>".
+    if (svcName !== '' && /^[0-9a-f.:]+(\/\d+)?$/i.test(String(svc.VIP ?? ''))) serviceVips[svcName] = stripPrefix(svc.VIP);
     for (const t of (svc.Tasks ?? []) as J[]) {
       endpoints.push({
         service: svcName,

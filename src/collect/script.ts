@@ -48,6 +48,8 @@ export const SYSCTLS = [
 export interface ScriptOptions {
   /** The swarm's data-path (VXLAN) port, 4789 unless the swarm was created with --data-path-port. */
   dataPathPort: number;
+  /** Id prefixes (10 chars) of encrypted overlays: only their sandboxes get `ip xfrm` reads. */
+  encryptedPrefixes?: string[];
   /** Per-run marker; random by default. */
   marker?: string;
 }
@@ -84,6 +86,12 @@ nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
 /** Shell snippet for use inside `sh -c '…'`: exit 127 with a clear reason when TOOL is missing. */
 const need = (tool: string): string =>
   `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
+
+/**
+ * IPVS through ipvsadm only when the kernel already has it: ipvsadm would
+ * otherwise modprobe ip_vs, and the doctor must not change the node.
+ */
+const IPVS = `if [ ! -e /proc/net/ip_vs ]; then echo "IPVS is not available in this kernel (no /proc/net/ip_vs; ip_vs module not loaded)" >&2; exit 3; fi; ${need('ipvsadm')}; ipvsadm -Ln`;
 
 /** Key material never leaves the node: any 0x-hex of 16+ digits (enc/auth/aead keys) is cut. */
 const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
@@ -133,8 +141,10 @@ sec host/clock date -u +%s.%N
  * Sandboxes: everything under dockerd's exec root netns folder. The exec root
  * comes from dockerd's command line (--exec-root), default /var/run/docker.
  */
-function sandboxSections(): string {
+function sandboxSections(opts: ScriptOptions): string {
+  const encrypted = (opts.encryptedPrefixes ?? []).filter((p) => /^[0-9a-z]+$/.test(p)).join(' ');
   return String.raw`
+ENCRYPTED="${encrypted}"
 EXECROOT=/var/run/docker
 if [ -n "$DPID" ]; then
   ER=$(tr '\0' '\n' < /proc/$DPID/cmdline | sed -n 's/^--exec-root=//p; /^--exec-root$/{n;p;}' | head -n1)
@@ -169,13 +179,16 @@ for S in $(ls -1 $NSDIR 2>/dev/null); do
   case "$S" in
     1-*)
       nssec netns/$S/fdb bridge -j fdb show
-      nssec netns/$S/xfrm-state sh -c 'ip xfrm state | ${REDACT_XFRM}'
-      nssec netns/$S/xfrm-policy ip xfrm policy
+      case " $ENCRYPTED " in *" $${'{'}S#1-} "*)
+        nssec netns/$S/xfrm-state sh -c 'ip xfrm state | ${REDACT_XFRM}'
+        nssec netns/$S/xfrm-policy ip xfrm policy
+        ;;
+      esac
       ;;
     lb_*|ingress_sbox)
       nssec netns/$S/iptables-mangle iptables-save -t mangle
       nssec netns/$S/iptables-nat iptables-save -t nat
-      nssec netns/$S/ipvs sh -c '${need('ipvsadm')}; ipvsadm -Ln'
+      nssec netns/$S/ipvs sh -c '${IPVS}'
       ;;
   esac
 done
@@ -185,6 +198,6 @@ done
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
-  const script = [prelude(marker), hostSections(opts), sandboxSections(), `printf '%s DONE\\n' "$M"\n`].join('\n');
+  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), `printf '%s DONE\\n' "$M"\n`].join('\n');
   return { script, marker };
 }
