@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildClusterFacts } from '../../../src/collect/cluster.js';
 import { buildNodeSnapshot } from '../../../src/snapshot/node.js';
 import { classifySandbox } from '../../../src/snapshot/sandboxes.js';
-import { recordedCluster, recordedNode } from './lab-fixtures.js';
+import { recordedCluster, recordedNode } from '../../support/lab-fixtures.js';
 
 const cluster = buildClusterFacts(recordedCluster('healthy'));
 const snap = (node: string) =>
