@@ -1,3 +1,103 @@
-import type { Check } from './types.js';
+/**
+ * Underlay checks: what the active probes saw between every ordered pair of
+ * nodes, one finding per pair and port (Weave-style ok / blocked /
+ * unconfirmed), and the path MTU against overlay MTU + 50 bytes of VXLAN.
+ */
+import type { PortProbe } from '../probe/types.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
 
-export const underlayChecks: readonly Check[] = [];
+const noProbes = (ctx: CheckContext): FindingDraft[] | null =>
+  ctx.probes === null ? [{ status: 'skip', detail: 'active probes were not run (--no-probe, or a snapshot without probes)' }] : null;
+
+const probeErrors = (ctx: CheckContext): FindingDraft[] =>
+  (ctx.probes?.errors ?? []).map((e) => ({ status: 'skip' as const, node: e.node, detail: e.message }));
+
+const portName = (p: PortProbe): string => `${p.proto}/${p.port}`;
+
+function portCheck(
+  id: string,
+  title: string,
+  select: (p: PortProbe, ctx: CheckContext) => boolean,
+  why: string,
+  remediation: (p: PortProbe) => string,
+): Check {
+  return defineCheck(
+    {
+      id,
+      layer: 'underlay',
+      title,
+      looksAt: `active probe between every ordered pair of nodes: ${why}`,
+      remediation: 'allow the port between the two nodes in every firewall on the path (host iptables/nftables, security groups)',
+    },
+    (ctx) => {
+      const skip = noProbes(ctx);
+      if (skip) return skip;
+      const out: FindingDraft[] = probeErrors(ctx);
+      for (const p of ctx.probes!.ports.filter((x) => select(x, ctx))) {
+        const status = p.state === 'ok' ? 'pass' : p.state === 'blocked' ? 'fail' : 'warn';
+        out.push({
+          status,
+          node: p.from,
+          peer: p.to,
+          detail: `${portName(p)} ${p.from} → ${p.to}: ${p.state}; ${p.detail}`,
+          ...(status === 'pass' ? {} : { remediation: remediation(p) }),
+        });
+      }
+      return out;
+    },
+  );
+}
+
+const allow = (p: PortProbe) =>
+  `on ${p.to}: iptables -I INPUT -p ${p.proto} --dport ${p.port} -s <${p.from} address> -j ACCEPT; on ${p.from}: iptables -I OUTPUT -p ${p.proto} --dport ${p.port} -j ACCEPT (and any cloud firewall between them)`;
+
+export const underlayChecks: readonly Check[] = [
+  portCheck(
+    'underlay.manager.tcp-2377',
+    'Cluster management port reachable (tcp/2377 to managers)',
+    (p) => p.purpose === 'manager',
+    'TCP connect to 2377 on each manager',
+    allow,
+  ),
+  portCheck('underlay.gossip.tcp-7946', 'Gossip port reachable over TCP (tcp/7946)', (p) => p.purpose === 'gossip' && p.proto === 'tcp', 'TCP connect to 7946', allow),
+  portCheck(
+    'underlay.gossip.udp-7946',
+    'Gossip port reachable over UDP (udp/7946)',
+    (p) => p.purpose === 'gossip' && p.proto === 'udp',
+    'UDP datagrams to 7946, confirmed by a capture on the receiver',
+    allow,
+  ),
+  portCheck(
+    'underlay.datapath.udp',
+    'Overlay data-path port reachable (VXLAN over UDP)',
+    (p) => p.purpose === 'data-path',
+    'UDP datagrams to the swarm data-path port, confirmed by a capture on the receiver',
+    allow,
+  ),
+  portCheck(
+    'underlay.esp.reachable',
+    'IPsec ESP passes between nodes (encrypted overlays)',
+    (p) => p.purpose === 'esp',
+    'ESP (IP protocol 50) between nodes when encrypted overlays exist',
+    (p) => `allow IP protocol 50 (ESP) between ${p.from} and ${p.to}: iptables -I INPUT -p esp -j ACCEPT`,
+  ),
+  defineCheck(
+    {
+      id: 'underlay.mtu.path',
+      layer: 'underlay',
+      title: 'Path MTU carries overlay MTU + 50 bytes of VXLAN',
+      looksAt: 'ping with DF set, sized to the overlay MTU plus VXLAN overhead, between every ordered pair of nodes',
+      remediation: 'raise the underlay MTU on the path (ip link set <dev> mtu 1500) or create overlays with a smaller MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<underlay MTU - 50> …',
+    },
+    (ctx) => {
+      const skip = noProbes(ctx);
+      if (skip) return skip;
+      return ctx.probes!.mtu.map((m) => ({
+        status: m.state === 'ok' ? 'pass' : m.state === 'blocked' ? 'fail' : 'warn',
+        node: m.from,
+        peer: m.to,
+        detail: `${m.from} → ${m.to}: ${m.detail}`,
+      }));
+    },
+  ),
+];

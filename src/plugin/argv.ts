@@ -122,5 +122,16 @@ export function splitPluginArgv(argv: readonly string[], env: NodeJS.ProcessEnv 
   } else if (args[0] === PLUGIN_NAME) {
     args = args.slice(1);
   }
-  return { globals, args, viaDocker: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND !== undefined };
+  return { globals, args: withDefaultCommand(args), viaDocker: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND !== undefined };
+}
+
+/** The command run when none is named: `docker netdoctor [--flags]` is `check`. */
+export const DEFAULT_COMMAND = 'check';
+const ROOT_FLAGS = new Set(['--help', '-h', '--version']);
+
+export function withDefaultCommand(args: string[]): string[] {
+  const first = args[0];
+  if (first === undefined) return [DEFAULT_COMMAND];
+  if (first.startsWith('-') && !ROOT_FLAGS.has(first)) return [DEFAULT_COMMAND, ...args];
+  return args;
 }

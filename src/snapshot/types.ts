@@ -6,6 +6,7 @@
  */
 import type { NodeSummary } from '../cluster/nodes.js';
 import type { RawSection } from '../collect/sections.js';
+import type { ProbeResults } from '../probe/types.js';
 
 export const SNAPSHOT_SCHEMA_VERSION = 1;
 
@@ -18,6 +19,8 @@ export interface ClusterSnapshot {
   endpoint: { host: string; context: string };
   cluster: ClusterFacts;
   nodes: NodeSnapshot[];
+  /** Active probe results when probes ran (check without --no-probe). */
+  probes?: ProbeResults;
 }
 
 export interface ClusterFacts {

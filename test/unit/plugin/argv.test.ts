@@ -9,12 +9,14 @@ describe('splitPluginArgv', () => {
     // [argv docker hands us, expected globals, expected args]
     [['netdoctor', 'nodes'], {}, ['nodes']],
     [['-H', 'unix:///x.sock', '-D', 'netdoctor', 'nodes', '--json'], { host: ['unix:///x.sock'], debug: true }, ['nodes', '--json']],
-    [['--host=tcp://h:2376', '--tlsverify', 'netdoctor'], { host: ['tcp://h:2376'], tlsverify: true }, []],
+    [['--host=tcp://h:2376', '--tlsverify', 'netdoctor'], { host: ['tcp://h:2376'], tlsverify: true }, ['check']],
     [['-Hunix:///a.sock', 'netdoctor', 'nodes'], { host: ['unix:///a.sock'] }, ['nodes']],
     [['--context', 'prod', 'netdoctor', 'nodes'], { context: 'prod' }, ['nodes']],
-    [['-c', 'prod', '-l', 'debug', 'netdoctor'], { context: 'prod', logLevel: 'debug' }, []],
+    [['-c', 'prod', '-l', 'debug', 'netdoctor'], { context: 'prod', logLevel: 'debug' }, ['check']],
+    // No command: check is the default, with the flags given.
+    [['netdoctor', '--format', 'json'], {}, ['check', '--format', 'json']],
     [['--config', '/tmp/cfg', '--tls=false', 'netdoctor', 'x'], { config: '/tmp/cfg', tls: false }, ['x']],
-    [['--tlscacert', 'ca', '--tlscert', 'c', '--tlskey', 'k', 'netdoctor'], { tlscacert: 'ca', tlscert: 'c', tlskey: 'k' }, []],
+    [['--tlscacert', 'ca', '--tlscert', 'c', '--tlskey', 'k', 'netdoctor'], { tlscacert: 'ca', tlscert: 'c', tlskey: 'k' }, ['check']],
     [['help', 'netdoctor'], {}, ['--help']],
     [['-D', 'help', 'netdoctor', 'nodes'], { debug: true }, ['nodes', '--help']],
     // Direct use: no plugin name, our own flags untouched.

@@ -1,0 +1,145 @@
+/**
+ * Collection: cluster facts from the manager, then each node over one SSH
+ * connection running one script, under a per-node deadline. A node that
+ * fails yields its errors (and becomes a NodeSnapshot with them); it never
+ * stops the others and never hangs the run. The staged runner that fans out
+ * over nodes is report/progress.ts.
+ */
+import type Dockerode from 'dockerode';
+import { usageError } from '../errors.js';
+import type { ResolveOptions, SshTarget } from '../ssh/config.js';
+import { connect, SshError, sudoFailure, sudoWrap, type SshSession } from '../ssh/session.js';
+import type { NodeCollectResult } from '../snapshot/node.js';
+import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
+import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
+import { buildCollectScript } from './script.js';
+import { splitSections } from './sections.js';
+
+export interface CollectEvents {
+  onNodePhase?(node: string, phase: 'connecting' | 'collecting'): void;
+  onWarning?(message: string): void;
+}
+
+export interface CollectOptions {
+  /** Limit to these swarm node names (--node). */
+  nodes?: string[];
+  ssh: ResolveOptions;
+  concurrency: number;
+  connectTimeoutMs: number;
+  /** Deadline for one node's whole collection (connect + script). */
+  nodeTimeoutMs: number;
+  keepaliveIntervalMs?: number;
+  passphrase?: string;
+  events?: CollectEvents;
+}
+
+export const COLLECT_DEFAULTS = {
+  concurrency: 64,
+  connectTimeoutMs: 10_000,
+  nodeTimeoutMs: 60_000,
+  keepaliveIntervalMs: 5_000,
+} as const;
+
+/** Map an SSH failure to the stage it happened in. */
+export function collectionError(err: unknown): CollectionError {
+  if (err instanceof SshError) {
+    const stage = err.kind.startsWith('hostkey')
+      ? 'hostkey'
+      : err.kind === 'auth'
+        ? 'auth'
+        : err.kind === 'sudo-password'
+          ? 'sudo'
+          : err.kind === 'exec-timeout'
+            ? 'timeout'
+            : err.kind === 'closed'
+              ? 'exec'
+              : 'connect';
+    return { stage, kind: err.kind, message: err.message };
+  }
+  return { stage: 'exec', kind: 'error', message: err instanceof Error ? err.message : String(err) };
+}
+
+const describeTarget = (t: SshTarget): NodeSnapshot['target'] => ({
+  host: t.host,
+  port: t.port,
+  user: t.user,
+  via: t.proxyJump.map((h) => `${h.user}@${h.host}:${h.port}`),
+});
+
+/**
+ * Collect one node: connect, run the script once, split its output. With
+ * `keep`, a healthy session is handed over (for the probes that follow on the
+ * same connection) instead of being closed; the receiver must close it.
+ */
+export async function collectNode(
+  target: SshTarget,
+  id: string | null,
+  cluster: ClusterFacts,
+  opts: CollectOptions,
+  keep?: (session: SshSession) => void,
+): Promise<NodeCollectResult> {
+  const started = Date.now();
+  const errors: CollectionError[] = [];
+  let session: SshSession | null = null;
+  let connectMs: number | null = null;
+  let execMs: number | null = null;
+  let output: NodeCollectResult['output'] = null;
+  let receivedAt = Date.now() / 1000;
+  const abort = new AbortController();
+  const deadline = setTimeout(() => abort.abort(), opts.nodeTimeoutMs);
+  try {
+    opts.events?.onNodePhase?.(target.node, 'connecting');
+    session = await connect(target, {
+      connectTimeoutMs: Math.min(opts.connectTimeoutMs, opts.nodeTimeoutMs),
+      keepaliveIntervalMs: opts.keepaliveIntervalMs ?? COLLECT_DEFAULTS.keepaliveIntervalMs,
+      signal: abort.signal,
+      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+      ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}),
+    });
+    connectMs = session.connectMs;
+    opts.events?.onNodePhase?.(target.node, 'collecting');
+    const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
+    const { script, marker } = buildCollectScript({ dataPathPort: cluster.dataPathPort, encryptedPrefixes });
+    const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
+    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining });
+    receivedAt = Date.now() / 1000;
+    execMs = res.durationMs;
+    const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
+    if (sudo) throw sudo;
+    output = splitSections(res.stdout, marker);
+    if (!output.complete && res.code !== 0) {
+      errors.push({ stage: 'exec', kind: 'exit', message: `collection script exited ${res.code ?? res.signal}: ${res.stderr.trim().split('\n')[0] ?? ''}` });
+    }
+  } catch (err) {
+    errors.push(collectionError(err));
+  } finally {
+    clearTimeout(deadline);
+    if (session && keep && errors.length === 0 && !session.closed) keep(session);
+    else session?.close();
+  }
+  return {
+    name: target.node,
+    id,
+    target: describeTarget(target),
+    output,
+    errors,
+    timings: { connectMs, execMs, totalMs: Date.now() - started },
+    receivedAt,
+  };
+}
+
+/** Select the nodes to collect; unknown names in --node are a usage error. */
+export function selectNodes(cluster: ClusterFacts, names: string[] | undefined): ClusterFacts['nodes'] {
+  if (!names || names.length === 0) return cluster.nodes;
+  const known = new Set(cluster.nodes.map((n) => n.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw usageError(`unknown node${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the swarm has ${[...known].join(', ')}`);
+  }
+  return cluster.nodes.filter((n) => names.includes(n.name));
+}
+
+/** Cluster facts from the manager (one call per API object, overlays inspected verbosely). */
+export async function collectClusterFacts(docker: Dockerode): Promise<ClusterFacts> {
+  return buildClusterFacts(await fetchClusterRaw(docker));
+}

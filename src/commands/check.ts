@@ -1,0 +1,85 @@
+import { writeFile } from 'node:fs/promises';
+import { Flags } from '@oclif/core';
+import { NetdoctorCommand } from '../base-command.js';
+import { ExitCode } from '../errors.js';
+import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
+import { PROBE_DEFAULTS } from '../probe/run.js';
+import { FORMATS, render, type Format } from '../report/render.js';
+import { buildReport, reportFailed, type Report } from '../report/model.js';
+import { analyse, runCheck } from '../run/check.js';
+import { readSnapshot } from '../snapshot/io.js';
+
+export default class Check extends NetdoctorCommand {
+  static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
+  static override description = `Discovers the cluster from the manager, connects to every node over SSH,
+collects its networking state, probes the underlay and the overlay data path
+between every pair of nodes, runs the layered checks (cluster, host,
+underlay, overlay, service) and reports every warning and failure with the
+node or node pair and the command that fixes it.
+
+Probes are read-only and bounded in time: TCP connects to 2377/7946, UDP
+datagrams to 7946 and the data-path port (confirmed by a short capture on the
+receiving node), DF pings for the path MTU, and pings from each node's
+load-balancer sandbox to a task on every peer over the overlay.
+
+Exit 0 when nothing failed (warnings too with --strict), 1 when a check
+failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
+  static override examples = [
+    'docker netdoctor',
+    'docker netdoctor check --format junit --output netdoctor.xml',
+    'docker netdoctor check --only overlay --network web_net --node worker-2',
+    'docker netdoctor check --from-snapshot snapshot.json --format markdown',
+  ];
+  static override flags = {
+    ...nodeFlags,
+    format: Flags.string({ description: 'Report format', options: [...FORMATS], default: 'text' }),
+    output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
+    strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
+    probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
+    'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),
+    skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
+    network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
+    'from-snapshot': Flags.file({ description: 'Analyse a snapshot written by `collect` (or recorded by a bundle) instead of the live cluster', exists: true }),
+    verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too' }),
+  };
+
+  async run(): Promise<Report> {
+    const { flags } = await this.parse(Check);
+    const format = flags.format as Format;
+    const machine = format !== 'text' && !flags.output;
+    const selection = {
+      ...(flags.only ? { only: flags.only } : {}),
+      ...(flags.skip ? { skip: flags.skip } : {}),
+      ...(flags.network ? { networks: flags.network } : {}),
+      ...(flags.node ? { nodes: flags.node } : {}),
+    };
+    const emit = async (report: Report) => {
+      const text = render(report, format, { color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env), verbose: flags.verbose });
+      if (flags.output) await writeFile(flags.output, text);
+      else process.stdout.write(text);
+    };
+
+    let report: Report;
+    if (flags['from-snapshot']) {
+      const started = new Date();
+      const snapshot = await readSnapshot(flags['from-snapshot']);
+      report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
+    } else {
+      const { docker, endpoint } = await this.manager();
+      const result = await runCheck(docker, endpoint, {
+        collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
+        probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+        selection,
+        progress: { silent: machine },
+        toolVersion: this.config.version,
+      });
+      report = result.report;
+    }
+    await emit(report);
+    if (!machine && flags.output) this.logToStderr(`report written to ${flags.output}`);
+    if (reportFailed(report, flags.strict)) process.exitCode = ExitCode.Findings;
+    return report;
+  }
+}
+

@@ -1,0 +1,58 @@
+/**
+ * Flags shared by the commands that reach nodes (collect, check, bundle).
+ */
+import { Flags } from '@oclif/core';
+import { COLLECT_DEFAULTS, type CollectOptions } from './collect/collect.js';
+
+export const nodeFlags = {
+  node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),
+  inventory: Flags.file({ description: 'YAML inventory mapping node names to SSH host, port, user, identity and jump host', exists: true }),
+  identity: Flags.file({ char: 'i', description: 'Private key for SSH (tried after the agent); passphrase from NETDOCTOR_SSH_PASSPHRASE or a prompt on a TTY', env: 'NETDOCTOR_SSH_IDENTITY' }),
+  'ssh-config': Flags.string({ description: 'ssh_config file to honour (Host, HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config, "none" to skip' }),
+  'ssh-user': Flags.string({ description: 'SSH user when neither the inventory nor ssh_config names one (default: your login name); non-root users need passwordless sudo' }),
+  'ssh-port': Flags.integer({ description: 'SSH port when neither the inventory nor ssh_config names one', min: 1, max: 65535 }),
+  jump: Flags.string({ description: 'ProxyJump for every node: [user@]host[:port][,…]' }),
+  'known-hosts': Flags.string({ description: 'known_hosts file to verify host keys against (replaces ~/.ssh/known_hosts)', env: 'NETDOCTOR_SSH_KNOWN_HOSTS' }),
+  'accept-new-host-keys': Flags.boolean({ description: 'Trust unknown host keys on first use and record them; a changed key is still refused' }),
+  concurrency: Flags.integer({ description: 'Nodes collected at once', default: COLLECT_DEFAULTS.concurrency, min: 1 }),
+  'connect-timeout': Flags.integer({ description: 'Seconds to establish each SSH connection', default: COLLECT_DEFAULTS.connectTimeoutMs / 1000, min: 1 }),
+  'node-timeout': Flags.integer({ description: 'Seconds for one node\'s whole collection before it is reported as timed out', default: COLLECT_DEFAULTS.nodeTimeoutMs / 1000, min: 1 }),
+};
+
+type NodeFlagValues = {
+  node?: string[] | undefined;
+  inventory?: string | undefined;
+  identity?: string | undefined;
+  'ssh-config'?: string | undefined;
+  'ssh-user'?: string | undefined;
+  'ssh-port'?: number | undefined;
+  jump?: string | undefined;
+  'known-hosts'?: string | undefined;
+  'accept-new-host-keys': boolean;
+  concurrency: number;
+  'connect-timeout': number;
+  'node-timeout': number;
+};
+
+const defined = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+export function collectOptionsFromFlags(f: NodeFlagValues, onWarning?: (m: string) => void): CollectOptions {
+  return {
+    ...(f.node ? { nodes: f.node } : {}),
+    ssh: defined({
+      inventoryFile: f.inventory,
+      identity: f.identity,
+      sshConfigFile: f['ssh-config'],
+      user: f['ssh-user'],
+      port: f['ssh-port'],
+      jump: f.jump,
+      knownHostsFile: f['known-hosts'],
+      acceptNewHostKeys: f['accept-new-host-keys'],
+    }),
+    concurrency: f.concurrency,
+    connectTimeoutMs: f['connect-timeout'] * 1000,
+    nodeTimeoutMs: f['node-timeout'] * 1000,
+    ...(onWarning ? { events: { onWarning } } : {}),
+  };
+}

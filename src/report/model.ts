@@ -1,0 +1,42 @@
+/**
+ * The report every renderer is fed: findings plus the run's context. Its
+ * JSON form is the documented contract for scripts (schemaVersion 1).
+ */
+import { summarise, type Summary } from '../checks/runner.js';
+import type { Finding } from '../checks/types.js';
+import type { ClusterSnapshot } from '../snapshot/types.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: 'docker-netdoctor'; version: string };
+  startedAt: string;
+  durationMs: number;
+  cluster: { id: string | null; nodes: { name: string; id: string; address: string | null; role: 'manager' | 'worker' }[] };
+  summary: Summary;
+  findings: Finding[];
+}
+
+export function buildReport(snapshot: ClusterSnapshot, findings: Finding[], toolVersion: string, startedAt: Date, durationMs: number): Report {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'docker-netdoctor', version: toolVersion },
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    cluster: {
+      id: snapshot.cluster.swarmId,
+      nodes: snapshot.cluster.nodes.map((n) => ({ name: n.name, id: n.id, address: n.advertiseAddress, role: n.role })),
+    },
+    summary: summarise(findings),
+    findings,
+  };
+}
+
+/** Exit status of a report: 1 when anything failed or errored (or warned, with --strict). */
+export function reportFailed(r: Report, strict: boolean): boolean {
+  return r.summary.fail > 0 || r.summary.error > 0 || (strict && r.summary.warn > 0);
+}
+
+export const where = (f: Finding): string =>
+  [f.node && f.peer ? `${f.node} → ${f.peer}` : f.node, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');

@@ -1,0 +1,34 @@
+/**
+ * Reading a snapshot file back: a clear one-line error (exit 2) for anything
+ * that is not a snapshot this version understands.
+ */
+import { readFile } from 'node:fs/promises';
+import { usageError } from '../errors.js';
+import { SNAPSHOT_SCHEMA_VERSION, type ClusterSnapshot } from './types.js';
+
+export function parseSnapshot(text: string, source: string): ClusterSnapshot {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${source} is not a netdoctor snapshot: not valid JSON (${(err as Error).message})`);
+  }
+  const s = v as Partial<ClusterSnapshot> | null;
+  if (!s || typeof s !== 'object' || typeof s.schemaVersion !== 'number' || !s.cluster || !Array.isArray(s.nodes)) {
+    throw usageError(`${source} is not a netdoctor snapshot (no schemaVersion, cluster and nodes)`);
+  }
+  if (s.schemaVersion > SNAPSHOT_SCHEMA_VERSION) {
+    throw usageError(`${source} has snapshot schema ${s.schemaVersion}, newer than this netdoctor understands (${SNAPSHOT_SCHEMA_VERSION}); upgrade docker-netdoctor`);
+  }
+  return s as ClusterSnapshot;
+}
+
+export async function readSnapshot(file: string): Promise<ClusterSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw usageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseSnapshot(text, file);
+}
