@@ -74,12 +74,26 @@ export const underlayChecks: readonly Check[] = [
     'UDP datagrams to the swarm data-path port, confirmed by a capture on the receiver',
     allow,
   ),
-  portCheck(
-    'underlay.esp.reachable',
-    'IPsec ESP passes between nodes (encrypted overlays)',
-    (p) => p.purpose === 'esp',
-    'ESP (IP protocol 50) between nodes when encrypted overlays exist',
-    (p) => `allow IP protocol 50 (ESP) between ${p.from} and ${p.to}: iptables -I INPUT -p esp -j ACCEPT`,
+  defineCheck(
+    {
+      id: 'underlay.esp.reachable',
+      layer: 'underlay',
+      title: 'IPsec ESP passes between nodes (encrypted overlays)',
+      looksAt: 'encrypted overlays present; ESP (IP protocol 50) between nodes',
+      remediation: 'allow IP protocol 50 (ESP) between all nodes: iptables -I INPUT -p esp -j ACCEPT (and in cloud firewalls)',
+    },
+    (ctx) => {
+      const encrypted = ctx.snapshot.cluster.networks.filter((n) => n.encrypted).map((n) => n.name);
+      if (encrypted.length === 0) return [{ status: 'pass', detail: 'no encrypted overlay networks: ESP is not needed' }];
+      // ESP cannot be originated without an SA; firewall rules are read by host.firewall.ports
+      // and the SAs themselves by overlay.encryption.xfrm.
+      return [
+        {
+          status: 'skip',
+          detail: `encrypted overlays (${encrypted.join(', ')}) need ESP between nodes; netdoctor cannot send ESP without an SA, see host.firewall.ports and overlay.encryption.xfrm`,
+        },
+      ];
+    },
   ),
   defineCheck(
     {

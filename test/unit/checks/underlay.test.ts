@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { runChecks } from '../../../src/checks/runner.js';
+import type { ProbeResults } from '../../../src/probe/types.js';
+import { labSnapshot } from '../../support/lab-fixtures.js';
+
+const snapshot = labSnapshot('healthy');
+
+const probes = (over: Partial<ProbeResults> = {}): ProbeResults => ({
+  startedAt: '2026-11-25T15:12:01.000Z',
+  durationMs: 3000,
+  ports: [
+    { from: 'nd2', to: 'nd1', proto: 'tcp', port: 2377, purpose: 'manager', state: 'ok', detail: 'TCP handshake completed' },
+    { from: 'nd2', to: 'nd1', proto: 'udp', port: 4789, purpose: 'data-path', state: 'blocked', detail: '3 datagrams sent from nd2, none arrived on nd1 within 3 s' },
+    { from: 'nd3', to: 'nd1', proto: 'udp', port: 7946, purpose: 'gossip', state: 'unconfirmed', detail: 'sent; no tcpdump on nd1 to confirm receipt' },
+    { from: 'nd1', to: 'nd3', proto: 'tcp', port: 7946, purpose: 'gossip', state: 'blocked', detail: 'connection refused' },
+  ],
+  mtu: [{ from: 'nd1', to: 'nd2', payload: 1472, required: 1500, state: 'blocked', detail: '1500-byte packets with DF do not pass though small pings do' }],
+  dataPath: [],
+  errors: [{ node: 'nd3', message: 'no probes from nd3: timed out' }],
+  ...over,
+});
+
+const run = (p: ProbeResults | null) => runChecks({ snapshot, probes: p }, { only: ['underlay'] });
+
+describe('underlay checks', () => {
+  it('ESP: nothing needed without encrypted overlays; with one, a skip that points at the xfrm and firewall checks', () => {
+    expect(run(null).filter((f) => f.id === 'underlay.esp.reachable').map((f) => f.status)).toEqual(['pass']);
+    const enc = structuredClone(snapshot);
+    enc.cluster.networks[0]!.encrypted = true;
+    const f = runChecks({ snapshot: enc, probes: probes() }, { only: ['underlay.esp'] });
+    expect(f.map((x) => x.status)).toEqual(['skip']);
+    expect(f[0]!.detail).toContain('overlay.encryption.xfrm');
+  });
+
+  it('report each pair and port with ok → pass, blocked → fail, unconfirmed → warn', () => {
+    const fs = run(probes()).map((f) => [f.id, f.status, f.node, f.peer]);
+    expect(fs).toContainEqual(['underlay.manager.tcp-2377', 'pass', 'nd2', 'nd1']);
+    expect(fs).toContainEqual(['underlay.datapath.udp', 'fail', 'nd2', 'nd1']);
+    expect(fs).toContainEqual(['underlay.gossip.udp-7946', 'warn', 'nd3', 'nd1']);
+    expect(fs).toContainEqual(['underlay.gossip.tcp-7946', 'fail', 'nd1', 'nd3']);
+    expect(fs).toContainEqual(['underlay.mtu.path', 'fail', 'nd1', 'nd2']);
+    // A node that could not probe is a skip with the reason.
+    expect(fs).toContainEqual(['underlay.manager.tcp-2377', 'skip', 'nd3', null]);
+  });
+
+  it('names the port and both nodes in the remediation of a blocked port', () => {
+    const f = run(probes()).find((x) => x.id === 'underlay.datapath.udp' && x.status === 'fail')!;
+    expect(f.detail).toContain('udp/4789 nd2 → nd1: blocked');
+    expect(f.remediation).toContain('on nd1: iptables -I INPUT -p udp --dport 4789');
+  });
+
+  it('skips every underlay check once when probes were not run', () => {
+    const fs = run(null).filter((f) => f.id !== 'underlay.esp.reachable');
+    expect(fs.every((f) => f.status === 'skip')).toBe(true);
+    expect(new Set(fs.map((f) => f.id)).size).toBe(fs.length);
+  });
+});

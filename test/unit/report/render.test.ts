@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../../src/checks/types.js';
+import { buildReport, reportFailed } from '../../../src/report/model.js';
+import { renderJson, renderJunit, renderMarkdown, renderText } from '../../../src/report/render.js';
+import { labSnapshot } from '../../support/lab-fixtures.js';
+
+const f = (o: Partial<Finding>): Finding => ({
+  id: 'overlay.fdb.missing',
+  layer: 'overlay',
+  status: 'fail',
+  node: 'nd2',
+  peer: 'nd3',
+  network: 'ndnet',
+  title: 'FDB has every remote task',
+  detail: 'no FDB entry for 10.0.1.4 (web.2) on nd3 <&"x">',
+  remediation: 'docker service update --force web',
+  ...o,
+});
+
+const findings: Finding[] = [
+  f({}),
+  f({ id: 'host.sysctl.ip-forward', layer: 'host', status: 'pass', peer: null, network: null, title: 'IP forwarding on', detail: 'ok', remediation: '' }),
+  f({ id: 'host.mountns.separate', layer: 'host', status: 'warn', peer: null, network: null, title: 'dockerd mount namespace', detail: 'MountFlags=slave', remediation: 'remove MountFlags' }),
+  f({ id: 'underlay.mtu.path', layer: 'underlay', status: 'skip', node: null, peer: null, network: null, title: 'Path MTU', detail: 'probes not run', remediation: '' }),
+];
+const report = buildReport(labSnapshot('healthy'), findings, '1.2.3', new Date('2026-11-25T15:00:00Z'), 4200);
+
+describe('report model', () => {
+  it('matches the documented JSON contract', () => {
+    const j = JSON.parse(renderJson(report));
+    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings']);
+    expect(j).toMatchObject({ schemaVersion: 1, tool: { name: 'docker-netdoctor', version: '1.2.3' }, startedAt: '2026-11-25T15:00:00.000Z', durationMs: 4200 });
+    expect(j.cluster.nodes).toContainEqual({ name: 'nd1', id: expect.any(String), address: '10.213.0.11', role: 'manager' });
+    expect(j.summary).toEqual({ pass: 1, warn: 1, fail: 1, skip: 1, error: 0 });
+    expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'detail', 'remediation']);
+  });
+
+  it('fails on failures, and on warnings only with --strict', () => {
+    expect(reportFailed(report, false)).toBe(true);
+    const warnOnly = buildReport(labSnapshot('healthy'), findings.filter((x) => x.status !== 'fail'), '1', new Date(), 1);
+    expect(reportFailed(warnOnly, false)).toBe(false);
+    expect(reportFailed(warnOnly, true)).toBe(true);
+  });
+});
+
+describe('renderers', () => {
+  it('text: grouped by layer, problems with where and fix, a closing count line', () => {
+    const t = renderText(report, { color: false });
+    expect(t).toContain('OVERLAY  (0/1 passed)');
+    expect(t).toContain('✖ FDB has every remote task [nd2 → nd3, network ndnet]  (overlay.fdb.missing)');
+    expect(t).toContain('fix: docker service update --force web');
+    expect(t).not.toContain('IP forwarding on');
+    expect(renderText(report, { color: false, verbose: true })).toContain('IP forwarding on');
+    expect(t.trim().split('\n').at(-1)).toMatch(/^1 passed, 1 warnings, 1 failed, 1 skipped, 0 errors/);
+    expect(t).not.toContain('\u001b[');
+    expect(renderText(report, { color: true })).toContain('\u001b[31m✖');
+  });
+
+  it('junit: well-formed XML, one testcase per finding, failures/skips/warnings typed', () => {
+    const x = renderJunit(report);
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//testcase")), len(r.findall(".//failure")), len(r.findall(".//skipped")), r.get("failures"))'],
+      { input: x, encoding: 'utf8' },
+    );
+    expect(py.stderr).toBe('');
+    expect(py.stdout.trim()).toBe('4 1 1 1');
+    expect(x).toContain('name="overlay.fdb.missing nd2 → nd3, network ndnet"');
+    expect(x).toContain('&lt;&amp;&quot;x&quot;&gt;');
+    expect(x).toContain('WARNING: dockerd mount namespace');
+  });
+
+  it('markdown: problems table with remediation, nodes, passes', () => {
+    const m = renderMarkdown(report);
+    expect(m).toContain('**1 failed, 1 warnings, 0 errors**');
+    expect(m).toMatch(/\| ✖ fail \| FDB has every remote task \(`overlay.fdb.missing`\) \| nd2 → nd3, network ndnet \|/);
+    expect(m).toContain('| nd1 | manager | 10.213.0.11 |');
+    expect(m).toContain('- IP forwarding on (`host.sysctl.ip-forward`)');
+  });
+});
