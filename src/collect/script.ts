@@ -198,6 +198,7 @@ done
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
-  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), `printf '%s DONE\\n' "$M"\n`].join('\n');
+  // `times` (POSIX) last: the CPU the whole collection cost on the node, shell and children.
+  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), 'sec meta/times times', `printf '%s DONE\\n' "$M"\n`].join('\n');
   return { script, marker };
 }

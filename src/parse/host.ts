@@ -171,3 +171,10 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
     clock: clock && !Number.isNaN(Number.parseFloat(clock)) ? { node: Number.parseFloat(clock), localReceived } : null,
   };
 }
+
+/** POSIX `times` output (shell user/sys, then children user/sys, as `1m2.5s` pairs) → total CPU ms. */
+export function parseTimes(t: string): number | null {
+  const parts = [...t.matchAll(/(\d+)m([\d.]+)s/g)];
+  if (parts.length === 0) return null;
+  return Math.round(parts.reduce((sum, m) => sum + Number(m[1]) * 60_000 + Number(m[2]) * 1000, 0));
+}

@@ -1,5 +1,5 @@
 import type { SplitOutput } from '../collect/sections.js';
-import { buildHostFacts } from '../parse/host.js';
+import { buildHostFacts, parseTimes } from '../parse/host.js';
 import { buildSandboxes } from './sandboxes.js';
 import type { CollectionError, NetworkFacts, NodeSnapshot } from './types.js';
 
@@ -40,7 +40,7 @@ export function buildNodeSnapshot(r: NodeCollectResult, networks: NetworkFacts[]
     target: r.target,
     status: errors.length === 0 ? 'ok' : 'partial',
     errors,
-    timings: r.timings,
+    timings: { ...r.timings, nodeCpuMs: raw['meta/times'] ? parseTimes(raw['meta/times'].stdout) : null },
     raw,
     host: buildHostFacts(raw, r.receivedAt),
     sandboxes: buildSandboxes(raw, networks),

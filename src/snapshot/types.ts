@@ -107,7 +107,7 @@ export interface NodeSnapshot {
   target: { host: string; port: number; user: string; via: string[] };
   status: NodeStatus;
   errors: CollectionError[];
-  timings: { connectMs: number | null; execMs: number | null; totalMs: number };
+  timings: { connectMs: number | null; execMs: number | null; totalMs: number; nodeCpuMs?: number | null };
   /** Every section exactly as collected, by name (host/…, netns/<sandbox>/…). */
   raw: Record<string, RawSection>;
   /** Parsed views; null when the node could not be collected. */

@@ -114,3 +114,12 @@ describe('a node that could not be collected', () => {
     expect(s).toMatchObject({ status: 'unreachable', host: null, sandboxes: [], sandboxAccess: 'none' });
   });
 });
+
+describe('parseTimes', () => {
+  it('adds shell and children CPU from POSIX times', async () => {
+    const { parseTimes } = await import('../../../src/parse/host.js');
+    expect(parseTimes('0m0.010000s 0m0.020000s\n0m0.150000s 0m0.070000s\n')).toBe(250);
+    expect(parseTimes('1m1.5s 0m0s\n0m0s 0m0s')).toBe(61_500);
+    expect(parseTimes('garbage')).toBeNull();
+  });
+});
