@@ -1,0 +1,291 @@
+/**
+ * Shared read-only views of the snapshot for the overlay and service checks:
+ * which swarm node an underlay IP is, which nodes host a network, the
+ * endpoints (tasks, lb and ingress endpoints) each node's FDB must know, and
+ * small helpers to address sandboxes. Pure: no I/O.
+ */
+import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../../snapshot/types.js';
+
+export interface Topology {
+  snapshot: ClusterSnapshot;
+  /** Advertise (underlay) address → swarm node name. */
+  nameByIp: Map<string, string>;
+  /** Swarm node name → advertise address. */
+  ipByName: Map<string, string>;
+  /** Swarm node id → name. */
+  nameById: Map<string, string>;
+  /** Collected node snapshots by name. */
+  nodeByName: Map<string, NodeSnapshot>;
+}
+
+export function topology(snapshot: ClusterSnapshot): Topology {
+  const nameByIp = new Map<string, string>();
+  const ipByName = new Map<string, string>();
+  const nameById = new Map<string, string>();
+  for (const n of snapshot.cluster.nodes) {
+    nameById.set(n.id, n.name);
+    if (n.advertiseAddress) {
+      nameByIp.set(n.advertiseAddress, n.name);
+      ipByName.set(n.name, n.advertiseAddress);
+    }
+  }
+  const nodeByName = new Map<string, NodeSnapshot>();
+  for (const n of snapshot.nodes) {
+    nodeByName.set(n.name, n);
+    if (n.id && !nameById.has(n.id)) nameById.set(n.id, n.name);
+  }
+  return { snapshot, nameByIp, ipByName, nameById, nodeByName };
+}
+
+/** A node name for an underlay IP, or the IP itself when it is no swarm node. */
+export const nodeLabel = (t: Topology, ip: string): string => t.nameByIp.get(ip) ?? ip;
+
+export const overlayNetworks = (s: ClusterSnapshot): NetworkFacts[] => s.cluster.networks.filter((n) => n.driver === 'overlay');
+
+export const stripPrefixLen = (addr: string): string => addr.split('/')[0] ?? addr;
+
+export const execRoot = (node: NodeSnapshot): string => node.host?.dockerd.execRoot ?? '/var/run/docker';
+
+/** The command prefix that runs a command inside a docker sandbox on its node. */
+export const nsenter = (node: NodeSnapshot, sandbox: string): string => `nsenter --net=${execRoot(node)}/netns/${sandbox}`;
+
+/** Why a node's data cannot be checked at all (not collected), or null. */
+export function nodeUnavailable(node: NodeSnapshot): string | null {
+  if (node.host !== null) return null;
+  const err = node.errors[0];
+  return `node ${node.name} was not collected (${node.status}${err ? `: ${err.message}` : ''})`;
+}
+
+/** Why the node's docker sandboxes could not be listed, or null when the list is usable (possibly empty). */
+export function sandboxListProblem(node: NodeSnapshot): string | null {
+  const list = node.raw['netns/list'];
+  if (!list) return `the sandbox list (netns/list) of ${node.name} was not collected`;
+  if (list.rc === 0) return null;
+  // No netns folder at all: docker has created no sandbox yet; the list is empty, not unknown.
+  if (/No such file or directory/i.test(list.stderr)) return null;
+  return `cannot list docker network namespaces on ${node.name} (exit ${list.rc ?? 'none'}: ${list.stderr.split('\n')[0] ?? ''})`;
+}
+
+/** Why a node is skipped by per-node checks, or null. */
+export const nodeSkipReason = (node: NodeSnapshot): string | null => nodeUnavailable(node) ?? sandboxListProblem(node);
+
+/** Overlay (`<epoch>-<prefix>`) or lb (`lb_<prefix>`) sandboxes of a network on a node. */
+export const networkSandboxes = (node: NodeSnapshot, net: NetworkFacts, kind: 'overlay' | 'lb'): SandboxSnapshot[] =>
+  node.sandboxes.filter((s) => s.kind === kind && s.networkId === net.id);
+
+/** The sandbox to read for a network: an entered one when there are several. */
+export const pickSandbox = (sbs: SandboxSnapshot[]): SandboxSnapshot | undefined => sbs.find((s) => s.enterError === null) ?? sbs[0];
+
+/** True when docker's sandboxes were entered normally on this node (at least one could be). */
+export const sandboxAccessWorks = (node: NodeSnapshot): boolean =>
+  node.sandboxAccess !== 'none' && node.sandboxes.some((s) => s.enterError === null);
+
+/**
+ * A netns file whose namespace is gone: entering fails with EINVAL (the bind
+ * mount was lost, e.g. after a dockerd restart with a network removed) while
+ * the node's other sandboxes can be entered.
+ */
+export const isDeadNetns = (node: NodeSnapshot, sb: SandboxSnapshot): boolean =>
+  sb.enterError !== null && /Invalid argument/i.test(sb.enterError) && sandboxAccessWorks(node);
+
+// ---------------------------------------------------------------------------
+// IPv4 helpers
+
+export function ipv4ToInt(ip: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return null;
+  const o = m.slice(1, 5).map(Number);
+  if (o.some((x) => x > 255)) return null;
+  return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
+}
+
+/** Whether `ip` is inside `cidr` (IPv4 only; null when either cannot be read). */
+export function inCidr(ip: string, cidr: string): boolean | null {
+  const [base, lenText] = cidr.split('/');
+  const a = ipv4ToInt(ip);
+  const b = ipv4ToInt(base ?? '');
+  const len = Number(lenText ?? '32');
+  if (a === null || b === null || !Number.isInteger(len) || len < 0 || len > 32) return null;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return (a & mask) === (b & mask);
+}
+
+export const inNetwork = (ip: string, net: NetworkFacts): boolean => net.subnets.some((s) => inCidr(ip, s.subnet) === true);
+
+/** Docker's IPv4-derived container MAC: 02:42 followed by the address octets. */
+export function derivedMac(ip: string): string | null {
+  const n = ipv4ToInt(ip);
+  if (n === null) return null;
+  const o = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  return ['02', '42', ...o.map((x) => x.toString(16).padStart(2, '0'))].join(':');
+}
+
+// ---------------------------------------------------------------------------
+// Who is on a network
+
+/** Tasks of services attached to `net`, with their address on it and the node they run on. */
+export function tasksOn(s: ClusterSnapshot, net: NetworkFacts): { service: ServiceFacts; taskId: string; slot: number | null; nodeId: string; ip: string | null }[] {
+  const out: { service: ServiceFacts; taskId: string; slot: number | null; nodeId: string; ip: string | null }[] = [];
+  for (const svc of s.cluster.services) {
+    for (const t of svc.runningTasks) {
+      const a = t.addresses.find((x) => x.networkId === net.id);
+      const attached = a !== undefined || (t.addresses.length === 0 && svc.networks.includes(net.id));
+      if (attached) out.push({ service: svc, taskId: t.id, slot: t.slot, nodeId: t.nodeId, ip: a ? stripPrefixLen(a.addr) : null });
+    }
+  }
+  return out;
+}
+
+/**
+ * Nodes (by name) that host something on the network — a task endpoint, an
+ * lb/ingress endpoint, or a running task of an attached service — with what
+ * they host, for messages.
+ */
+export function hostingNodes(t: Topology, net: NetworkFacts): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (name: string | undefined, what: string) => {
+    if (!name) return;
+    const list = out.get(name) ?? [];
+    if (!list.includes(what)) list.push(what);
+    out.set(name, list);
+  };
+  for (const e of net.endpoints) {
+    if (!e.hostIp) continue;
+    add(t.nameByIp.get(e.hostIp), e.kind === 'lb' ? `${net.ingress ? 'ingress' : 'lb'} endpoint ${e.ip}` : `${e.task} (${e.ip})`);
+  }
+  for (const task of tasksOn(t.snapshot, net)) {
+    const name = t.nameById.get(task.nodeId);
+    const already = task.ip !== null && net.endpoints.some((e) => e.ip === task.ip);
+    if (!already) add(name, `${task.service.name}${task.slot !== null ? `.${task.slot}` : ''}.${task.taskId}${task.ip ? ` (${task.ip})` : ''}`);
+  }
+  return out;
+}
+
+/** An address on an overlay network that every other node's FDB/neighbour table must point at. */
+export interface Member {
+  ip: string;
+  /** Underlay address of the node hosting it. */
+  hostIp: string;
+  /** For messages: `task web.1.xyz`, `lb endpoint`, `ingress endpoint`. */
+  what: string;
+  service: string | null;
+  /** The MAC seen on the hosting node's own sandbox interface; null when that node was not collected. */
+  truthMac: string | null;
+  /** Where we learnt of it: the manager's network inspect, a task list, or a node's lb sandbox. */
+  source: 'manager' | 'tasks' | 'lb-sandbox';
+}
+
+/** The MAC of the interface carrying `ip` in any non-overlay sandbox of `node`. */
+function macOnNode(node: NodeSnapshot | undefined, ip: string): string | null {
+  if (!node) return null;
+  for (const sb of node.sandboxes) {
+    if (sb.kind === 'overlay') continue;
+    const a = sb.addresses.find((x) => x.address === ip && x.ifname !== 'lo');
+    if (!a) continue;
+    const mac = sb.links.find((l) => l.name === a.ifname)?.mac;
+    if (mac) return mac.toLowerCase();
+  }
+  return null;
+}
+
+/**
+ * Everything on the network: the manager's endpoint list (tasks, ingress
+ * endpoints), running tasks it might have missed, and each collected node's
+ * lb endpoint (not listed by `network inspect --verbose` for non-ingress
+ * overlays, but present in every other node's FDB).
+ */
+export function networkMembers(t: Topology, net: NetworkFacts): Member[] {
+  const byIp = new Map<string, Member>();
+  const add = (m: Omit<Member, 'truthMac'>) => {
+    if (!m.ip || !m.hostIp || byIp.has(m.ip)) return;
+    const hostNode = t.nodeByName.get(t.nameByIp.get(m.hostIp) ?? '');
+    byIp.set(m.ip, { ...m, truthMac: macOnNode(hostNode, m.ip) });
+  };
+  for (const e of net.endpoints) {
+    add({
+      ip: e.ip,
+      hostIp: e.hostIp,
+      what: e.kind === 'lb' ? `${net.ingress ? 'ingress' : 'lb'} endpoint` : `task ${e.task}`,
+      service: e.kind === 'task' ? e.service : null,
+      source: 'manager',
+    });
+  }
+  for (const task of tasksOn(t.snapshot, net)) {
+    const name = t.nameById.get(task.nodeId);
+    const hostIp = name ? t.ipByName.get(name) : undefined;
+    if (task.ip && hostIp) {
+      add({ ip: task.ip, hostIp, what: `task ${task.service.name}.${task.slot ?? ''}.${task.taskId}`, service: task.service.name, source: 'tasks' });
+    }
+  }
+  const vips = new Set(Object.values(net.serviceVips));
+  for (const node of t.snapshot.nodes) {
+    const hostIp = t.ipByName.get(node.name);
+    if (!hostIp) continue;
+    for (const sb of node.sandboxes) {
+      const isLb = (sb.kind === 'lb' && sb.networkId === net.id) || (sb.kind === 'ingress' && net.ingress);
+      if (!isLb || sb.enterError !== null) continue;
+      for (const a of sb.addresses) {
+        if (a.ifname === 'lo' || vips.has(a.address) || a.prefixLen === 32) continue;
+        if (net.subnets.length > 0 && !inNetwork(a.address, net)) continue;
+        add({ ip: a.address, hostIp, what: `${net.ingress ? 'ingress' : 'lb'} endpoint`, service: null, source: 'lb-sandbox' });
+      }
+    }
+  }
+  return [...byIp.values()];
+}
+
+/**
+ * Nodes whose lb endpoint we could not learn (not collected, or their
+ * sandboxes not listed): an unknown FDB MAC pointing at one of them may be
+ * that endpoint, not a stale entry.
+ */
+export function unseenLbHosts(t: Topology, net: NetworkFacts): Set<string> {
+  const out = new Set<string>();
+  if (net.ingress) return out; // ingress endpoints are in the manager's list
+  for (const n of t.snapshot.cluster.nodes) {
+    if (!n.advertiseAddress) continue;
+    const snap = t.nodeByName.get(n.name);
+    if (!snap || nodeSkipReason(snap) !== null) out.add(n.advertiseAddress);
+  }
+  return out;
+}
+
+/** vxlan links of an overlay sandbox (vxlan0, vxlan1 for a second subnet). */
+export const vxlanLinks = (sb: SandboxSnapshot) => sb.links.filter((l) => l.kind === 'vxlan');
+
+export function vxlanDevs(sb: SandboxSnapshot): Set<string> {
+  const names = vxlanLinks(sb).map((l) => l.name);
+  return new Set(names.length > 0 ? names : ['vxlan0']);
+}
+
+/**
+ * The MAC each member should have, as seen from sandbox `sb`: the hosting
+ * node's own interface when known; otherwise Docker's 02:42:<ip> derivation,
+ * unless the cluster shows it assigns MACs some other way, in which case the
+ * local neighbour entry (programmed from the same gossip) is the best guess.
+ */
+export function expectedMacs(members: Member[], sb: SandboxSnapshot): Map<string, { mac: string | null; how: 'node' | 'derived' | 'neighbour' | 'unknown' }> {
+  const derivedScheme = !members.some((m) => m.truthMac !== null && derivedMac(m.ip) !== m.truthMac);
+  const devs = vxlanDevs(sb);
+  const out = new Map<string, { mac: string | null; how: 'node' | 'derived' | 'neighbour' | 'unknown' }>();
+  for (const m of members) {
+    if (m.truthMac) {
+      out.set(m.ip, { mac: m.truthMac, how: 'node' });
+      continue;
+    }
+    const d = derivedMac(m.ip);
+    if (derivedScheme && d) {
+      out.set(m.ip, { mac: d, how: 'derived' });
+      continue;
+    }
+    const n = sb.neighbours.find((x) => x.dst === m.ip && devs.has(x.dev) && x.mac);
+    out.set(m.ip, n?.mac ? { mac: n.mac, how: 'neighbour' } : { mac: null, how: 'unknown' });
+  }
+  return out;
+}
+
+/** `a, b and 3 more` */
+export function listText(items: string[], max = 6): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
