@@ -101,8 +101,9 @@ export async function collectNode(
     const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
     const { script, marker } = buildCollectScript({ dataPathPort: cluster.dataPathPort, encryptedPrefixes });
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
-    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining });
+    // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;
+    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining });
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
     if (sudo) throw sudo;

@@ -102,6 +102,7 @@ function hostSections(opts: ScriptOptions): string {
   const sysctls = SYSCTLS.join(' ');
   const port = opts.dataPathPort;
   return String.raw`
+sec host/clock date -u +%s.%N
 sec host/hostname hostname
 sec host/uname uname -srm
 sec host/os-release cat /etc/os-release
@@ -131,9 +132,8 @@ sec host/iptables-nft-save sh -c '${need('iptables-nft-save')}; iptables-nft-sav
 sec host/link ip -j -d link show
 sec host/addr ip -j addr show
 sec host/route ip -j route show
-sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
+sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
 sec host/listen sh -c '${need('ss')}; ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"'
-sec host/clock date -u +%s.%N
 `;
 }
 

@@ -10,7 +10,7 @@ export interface NodeCollectResult {
   output: SplitOutput | null;
   errors: CollectionError[];
   timings: NodeSnapshot['timings'];
-  /** Local time (s) when the output arrived, to compare the node's clock. */
+  /** Local time (s) when the script started (it reads the node's clock first), to compare clocks. */
   receivedAt: number;
 }
 

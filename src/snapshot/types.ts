@@ -153,7 +153,7 @@ export interface HostFacts {
   routes: { dst: string; dev: string | null; gateway: string | null; protocol: string | null }[];
   listening: { proto: string; address: string; port: number; process: string | null }[] | Unavailable;
   offload: Record<string, { driver: string | null; features: Record<string, string> }> | Unavailable;
-  /** Node clock at collection, seconds since epoch, and the local time we received it. */
+  /** Node clock at the start of collection, seconds since epoch, and our local clock when the script started. */
   clock: { node: number; localReceived: number } | null;
 }
 
