@@ -12,7 +12,7 @@
 import { parseIptablesSave, type IptablesDump } from '../parse/iptables.js';
 import { unavailable } from '../parse/host.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot } from '../snapshot/types.js';
-import { describeOutcome, evaluate, type Evaluation, type Packet, type Root } from './lib/host-firewall.js';
+import { describeOutcome, evaluate, firewallDumps, type Evaluation, type Packet, type Root } from './lib/host-firewall.js';
 import {
   interfaceWithAddress,
   isDockerInterface,
@@ -512,23 +512,6 @@ interface Peer {
   address: string | null;
 }
 
-function firewallDumps(n: CollectedNode): { label: string; dump: IptablesDump }[] | { skip: string } {
-  const main = n.raw['host/iptables-save'];
-  if (!main || main.rc !== 0) return { skip: `iptables-save not collected: ${unavailable(main, 'iptables-save').reason}` };
-  const backend = n.host.iptables.defaultBackend;
-  const dumps = [{ label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: parseIptablesSave(main.stdout) }];
-  // The kernel runs both backends' rules: read the other one too when it holds filter rules.
-  const otherName = backend === 'nft' ? 'legacy' : backend === 'legacy' ? 'nft' : null;
-  const other = otherName ? n.raw[`host/iptables-${otherName}-save`] : undefined;
-  if (otherName && other && other.rc === 0 && other.stdout.trim() !== main.stdout.trim()) {
-    const dump = parseIptablesSave(other.stdout);
-    const f = dump.tables.filter;
-    if (f && (f.rules.length > 0 || Object.values(f.chains).some((c) => c.policy !== null && c.policy !== 'ACCEPT'))) {
-      dumps.push({ label: `iptables-${otherName}-save`, dump });
-    }
-  }
-  return dumps;
-}
 
 function allowCommand(root: Root, flow: Flow, peers: Peer[], self: string | null, host: CollectedNode['host']): string {
   const addrs = peers.map((p) => p.address).filter((a): a is string => a !== null);

@@ -4,7 +4,9 @@
  * unconfirmed), and the path MTU against overlay MTU + 50 bytes of VXLAN.
  */
 import type { PortProbe } from '../probe/types.js';
-import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
+import { describeOutcome, evaluate, firewallDumps } from './lib/host-firewall.js';
+import type { CollectedNode } from './lib/host-nodes.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft, type Status } from './types.js';
 
 const noProbes = (ctx: CheckContext): FindingDraft[] | null =>
   ctx.probes === null ? [{ status: 'skip', detail: 'active probes were not run (--no-probe, or a snapshot without probes)' }] : null;
@@ -13,6 +15,28 @@ const probeErrors = (ctx: CheckContext): FindingDraft[] =>
   (ctx.probes?.errors ?? []).map((e) => ({ status: 'skip' as const, node: e.node, detail: e.message }));
 
 const portName = (p: PortProbe): string => `${p.proto}/${p.port}`;
+
+/**
+ * A capture sees a datagram before the receiver's netfilter INPUT does, so a
+ * UDP probe seen on the receiver is only "ok" if the receiver's own firewall
+ * also lets it through (TCP needs no such step: the handshake passed INPUT).
+ */
+function receiverVerdict(ctx: CheckContext, p: PortProbe): { status: Status; detail: string } | null {
+  if (p.proto !== 'udp' || p.state !== 'ok' || p.port === null) return null;
+  const to = ctx.snapshot.nodes.find((n) => n.name === p.to);
+  const addr = (name: string) => ctx.snapshot.cluster.nodes.find((n) => n.name === name)?.advertiseAddress ?? null;
+  if (!to?.host) return null;
+  const dumps = firewallDumps(to as CollectedNode);
+  if ('skip' in dumps) return null;
+  for (const { label, dump } of dumps) {
+    const ev = evaluate(dump, 'INPUT', { proto: 'udp', dport: p.port, sport: null, src: addr(p.from), dst: addr(p.to), iface: null });
+    const o = ev.drops[0];
+    if (ev.result === 'accepted' || !o) continue;
+    const what = `${portName(p)} ${p.from} → ${p.to}: arrives on ${p.to} but ${describeOutcome(o, 'INPUT')} (${label})`;
+    return { status: ev.result === 'dropped' ? 'fail' : 'warn', detail: what };
+  }
+  return null;
+}
 
 function portCheck(
   id: string,
@@ -34,12 +58,13 @@ function portCheck(
       if (skip) return skip;
       const out: FindingDraft[] = probeErrors(ctx);
       for (const p of ctx.probes!.ports.filter((x) => select(x, ctx))) {
-        const status = p.state === 'ok' ? 'pass' : p.state === 'blocked' ? 'fail' : 'warn';
+        const local = receiverVerdict(ctx, p);
+        const status: Status = local?.status ?? (p.state === 'ok' ? 'pass' : p.state === 'blocked' ? 'fail' : 'warn');
         out.push({
           status,
           node: p.from,
           peer: p.to,
-          detail: `${portName(p)} ${p.from} → ${p.to}: ${p.state}; ${p.detail}`,
+          detail: local?.detail ?? `${portName(p)} ${p.from} → ${p.to}: ${p.state}; ${p.detail}`,
           ...(status === 'pass' ? {} : { remediation: remediation(p) }),
         });
       }

@@ -18,7 +18,9 @@
  * table of an iptables-save dump is read; native nftables rulesets (firewalld
  * with the nftables backend, `nft` tables of their own) are not in the dump.
  */
-import { isDockerManaged, portSpecIncludes, type IptablesDump, type IptRule } from '../../parse/iptables.js';
+import { unavailable } from '../../parse/host.js';
+import { isDockerManaged, parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../../parse/iptables.js';
+import type { CollectedNode } from './host-nodes.js';
 import { cidrContainsIp } from './cidr.js';
 
 export type Root = 'INPUT' | 'OUTPUT';
@@ -333,4 +335,23 @@ export function describeOutcome(o: PathOutcome, root: Root): string {
   const unless = o.unless.length > 0 ? ` unless ${o.unless.map(q).join(' or ')} matches` : '';
   const via = o.via.length > 0 ? ` (reached via ${o.via.map(q).join(', ')})` : '';
   return `${head}${self}${via}${ifs}${unless}`;
+}
+
+/** The node's iptables dumps to evaluate: its default backend's, plus the other backend's when that one holds filter rules too (the kernel runs both). */
+export function firewallDumps(n: CollectedNode): { label: string; dump: IptablesDump }[] | { skip: string } {
+  const main = n.raw['host/iptables-save'];
+  if (!main || main.rc !== 0) return { skip: `iptables-save not collected: ${unavailable(main, 'iptables-save').reason}` };
+  const backend = n.host.iptables.defaultBackend;
+  const dumps = [{ label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: parseIptablesSave(main.stdout) }];
+  // The kernel runs both backends' rules: read the other one too when it holds filter rules.
+  const otherName = backend === 'nft' ? 'legacy' : backend === 'legacy' ? 'nft' : null;
+  const other = otherName ? n.raw[`host/iptables-${otherName}-save`] : undefined;
+  if (otherName && other && other.rc === 0 && other.stdout.trim() !== main.stdout.trim()) {
+    const dump = parseIptablesSave(other.stdout);
+    const f = dump.tables.filter;
+    if (f && (f.rules.length > 0 || Object.values(f.chains).some((c) => c.policy !== null && c.policy !== 'ACCEPT'))) {
+      dumps.push({ label: `iptables-${otherName}-save`, dump });
+    }
+  }
+  return dumps;
 }

@@ -55,3 +55,22 @@ describe('underlay checks', () => {
     expect(new Set(fs.map((f) => f.id)).size).toBe(fs.length);
   });
 });
+
+describe('a UDP datagram seen on the receiver but dropped by its own firewall', () => {
+  it('fails, naming the receiver\'s rule (a capture sees packets before netfilter INPUT)', () => {
+    const snap = structuredClone(snapshot);
+    const nd1 = snap.nodes.find((n) => n.name === 'nd1')!;
+    const save = nd1.raw['host/iptables-save']!;
+    save.stdout = save.stdout.replace(/^(\*filter\n(?::[^\n]*\n)*)/m, '$1-A INPUT -p udp -m udp --dport 4789 -j DROP\n');
+    expect(save.stdout).toContain('-A INPUT -p udp -m udp --dport 4789 -j DROP');
+    const p = probes({
+      ports: [{ from: 'nd2', to: 'nd1', proto: 'udp', port: 4789, purpose: 'data-path', state: 'ok', detail: 'datagrams seen arriving on nd1' }],
+      errors: [],
+    });
+    const f = runChecks({ snapshot: snap, probes: p }, { only: ['underlay.datapath.udp'] });
+    expect(f.map((x) => [x.status, x.node, x.peer])).toEqual([['fail', 'nd2', 'nd1']]);
+    expect(f[0]!.detail).toContain('arrives on nd1 but is dropped by `-A INPUT -p udp -m udp --dport 4789 -j DROP`');
+    // Unchanged ruleset: the same probe passes.
+    expect(runChecks({ snapshot, probes: p }, { only: ['underlay.datapath.udp'] }).map((x) => x.status)).toEqual(['pass']);
+  });
+});
