@@ -28,7 +28,29 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
       (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n),
     ),
   );
-  return { info, swarm, nodes, networks: verbose, services, tasks };
+  return redactClusterRaw({ info, swarm, nodes, networks: verbose, services, tasks });
+}
+
+/**
+ * Secrets never enter a snapshot (and so never a bundle): the swarm join
+ * tokens are dropped, and environment values of services and tasks are
+ * replaced, keeping the names (`PASSWORD=<redacted>`).
+ */
+export function redactClusterRaw(raw: ClusterRaw): ClusterRaw {
+  const swarm = { ...(raw.swarm as J) };
+  delete swarm.JoinTokens;
+  const redactEnv = (spec: J | undefined): void => {
+    const cs = spec?.ContainerSpec as J | undefined;
+    if (cs && Array.isArray(cs.Env)) cs.Env = (cs.Env as string[]).map((e) => `${e.split('=')[0]}=<redacted>`);
+  };
+  const services = structuredClone(raw.services as J[]);
+  for (const s of services) {
+    redactEnv(s.Spec?.TaskTemplate);
+    redactEnv(s.PreviousSpec?.TaskTemplate);
+  }
+  const tasks = structuredClone(raw.tasks as J[]);
+  for (const t of tasks) redactEnv(t.Spec);
+  return { ...raw, swarm, services, tasks };
 }
 
 const stripPrefix = (cidr: unknown): string => (typeof cidr === 'string' ? cidr.split('/')[0]! : '');

@@ -123,3 +123,25 @@ describe('parseTimes', () => {
     expect(parseTimes('garbage')).toBeNull();
   });
 });
+
+describe('secrets never enter the snapshot', () => {
+  it('drops join tokens and redacts environment values, keeping names', async () => {
+    const { redactClusterRaw } = await import('../../../src/collect/cluster.js');
+    const raw = {
+      info: {},
+      swarm: { ID: 's', JoinTokens: { Worker: 'SWMTKN-1-secret', Manager: 'SWMTKN-1-secret2' } },
+      nodes: [],
+      networks: [],
+      services: [{ ID: 'x', Spec: { TaskTemplate: { ContainerSpec: { Env: ['DB_PASSWORD=hunter2', 'MODE=prod'] } } } }],
+      tasks: [{ ID: 't', Spec: { ContainerSpec: { Env: ['DB_PASSWORD=hunter2'] } } }],
+    };
+    const out = redactClusterRaw(raw);
+    const text = JSON.stringify(out);
+    expect(text).not.toContain('SWMTKN');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('DB_PASSWORD=<redacted>');
+    expect(text).toContain('MODE=<redacted>');
+    // The input is not modified.
+    expect(JSON.stringify(raw)).toContain('hunter2');
+  });
+});
