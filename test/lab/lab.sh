@@ -1,0 +1,770 @@
+#!/usr/bin/env bash
+# docker netdoctor LAB: a real N-node Docker Swarm on this one machine.
+#
+# Each node is its own set of namespaces (net + mount + UTS + PID) with PID 1
+# `docker-init -- sleep infinity`, its own dockerd (two sockets: the node's
+# /var/run/docker.sock and a host-visible $ND_LAB_DIR/nodes/NODE/docker.sock)
+# and its own sshd on port 22 of the node IP. Nodes hang off the host bridge
+# ndlab0 (10.213.0.1/24); node K is ndK at 10.213.0.(10+K). No default route
+# exists in a node: lab traffic never leaves the namespaces made here.
+# Per node, from $ND_LAB_DIR/nodes/NODE: /run (so /var/run/docker,
+# /run/containerd, docker.sock), /var/lib/docker, /var/log (docker.log),
+# /etc/docker, /tmp, /var/tmp and /root; /etc, /usr etc. are the host's.
+#
+# Usage: lab.sh up [N] | down | status | wait [SECONDS]
+#        lab.sh exec NODE -- CMD... | ssh NODE [CMD...]
+#        lab.sh dockerd-stop NODE | dockerd-start NODE [--slave]
+#        lab.sh sshd-stop NODE | sshd-start NODE | link-down NODE | link-up NODE
+#        lab.sh logs NODE [LINES]
+# Env:   ND_LAB_DIR (state dir, default /tmp/ndlab), ND_LAB_NODES (default 3),
+#        ND_LAB_TIMEOUT (seconds to wait for convergence, default 90).
+# Must run as root (except `ssh` and `logs`).
+set -euo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+
+LAB_DIR=${ND_LAB_DIR:-/tmp/ndlab}
+LAB_DIR=${LAB_DIR%/}
+BRIDGE=ndlab0
+NET_PREFIX=10.213.0
+GATEWAY=$NET_PREFIX.1
+SUBNET=$NET_PREFIX.0/24
+MANAGER=nd1
+NETWORK=ndnet
+SERVICE=web
+PUBLISHED_PORT=8080
+IMAGE=ndlab/busybox:latest
+MARKER=.ndlab-state
+COMMENT=ndlab
+TIMEOUT=${ND_LAB_TIMEOUT:-90}
+MAX_NODES=40
+
+T0=$(date +%s%3N)
+
+log() {
+  local ms=$(( $(date +%s%3N) - T0 ))
+  printf '[ndlab %d.%01ds] %s\n' $((ms / 1000)) $(((ms % 1000) / 100)) "$*" >&2
+}
+die() {
+  printf 'ndlab: error: %s\n' "$*" >&2
+  exit 1
+}
+
+node_ip() { echo "$NET_PREFIX.$((10 + ${1#nd}))"; }
+node_dir() { echo "$LAB_DIR/nodes/$1"; }
+node_sock() { echo "$LAB_DIR/nodes/$1/docker.sock"; }
+veth_of() { echo "ndlab-$1"; }
+
+valid_node_name() { [[ $1 =~ ^nd([1-9][0-9]?)$ ]] && (( ${BASH_REMATCH[1]} <= MAX_NODES )); }
+
+# The docker CLI, talking to one node's host-visible socket.
+DOCKER_CLI=$(command -v docker || true)
+dk() {
+  local name=$1
+  shift
+  [ -n "$DOCKER_CLI" ] || die "no docker CLI on PATH"
+  "$DOCKER_CLI" --host "unix://$(node_sock "$name")" "$@"
+}
+
+# Host PID of the node's PID 1 (docker-init), validated: alive, is docker-init,
+# is PID 1 of its PID namespace and sits in the node's network namespace.
+node_pid() {
+  local name=$1 pid comm nspid
+  pid=$(cat "$(node_dir "$name")/pid1" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  [ "$comm" = docker-init ] || return 1
+  nspid=$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null) || return 1
+  [ "$nspid" = 1 ] || return 1
+  [ -e "/run/netns/$name" ] || return 1
+  [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$(stat -L -c %i "/run/netns/$name" 2>/dev/null)" ] || return 1
+  echo "$pid"
+}
+
+# Run a command inside a node's namespaces (net, mount, uts, pid).
+in_node() {
+  local name=$1 pid
+  shift
+  pid=$(node_pid "$name") || die "node $name is not running"
+  # 9>&-: never leak the lab lock into daemons started in the node.
+  nsenter -t "$pid" -n -m -u -p -- "$@" 9>&-
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.1s until it succeeds.
+wait_until() {
+  local secs=$1 deadline
+  shift
+  deadline=$(( $(date +%s%3N) + secs * 1000 ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s%3N) < deadline )) || return 1
+    sleep 0.1
+  done
+}
+
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+node_count() { cat "$LAB_DIR/nodecount" 2>/dev/null; }
+node_names() {
+  local n k
+  n=$(node_count) || return 0
+  for ((k = 1; k <= n; k++)); do echo "nd$k"; done
+}
+
+require_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network/mount/PID namespaces, iptables)"; }
+
+require_node() {
+  [ -n "${1:-}" ] || die "missing NODE argument"
+  valid_node_name "$1" || die "bad node name '$1' (expected nd1..nd$MAX_NODES)"
+  [ -d "$(node_dir "$1")" ] || die "node $1 is not part of the lab in $LAB_DIR"
+}
+
+# Serialise up/down. The lock is taken on the state dir's parent directory
+# (flock works on a directory fd), so no lock file is left behind.
+take_lock() {
+  local parent
+  parent=$(dirname "$LAB_DIR")
+  mkdir -p "$parent"
+  exec 9<"$parent"
+  flock -w 600 9 || die "could not lock $parent (another lab.sh up/down running?)"
+}
+
+# ---------------------------------------------------------------------------
+# Inside a node: runs as PID 1 of the node's fresh PID namespace, in its own
+# mount + UTS namespace (private propagation) and in its network namespace.
+node_init() {
+  local name=$1 dir=$2 lab=$3 fstype target opts keep o
+  local -a cg=()
+  # Remember the host's cgroup mounts before /sys is replaced.
+  mapfile -t cg < <(awk '$2 ~ "^/sys/fs/cgroup" && ($3 == "tmpfs" || $3 == "cgroup" || $3 == "cgroup2") {print $3, $2, $4}' /proc/self/mounts)
+  # A sysfs for this netns (`ip netns exec` style remounts break dockerd's
+  # cgroup detection; this does not).
+  mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+  for line in "${cg[@]}"; do
+    read -r fstype target opts <<<"$line"
+    if [ "$fstype" = tmpfs ]; then
+      mount -t tmpfs -o mode=755 tmpfs "$target"
+      continue
+    fi
+    keep=
+    IFS=, read -ra o <<<"$opts"
+    for opt in "${o[@]}"; do
+      case $opt in ro | release_agent=*) ;; *) keep+=${keep:+,}$opt ;; esac
+    done
+    mkdir -p "$target"
+    mount -t "$fstype" -o "$keep" "$fstype" "$target" || echo "ndlab: warning: could not mount $fstype $opts on $target" >&2
+  done
+  # Per-node /run (so /var/run/docker, /run/containerd, /run/sshd,
+  # /var/run/docker.sock, /run/xtables.lock are the node's own),
+  # /var/lib/docker, /var/log and /etc/docker.
+  # Drop this namespace's copies of the host's mounts under /run (e.g. the
+  # /run/netns/ndK of nodes made earlier), then give the node its own /run.
+  awk '$5 ~ "^/run/" {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  mount --bind "$dir/run" /run
+  mkdir -p /run/docker /run/containerd /run/sshd /run/lock
+  chmod 0755 /run/sshd
+  mkdir -p /var/lib/docker /etc/docker
+  mount --bind "$dir/lib-docker" /var/lib/docker
+  mount --bind "$dir/log" /var/log
+  mount --bind "$dir/etc-docker" /etc/docker
+  # Its own /tmp, /var/tmp and /root, like a host of its own (what a tool
+  # leaves behind on a node is then seen on that node only). The lab state dir
+  # stays reachable at the same path inside the node (the host-visible docker
+  # socket, sshd config, keys), moved over from a staging bind mount.
+  local real stage=/run/.ndlab-state
+  real=$(readlink -f "$lab")
+  mkdir -p "$stage" /var/tmp
+  mount --bind "$real" "$stage"
+  dir=$stage/nodes/$name
+  mount --bind "$dir/tmp" /tmp
+  mount --bind "$dir/var-tmp" /var/tmp
+  mount --bind "$dir/root" /root
+  if [ -e "$real/$MARKER" ]; then
+    umount "$stage"
+  else
+    mkdir -p "$real"
+    mount --move "$stage" "$real"
+  fi
+  rmdir "$stage"
+  hostname "$name"
+  cd /
+  exec docker-init -- sleep infinity
+}
+
+# ---------------------------------------------------------------------------
+# Daemons of a node.
+
+dockerd_running() {
+  local name=$1
+  in_node "$name" sh -c 'p=$(cat /var/run/docker.pid 2>/dev/null) && kill -0 "$p" 2>/dev/null' 2>/dev/null
+}
+
+start_dockerd() {
+  local name=$1 slave=${2:-} pre=
+  [ "$slave" = slave ] && pre='unshare -m --propagation slave '
+  # Detached from this script; reparented to the node's docker-init.
+  in_node "$name" sh -c "setsid ${pre}dockerd -H unix:///var/run/docker.sock -H unix://$(node_sock "$name") </dev/null >>/var/log/docker.log 2>&1 &"
+}
+
+stop_dockerd() {
+  local name=$1
+  in_node "$name" sh -c '
+    p=$(cat /var/run/docker.pid 2>/dev/null) || exit 0
+    kill -0 "$p" 2>/dev/null || exit 0
+    kill -TERM "$p"
+    i=0
+    while kill -0 "$p" 2>/dev/null; do
+      i=$((i + 1))
+      if [ "$i" -eq 200 ]; then echo "ndlab: dockerd did not stop in 20s, killing it" >&2; kill -KILL "$p"; fi
+      [ "$i" -gt 300 ] && exit 1
+      sleep 0.1
+    done
+    rm -f /var/run/docker.pid'
+}
+
+dockerd_answers() { dk "$1" info --format '{{.ID}}' >/dev/null 2>&1; }
+
+wait_dockerd() {
+  local name=$1
+  wait_until "$TIMEOUT" dockerd_answers "$name" || {
+    echo "---- tail of $name /var/log/docker.log ($(node_dir "$name")/log/docker.log) ----" >&2
+    tail -n 40 "$(node_dir "$name")/log/docker.log" >&2 || true
+    die "dockerd on $name did not answer within ${TIMEOUT}s"
+  }
+}
+
+write_sshd_config() {
+  local name=$1 nd ip
+  nd=$(node_dir "$name")
+  ip=$(node_ip "$name")
+  cat >"$nd/sshd_config" <<EOF
+# ndlab sshd for $name
+Port 22
+ListenAddress $ip
+HostKey $nd/ssh_host_ed25519_key
+PidFile $nd/sshd.pid
+AuthorizedKeysFile $LAB_DIR/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
+MaxStartups 100:30:200
+MaxSessions 100
+Subsystem sftp internal-sftp
+LogLevel INFO
+EOF
+}
+
+sshd_running() {
+  local name=$1 nd
+  nd=$(node_dir "$name")
+  in_node "$name" sh -c "p=\$(cat '$nd/sshd.pid' 2>/dev/null) && kill -0 \"\$p\" 2>/dev/null" 2>/dev/null
+}
+
+start_sshd() {
+  local name=$1 nd
+  nd=$(node_dir "$name")
+  # sshd daemonizes itself; the daemon is reparented to the node's docker-init.
+  in_node "$name" /usr/sbin/sshd -f "$nd/sshd_config" -E "$nd/sshd.log" </dev/null >/dev/null
+}
+
+stop_sshd() {
+  local name=$1 nd
+  nd=$(node_dir "$name")
+  in_node "$name" sh -c "
+    p=\$(cat '$nd/sshd.pid' 2>/dev/null) || exit 0
+    kill -TERM \"\$p\" 2>/dev/null || exit 0
+    i=0
+    while kill -0 \"\$p\" 2>/dev/null; do i=\$((i + 1)); [ \"\$i\" -gt 100 ] && kill -KILL \"\$p\"; sleep 0.1; done
+    rm -f '$nd/sshd.pid'"
+}
+
+ssh_port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/22" 2>/dev/null; }
+
+wait_sshd() {
+  local name=$1
+  wait_until 20 ssh_port_open "$(node_ip "$name")" || {
+    tail -n 20 "$(node_dir "$name")/sshd.log" >&2 || true
+    die "sshd on $name did not listen on $(node_ip "$name"):22"
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Swarm state helpers (asked of the manager).
+
+swarm_state() { dk "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+swarm_active() { [ "$(swarm_state "$1")" = active ]; }
+
+ready_nodes() { dk "$MANAGER" node ls --format '{{.Hostname}} {{.Status}}' 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
+nodes_ready() { [ "$(ready_nodes)" -ge "$1" ]; }
+
+node_updated_at() { dk "$MANAGER" node inspect "$1" --format '{{.UpdatedAt}}' 2>/dev/null || true; }
+# node_ready NODE [UPDATED_AT]: Ready on the manager (and re-registered since UPDATED_AT).
+node_ready() {
+  local out
+  out=$(dk "$MANAGER" node inspect "$1" --format '{{.Status.State}} {{.UpdatedAt}}' 2>/dev/null) || return 1
+  [ "${out%% *}" = ready ] || return 1
+  [ -z "${2:-}" ] || [ "${out#* }" != "$2" ]
+}
+
+# Nodes with a running task of the service (one task per node: the service
+# has --replicas-max-per-node 1, so a stopped node's task waits for it rather
+# than moving, and every node keeps its overlay sandbox).
+running_task_nodes() {
+  dk "$MANAGER" service ps "$SERVICE" --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' 2>/dev/null |
+    awk '$2 == "Running" {print $1}' | sort -u | wc -l
+}
+service_converged() { [ "$(running_task_nodes)" -ge "$1" ]; }
+
+# The overlay's control plane agrees too: the manager's verbose view of the
+# network lists every node as a gossip peer and every task endpoint.
+overlay_converged() {
+  local out
+  out=$(dk "$MANAGER" network inspect --verbose "$NETWORK" \
+    --format "{{len .Peers}} {{with index .Services \"$SERVICE\"}}{{len .Tasks}}{{end}}" 2>/dev/null) || return 1
+  [ "$out" = "$1 $1" ]
+}
+
+# ---------------------------------------------------------------------------
+# Health: is the lab up, complete and healthy (with N nodes if given)?
+
+healthy() {
+  local want=${1:-} n name
+  [ -f "$LAB_DIR/lab.json" ] || return 1
+  n=$(node_count) || return 1
+  [ -z "$want" ] || [ "$want" = "$n" ] || return 1
+  [ -d "/sys/class/net/$BRIDGE" ] || return 1
+  iptables -C FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$COMMENT" -j ACCEPT 2>/dev/null || return 1
+  for name in $(node_names); do
+    node_pid "$name" >/dev/null || return 1
+    [ "$(cat "/sys/class/net/$(veth_of "$name")/operstate" 2>/dev/null)" = up ] || return 1
+    sshd_running "$name" || return 1
+    swarm_active "$name" || return 1
+  done
+  nodes_ready "$n" || return 1
+  service_converged "$n" || return 1
+  overlay_converged "$n" || return 1
+}
+
+# ---------------------------------------------------------------------------
+# Teardown.
+
+# PIDs that belong to the lab: in a node's netns or PID namespace, or a lab
+# process recognisable by its command line. Never this script or its parents.
+lab_pids() {
+  local netset=" $1 " pidset=" $2 " self=" " p f c
+  p=$$
+  while [ -n "$p" ] && [ "$p" != 0 ]; do
+    self+="$p "
+    p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+  done
+  self+="${BASHPID:-} "
+  {
+    if [ "$netset" != "  " ]; then
+      stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null | awk -v set="$netset" 'index(set, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
+    fi
+    if [ "$pidset" != "  " ]; then
+      stat -L -c '%i %n' /proc/[0-9]*/ns/pid 2>/dev/null | awk -v set="$pidset" 'index(set, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
+    fi
+    for f in $(grep -lasF -- "$LAB_DIR/" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+      c=$(tr '\0' ' ' <"$f" 2>/dev/null || true)
+      if [[ $c =~ (__node-init|(^|/)dockerd |(^|/)sshd |(^|/)containerd) ]]; then
+        p=${f#/proc/}
+        echo "${p%%/*}"
+      fi
+    done
+  } | sort -un | while read -r p; do
+    case $self in *" $p "*) ;; *) echo "$p" ;; esac
+  done
+}
+
+do_down() {
+  local quiet=${1:-} name names=() netinos=() pidinos=() pid ino victims link rule k
+  require_root
+  if [ -e "$LAB_DIR" ] && [ ! -e "$LAB_DIR/$MARKER" ] && [ -n "$(ls -A "$LAB_DIR" 2>/dev/null)" ]; then
+    die "$LAB_DIR exists, is not empty and is not a lab state dir (no $MARKER): refusing to touch it"
+  fi
+  if [ -d "$LAB_DIR/nodes" ]; then
+    for name in "$LAB_DIR"/nodes/*/; do
+      name=$(basename "$name")
+      valid_node_name "$name" && names+=("$name")
+    done
+  fi
+  if [ -d /run/netns ]; then
+    for name in /run/netns/nd*; do
+      name=$(basename "$name")
+      valid_node_name "$name" && names+=("$name")
+    done
+  fi
+  mapfile -t names < <(printf '%s\n' "${names[@]}" | grep . | sort -u -V || true)
+  for name in "${names[@]}"; do
+    if [ -e "/run/netns/$name" ]; then
+      ino=$(stat -L -c %i "/run/netns/$name" 2>/dev/null || true)
+      [ -n "$ino" ] && netinos+=("$ino")
+    fi
+    pid=$(cat "$(node_dir "$name")/pid1" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = docker-init ]; then
+      ino=$(stat -L -c %i "/proc/$pid/ns/pid" 2>/dev/null || true)
+      [ -n "$ino" ] && pidinos+=("$ino")
+    fi
+  done
+  # Kill every lab process (killing a node's PID 1 ends its whole PID
+  # namespace, containers included); wait until they are all gone.
+  for ((k = 0; k < 100; k++)); do
+    victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}")
+    [ -z "$victims" ] && break
+    # shellcheck disable=SC2086
+    kill -KILL $victims 2>/dev/null || true
+    sleep 0.1
+  done
+  victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}")
+  [ -z "$victims" ] || die "lab processes survive SIGKILL: $(echo $victims)"
+  for name in "${names[@]}"; do
+    if [ -e "/run/netns/$name" ]; then ip netns del "$name" 2>/dev/null || true; fi
+  done
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^ndlab-nd[0-9]+$' || true); do
+    ip link del "$link" 2>/dev/null || true
+  done
+  if [ -e "/sys/class/net/$BRIDGE" ]; then ip link del "$BRIDGE"; fi
+  while iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$COMMENT" -j ACCEPT 2>/dev/null; do :; done
+  while read -r rule; do
+    [ -n "$rule" ] || continue
+    eval "iptables ${rule/#-A /-D }" || true
+  done < <(iptables -S 2>/dev/null | grep -E -- "--comment \"?$COMMENT\"?( |$)" || true)
+  # No lab mount is made in the host's mount namespace, but be thorough.
+  awk -v d="$LAB_DIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+    umount -l "$m" || true
+  done
+  case $LAB_DIR in
+    "" | / | /tmp | /var | /var/tmp | /root | /home | /etc | /usr | /run) die "refusing to remove state dir '$LAB_DIR'" ;;
+  esac
+  rm -rf "$LAB_DIR"
+  # Verify nothing is left.
+  local left=()
+  victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}")
+  [ -z "$victims" ] || left+=("processes: $(echo $victims)")
+  for name in "${names[@]}"; do
+    [ ! -e "/run/netns/$name" ] || left+=("netns $name")
+  done
+  [ ! -e "/sys/class/net/$BRIDGE" ] || left+=("bridge $BRIDGE")
+  if ip -o link show 2>/dev/null | grep -qE ': ndlab-nd[0-9]+[@:]'; then left+=("veth ndlab-*"); fi
+  if iptables -S 2>/dev/null | grep -qE -- "--comment \"?$COMMENT\"?( |$)"; then left+=("iptables rules"); fi
+  if awk -v d="$LAB_DIR" 'index($5, d) == 1' /proc/self/mountinfo | grep -q .; then left+=("mounts under $LAB_DIR"); fi
+  [ ! -e "$LAB_DIR" ] || left+=("$LAB_DIR")
+  [ ${#left[@]} -eq 0 ] || die "teardown left: ${left[*]}"
+  [ -n "$quiet" ] || log "down: nothing left (${#names[@]} node(s) removed)"
+}
+
+# ---------------------------------------------------------------------------
+# Bring-up.
+
+check_prereqs() {
+  local c missing=()
+  for c in dockerd containerd runc docker-init sshd ssh-keygen busybox nsenter unshare ip iptables flock setsid timeout; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [ -n "$DOCKER_CLI" ] || missing+=(docker)
+  [ ${#missing[@]} -eq 0 ] || die "missing commands: ${missing[*]} (packages: docker.io openssh-server iptables iproute2 busybox-static util-linux, and a docker CLI)"
+  (( ${#LAB_DIR} + 24 < 108 )) || die "ND_LAB_DIR is too long for unix socket paths: $LAB_DIR"
+  case $LAB_DIR/ in
+    /* ) ;;
+    *) die "ND_LAB_DIR must be an absolute path (got '$LAB_DIR')" ;;
+  esac
+  case $LAB_DIR/ in
+    /run/* | /var/run/* | /var/log/* | /var/lib/docker/* | /etc/docker/* | /sys/* | /proc/*)
+      die "ND_LAB_DIR must not be under a directory the lab replaces inside nodes (got '$LAB_DIR')" ;;
+  esac
+}
+
+make_rootfs() {
+  local root=$LAB_DIR/rootfs applet
+  mkdir -p "$root"/{bin,etc,tmp,proc,sys,dev,root,var/www}
+  chmod 1777 "$root/tmp"
+  cp "$(readlink -f "$(command -v busybox)")" "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  echo '<html><body>ndlab</body></html>' >"$root/index.html"
+}
+
+start_node() {
+  local name=$1 nd ip veth u c
+  nd=$(node_dir "$name")
+  ip=$(node_ip "$name")
+  veth=$(veth_of "$name")
+  mkdir -p "$nd"/{run,lib-docker,log,etc-docker,tmp,var-tmp,root}
+  chmod 1777 "$nd/tmp" "$nd/var-tmp"
+  chmod 0700 "$nd/root"
+  ip netns add "$name"
+  ip link add "$veth" type veth peer name eth0 netns "$name"
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$name" link set lo up
+  ip -n "$name" addr add "$ip/24" dev eth0
+  ip -n "$name" link set eth0 up
+  ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$nd/ssh_host_ed25519_key"
+  write_sshd_config "$name"
+  # The node's PID 1. setsid: its own session, so it outlives this script and
+  # whoever ran it; --kill-child: the node dies with its unshare parent too.
+  setsid nsenter --net="/run/netns/$name" \
+    unshare -m -u -p -f --kill-child --mount-proc --propagation private \
+    bash "$SELF" __node-init "$name" "$nd" "$LAB_DIR" </dev/null >>"$nd/init.log" 2>&1 9>&- &
+  u=$!
+  echo "$u" >"$nd/unshare.pid"
+}
+
+wait_node_pid1() {
+  local name=$1 nd u c deadline
+  nd=$(node_dir "$name")
+  u=$(cat "$nd/unshare.pid")
+  deadline=$(( $(date +%s%3N) + 15000 ))
+  while :; do
+    c=$(cat "/proc/$u/task/$u/children" 2>/dev/null || pgrep -P "$u" 2>/dev/null || true)
+    c=${c%% *}
+    c=${c// /}
+    if [ -n "$c" ] && [ "$(cat "/proc/$c/comm" 2>/dev/null || true)" = docker-init ]; then
+      echo "$c" >"$nd/pid1"
+      node_pid "$name" >/dev/null && return 0
+    fi
+    if ! kill -0 "$u" 2>/dev/null || (( $(date +%s%3N) > deadline )); then
+      cat "$nd/init.log" >&2 || true
+      die "node $name: PID 1 did not start"
+    fi
+    sleep 0.05
+  done
+}
+
+write_state() {
+  local n=$1 k name role sep=
+  {
+    printf '{\n'
+    printf '  "dir": %s,\n' "$(json_str "$LAB_DIR")"
+    printf '  "bridge": "%s",\n  "subnet": "%s",\n  "gateway": "%s",\n' "$BRIDGE" "$SUBNET" "$GATEWAY"
+    printf '  "sshKey": %s,\n' "$(json_str "$LAB_DIR/id_ed25519")"
+    printf '  "knownHosts": %s,\n' "$(json_str "$LAB_DIR/known_hosts")"
+    printf '  "user": "root",\n  "network": "%s",\n  "service": "%s",\n' "$NETWORK" "$SERVICE"
+    printf '  "publishedPort": %d,\n  "image": "%s",\n  "nodes": [' "$PUBLISHED_PORT" "$IMAGE"
+    for ((k = 1; k <= n; k++)); do
+      name=nd$k
+      role=worker
+      [ "$name" = "$MANAGER" ] && role=manager
+      printf '%s\n    {"name": "%s", "ip": "%s", "role": "%s", "dockerSocket": %s, "sshPort": 22, "pid": %d, "dockerLog": %s}' \
+        "$sep" "$name" "$(node_ip "$name")" "$role" "$(json_str "$(node_sock "$name")")" "$(node_pid "$name")" \
+        "$(json_str "$(node_dir "$name")/log/docker.log")"
+      sep=,
+    done
+    printf '\n  ]\n}\n'
+  } >"$LAB_DIR/lab.json.tmp"
+  mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
+}
+
+dump_failure() {
+  local name
+  echo "---- docker service ps $SERVICE ----" >&2
+  dk "$MANAGER" service ps --no-trunc "$SERVICE" >&2 2>&1 || true
+  echo "---- docker node ls ----" >&2
+  dk "$MANAGER" node ls >&2 2>&1 || true
+  for name in $(node_names); do
+    echo "---- tail of $name /var/log/docker.log ($(node_dir "$name")/log/docker.log) ----" >&2
+    tail -n 25 "$(node_dir "$name")/log/docker.log" >&2 || true
+  done
+}
+
+do_up() {
+  local n=$1 name k pids=() fail=0 token ip
+  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= MAX_NODES )) || die "node count must be 1..$MAX_NODES (got '$n')"
+  require_root
+  check_prereqs
+  take_lock
+  if healthy "$n"; then
+    log "up: lab already up and healthy with $n node(s)"
+    cat "$LAB_DIR/lab.json"
+    return 0
+  fi
+  do_down quiet
+  log "up: building a $n-node swarm in $LAB_DIR"
+  mkdir -p "$LAB_DIR/nodes"
+  touch "$LAB_DIR/$MARKER"
+  echo "$n" >"$LAB_DIR/nodecount"
+  make_rootfs
+  ssh-keygen -q -t ed25519 -N '' -C ndlab -f "$LAB_DIR/id_ed25519"
+  cp "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/authorized_keys"
+  : >"$LAB_DIR/known_hosts"
+
+  ip link add "$BRIDGE" type bridge
+  ip addr add "$GATEWAY/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  # bridge-nf-call-iptables makes bridged frames traverse the host FORWARD
+  # chain, whose policy may be DROP (any dockerd sets it).
+  iptables -I FORWARD 1 -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$COMMENT" -j ACCEPT
+
+  for ((k = 1; k <= n; k++)); do start_node "nd$k"; done
+  for ((k = 1; k <= n; k++)); do wait_node_pid1 "nd$k"; done
+  log "up: $n node namespaces ready"
+  for ((k = 1; k <= n; k++)); do
+    name=nd$k
+    start_dockerd "$name"
+    start_sshd "$name"
+    echo "$(node_ip "$name") $(cut -d' ' -f1,2 "$(node_dir "$name")/ssh_host_ed25519_key.pub")" >>"$LAB_DIR/known_hosts"
+  done
+  for ((k = 1; k <= n; k++)); do wait_sshd "nd$k"; done
+  for ((k = 1; k <= n; k++)); do wait_dockerd "nd$k"; done
+  log "up: $n dockerd and sshd answering"
+
+  # Image import on every node, in parallel with forming the swarm.
+  pids=()
+  for ((k = 1; k <= n; k++)); do
+    tar -C "$LAB_DIR/rootfs" -c . | dk "nd$k" import --change 'CMD ["sh"]' - "$IMAGE" >/dev/null &
+    pids+=($!)
+  done
+  dk "$MANAGER" swarm init --advertise-addr "$(node_ip "$MANAGER")" >/dev/null
+  token=$(dk "$MANAGER" swarm join-token -q worker)
+  for ((k = 2; k <= n; k++)); do
+    name=nd$k
+    dk "$name" swarm join --token "$token" --advertise-addr "$(node_ip "$name")" "$(node_ip "$MANAGER"):2377" >/dev/null &
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k" || fail=1; done
+  [ "$fail" = 0 ] || { dump_failure; die "image import or swarm join failed"; }
+  wait_until "$TIMEOUT" nodes_ready "$n" || { dump_failure; die "not all $n nodes became Ready in the swarm within ${TIMEOUT}s"; }
+  log "up: swarm formed ($n node(s) Ready)"
+
+  dk "$MANAGER" network create -d overlay --attachable "$NETWORK" >/dev/null
+  dk "$MANAGER" service create --detach --quiet --name "$SERVICE" --replicas "$n" --replicas-max-per-node 1 --network "$NETWORK" \
+    --publish "published=$PUBLISHED_PORT,target=80,mode=ingress" --no-resolve-image \
+    --init "$IMAGE" httpd -f -p 80 -h / >/dev/null
+  wait_until "$TIMEOUT" service_converged "$n" || {
+    dump_failure
+    die "service $SERVICE did not reach $n running task(s) within ${TIMEOUT}s"
+  }
+  wait_until "$TIMEOUT" overlay_converged "$n" || {
+    dump_failure
+    die "network $NETWORK did not list $n peers and $n task endpoints within ${TIMEOUT}s"
+  }
+  write_state "$n"
+  log "up: service $SERVICE converged ($n/$n); lab is up"
+  cat "$LAB_DIR/lab.json"
+}
+
+# ---------------------------------------------------------------------------
+
+usage() {
+  sed -n '2,21p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case $cmd in
+    __node-init) node_init "$@" ;;
+    up) do_up "${1:-${ND_LAB_NODES:-3}}" ;;
+    down)
+      take_lock
+      do_down
+      ;;
+    status)
+      require_root
+      if healthy; then cat "$LAB_DIR/lab.json"; else
+        echo "ndlab: lab in $LAB_DIR is not up and healthy" >&2
+        exit 1
+      fi
+      ;;
+    wait)
+      # Wait (bounded) until the lab is healthy again, e.g. after a fault was undone.
+      require_root
+      wait_until "${1:-$TIMEOUT}" healthy || { dump_failure; die "lab not healthy within ${1:-$TIMEOUT}s"; }
+      cat "$LAB_DIR/lab.json"
+      ;;
+    exec)
+      local name=${1:-} pid
+      require_root
+      require_node "$name"
+      shift
+      [ "${1:-}" = -- ] && shift
+      [ $# -gt 0 ] || die "usage: lab.sh exec NODE -- CMD..."
+      pid=$(node_pid "$name") || die "node $name is not running"
+      exec nsenter -t "$pid" -n -m -u -p -- "$@" 9>&-
+      ;;
+    ssh)
+      local name=${1:-}
+      require_node "$name"
+      shift
+      [ "${1:-}" = -- ] && shift
+      exec ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes \
+        -o BatchMode=yes -o ConnectTimeout=5 "root@$(node_ip "$name")" "$@"
+      ;;
+    dockerd-stop)
+      require_root
+      require_node "${1:-}"
+      stop_dockerd "$1"
+      log "dockerd on $1 stopped"
+      ;;
+    dockerd-start)
+      local name=${1:-} slave=
+      require_root
+      require_node "$name"
+      [ "${2:-}" = --slave ] && slave=slave
+      [ -z "${2:-}" ] || [ -n "$slave" ] || die "usage: lab.sh dockerd-start NODE [--slave]"
+      local before=
+      if dockerd_running "$name"; then
+        log "dockerd on $name is already running"
+      else
+        # The manager's record of the node changes (UpdatedAt) when the
+        # restarted agent registers again: wait for that, not a stale Ready.
+        [ "$name" = "$MANAGER" ] || before=$(node_updated_at "$name")
+        start_dockerd "$name" "$slave"
+      fi
+      wait_dockerd "$name"
+      if [ -d "$(node_dir "$name")/lib-docker/swarm" ]; then
+        wait_until "$TIMEOUT" swarm_active "$name" || die "dockerd on $name answers but its swarm state is '$(swarm_state "$name")'"
+        wait_until "$TIMEOUT" node_ready "$name" "$before" || die "$name did not come back Ready in the swarm within ${TIMEOUT}s"
+      fi
+      log "dockerd on $name started${slave:+ (mount propagation slave)}"
+      ;;
+    sshd-stop)
+      require_root
+      require_node "${1:-}"
+      stop_sshd "$1"
+      log "sshd on $1 stopped"
+      ;;
+    sshd-start)
+      require_root
+      require_node "${1:-}"
+      sshd_running "$1" || start_sshd "$1"
+      wait_sshd "$1"
+      log "sshd on $1 started"
+      ;;
+    link-down | link-up)
+      require_root
+      require_node "${1:-}"
+      ip link set "$(veth_of "$1")" "${cmd#link-}"
+      log "host link $(veth_of "$1") ${cmd#link-}"
+      ;;
+    logs)
+      require_node "${1:-}"
+      tail -n "${2:-100}" "$(node_dir "$1")/log/docker.log"
+      ;;
+    -h | --help | help | "") usage ;;
+    *)
+      echo "ndlab: unknown command '$cmd'" >&2
+      usage
+      ;;
+  esac
+}
+
+main "$@"

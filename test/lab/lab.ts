@@ -1,0 +1,227 @@
+// Test helper for the LAB: a real N-node Docker Swarm on this machine, one
+// set of namespaces per node (see lab.sh). Node 20 built-ins only.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+/** Absolute path of lab.sh (next to this module). */
+export const labScript: string = fileURLToPath(new URL('./lab.sh', import.meta.url));
+
+/** The lab's state dir (env ND_LAB_DIR, default /tmp/ndlab). */
+export function labDir(): string {
+  return process.env.ND_LAB_DIR ?? '/tmp/ndlab';
+}
+
+export interface LabNode {
+  name: string;
+  ip: string;
+  role: 'manager' | 'worker';
+  /** Host-visible unix socket of the node's dockerd. */
+  dockerSocket: string;
+  sshPort: number;
+  /** Host PID of the node's PID 1 (docker-init). */
+  pid: number;
+  /** Host path of the node's /var/log/docker.log. */
+  dockerLog: string;
+}
+
+export interface LabState {
+  dir: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  /** Private key of the lab client (authorized on every node's sshd). */
+  sshKey: string;
+  /** known_hosts with every node's host key, for strict checking. */
+  knownHosts: string;
+  user: string;
+  network: string;
+  service: string;
+  publishedPort: number;
+  image: string;
+  nodes: LabNode[];
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface RunOptions {
+  /** Written to the command's stdin (stdin is closed otherwise). */
+  input?: string;
+  /** Kill the command after this many ms (default: none). */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const MAX_BUFFER = 64 * 1024 * 1024;
+
+interface ExecFailure {
+  code?: number | string | null;
+  signal?: NodeJS.Signals | null;
+  stdout?: string;
+  stderr?: string;
+  message?: string;
+}
+
+/** Run a program; resolves with its exit code instead of throwing on non-zero. */
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const promise = execFileP(file, [...args], {
+    encoding: 'utf8',
+    maxBuffer: MAX_BUFFER,
+    timeout: opts.timeoutMs ?? 0,
+    env: opts.env ?? process.env,
+  });
+  promise.child.stdin?.end(opts.input ?? '');
+  try {
+    const { stdout, stderr } = await promise;
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as ExecFailure;
+    if (typeof e.code === 'number') {
+      return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code };
+    }
+    if (e.signal) {
+      return { stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}killed by ${e.signal}`, code: 128 };
+    }
+    throw err;
+  }
+}
+
+async function lab(args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  return run('bash', [labScript, ...args], opts);
+}
+
+async function labOk(args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const r = await lab(args, opts);
+  if (r.code !== 0) {
+    throw new Error(`lab.sh ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr.trim()}`);
+  }
+  return r;
+}
+
+/** Bring the lab up with n nodes (default ND_LAB_NODES or 3); fast if already up. */
+export async function labUp(n?: number): Promise<LabState> {
+  await labOk(n === undefined ? ['up'] : ['up', String(n)], { timeoutMs: 300_000 });
+  return labState();
+}
+
+/** Tear the lab down completely. */
+export async function labDown(): Promise<void> {
+  await labOk(['down'], { timeoutMs: 120_000 });
+}
+
+/** Wait until the lab is healthy again (all nodes Ready, service converged). */
+export async function labWait(seconds?: number): Promise<LabState> {
+  await labOk(seconds === undefined ? ['wait'] : ['wait', String(seconds)], { timeoutMs: 300_000 });
+  return labState();
+}
+
+/**
+ * A healthy lab for the next tests: wait up to `waitSeconds` for it to
+ * converge (e.g. after a fault was undone), else rebuild it from scratch.
+ * Faults can leave a real swarm inconsistent for good (e.g. a task endpoint
+ * missing from the overlay's gossip after restarts and a partition).
+ */
+export async function labEnsure(n?: number, waitSeconds = 30): Promise<LabState> {
+  try {
+    const state = await labWait(waitSeconds);
+    if (n === undefined || state.nodes.length === n) return state;
+  } catch {
+    // not healthy in time: rebuild below
+  }
+  return labUp(n);
+}
+
+/** True if the lab is up and healthy. */
+export async function labHealthy(): Promise<boolean> {
+  return (await lab(['status'])).code === 0;
+}
+
+/** The lab state written by `lab.sh up` ($ND_LAB_DIR/lab.json). */
+export function labState(): LabState {
+  const file = `${labDir()}/lab.json`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`no lab state at ${file}: is the lab up? (bash ${labScript} up)`);
+  }
+  return JSON.parse(text) as LabState;
+}
+
+/** A node of the lab by name (nd1, nd2, ...). */
+export function labNode(name: string, state: LabState = labState()): LabNode {
+  const node = state.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`no lab node ${name} (have ${state.nodes.map((n) => n.name).join(', ')})`);
+  return node;
+}
+
+/** Run `sh -c CMD` inside a node's namespaces (net, mount, uts, pid). */
+export async function nodeExec(node: string, cmd: string, opts: RunOptions = {}): Promise<ExecResult> {
+  return lab(['exec', node, '--', 'sh', '-c', cmd], opts);
+}
+
+/** Run the docker CLI against a node's dockerd (host-visible socket). */
+export async function nodeDocker(node: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const sock = labNode(node).dockerSocket;
+  const env = { ...(opts.env ?? process.env) };
+  delete env.DOCKER_HOST;
+  delete env.DOCKER_CONTEXT;
+  return run(process.env.ND_LAB_DOCKER ?? 'docker', ['--host', `unix://${sock}`, ...args], { ...opts, env });
+}
+
+/** Arguments for `ssh` that log into a node with the lab key and strict host checking. */
+export function sshArgs(node: string, state: LabState = labState()): string[] {
+  const n = labNode(node, state);
+  return [
+    '-i', state.sshKey,
+    '-o', `UserKnownHostsFile=${state.knownHosts}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5',
+    '-p', String(n.sshPort),
+    `${state.user}@${n.ip}`,
+  ];
+}
+
+/** Run a command on a node over real SSH (its sshd, the lab key). */
+export async function nodeSsh(node: string, cmd: string, opts: RunOptions = {}): Promise<ExecResult> {
+  return run('ssh', [...sshArgs(node), cmd], opts);
+}
+
+export interface DockerdStartOptions {
+  /** Start dockerd in its own mount namespace with slave propagation (MountFlags=slave). */
+  slave?: boolean;
+}
+
+export async function dockerdStop(node: string): Promise<void> {
+  await labOk(['dockerd-stop', node], { timeoutMs: 120_000 });
+}
+
+/** Start a node's dockerd and wait until it answers and is Ready in the swarm again. */
+export async function dockerdStart(node: string, opts: DockerdStartOptions = {}): Promise<void> {
+  await labOk(opts.slave ? ['dockerd-start', node, '--slave'] : ['dockerd-start', node], { timeoutMs: 180_000 });
+}
+
+export async function sshdStop(node: string): Promise<void> {
+  await labOk(['sshd-stop', node], { timeoutMs: 60_000 });
+}
+
+export async function sshdStart(node: string): Promise<void> {
+  await labOk(['sshd-start', node], { timeoutMs: 60_000 });
+}
+
+/** Take the host end of a node's veth down: the node is cut off from the bridge. */
+export async function linkDown(node: string): Promise<void> {
+  await labOk(['link-down', node]);
+}
+
+export async function linkUp(node: string): Promise<void> {
+  await labOk(['link-up', node]);
+}
