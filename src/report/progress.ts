@@ -33,6 +33,14 @@ export interface CollectCtx {
   nodes: NodeSnapshot[];
   /** When set, sessions stay open after collection (for probes); the caller closes them. */
   sessions?: Map<string, SshSession>;
+  /** A discovery error that ends the run (no daemon, unknown --node, bad inventory). */
+  fatal?: unknown;
+}
+
+/** After the list ran: rethrow what ended discovery, so the command exits with its code. */
+export function throwIfFatal(ctx: CollectCtx): void {
+  if (ctx.fatal !== undefined) throw ctx.fatal;
+  if (!ctx.facts || !ctx.targets) throw new Error('cluster discovery failed');
 }
 
 const nodeSummary = (n: NodeSnapshot): string => {
@@ -64,9 +72,15 @@ export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTas
     {
       title: 'Discover cluster',
       task: async (ctx, task) => {
-        ctx.facts = await collectClusterFacts(docker);
-        const nodes = selectNodes(ctx.facts, opts.nodes);
-        ctx.targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+        try {
+          const facts = await collectClusterFacts(docker);
+          const nodes = selectNodes(facts, opts.nodes);
+          ctx.targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+          ctx.facts = facts;
+        } catch (err) {
+          ctx.fatal = err;
+          throw err;
+        }
         const overlays = ctx.facts.networks.filter((n) => n.driver === 'overlay').length;
         task.title = `Discover cluster: ${ctx.facts.nodes.length} nodes, ${overlays} overlay networks, manager ${ctx.facts.managerNode ?? '?'}`;
       },
@@ -142,9 +156,6 @@ export async function collectWithProgress(
   const ctx: CollectCtx = { nodes: [] };
   const list = new Listr<CollectCtx>(collectStages(docker, opts), { ...listrOptions(progress), ctx } as never);
   await list.run(ctx);
-  if (!ctx.facts) {
-    const err = list.errors[0]?.error;
-    throw err ?? new Error('cluster discovery failed');
-  }
+  throwIfFatal(ctx);
   return assembleSnapshot(ctx, endpoint, toolVersion, startedAt);
 }

@@ -11,7 +11,7 @@ import type { Selection } from '../checks/registry.js';
 import type { Finding } from '../checks/types.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import { runProbes, type ProbeOptions } from '../probe/run.js';
-import { assembleSnapshot, collectStages, listrOptions, type CollectCtx, type ProgressOptions } from '../report/progress.js';
+import { assembleSnapshot, collectStages, listrOptions, throwIfFatal, type CollectCtx, type ProgressOptions } from '../report/progress.js';
 import { buildReport, type Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
@@ -69,7 +69,7 @@ export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o:
   try {
     const list = new Listr<CheckCtx>(stages, { ...listrOptions(o.progress), ctx } as never);
     await list.run(ctx);
-    if (!ctx.facts) throw list.errors[0]?.error ?? new Error('cluster discovery failed');
+    throwIfFatal(ctx);
   } finally {
     for (const s of ctx.sessions!.values()) s.close();
   }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { labState, type LabState } from '../lab/lab.js';
+import { labEnsure, type LabState } from '../lab/lab.js';
 import { BIN, ROOT, docker, expectOneLineError, pluginConfigDir, run } from './support/cli.js';
 
 const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
@@ -15,7 +15,7 @@ let manager: string;
 let worker: string;
 
 beforeAll(async () => {
-  lab = labState();
+  lab = await labEnsure();
   cfg = await pluginConfigDir();
   manager = `unix://${lab.nodes.find((n) => n.role === 'manager')!.dockerSocket}`;
   worker = `unix://${lab.nodes.find((n) => n.role === 'worker')!.dockerSocket}`;
