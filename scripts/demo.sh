@@ -22,4 +22,4 @@ if [ "$#" -gt 0 ]; then
   exec docker netdoctor "$@"
 fi
 docker netdoctor nodes
-docker netdoctor collect -o netdoctor-snapshot.json
+docker netdoctor check

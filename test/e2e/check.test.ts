@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dockerdStart,
   dockerdStop,
-  labEnsure,
+  labDown,
+  labUp,
   nodeDocker,
   nodeExec,
   sshdStart,
@@ -35,7 +36,12 @@ const describeFindings = (r: Report) =>
 const KERNEL_LACKS = /ip_vs|IPVS/i;
 
 beforeAll(async () => {
-  lab = await labEnsure();
+  // A fresh lab: earlier fault tests (dockerd restarts, cut links) can leave
+  // dockerd 20.10's overlay state inconsistent for minutes ("Inconsistent
+  // driver and libnetwork state"), which netdoctor rightly reports. The
+  // healthy baseline must start from a clean swarm.
+  if (process.env.ND_LAB_REUSE !== '1') await labDown();
+  lab = await labUp();
 });
 
 async function iptables(node: string, rule: string, fn: () => Promise<void>): Promise<void> {
