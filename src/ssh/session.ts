@@ -570,6 +570,10 @@ class Session implements SshSession {
   private readonly clients: Client[];
   private readonly client: Client;
   private isClosed = false;
+  /** Connection already gone (no channel can be opened to clean up). */
+  private lost = false;
+  /** Process groups of commands still running on the node. */
+  private readonly running = new Set<number>();
   private readonly pending = new Set<(e: SshError) => void>();
   private lostReason: string | undefined;
 
@@ -606,6 +610,7 @@ class Session implements SshSession {
 
   private onLost(): void {
     if (this.isClosed) return;
+    this.lost = true;
     const err = new SshError('closed', this.lostReason ?? 'connection closed by remote host', { endpoint: describeEndpoint(this.target) });
     this.close();
     for (const rej of this.pending) rej(err);
@@ -615,7 +620,6 @@ class Session implements SshSession {
   exec(cmd: string, o: ExecOptions = {}): Promise<ExecResult> {
     const who = describeEndpoint(this.target);
     if (this.isClosed) return Promise.reject(new SshError('closed', 'connection is closed', { endpoint: who }));
-    const timed = o.timeoutMs !== undefined;
     return new Promise<ExecResult>((resolve, reject) => {
       const start = performance.now();
       let done = false;
@@ -626,6 +630,7 @@ class Session implements SshSession {
         if (done) return;
         done = true;
         if (timer) clearTimeout(timer);
+        if (pgid !== undefined) this.running.delete(pgid);
         this.pending.delete(onLost);
         fn();
       };
@@ -643,7 +648,9 @@ class Session implements SshSession {
         }, ms);
       }
       try {
-        this.client.exec(timed ? withPgidReport(cmd) : cmd, (err, stream) => {
+        // Every command reports its process group first, so that a timeout or
+        // close() can kill it for sure (see killProcessGroup).
+        this.client.exec(withPgidReport(cmd), (err, stream) => {
           if (err) {
             finish(() => reject(new SshError('closed', `could not start command: ${err.message}`, { endpoint: who, cause: err })));
             return;
@@ -656,8 +663,8 @@ class Session implements SshSession {
           }
           const out: Buffer[] = [];
           const errOut: Buffer[] = [];
-          // With a timeout, the first stderr line is our process-group report (see withPgidReport).
-          let head: Buffer | null = timed ? Buffer.alloc(0) : null;
+          // The first stderr line is our process-group report (see withPgidReport).
+          let head: Buffer | null = Buffer.alloc(0);
           const takeHead = (final: boolean) => {
             if (head === null) return;
             const nl = head.indexOf(10);
@@ -665,7 +672,11 @@ class Session implements SshSession {
             const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
             if (line.startsWith(PGID_MARK)) {
               const n = Number(line.slice(PGID_MARK.length));
-              if (Number.isInteger(n) && n > 1) pgid = n;
+              if (Number.isInteger(n) && n > 1) {
+                pgid = n;
+                if (done) this.killProcessGroup(n);
+                else this.running.add(n);
+              }
               errOut.push(head.subarray(nl < 0 ? head.length : nl + 1));
             } else {
               errOut.push(head);
@@ -714,21 +725,27 @@ class Session implements SshSession {
    * child after a root login), so the KILL sent on the channel alone would
    * leave the command running on the node.
    */
-  private killProcessGroup(pgid: number): void {
-    if (this.isClosed) return;
+  private killProcessGroup(pgids: number | number[], then?: () => void): void {
+    if (this.isClosed && !then) return;
+    const groups = (Array.isArray(pgids) ? pgids : [pgids]).map((g) => `-${g}`).join(' ');
     // `kill -s KILL -- -PGID` is POSIX; dash and busybox also take `kill -KILL -PGID`.
-    const k = `kill -s KILL -- -${pgid} 2>/dev/null || kill -KILL -${pgid} 2>/dev/null`;
+    const k = `kill -s KILL -- ${groups} 2>/dev/null || kill -KILL ${groups} 2>/dev/null`;
     const kill = `${k}; [ "$(id -u)" = 0 ] || sudo -n sh -c ${shellQuote(k)} 2>/dev/null; true`;
     try {
       this.client.exec(kill, (err, s) => {
-        if (err) return;
+        if (err) {
+          then?.();
+          return;
+        }
         s.on('error', () => undefined);
+        if (then) s.on('close', then);
         s.resume();
         s.stderr.resume();
         s.end();
       });
     } catch {
       // connection gone: nothing more we can do
+      then?.();
     }
   }
 
@@ -736,12 +753,28 @@ class Session implements SshSession {
     if (this.isClosed) return;
     this.isClosed = true;
     this.signal?.removeEventListener('abort', this.onAbort);
-    for (const c of [...this.clients].reverse()) {
-      try {
-        c.end();
-      } catch {
-        // already gone
+    const end = () => {
+      for (const c of [...this.clients].reverse()) {
+        try {
+          c.end();
+        } catch {
+          // already gone
+        }
       }
+    };
+    // Commands still running are killed on the node before the connection
+    // ends: without a TTY, sshd sends them no hang-up and they would live on.
+    const groups = [...this.running];
+    this.running.clear();
+    if (groups.length > 0 && !this.lost) {
+      const fallback = setTimeout(end, 2000);
+      fallback.unref();
+      this.killProcessGroup(groups, () => {
+        clearTimeout(fallback);
+        end();
+      });
+    } else {
+      end();
     }
     const err = new SshError('closed', 'connection closed', { endpoint: describeEndpoint(this.target) });
     for (const rej of this.pending) rej(err);
@@ -792,8 +825,10 @@ function killChannel(ch: ClientChannel): void {
 /**
  * Connect to a node (through its ProxyJump hops, each verified and
  * authenticated on its own) and return an authenticated session. Rejects with
- * SshError; a failure at a jump host has `hop` set and kind 'proxy' (or the
- * hostkey-* kind).
+ * SshError; a failure at or through a jump host has `hop` set. The kind
+ * says what failed: hostkey-* for a hop's key, 'refused'/'timeout'/… when the
+ * hop could not reach the next host (the message says "from jump host …"),
+ * 'proxy' for any other hop failure.
  */
 export async function connect(target: SshTarget, opts: ConnectOptions): Promise<SshSession> {
   const start = performance.now();
