@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // against the real lab swarm (root, Linux; brought up once by globalSetup).
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {
