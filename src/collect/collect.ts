@@ -12,7 +12,7 @@ import { connect, SshError, sudoFailure, sudoWrap, type SshSession } from '../ss
 import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
-import { buildCollectScript } from './script.js';
+import { buildCollectScript, type ScriptOptions } from './script.js';
 import { splitSections } from './sections.js';
 
 export interface CollectEvents {
@@ -31,6 +31,8 @@ export interface CollectOptions {
   keepaliveIntervalMs?: number;
   passphrase?: string;
   events?: CollectEvents;
+  /** Extra node-script options (the bundle asks for the docker log this way). */
+  script?: Pick<ScriptOptions, 'dockerLog'>;
 }
 
 export const COLLECT_DEFAULTS = {
@@ -99,7 +101,7 @@ export async function collectNode(
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
     const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
-    const { script, marker } = buildCollectScript({ dataPathPort: cluster.dataPathPort, encryptedPrefixes });
+    const { script, marker } = buildCollectScript({ ...opts.script, dataPathPort: cluster.dataPathPort, encryptedPrefixes });
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;

@@ -52,6 +52,12 @@ export interface ScriptOptions {
   encryptedPrefixes?: string[];
   /** Per-run marker; random by default. */
   marker?: string;
+  /**
+   * The tail of dockerd's log as section `host/docker-log` (only the support
+   * bundle asks for it): at most `lines` lines, from `since` (seconds since
+   * the epoch) on. Redacted on the node (see REDACT_LOG).
+   */
+  dockerLog?: { lines: number; since?: number };
 }
 
 export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
@@ -96,6 +102,63 @@ const IPVS = `if [ ! -e /proc/net/ip_vs ]; then echo "IPVS is not available in t
 /** Key material never leaves the node: any 0x-hex of 16+ digits (enc/auth/aead keys) is cut. */
 const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
 
+/**
+ * Secrets dockerd writes to its log, cut on the node before the log leaves
+ * it: hex keys of 16+ digits (`Key: 0x…` of the SAs it fails to add for
+ * encrypted overlays), byte lists of 16+ bytes (memberlist gossip
+ * `Keys:[[54 62 …] …]`), swarm join tokens and unlock keys, `"Env":[…]` of
+ * API requests logged in debug mode, and credentials in URLs.
+ */
+export const REDACT_LOG = String.raw`sed -E -e 's/0x[0-9a-fA-F]{16,}/<redacted>/g' -e 's/\[[0-9]{1,3}( [0-9]{1,3}){15,}\]/[<redacted>]/g' -e 's/SWM(TKN|KEY)-[0-9A-Za-z+=-]+/SWM\1-<redacted>/g' -e 's/(\\?"Env\\?":)\[[^]]*\]/\1[<redacted>]/g' -e 's#(://)[^/@ "]+:[^/@ "]*@#\1<redacted>@#g'`;
+
+/** Where dockerd logs when systemd does not run it (the lab: /var/log/docker.log), then syslog files. */
+export const DOCKER_LOG_FILES = { own: ['/var/log/docker.log'], syslog: ['/var/log/daemon.log', '/var/log/messages', '/var/log/syslog'] };
+
+/**
+ * The `host/docker-log` section: journald when systemd runs and has the
+ * docker unit's log, else dockerd's own log file (from `since` on: lines
+ * are kept from the first `time="…"` / `"time":"…"` stamp at or after it),
+ * else the syslog files filtered for dockerd. Which source was read is
+ * noted on stderr.
+ */
+export function dockerLogSection(o: { lines: number; since?: number }, files = DOCKER_LOG_FILES): string {
+  const lines = Math.max(1, Math.floor(o.lines));
+  const since = o.since === undefined ? '' : String(Math.floor(o.since));
+  if (!/^[0-9]*$/.test(since)) throw new Error(`docker log since must be seconds since the epoch, got ${since}`);
+  const quoted = (list: string[]) => list.map((f) => `'${f.replace(/'/g, '')}'`).join(' ');
+  // Seconds since the epoch of an RFC 3339 stamp (Z or ±hh:mm), in any POSIX awk.
+  const sinceAwk = String.raw`awk -v S="$1" 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
+BEGIN{keep=1}
+{t="";if(match($0,/time="[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+6,RLENGTH-7);else if(match($0,/"time":"[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+8,RLENGTH-9);if(t!="")keep=(ep(t)>=S+0);if(keep)print}'`;
+  return String.raw`
+ndsince() { ${sinceAwk}; }
+ndlog() {
+  if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl -u docker -n 1 --no-pager -q 2>/dev/null)" ]; then
+    echo "docker log: journald (journalctl -u docker -n ${lines}${since ? ` --since @${since}` : ''})" >&2
+    journalctl -u docker --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${REDACT_LOG}
+    return 0
+  fi
+  for f in ${quoted(files.own)}; do
+    if [ -r "$f" ]; then
+      echo "docker log: $f (last ${lines} lines${since ? ` since @${since}` : ''})" >&2
+      ${since ? `ndsince ${since} < "$f" | tail -n ${lines}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}
+      return 0
+    fi
+  done
+  for f in ${quoted(files.syslog)}; do
+    if [ -r "$f" ]; then
+      echo "docker log: $f, dockerd lines (last ${lines})" >&2
+      grep -E 'dockerd(\[[0-9]+\])?:' "$f" | tail -n ${lines} | ${REDACT_LOG}
+      return 0
+    fi
+  done
+  echo "no docker log found: systemd is not running docker, and none of ${[...files.own, ...files.syslog].join(', ')} is readable" >&2
+  return 1
+}
+sec host/docker-log ndlog
+`;
+}
+
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
 function hostSections(opts: ScriptOptions): string {
   const modules = KERNEL_MODULES.join(' ');
@@ -117,7 +180,7 @@ sec host/docker-version sh -c '${need('docker')}; docker version --format "{{jso
 sec host/docker-info sh -c '${need('docker')}; docker info --format "{{json .}}"'
 sec host/containerd-version sh -c '${need('containerd')}; containerd --version'
 sec host/daemon-json cat /etc/docker/daemon.json
-if [ -d /run/systemd/system ] && have systemctl; then
+${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
   sec host/systemd-docker systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
 else
   sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'

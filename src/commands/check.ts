@@ -8,6 +8,7 @@ import { FORMATS, render, type Format } from '../report/render.js';
 import { buildReport, reportFailed, type Report } from '../report/model.js';
 import { analyse, runCheck } from '../run/check.js';
 import { readSnapshot } from '../snapshot/io.js';
+import { readBundle } from '../bundle/read.js';
 
 export default class Check extends NetdoctorCommand {
   static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
@@ -29,6 +30,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     'docker netdoctor check --format junit --output netdoctor.xml',
     'docker netdoctor check --only overlay --network web_net --node worker-2',
     'docker netdoctor check --from-snapshot snapshot.json --format markdown',
+    'docker netdoctor check --from-bundle netdoctor-abc-20260131T100000Z.tar.gz',
   ];
   static override flags = {
     ...nodeFlags,
@@ -41,6 +43,11 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
     network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
     'from-snapshot': Flags.file({ description: 'Analyse a snapshot written by `collect` (or recorded by a bundle) instead of the live cluster', exists: true }),
+    // No `exists`: a missing file is a bad bundle like any other (one line, exit 2).
+    'from-bundle': Flags.file({
+      description: 'Analyse a support bundle (`bundle`) instead of the live cluster: every check, on its snapshot and recorded probe results; nothing touches the network',
+      exclusive: ['from-snapshot'],
+    }),
     verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too' }),
   };
 
@@ -61,9 +68,9 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     };
 
     let report: Report;
-    if (flags['from-snapshot']) {
+    if (flags['from-snapshot'] || flags['from-bundle']) {
       const started = new Date();
-      const snapshot = await readSnapshot(flags['from-snapshot']);
+      const snapshot = flags['from-bundle'] ? (await readBundle(flags['from-bundle'])).snapshot : await readSnapshot(flags['from-snapshot']!);
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
       const { docker, endpoint } = await this.manager();
