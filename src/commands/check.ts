@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
 import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
 import { PROBE_DEFAULTS } from '../probe/run.js';
 import { FORMATS, render, type Format } from '../report/render.js';
-import { buildReport, reportFailed, type Report } from '../report/model.js';
+import { buildReport, failureReport, reportFailed, type Report } from '../report/model.js';
+import type { Selection } from '../checks/registry.js';
 import { analyse, runCheck } from '../run/check.js';
 import { readSnapshot } from '../snapshot/io.js';
 import { readBundle } from '../bundle/read.js';
@@ -68,6 +69,23 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     };
 
     let report: Report;
+    const started = new Date();
+    try {
+      report = await this.produce(flags, selection, machine);
+    } catch (err) {
+      // CI gets a report file even when the run could not start (no daemon, a
+      // worker endpoint, a bad bundle): one error finding saying why.
+      if (flags.output) await emit(failureReport(err, this.config.version, started));
+      throw err;
+    }
+    await emit(report);
+    if (!machine && flags.output) this.logToStderr(`report written to ${flags.output}`);
+    if (reportFailed(report, flags.strict)) process.exitCode = ExitCode.Findings;
+    return report;
+  }
+
+  private async produce(flags: Interfaces.InferredFlags<typeof Check.flags>, selection: Selection, machine: boolean): Promise<Report> {
+    let report: Report;
     if (flags['from-snapshot'] || flags['from-bundle']) {
       const started = new Date();
       const snapshot = flags['from-bundle'] ? (await readBundle(flags['from-bundle'])).snapshot : await readSnapshot(flags['from-snapshot']!);
@@ -83,9 +101,6 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       });
       report = result.report;
     }
-    await emit(report);
-    if (!machine && flags.output) this.logToStderr(`report written to ${flags.output}`);
-    if (reportFailed(report, flags.strict)) process.exitCode = ExitCode.Findings;
     return report;
   }
 }

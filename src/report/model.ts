@@ -40,3 +40,33 @@ export function reportFailed(r: Report, strict: boolean): boolean {
 
 export const where = (f: Finding): string =>
   [f.node && f.peer ? `${f.node} → ${f.peer}` : f.node, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
+
+/**
+ * The report of a run that could not start (no daemon, not a manager, a bad
+ * bundle): a single error finding with the reason, so `--output` always
+ * leaves a file for CI.
+ */
+export function failureReport(err: unknown, toolVersion: string, startedAt: Date): Report {
+  const findings: Finding[] = [
+    {
+      id: 'cluster.swarm.active',
+      layer: 'cluster',
+      status: 'error',
+      node: null,
+      peer: null,
+      network: null,
+      title: 'netdoctor could not run',
+      detail: err instanceof Error ? err.message : String(err),
+      remediation: 'point netdoctor at a reachable swarm manager (--host/--context) or fix the input named above',
+    },
+  ];
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'docker-netdoctor', version: toolVersion },
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    cluster: { id: null, nodes: [] },
+    summary: summarise(findings),
+    findings,
+  };
+}

@@ -129,6 +129,15 @@ describe('errors: one line, documented exit code', () => {
     expect(expectOneLineError(r)).toMatch(/^docker netdoctor: cannot connect to the Docker daemon at unix:\/\/\/nonexistent\/docker\.sock/);
   });
 
+  it('check --output still leaves a report for CI when the daemon cannot be reached (exit 3)', async () => {
+    const out = join(cfg.dir, 'unreachable.xml');
+    const r = await docker(cfg.dir, ['--host', 'unix:///nonexistent/docker.sock', 'netdoctor', 'check', '--format', 'junit', '--output', out]);
+    expect(r.code).toBe(3);
+    expect(expectOneLineError(r)).toMatch(/cannot connect to the Docker daemon/);
+    const xml = readFileSync(out, 'utf8');
+    expect(xml).toContain('<error message="cannot connect to the Docker daemon at unix:///nonexistent/docker.sock');
+  });
+
   it('a worker endpoint → 3, naming the need for a manager', async () => {
     const r = await docker(cfg.dir, ['--host', worker, 'netdoctor', 'nodes']);
     expect(r.code).toBe(3);
