@@ -261,7 +261,9 @@ done
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
-  // `times` (POSIX) last: the CPU the whole collection cost on the node, shell and children.
-  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), 'sec meta/times times', `printf '%s DONE\\n' "$M"\n`].join('\n');
+  // `times` (POSIX) last and at the top level (in a subshell it would only
+  // count that subshell): the CPU the whole collection cost, shell and children.
+  const times = `printf '%s BEGIN meta/times\\n' "$M"; times; printf '\\n%s END meta/times 0\\n' "$M"`;
+  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), times, `printf '%s DONE\\n' "$M"\n`].join('\n');
   return { script, marker };
 }

@@ -10,11 +10,16 @@
 # Per node, from $ND_LAB_DIR/nodes/NODE: /run (so /var/run/docker,
 # /run/containerd, docker.sock), /var/lib/docker, /var/log (docker.log),
 # /etc/docker, /tmp, /var/tmp and /root; /etc, /usr etc. are the host's.
+# SSH-only nodes (for fan-out benchmarks): nsK at 10.213.0.(100+K) on the
+# same bridge, the same namespaces and sshd but no dockerd; `down` removes
+# them too.
 #
 # Usage: lab.sh up [N] | down | status | wait [SECONDS]
+#        lab.sh ssh-nodes up N | ssh-nodes down
 #        lab.sh exec NODE -- CMD... | ssh NODE [CMD...]
 #        lab.sh dockerd-stop NODE | dockerd-start NODE [--slave]
 #        lab.sh sshd-stop NODE | sshd-start NODE | link-down NODE | link-up NODE
+#        (exec, ssh, sshd-*, link-* also take an SSH-only node nsK)
 #        lab.sh logs NODE [LINES]
 # Env:   ND_LAB_DIR (state dir, default /tmp/ndlab), ND_LAB_NODES (default 3),
 #        ND_LAB_TIMEOUT (seconds to wait for convergence, default 90).
@@ -40,6 +45,10 @@ MARKER=.ndlab-state
 COMMENT=ndlab
 TIMEOUT=${ND_LAB_TIMEOUT:-90}
 MAX_NODES=40
+# SSH-only nodes nsK sit at .(100+K): above every swarm node (.11-.50), below .255.
+SSH_BASE=100
+MAX_SSH_NODES=150
+(( 10 + MAX_NODES < SSH_BASE + 1 && SSH_BASE + MAX_SSH_NODES <= 254 )) || { echo "ndlab: bad address plan" >&2; exit 1; }
 
 T0=$(date +%s%3N)
 
@@ -52,12 +61,19 @@ die() {
   exit 1
 }
 
-node_ip() { echo "$NET_PREFIX.$((10 + ${1#nd}))"; }
-node_dir() { echo "$LAB_DIR/nodes/$1"; }
+# Swarm nodes are ndK, SSH-only nodes nsK (same namespaces, sshd, no dockerd).
+is_ssh_node() { [[ $1 == ns* ]]; }
+node_ip() {
+  if is_ssh_node "$1"; then echo "$NET_PREFIX.$((SSH_BASE + 10#${1#ns}))"; else echo "$NET_PREFIX.$((10 + 10#${1#nd}))"; fi
+}
+node_dir() {
+  if is_ssh_node "$1"; then echo "$LAB_DIR/ssh-nodes/$1"; else echo "$LAB_DIR/nodes/$1"; fi
+}
 node_sock() { echo "$LAB_DIR/nodes/$1/docker.sock"; }
 veth_of() { echo "ndlab-$1"; }
 
 valid_node_name() { [[ $1 =~ ^nd([1-9][0-9]?)$ ]] && (( ${BASH_REMATCH[1]} <= MAX_NODES )); }
+valid_ssh_node_name() { [[ $1 =~ ^ns([1-9][0-9]{0,2})$ ]] && (( ${BASH_REMATCH[1]} <= MAX_SSH_NODES )); }
 
 # The docker CLI, talking to one node's host-visible socket.
 DOCKER_CLI=$(command -v docker || true)
@@ -118,9 +134,12 @@ node_names() {
 
 require_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network/mount/PID namespaces, iptables)"; }
 
+# require_node NODE [ssh-ok]: a node of the lab (with ssh-ok, an SSH-only nsK too).
 require_node() {
   [ -n "${1:-}" ] || die "missing NODE argument"
-  valid_node_name "$1" || die "bad node name '$1' (expected nd1..nd$MAX_NODES)"
+  if [ "${2:-}" = ssh-ok ] && valid_ssh_node_name "$1"; then :; else
+    valid_node_name "$1" || die "bad node name '$1' (expected nd1..nd$MAX_NODES${2:+ or ns1..ns$MAX_SSH_NODES})"
+  fi
   [ -d "$(node_dir "$1")" ] || die "node $1 is not part of the lab in $LAB_DIR"
 }
 
@@ -137,28 +156,33 @@ take_lock() {
 # ---------------------------------------------------------------------------
 # Inside a node: runs as PID 1 of the node's fresh PID namespace, in its own
 # mount + UTS namespace (private propagation) and in its network namespace.
+# KIND `ssh` (an SSH-only node): no cgroup mounts and no docker dirs, only
+# what sshd and a login need (sysfs, /run, /var/log, /tmp, /var/tmp, /root).
 node_init() {
-  local name=$1 dir=$2 lab=$3 fstype target opts keep o
+  local name=$1 dir=$2 lab=$3 kind=${4:-swarm} fstype target opts keep o
   local -a cg=()
-  # Remember the host's cgroup mounts before /sys is replaced.
-  mapfile -t cg < <(awk '$2 ~ "^/sys/fs/cgroup" && ($3 == "tmpfs" || $3 == "cgroup" || $3 == "cgroup2") {print $3, $2, $4}' /proc/self/mounts)
+  # Remember the host's cgroup mounts before /sys is replaced (dockerd needs
+  # them; an SSH-only node does not).
+  [ "$kind" = ssh ] || mapfile -t cg < <(awk '$2 ~ "^/sys/fs/cgroup" && ($3 == "tmpfs" || $3 == "cgroup" || $3 == "cgroup2") {print $3, $2, $4}' /proc/self/mounts)
   # A sysfs for this netns (`ip netns exec` style remounts break dockerd's
-  # cgroup detection; this does not).
+  # cgroup detection; this does not), so /sys/class/net is the node's own.
   mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
-  for line in "${cg[@]}"; do
-    read -r fstype target opts <<<"$line"
-    if [ "$fstype" = tmpfs ]; then
-      mount -t tmpfs -o mode=755 tmpfs "$target"
-      continue
-    fi
-    keep=
-    IFS=, read -ra o <<<"$opts"
-    for opt in "${o[@]}"; do
-      case $opt in ro | release_agent=*) ;; *) keep+=${keep:+,}$opt ;; esac
+  if [ "$kind" != ssh ]; then
+    for line in "${cg[@]}"; do
+      read -r fstype target opts <<<"$line"
+      if [ "$fstype" = tmpfs ]; then
+        mount -t tmpfs -o mode=755 tmpfs "$target"
+        continue
+      fi
+      keep=
+      IFS=, read -ra o <<<"$opts"
+      for opt in "${o[@]}"; do
+        case $opt in ro | release_agent=*) ;; *) keep+=${keep:+,}$opt ;; esac
+      done
+      mkdir -p "$target"
+      mount -t "$fstype" -o "$keep" "$fstype" "$target" || echo "ndlab: warning: could not mount $fstype $opts on $target" >&2
     done
-    mkdir -p "$target"
-    mount -t "$fstype" -o "$keep" "$fstype" "$target" || echo "ndlab: warning: could not mount $fstype $opts on $target" >&2
-  done
+  fi
   # Per-node /run (so /var/run/docker, /run/containerd, /run/sshd,
   # /var/run/docker.sock, /run/xtables.lock are the node's own),
   # /var/lib/docker, /var/log and /etc/docker.
@@ -168,10 +192,12 @@ node_init() {
   mount --bind "$dir/run" /run
   mkdir -p /run/docker /run/containerd /run/sshd /run/lock
   chmod 0755 /run/sshd
-  mkdir -p /var/lib/docker /etc/docker
-  mount --bind "$dir/lib-docker" /var/lib/docker
+  if [ "$kind" != ssh ]; then
+    mkdir -p /var/lib/docker /etc/docker
+    mount --bind "$dir/lib-docker" /var/lib/docker
+    mount --bind "$dir/etc-docker" /etc/docker
+  fi
   mount --bind "$dir/log" /var/log
-  mount --bind "$dir/etc-docker" /etc/docker
   # Its own /tmp, /var/tmp and /root, like a host of its own (what a tool
   # leaves behind on a node is then seen on that node only). The lab state dir
   # stays reachable at the same path inside the node (the host-visible docker
@@ -180,7 +206,7 @@ node_init() {
   real=$(readlink -f "$lab")
   mkdir -p "$stage" /var/tmp
   mount --bind "$real" "$stage"
-  dir=$stage/nodes/$name
+  dir=$stage/${dir#"$lab"/}
   mount --bind "$dir/tmp" /tmp
   mount --bind "$dir/var-tmp" /var/tmp
   mount --bind "$dir/root" /root
@@ -363,9 +389,11 @@ healthy() {
 # Teardown.
 
 # PIDs that belong to the lab: in a node's netns or PID namespace, or a lab
-# process recognisable by its command line. Never this script or its parents.
+# process recognisable by its command line (naming a path under PREFIX,
+# default the whole state dir; none if PREFIX is empty). Never this script
+# or its parents.
 lab_pids() {
-  local netset=" $1 " pidset=" $2 " self=" " p f c
+  local netset=" $1 " pidset=" $2 " prefix=${3-$LAB_DIR/} self=" " p f c
   p=$$
   while [ -n "$p" ] && [ "$p" != 0 ]; do
     self+="$p "
@@ -379,7 +407,7 @@ lab_pids() {
     if [ "$pidset" != "  " ]; then
       stat -L -c '%i %n' /proc/[0-9]*/ns/pid 2>/dev/null | awk -v set="$pidset" 'index(set, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
     fi
-    for f in $(grep -lasF -- "$LAB_DIR/" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    for f in $([ -z "$prefix" ] || grep -lasF -- "$prefix" /proc/[0-9]*/cmdline 2>/dev/null || true); do
       c=$(tr '\0' ' ' <"$f" 2>/dev/null || true)
       if [[ $c =~ (__node-init|(^|/)dockerd |(^|/)sshd |(^|/)containerd) ]]; then
         p=${f#/proc/}
@@ -409,6 +437,7 @@ do_down() {
       valid_node_name "$name" && names+=("$name")
     done
   fi
+  mapfile -t -O "${#names[@]}" names < <(ssh_node_names)
   mapfile -t names < <(printf '%s\n' "${names[@]}" | grep . | sort -u -V || true)
   for name in "${names[@]}"; do
     if [ -e "/run/netns/$name" ]; then
@@ -435,7 +464,7 @@ do_down() {
   for name in "${names[@]}"; do
     if [ -e "/run/netns/$name" ]; then ip netns del "$name" 2>/dev/null || true; fi
   done
-  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^ndlab-nd[0-9]+$' || true); do
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^ndlab-n[ds][0-9]+$' || true); do
     ip link del "$link" 2>/dev/null || true
   done
   if [ -e "/sys/class/net/$BRIDGE" ]; then ip link del "$BRIDGE"; fi
@@ -460,12 +489,209 @@ do_down() {
     [ ! -e "/run/netns/$name" ] || left+=("netns $name")
   done
   [ ! -e "/sys/class/net/$BRIDGE" ] || left+=("bridge $BRIDGE")
-  if ip -o link show 2>/dev/null | grep -qE ': ndlab-nd[0-9]+[@:]'; then left+=("veth ndlab-*"); fi
+  if ip -o link show 2>/dev/null | grep -qE ': ndlab-n[ds][0-9]+[@:]'; then left+=("veth ndlab-*"); fi
   if iptables -S 2>/dev/null | grep -qE -- "--comment \"?$COMMENT\"?( |$)"; then left+=("iptables rules"); fi
   if awk -v d="$LAB_DIR" 'index($5, d) == 1' /proc/self/mountinfo | grep -q .; then left+=("mounts under $LAB_DIR"); fi
   [ ! -e "$LAB_DIR" ] || left+=("$LAB_DIR")
   [ ${#left[@]} -eq 0 ] || die "teardown left: ${left[*]}"
   [ -n "$quiet" ] || log "down: nothing left (${#names[@]} node(s) removed)"
+}
+
+# ---------------------------------------------------------------------------
+# SSH-only nodes (nsK at .(100+K)): the node recipe without dockerd, for
+# SSH fan-out benchmarks. Same namespaces, PID 1, sshd config, host key in
+# the lab's known_hosts, lab key authorized; state in $LAB_DIR/ssh-nodes/nsK.
+
+# SSH-only nodes present: a state dir under $LAB_DIR/ssh-nodes, or a netns
+# nsK that is provably the lab's (its host veth exists, or it holds its lab
+# address). Sorted ns1, ns2, ...
+ssh_node_names() {
+  local name
+  {
+    for name in "$LAB_DIR"/ssh-nodes/*/; do
+      name=$(basename "$name")
+      if valid_ssh_node_name "$name"; then echo "$name"; fi
+    done
+    for name in /run/netns/ns*; do
+      name=$(basename "$name")
+      valid_ssh_node_name "$name" || continue
+      if [ -e "/sys/class/net/$(veth_of "$name")" ] ||
+        ip -n "$name" -o -4 addr show 2>/dev/null | grep -qF " $(node_ip "$name")/24 "; then
+        echo "$name"
+      fi
+    done
+  } | sort -u -V
+}
+
+ssh_node_healthy() {
+  local name=$1
+  [ -d "$(node_dir "$name")" ] || return 1
+  node_pid "$name" >/dev/null || return 1
+  [ "$(cat "/sys/class/net/$(veth_of "$name")/operstate" 2>/dev/null)" = up ] || return 1
+  [ "$(cat "/sys/class/net/$(veth_of "$name")/master/ifindex" 2>/dev/null)" = "$(cat "/sys/class/net/$BRIDGE/ifindex" 2>/dev/null)" ] || return 1
+  sshd_running "$name"
+}
+
+# The "sshNodes" member of lab.json: the running SSH-only nodes.
+ssh_nodes_json() {
+  local name pid sep=
+  printf '  "sshNodes": ['
+  for name in $(ssh_node_names); do
+    pid=$(node_pid "$name") || continue
+    printf '%s\n    {"name": "%s", "ip": "%s", "sshPort": 22, "pid": %d}' "$sep" "$name" "$(node_ip "$name")" "$pid"
+    sep=,
+  done
+  [ -z "$sep" ] || printf '\n  '
+  printf ']'
+}
+
+# Replace (or add) the sshNodes member of an existing lab.json, atomically.
+write_ssh_state() {
+  local f=$LAB_DIR/lab.json
+  [ -f "$f" ] || return 0
+  BLOCK=$(ssh_nodes_json) awk '
+    { line[NR] = $0 }
+    END {
+      s = 0
+      for (i = 1; i <= NR; i++) if (line[i] ~ /^  "sshNodes":/) { s = i; break }
+      if (!s) for (i = NR; i >= 1; i--) if (line[i] == "}") { s = i; break }
+      if (s < 2) exit 1
+      for (i = 1; i < s - 1; i++) print line[i]
+      l = line[s - 1]
+      sub(/,$/, "", l)
+      print l ","
+      print ENVIRON["BLOCK"]
+      print "}"
+    }' "$f" >"$f.ssh.tmp" || { rm -f "$f.ssh.tmp"; die "could not update $f"; }
+  mv "$f.ssh.tmp" "$f"
+}
+
+# known_hosts: drop the lines of these IPs, then append LINES (atomically).
+known_hosts_update() {
+  local drop=" $1 " lines=$2 f=$LAB_DIR/known_hosts
+  {
+    [ ! -f "$f" ] || awk -v drop="$drop" '!index(drop, " " $1 " ")' "$f"
+    [ -z "$lines" ] || printf '%s\n' "$lines"
+  } >"$f.tmp"
+  mv "$f.tmp" "$f"
+}
+
+# Remove SSH-only nodes (all of them: ALL, else only the named ones) and
+# verify that nothing of them is left.
+remove_ssh_nodes() {
+  local all=$1 name pid ino victims k prefix= ips=() netinos=() pidinos=() left=()
+  shift
+  [ $# -gt 0 ] || return 0
+  # Processes of removed nodes are also recognised by a command line naming
+  # their state (matters only if a netns was lost); only when removing all.
+  [ "$all" = ALL ] && prefix=$LAB_DIR/ssh-nodes/
+  for name; do
+    ips+=("$(node_ip "$name")")
+    if [ -e "/run/netns/$name" ]; then
+      ino=$(stat -L -c %i "/run/netns/$name" 2>/dev/null || true)
+      [ -z "$ino" ] || netinos+=("$ino")
+    fi
+    pid=$(cat "$(node_dir "$name")/pid1" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = docker-init ]; then
+      ino=$(stat -L -c %i "/proc/$pid/ns/pid" 2>/dev/null || true)
+      [ -z "$ino" ] || pidinos+=("$ino")
+    fi
+  done
+  for ((k = 0; k < 100; k++)); do
+    victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}" "$prefix")
+    [ -z "$victims" ] && break
+    # shellcheck disable=SC2086
+    kill -KILL $victims 2>/dev/null || true
+    sleep 0.1
+  done
+  for name; do
+    if [ -e "/run/netns/$name" ]; then ip netns del "$name" 2>/dev/null || true; fi
+    if [ -e "/sys/class/net/$(veth_of "$name")" ]; then ip link del "$(veth_of "$name")" 2>/dev/null || true; fi
+    # The host's neighbour entry would point a node made again at the old MAC.
+    ip neigh flush to "$(node_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
+  done
+  known_hosts_update "${ips[*]}" ""
+  for name; do
+    case $(node_dir "$name") in "$LAB_DIR"/ssh-nodes/ns[0-9]*) rm -rf "$(node_dir "$name")" ;; esac
+  done
+  [ "$all" != ALL ] || rm -rf "$LAB_DIR/ssh-nodes"
+  victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}" "$prefix")
+  [ -z "$victims" ] || left+=("processes: $(echo $victims)")
+  for name; do
+    [ ! -e "/run/netns/$name" ] || left+=("netns $name")
+    [ ! -e "/sys/class/net/$(veth_of "$name")" ] || left+=("veth $(veth_of "$name")")
+    [ ! -e "$(node_dir "$name")" ] || left+=("$(node_dir "$name")")
+  done
+  if [ -f "$LAB_DIR/known_hosts" ] && awk -v drop=" ${ips[*]} " 'index(drop, " " $1 " ") { found = 1 } END { exit !found }' "$LAB_DIR/known_hosts"; then
+    left+=("known_hosts lines")
+  fi
+  [ ${#left[@]} -eq 0 ] || die "removing SSH-only nodes left: ${left[*]}"
+}
+
+do_ssh_nodes_up() {
+  local n=$1 k name c ip keep=() stale=() new=() lines= used=" " missing=()
+  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= MAX_SSH_NODES )) ||
+    die "SSH-only node count must be 1..$MAX_SSH_NODES (addresses $NET_PREFIX.$((SSH_BASE + 1))-$NET_PREFIX.$((SSH_BASE + MAX_SSH_NODES)) of $SUBNET; got '$n')"
+  require_root
+  for c in docker-init sshd ssh-keygen nsenter unshare ip flock setsid timeout; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [ ${#missing[@]} -eq 0 ] || die "missing commands: ${missing[*]}"
+  take_lock
+  [ -e "$LAB_DIR/$MARKER" ] && [ -f "$LAB_DIR/lab.json" ] && [ -d "/sys/class/net/$BRIDGE" ] ||
+    die "the lab is not up in $LAB_DIR (run lab.sh up first): SSH-only nodes hang off its bridge and use its key and known_hosts"
+  # Sort what is there: keep healthy nodes of 1..N, remove the rest.
+  for name in $(ssh_node_names); do
+    k=${name#ns}
+    if (( k <= n )) && ssh_node_healthy "$name"; then keep+=("$name"); else stale+=("$name"); fi
+  done
+  remove_ssh_nodes SOME "${stale[@]}"
+  for ((k = 1; k <= n; k++)); do
+    name=ns$k
+    [[ " ${keep[*]} " == *" $name "* ]] || new+=("$name")
+  done
+  # No clash: a netns of that name that is not the lab's, or the address
+  # already held on the host or in any namespace (swarm nodes use .11-.$((10 + MAX_NODES))).
+  if [ ${#new[@]} -gt 0 ]; then
+    for name in "${new[@]}"; do
+      [ ! -e "/run/netns/$name" ] || die "a network namespace $name exists and is not the lab's: refusing to touch it"
+    done
+    used+=$(ip -o -4 addr show 2>/dev/null | awk '{split($4, a, "/"); printf "%s ", a[1]}')
+    for c in /run/netns/*; do
+      [ -e "$c" ] || continue
+      used+=$(ip -n "$(basename "$c")" -o -4 addr show 2>/dev/null | awk '{split($4, a, "/"); printf "%s ", a[1]}' || true)
+    done
+    for name in "${new[@]}"; do
+      ip=$(node_ip "$name")
+      [[ $used != *" $ip "* ]] || die "address $ip (for $name) is already in use"
+      ip neigh flush to "$ip" dev "$BRIDGE" 2>/dev/null || true
+    done
+    log "ssh-nodes: starting ${#new[@]} SSH-only node(s) (${#keep[@]} already up)"
+    mkdir -p "$LAB_DIR/ssh-nodes"
+    for name in "${new[@]}"; do start_node "$name"; done
+    for name in "${new[@]}"; do wait_node_pid1 "$name"; done
+    for name in "${new[@]}"; do start_sshd "$name"; done
+    for name in "${new[@]}"; do wait_sshd "$name"; done
+  fi
+  # Every wanted node's current host key, and only those, for its address.
+  for ((k = 1; k <= n; k++)); do
+    name=ns$k
+    lines+="${lines:+$'\n'}$(node_ip "$name") $(cut -d' ' -f1,2 "$(node_dir "$name")/ssh_host_ed25519_key.pub")"
+  done
+  known_hosts_update "$(for ((k = 1; k <= n; k++)); do printf '%s ' "$(node_ip "ns$k")"; done)" "$lines"
+  write_ssh_state
+  log "ssh-nodes: $n SSH-only node(s) up (ns1..ns$n at $(node_ip ns1)-$(node_ip "ns$n"))"
+}
+
+do_ssh_nodes_down() {
+  local names=()
+  require_root
+  take_lock
+  mapfile -t names < <(ssh_node_names)
+  remove_ssh_nodes ALL "${names[@]}"
+  rm -rf "$LAB_DIR/ssh-nodes"
+  write_ssh_state
+  log "ssh-nodes down: nothing left (${#names[@]} node(s) removed)"
 }
 
 # ---------------------------------------------------------------------------
@@ -503,11 +729,16 @@ make_rootfs() {
 }
 
 start_node() {
-  local name=$1 nd ip veth u c
+  local name=$1 nd ip veth u c kind=swarm
   nd=$(node_dir "$name")
   ip=$(node_ip "$name")
   veth=$(veth_of "$name")
-  mkdir -p "$nd"/{run,lib-docker,log,etc-docker,tmp,var-tmp,root}
+  if is_ssh_node "$name"; then
+    kind=ssh
+    mkdir -p "$nd"/{run,log,tmp,var-tmp,root}
+  else
+    mkdir -p "$nd"/{run,lib-docker,log,etc-docker,tmp,var-tmp,root}
+  fi
   chmod 1777 "$nd/tmp" "$nd/var-tmp"
   chmod 0700 "$nd/root"
   ip netns add "$name"
@@ -522,7 +753,7 @@ start_node() {
   # whoever ran it; --kill-child: the node dies with its unshare parent too.
   setsid nsenter --net="/run/netns/$name" \
     unshare -m -u -p -f --kill-child --mount-proc --propagation private \
-    bash "$SELF" __node-init "$name" "$nd" "$LAB_DIR" </dev/null >>"$nd/init.log" 2>&1 9>&- &
+    bash "$SELF" __node-init "$name" "$nd" "$LAB_DIR" "$kind" </dev/null >>"$nd/init.log" 2>&1 9>&- &
   u=$!
   echo "$u" >"$nd/unshare.pid"
 }
@@ -567,7 +798,7 @@ write_state() {
         "$(json_str "$(node_dir "$name")/log/docker.log")"
       sep=,
     done
-    printf '\n  ]\n}\n'
+    printf '\n  ],\n%s\n}\n' "$(ssh_nodes_json)"
   } >"$LAB_DIR/lab.json.tmp"
   mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
 }
@@ -663,7 +894,7 @@ do_up() {
 # ---------------------------------------------------------------------------
 
 usage() {
-  sed -n '2,21p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,26p' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -676,6 +907,13 @@ main() {
     down)
       take_lock
       do_down
+      ;;
+    ssh-nodes)
+      case ${1:-} in
+        up) do_ssh_nodes_up "${2:-}" ;;
+        down) do_ssh_nodes_down ;;
+        *) die "usage: lab.sh ssh-nodes up N | ssh-nodes down" ;;
+      esac
       ;;
     status)
       require_root
@@ -693,7 +931,7 @@ main() {
     exec)
       local name=${1:-} pid
       require_root
-      require_node "$name"
+      require_node "$name" ssh-ok
       shift
       [ "${1:-}" = -- ] && shift
       [ $# -gt 0 ] || die "usage: lab.sh exec NODE -- CMD..."
@@ -702,7 +940,7 @@ main() {
       ;;
     ssh)
       local name=${1:-}
-      require_node "$name"
+      require_node "$name" ssh-ok
       shift
       [ "${1:-}" = -- ] && shift
       exec ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes \
@@ -738,20 +976,20 @@ main() {
       ;;
     sshd-stop)
       require_root
-      require_node "${1:-}"
+      require_node "${1:-}" ssh-ok
       stop_sshd "$1"
       log "sshd on $1 stopped"
       ;;
     sshd-start)
       require_root
-      require_node "${1:-}"
+      require_node "${1:-}" ssh-ok
       sshd_running "$1" || start_sshd "$1"
       wait_sshd "$1"
       log "sshd on $1 started"
       ;;
     link-down | link-up)
       require_root
-      require_node "${1:-}"
+      require_node "${1:-}" ssh-ok
       ip link set "$(veth_of "$1")" "${cmd#link-}"
       log "host link $(veth_of "$1") ${cmd#link-}"
       ;;

@@ -28,6 +28,17 @@ export interface LabNode {
   dockerLog: string;
 }
 
+/** An SSH-only node (`lab.sh ssh-nodes up N`): nsK, sshd and no dockerd. */
+export interface LabSshNode {
+  /** ns1, ns2, ... (also its hostname). */
+  name: string;
+  /** 10.213.0.(100+K). */
+  ip: string;
+  sshPort: number;
+  /** Host PID of the node's PID 1 (docker-init). */
+  pid: number;
+}
+
 export interface LabState {
   dir: string;
   bridge: string;
@@ -43,6 +54,8 @@ export interface LabState {
   publishedPort: number;
   image: string;
   nodes: LabNode[];
+  /** SSH-only nodes (empty unless `lab.sh ssh-nodes up N`); a rebuild of the lab removes them. */
+  sshNodes: LabSshNode[];
 }
 
 export interface ExecResult {
@@ -152,7 +165,8 @@ export function labState(): LabState {
   } catch {
     throw new Error(`no lab state at ${file}: is the lab up? (bash ${labScript} up)`);
   }
-  return JSON.parse(text) as LabState;
+  const state = JSON.parse(text) as Omit<LabState, 'sshNodes'> & { sshNodes?: LabSshNode[] };
+  return { ...state, sshNodes: state.sshNodes ?? [] };
 }
 
 /** A node of the lab by name (nd1, nd2, ...). */
@@ -162,7 +176,28 @@ export function labNode(name: string, state: LabState = labState()): LabNode {
   return node;
 }
 
-/** Run `sh -c CMD` inside a node's namespaces (net, mount, uts, pid). */
+/** An SSH-only node of the lab by name (ns1, ns2, ...). */
+export function labSshNode(name: string, state: LabState = labState()): LabSshNode {
+  const node = state.sshNodes.find((n) => n.name === name);
+  if (!node) throw new Error(`no SSH-only lab node ${name} (have ${state.sshNodes.map((n) => n.name).join(', ') || 'none: lab.sh ssh-nodes up N'})`);
+  return node;
+}
+
+/**
+ * Exactly n SSH-only nodes ns1..nsN (10.213.0.101...) on the lab's bridge,
+ * host keys in its known_hosts; fast for those already up. Needs the lab up.
+ */
+export async function sshNodesUp(n: number): Promise<LabSshNode[]> {
+  await labOk(['ssh-nodes', 'up', String(n)], { timeoutMs: 300_000 });
+  return labState().sshNodes;
+}
+
+/** Remove every SSH-only node (netns, veth, processes, known_hosts lines). */
+export async function sshNodesDown(): Promise<void> {
+  await labOk(['ssh-nodes', 'down'], { timeoutMs: 120_000 });
+}
+
+/** Run `sh -c CMD` inside a node's namespaces (net, mount, uts, pid); ndK or nsK. */
 export async function nodeExec(node: string, cmd: string, opts: RunOptions = {}): Promise<ExecResult> {
   return lab(['exec', node, '--', 'sh', '-c', cmd], opts);
 }
@@ -176,9 +211,9 @@ export async function nodeDocker(node: string, args: readonly string[], opts: Ru
   return run(process.env.ND_LAB_DOCKER ?? 'docker', ['--host', `unix://${sock}`, ...args], { ...opts, env });
 }
 
-/** Arguments for `ssh` that log into a node with the lab key and strict host checking. */
+/** Arguments for `ssh` that log into a node (ndK or SSH-only nsK) with the lab key and strict host checking. */
 export function sshArgs(node: string, state: LabState = labState()): string[] {
-  const n = labNode(node, state);
+  const n = /^ns\d+$/.test(node) ? labSshNode(node, state) : labNode(node, state);
   return [
     '-i', state.sshKey,
     '-o', `UserKnownHostsFile=${state.knownHosts}`,

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildCollectScript } from '../../../src/collect/script.js';
 import { splitSections } from '../../../src/collect/sections.js';
+import { parseTimes } from '../../../src/parse/host.js';
 
 const M = '@@NDtest@@';
 
@@ -59,6 +60,8 @@ describe('the collection script under a real sh', () => {
     expect(s.sections['host/modules']!.stdout).toMatch(/^vxlan (present|absent)$/m);
     expect(s.sections['host/sysctl']!.stdout).toMatch(/^net\/ipv4\/ip_forward=/m);
     expect(JSON.parse(s.sections['host/link']!.stdout)).toBeInstanceOf(Array);
+    // The collection's own CPU, measured at the top level of the script (not in a subshell).
+    expect(parseTimes(s.sections['meta/times']!.stdout)).toBeGreaterThan(0);
     // A daemon file that does not exist here: a failed section with the reason, not a crash.
     expect(s.sections['host/daemon-json']!.rc).not.toBe(0);
   });
