@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { labEnsure, type LabState } from '../lab/lab.js';
+import { labEnsure, standaloneDown, standaloneUp, type LabState } from '../lab/lab.js';
 import { BIN, ROOT, docker, expectOneLineError, pluginConfigDir, run } from './support/cli.js';
 
 const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
@@ -142,6 +142,17 @@ describe('errors: one line, documented exit code', () => {
     const r = await docker(cfg.dir, ['--host', worker, 'netdoctor', 'nodes']);
     expect(r.code).toBe(3);
     expect(expectOneLineError(r)).toMatch(/is a swarm worker; netdoctor needs a manager/);
+  });
+
+  it('a daemon not in a swarm → 3, naming the need for a swarm manager', async () => {
+    const standalone = await standaloneUp();
+    try {
+      const r = await docker(cfg.dir, ['--host', `unix://${standalone.dockerSocket}`, 'netdoctor', 'nodes']);
+      expect(r.code).toBe(3);
+      expect(expectOneLineError(r)).toMatch(/is not part of a swarm \(Swarm: inactive\); run docker netdoctor against a swarm manager/);
+    } finally {
+      await standaloneDown();
+    }
   });
 
   it('a malformed config.json → 2', async () => {

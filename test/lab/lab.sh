@@ -13,13 +13,18 @@
 # SSH-only nodes (for fan-out benchmarks): nsK at 10.213.0.(100+K) on the
 # same bridge, the same namespaces and sshd but no dockerd; `down` removes
 # them too.
+# Standalone node (a real dockerd that is in no swarm): nd0 at 10.213.0.10,
+# the swarm node recipe (namespaces, dockerd, sshd) but it never joins; not
+# counted by status/wait; lab.json "standalone"; `down` removes it too.
 #
 # Usage: lab.sh up [N] | down | status | wait [SECONDS]
 #        lab.sh ssh-nodes up N | ssh-nodes down
+#        lab.sh standalone up | standalone down
 #        lab.sh exec NODE -- CMD... | ssh NODE [CMD...]
 #        lab.sh dockerd-stop NODE | dockerd-start NODE [--slave]
 #        lab.sh sshd-stop NODE | sshd-start NODE | link-down NODE | link-up NODE
-#        (exec, ssh, sshd-*, link-* also take an SSH-only node nsK)
+#        (exec, ssh, sshd-*, link-* also take an SSH-only node nsK;
+#        every NODE command also takes the standalone node nd0)
 #        lab.sh logs NODE [LINES]
 # Env:   ND_LAB_DIR (state dir, default /tmp/ndlab), ND_LAB_NODES (default 3),
 #        ND_LAB_TIMEOUT (seconds to wait for convergence, default 90).
@@ -48,6 +53,8 @@ MAX_NODES=40
 # SSH-only nodes nsK sit at .(100+K): above every swarm node (.11-.50), below .255.
 SSH_BASE=100
 MAX_SSH_NODES=150
+# The standalone node (never in a swarm) at .10, below every swarm node.
+STANDALONE=nd0
 (( 10 + MAX_NODES < SSH_BASE + 1 && SSH_BASE + MAX_SSH_NODES <= 254 )) || { echo "ndlab: bad address plan" >&2; exit 1; }
 
 T0=$(date +%s%3N)
@@ -74,6 +81,7 @@ veth_of() { echo "ndlab-$1"; }
 
 valid_node_name() { [[ $1 =~ ^nd([1-9][0-9]?)$ ]] && (( ${BASH_REMATCH[1]} <= MAX_NODES )); }
 valid_ssh_node_name() { [[ $1 =~ ^ns([1-9][0-9]{0,2})$ ]] && (( ${BASH_REMATCH[1]} <= MAX_SSH_NODES )); }
+is_standalone() { [ "$1" = "$STANDALONE" ]; }
 
 # The docker CLI, talking to one node's host-visible socket.
 DOCKER_CLI=$(command -v docker || true)
@@ -134,11 +142,12 @@ node_names() {
 
 require_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network/mount/PID namespaces, iptables)"; }
 
-# require_node NODE [ssh-ok]: a node of the lab (with ssh-ok, an SSH-only nsK too).
+# require_node NODE [ssh-ok]: a node of the lab, swarm ndK or the standalone
+# nd0 (with ssh-ok, an SSH-only nsK too).
 require_node() {
   [ -n "${1:-}" ] || die "missing NODE argument"
-  if [ "${2:-}" = ssh-ok ] && valid_ssh_node_name "$1"; then :; else
-    valid_node_name "$1" || die "bad node name '$1' (expected nd1..nd$MAX_NODES${2:+ or ns1..ns$MAX_SSH_NODES})"
+  if [ "${2:-}" = ssh-ok ] && valid_ssh_node_name "$1"; then :; elif is_standalone "$1"; then :; else
+    valid_node_name "$1" || die "bad node name '$1' (expected nd1..nd$MAX_NODES, $STANDALONE${2:+ or ns1..ns$MAX_SSH_NODES})"
   fi
   [ -d "$(node_dir "$1")" ] || die "node $1 is not part of the lab in $LAB_DIR"
 }
@@ -428,13 +437,13 @@ do_down() {
   if [ -d "$LAB_DIR/nodes" ]; then
     for name in "$LAB_DIR"/nodes/*/; do
       name=$(basename "$name")
-      valid_node_name "$name" && names+=("$name")
+      if valid_node_name "$name" || is_standalone "$name"; then names+=("$name"); fi
     done
   fi
   if [ -d /run/netns ]; then
     for name in /run/netns/nd*; do
       name=$(basename "$name")
-      valid_node_name "$name" && names+=("$name")
+      if valid_node_name "$name" || is_standalone "$name"; then names+=("$name"); fi
     done
   fi
   mapfile -t -O "${#names[@]}" names < <(ssh_node_names)
@@ -545,15 +554,23 @@ ssh_nodes_json() {
   printf ']'
 }
 
-# Replace (or add) the sshNodes member of an existing lab.json, atomically.
-write_ssh_state() {
+# The members of lab.json that come and go after `up`, last in the file:
+# "standalone" (only while nd0 runs), then "sshNodes".
+extra_state_json() {
+  standalone_json
+  ssh_nodes_json
+}
+
+# Replace (or add) the standalone and sshNodes members of an existing
+# lab.json, atomically.
+write_extra_state() {
   local f=$LAB_DIR/lab.json
   [ -f "$f" ] || return 0
-  BLOCK=$(ssh_nodes_json) awk '
+  BLOCK=$(extra_state_json) awk '
     { line[NR] = $0 }
     END {
       s = 0
-      for (i = 1; i <= NR; i++) if (line[i] ~ /^  "sshNodes":/) { s = i; break }
+      for (i = 1; i <= NR; i++) if (line[i] ~ /^  "(standalone|sshNodes)":/) { s = i; break }
       if (!s) for (i = NR; i >= 1; i--) if (line[i] == "}") { s = i; break }
       if (s < 2) exit 1
       for (i = 1; i < s - 1; i++) print line[i]
@@ -579,12 +596,24 @@ known_hosts_update() {
 # Remove SSH-only nodes (all of them: ALL, else only the named ones) and
 # verify that nothing of them is left.
 remove_ssh_nodes() {
-  local all=$1 name pid ino victims k prefix= ips=() netinos=() pidinos=() left=()
+  local all=$1 prefix=
   shift
   [ $# -gt 0 ] || return 0
   # Processes of removed nodes are also recognised by a command line naming
   # their state (matters only if a netns was lost); only when removing all.
   [ "$all" = ALL ] && prefix=$LAB_DIR/ssh-nodes/
+  remove_nodes "$prefix" "$@"
+  [ "$all" != ALL ] || rm -rf "$LAB_DIR/ssh-nodes"
+}
+
+# remove_nodes PREFIX NODE...: remove SSH-only nodes or the standalone node
+# (never a swarm node: only `down` does that) and verify that nothing of them
+# is left. PREFIX (may be empty): lab processes whose command line names a
+# path under it are theirs too.
+remove_nodes() {
+  local prefix=$1 name pid ino victims k ips=() netinos=() pidinos=() left=()
+  shift
+  [ $# -gt 0 ] || return 0
   for name; do
     ips+=("$(node_ip "$name")")
     if [ -e "/run/netns/$name" ]; then
@@ -610,11 +639,10 @@ remove_ssh_nodes() {
     # The host's neighbour entry would point a node made again at the old MAC.
     ip neigh flush to "$(node_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
   done
-  known_hosts_update "${ips[*]}" ""
+  [ ! -f "$LAB_DIR/known_hosts" ] || known_hosts_update "${ips[*]}" ""
   for name; do
-    case $(node_dir "$name") in "$LAB_DIR"/ssh-nodes/ns[0-9]*) rm -rf "$(node_dir "$name")" ;; esac
+    case $(node_dir "$name") in "$LAB_DIR"/ssh-nodes/ns[0-9]* | "$LAB_DIR/nodes/$STANDALONE") rm -rf "$(node_dir "$name")" ;; esac
   done
-  [ "$all" != ALL ] || rm -rf "$LAB_DIR/ssh-nodes"
   victims=$(lab_pids "${netinos[*]:-}" "${pidinos[*]:-}" "$prefix")
   [ -z "$victims" ] || left+=("processes: $(echo $victims)")
   for name; do
@@ -625,7 +653,98 @@ remove_ssh_nodes() {
   if [ -f "$LAB_DIR/known_hosts" ] && awk -v drop=" ${ips[*]} " 'index(drop, " " $1 " ") { found = 1 } END { exit !found }' "$LAB_DIR/known_hosts"; then
     left+=("known_hosts lines")
   fi
-  [ ${#left[@]} -eq 0 ] || die "removing SSH-only nodes left: ${left[*]}"
+  [ ${#left[@]} -eq 0 ] || die "removing node(s) $* left: ${left[*]}"
+}
+
+# ---------------------------------------------------------------------------
+# The standalone node nd0 (.10): the swarm node recipe (namespaces, PID 1,
+# dockerd with the per-node mounts and host-visible socket, sshd, host key in
+# known_hosts) but it never joins the swarm, so its dockerd reports
+# Swarm: inactive. State in $LAB_DIR/nodes/nd0; not in "nodes" of lab.json.
+
+# Is anything of nd0 there: its state dir, or a netns nd0 that is provably
+# the lab's (its host veth exists, or it holds the lab address)?
+standalone_present() {
+  local name=$STANDALONE
+  [ -d "$(node_dir "$name")" ] && return 0
+  [ -e "/run/netns/$name" ] || return 1
+  [ -e "/sys/class/net/$(veth_of "$name")" ] ||
+    ip -n "$name" -o -4 addr show 2>/dev/null | grep -qF " $(node_ip "$name")/24 "
+}
+
+standalone_healthy() {
+  local name=$STANDALONE
+  [ -d "$(node_dir "$name")" ] || return 1
+  node_pid "$name" >/dev/null || return 1
+  [ "$(cat "/sys/class/net/$(veth_of "$name")/operstate" 2>/dev/null)" = up ] || return 1
+  [ "$(cat "/sys/class/net/$(veth_of "$name")/master/ifindex" 2>/dev/null)" = "$(cat "/sys/class/net/$BRIDGE/ifindex" 2>/dev/null)" ] || return 1
+  sshd_running "$name" || return 1
+  [ "$(swarm_state "$name")" = inactive ]
+}
+
+# The "standalone" member of lab.json (with its trailing comma), while nd0 runs.
+standalone_json() {
+  local name=$STANDALONE pid
+  [ -d "$(node_dir "$name")" ] || return 0
+  pid=$(node_pid "$name") || return 0
+  printf '  "standalone": {"name": "%s", "ip": "%s", "dockerSocket": %s, "pid": %d, "dockerLog": %s},\n' \
+    "$name" "$(node_ip "$name")" "$(json_str "$(node_sock "$name")")" "$pid" "$(json_str "$(node_dir "$name")/log/docker.log")"
+}
+
+do_standalone_up() {
+  local name=$STANDALONE ip c used=" " state missing=()
+  require_root
+  for c in dockerd containerd runc docker-init sshd ssh-keygen nsenter unshare ip flock setsid timeout; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [ -n "$DOCKER_CLI" ] || missing+=(docker)
+  [ ${#missing[@]} -eq 0 ] || die "missing commands: ${missing[*]}"
+  take_lock
+  [ -e "$LAB_DIR/$MARKER" ] && [ -f "$LAB_DIR/lab.json" ] && [ -d "/sys/class/net/$BRIDGE" ] ||
+    die "the lab is not up in $LAB_DIR (run lab.sh up first): the standalone node hangs off its bridge and uses its key and known_hosts"
+  ip=$(node_ip "$name")
+  if standalone_healthy; then
+    write_extra_state
+    log "standalone: $name already up ($ip, Swarm: inactive)"
+    return 0
+  fi
+  if standalone_present; then
+    log "standalone: removing what is left of $name"
+    remove_nodes "$(node_dir "$name")/" "$name"
+  fi
+  [ ! -e "/run/netns/$name" ] || die "a network namespace $name exists and is not the lab's: refusing to touch it"
+  used+=$(ip -o -4 addr show 2>/dev/null | awk '{split($4, a, "/"); printf "%s ", a[1]}')
+  for c in /run/netns/*; do
+    [ -e "$c" ] || continue
+    used+=$(ip -n "$(basename "$c")" -o -4 addr show 2>/dev/null | awk '{split($4, a, "/"); printf "%s ", a[1]}' || true)
+  done
+  [[ $used != *" $ip "* ]] || die "address $ip (for $name) is already in use"
+  ip neigh flush to "$ip" dev "$BRIDGE" 2>/dev/null || true
+  log "standalone: starting $name at $ip"
+  mkdir -p "$LAB_DIR/nodes"
+  start_node "$name"
+  wait_node_pid1 "$name"
+  start_dockerd "$name"
+  start_sshd "$name"
+  wait_sshd "$name"
+  wait_dockerd "$name"
+  state=$(swarm_state "$name" || true)
+  [ "$state" = inactive ] || die "dockerd on $name answers but its swarm state is '$state' (expected inactive)"
+  known_hosts_update "$ip" "$ip $(cut -d' ' -f1,2 "$(node_dir "$name")/ssh_host_ed25519_key.pub")"
+  write_extra_state
+  log "standalone: $name up ($ip, docker socket $(node_sock "$name"), Swarm: inactive)"
+}
+
+do_standalone_down() {
+  local name=$STANDALONE
+  require_root
+  take_lock
+  if [ -e "$LAB_DIR" ] && [ ! -e "$LAB_DIR/$MARKER" ] && [ -n "$(ls -A "$LAB_DIR" 2>/dev/null)" ]; then
+    die "$LAB_DIR exists, is not empty and is not a lab state dir (no $MARKER): refusing to touch it"
+  fi
+  if standalone_present; then remove_nodes "$(node_dir "$name")/" "$name"; fi
+  write_extra_state
+  log "standalone down: nothing of $name left"
 }
 
 do_ssh_nodes_up() {
@@ -679,7 +798,7 @@ do_ssh_nodes_up() {
     lines+="${lines:+$'\n'}$(node_ip "$name") $(cut -d' ' -f1,2 "$(node_dir "$name")/ssh_host_ed25519_key.pub")"
   done
   known_hosts_update "$(for ((k = 1; k <= n; k++)); do printf '%s ' "$(node_ip "ns$k")"; done)" "$lines"
-  write_ssh_state
+  write_extra_state
   log "ssh-nodes: $n SSH-only node(s) up (ns1..ns$n at $(node_ip ns1)-$(node_ip "ns$n"))"
 }
 
@@ -690,7 +809,7 @@ do_ssh_nodes_down() {
   mapfile -t names < <(ssh_node_names)
   remove_ssh_nodes ALL "${names[@]}"
   rm -rf "$LAB_DIR/ssh-nodes"
-  write_ssh_state
+  write_extra_state
   log "ssh-nodes down: nothing left (${#names[@]} node(s) removed)"
 }
 
@@ -798,7 +917,7 @@ write_state() {
         "$(json_str "$(node_dir "$name")/log/docker.log")"
       sep=,
     done
-    printf '\n  ],\n%s\n}\n' "$(ssh_nodes_json)"
+    printf '\n  ],\n%s\n}\n' "$(extra_state_json)"
   } >"$LAB_DIR/lab.json.tmp"
   mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
 }
@@ -894,7 +1013,7 @@ do_up() {
 # ---------------------------------------------------------------------------
 
 usage() {
-  sed -n '2,26p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,31p' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -913,6 +1032,13 @@ main() {
         up) do_ssh_nodes_up "${2:-}" ;;
         down) do_ssh_nodes_down ;;
         *) die "usage: lab.sh ssh-nodes up N | ssh-nodes down" ;;
+      esac
+      ;;
+    standalone)
+      case ${1:-} in
+        up) do_standalone_up ;;
+        down) do_standalone_down ;;
+        *) die "usage: lab.sh standalone up | standalone down" ;;
       esac
       ;;
     status)
@@ -968,7 +1094,7 @@ main() {
         start_dockerd "$name" "$slave"
       fi
       wait_dockerd "$name"
-      if [ -d "$(node_dir "$name")/lib-docker/swarm" ]; then
+      if ! is_standalone "$name" && [ -d "$(node_dir "$name")/lib-docker/swarm" ]; then
         wait_until "$TIMEOUT" swarm_active "$name" || die "dockerd on $name answers but its swarm state is '$(swarm_state "$name")'"
         wait_until "$TIMEOUT" node_ready "$name" "$before" || die "$name did not come back Ready in the swarm within ${TIMEOUT}s"
       fi

@@ -39,6 +39,23 @@ export interface LabSshNode {
   pid: number;
 }
 
+/**
+ * The standalone node (`lab.sh standalone up`): nd0, a real dockerd built
+ * like a swarm node that is in no swarm (Swarm: inactive).
+ */
+export interface LabStandalone {
+  /** nd0 (also its hostname). */
+  name: string;
+  /** 10.213.0.10. */
+  ip: string;
+  /** Host-visible unix socket of its dockerd. */
+  dockerSocket: string;
+  /** Host PID of the node's PID 1 (docker-init). */
+  pid: number;
+  /** Host path of the node's /var/log/docker.log. */
+  dockerLog: string;
+}
+
 export interface LabState {
   dir: string;
   bridge: string;
@@ -56,6 +73,8 @@ export interface LabState {
   nodes: LabNode[];
   /** SSH-only nodes (empty unless `lab.sh ssh-nodes up N`); a rebuild of the lab removes them. */
   sshNodes: LabSshNode[];
+  /** The standalone daemon, only while `lab.sh standalone up`; a rebuild of the lab removes it. */
+  standalone?: LabStandalone;
 }
 
 export interface ExecResult {
@@ -195,6 +214,23 @@ export async function sshNodesUp(n: number): Promise<LabSshNode[]> {
 /** Remove every SSH-only node (netns, veth, processes, known_hosts lines). */
 export async function sshNodesDown(): Promise<void> {
   await labOk(['ssh-nodes', 'down'], { timeoutMs: 120_000 });
+}
+
+/**
+ * The standalone node nd0 (10.213.0.10): its own namespaces and dockerd (the
+ * swarm node recipe) that never joins the swarm; fast if already up. Needs
+ * the lab up; not counted by labHealthy/labWait.
+ */
+export async function standaloneUp(): Promise<LabStandalone> {
+  await labOk(['standalone', 'up'], { timeoutMs: 180_000 });
+  const s = labState().standalone;
+  if (!s) throw new Error(`lab.sh standalone up succeeded but ${labDir()}/lab.json has no "standalone"`);
+  return s;
+}
+
+/** Remove the standalone node (netns, veth, processes, state dir, known_hosts line, lab.json entry). */
+export async function standaloneDown(): Promise<void> {
+  await labOk(['standalone', 'down'], { timeoutMs: 120_000 });
 }
 
 /** Run `sh -c CMD` inside a node's namespaces (net, mount, uts, pid); ndK or nsK. */
