@@ -6,11 +6,12 @@ import { COLLECT_DEFAULTS, type CollectOptions } from './collect/collect.js';
 
 export const nodeFlags = {
   node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),
-  inventory: Flags.file({ description: 'YAML inventory mapping node names to SSH host, port, user, identity and jump host', exists: true }),
+  // No `exists`: a missing file is reported like any bad input (one line, exit 2).
+  inventory: Flags.file({ description: 'YAML inventory mapping node names to SSH host, port, user, identity and jump host' }),
   identity: Flags.file({ char: 'i', description: 'Private key for SSH (tried after the agent); passphrase from NETDOCTOR_SSH_PASSPHRASE or a prompt on a TTY', env: 'NETDOCTOR_SSH_IDENTITY' }),
   'ssh-config': Flags.string({ description: 'ssh_config file to honour (Host, HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config, "none" to skip' }),
-  'ssh-user': Flags.string({ description: 'SSH user when neither the inventory nor ssh_config names one (default: your login name); non-root users need passwordless sudo' }),
-  'ssh-port': Flags.integer({ description: 'SSH port when neither the inventory nor ssh_config names one', min: 1, max: 65535 }),
+  'ssh-user': Flags.string({ description: 'SSH user for nodes whose inventory entry names none; wins over ssh_config, like ssh -l (default: ssh_config, else your login name); non-root users need passwordless sudo' }),
+  'ssh-port': Flags.integer({ description: 'SSH port for nodes whose inventory entry names none; wins over ssh_config, like ssh -p', min: 1, max: 65535 }),
   jump: Flags.string({ description: 'ProxyJump for every node: [user@]host[:port][,…]' }),
   'known-hosts': Flags.string({ description: 'known_hosts file to verify host keys against (replaces ~/.ssh/known_hosts)', env: 'NETDOCTOR_SSH_KNOWN_HOSTS' }),
   'accept-new-host-keys': Flags.boolean({ description: 'Trust unknown host keys on first use and record them; a changed key is still refused' }),

@@ -43,7 +43,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),
     skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
     network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
-    'from-snapshot': Flags.file({ description: 'Analyse a snapshot written by `collect` (or recorded by a bundle) instead of the live cluster', exists: true }),
+    'from-snapshot': Flags.file({ description: 'Analyse a snapshot written by `collect` (or recorded by a bundle) instead of the live cluster' }),
     // No `exists`: a missing file is a bad bundle like any other (one line, exit 2).
     'from-bundle': Flags.file({
       description: 'Analyse a support bundle (`bundle`) instead of the live cluster: every check, on its snapshot and recorded probe results; nothing touches the network',
