@@ -27,12 +27,21 @@ export function renderText(r: Report, o: TextOptions): string {
     const shown = fs.filter((f) => o.verbose || f.status !== 'pass');
     const passes = fs.filter((f) => f.status === 'pass').length;
     lines.push(`${layer.toUpperCase()}  (${passes}/${fs.length} passed)`);
-    for (const f of shown) {
-      const loc = where(f);
-      lines.push(`  ${paint(f.status, GLYPH[f.status])} ${f.title}${loc ? ` [${loc}]` : ''}  (${f.id})`);
+    // Grouped by node (cluster-wide findings first), in the order nodes were listed.
+    const order = new Map(r.cluster.nodes.map((n, i) => [n.name, i]));
+    const rank = (f: Finding) => (f.node === null ? -1 : (order.get(f.node) ?? r.cluster.nodes.length));
+    const sorted = shown.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i);
+    let group: string | null | undefined;
+    for (const { f } of sorted) {
+      if (f.node !== group) {
+        group = f.node;
+        lines.push(`  ${group ?? 'cluster-wide'}`);
+      }
+      const loc = [f.peer ? `→ ${f.peer}` : null, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
+      lines.push(`    ${paint(f.status, GLYPH[f.status])} ${f.title}${loc ? ` [${loc}]` : ''}  (${f.id})`);
       if (f.status !== 'pass') {
-        if (f.detail) lines.push(`      ${f.detail}`);
-        if (f.remediation && f.status !== 'skip') lines.push(`      fix: ${f.remediation}`);
+        if (f.detail) lines.push(`        ${f.detail}`);
+        if (f.remediation && f.status !== 'skip') lines.push(`        fix: ${f.remediation}`);
       }
     }
   }

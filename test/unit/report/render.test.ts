@@ -48,7 +48,8 @@ describe('renderers', () => {
   it('text: grouped by layer, problems with where and fix, a closing count line', () => {
     const t = renderText(report, { color: false });
     expect(t).toContain('OVERLAY  (0/1 passed)');
-    expect(t).toContain('✖ FDB has every remote task [nd2 → nd3, network ndnet]  (overlay.fdb.missing)');
+    expect(t).toContain('OVERLAY  (0/1 passed)\n  nd2\n    ✖ FDB has every remote task [→ nd3, network ndnet]  (overlay.fdb.missing)');
+    expect(t).toContain('UNDERLAY  (0/1 passed)\n  cluster-wide\n    - Path MTU');
     expect(t).toContain('fix: docker service update --force web');
     expect(t).not.toContain('IP forwarding on');
     expect(renderText(report, { color: false, verbose: true })).toContain('IP forwarding on');
