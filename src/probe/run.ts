@@ -51,13 +51,13 @@ export function planNode(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: P
     plan.udp.push({ ip: p.ip, port: 7946 }, { ip: p.ip, port });
     plan.mtu.push({ ip: p.ip, payload: required - ICMP_IP_HEADERS });
   }
-  for (const dp of dataPathTargets(snapshot, from, peers)) plan.dataPath.push(dp);
+  plan.dataPath.push(...dataPathTargets(snapshot, from, peers));
   return plan;
 }
 
 /** Per overlay network: from this node's lb_/ingress sandbox to one endpoint on each peer. */
-export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: Peer[]): (SenderPlan['dataPath'][number] & { network: string; peer: string })[] {
-  const out: (SenderPlan['dataPath'][number] & { network: string; peer: string })[] = [];
+export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: Peer[]): SenderPlan['dataPath'] {
+  const out: SenderPlan['dataPath'] = [];
   for (const net of snapshot.cluster.networks.filter((n) => n.driver === 'overlay')) {
     const source = from.sandboxes.find(
       (s) => s.enterError === null && s.networkId === net.id && (net.ingress ? s.kind === 'ingress' : s.kind === 'lb'),
@@ -137,7 +137,7 @@ export async function runProbes(
   for (const [name, p] of captures) captured.set(name, await p);
 
   // 3. Results per ordered pair.
-  for (const { node, peers, parsed, error } of senders) {
+  for (const { node, peers, plan, parsed, error } of senders) {
     if (!parsed) {
       results.errors.push({ node: node.name, message: `probes from ${node.name} failed: ${error}` });
       continue;
@@ -172,8 +172,9 @@ export async function runProbes(
         }
         results.ports.push({ from: node.name, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail });
       }
-      const need = overlayMtu(node) + VXLAN_OVERHEAD;
-      const m = line('P', p.ip, String(need - ICMP_IP_HEADERS));
+      const planned = plan.mtu.find((x) => x.ip === p.ip)!;
+      const need = planned.payload + ICMP_IP_HEADERS;
+      const m = line('P', p.ip, String(planned.payload));
       const b = line('B', p.ip);
       let mstate: ProbeState = 'unconfirmed';
       let mdetail = 'probe did not report';
@@ -188,7 +189,7 @@ export async function runProbes(
       }
       results.mtu.push({ from: node.name, to: p.name, payload: need - ICMP_IP_HEADERS, required: need, state: mstate, detail: mdetail });
     }
-    for (const d of dataPathTargets(snapshot, node, peers)) {
+    for (const d of plan.dataPath) {
       const small = line('D', d.sandbox, d.ip, '0');
       const big = d.payload !== null ? line('D', d.sandbox, d.ip, String(d.payload)) : undefined;
       const state: ProbeState = !small ? 'unconfirmed' : Number(small.fields[3]) === 0 ? 'ok' : 'blocked';

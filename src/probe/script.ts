@@ -21,7 +21,8 @@ export interface SenderPlan {
   udp: { ip: string; port: number }[];
   /** Path MTU probes: ICMP payload with DF set. */
   mtu: { ip: string; payload: number }[];
-  dataPath: { sandbox: string; ip: string; payload: number | null }[];
+  /** Pings inside a sandbox; `network` and `peer` say what each one tests. */
+  dataPath: { sandbox: string; ip: string; payload: number | null; network: string; peer: string }[];
   /** Docker's netns folder on this node and how to enter it. */
   netnsDir: string;
   viaDockerdMountNs: boolean;

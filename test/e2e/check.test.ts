@@ -198,7 +198,14 @@ describe('real faults', () => {
     await dockerdStop('nd3');
     await dockerdStart('nd3', { slave: true });
     try {
-      const { report } = await check(['--no-probe']);
+      // A restarted dockerd rebuilds its overlay sandbox and FDB from gossip: wait for that.
+      let report: Report | undefined;
+      for (let i = 0; i < 30; i++) {
+        report = (await check(['--no-probe', '--node', 'nd3'])).report;
+        if (has(report, { id: 'overlay.fdb.missing', node: 'nd3', network: lab.network, status: 'pass' })) break;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      report = report!;
       const f = report.findings.find((x) => x.id === 'host.mountns.separate' && x.node === 'nd3')!;
       expect(f.status, describeFindings(report)).toBe('warn');
       expect(f.detail).toMatch(/read/i);
