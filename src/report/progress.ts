@@ -8,7 +8,7 @@
  * when `silent` (machine formats on stdout, --json).
  */
 import type Dockerode from 'dockerode';
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
 import {
   collectClusterFacts,
   collectNode,
@@ -51,8 +51,8 @@ const nodeSummary = (n: NodeSnapshot): string => {
 
 /** listr2 options shared by every staged command. */
 export function listrOptions(p: ProgressOptions) {
+  // Colours come from colorette, which already honours NO_COLOR.
   const output = new ProcessOutput(process.stderr, process.stderr);
-  const useColor = !('NO_COLOR' in process.env);
   return {
     concurrent: false,
     exitOnError: false,
@@ -60,8 +60,9 @@ export function listrOptions(p: ProgressOptions) {
     fallbackRenderer: 'simple' as const,
     fallbackRendererCondition: () => p.plain === true || !process.stderr.isTTY,
     silentRendererCondition: () => p.silent,
-    rendererOptions: { processOutput: output, collapseSubtasks: false, timer: { condition: true, field: '' }, logger: new ListrLogger({ processOutput: output, useIcons: true, color: useColor ? undefined : {} }) },
-    fallbackRendererOptions: { logger: new ListrLogger({ processOutput: output, useIcons: true }), timestamp: undefined },
+    // Each node's subtask shows its own timer.
+    rendererOptions: { processOutput: output, collapseSubtasks: false, timer: PRESET_TIMER },
+    fallbackRendererOptions: { logger: new ListrLogger({ processOutput: output, useIcons: true }), timer: PRESET_TIMER },
     registerSignalListeners: true,
   };
 }

@@ -45,7 +45,7 @@ export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o:
     ...(collectStages(docker, o.collect) as ListrTask<CheckCtx>[]),
     {
       title: 'Probe',
-      skip: () => (o.probe === null ? 'probes skipped (--no-probe)' : false),
+      skip: () => (o.probe === null ? 'Probe: skipped (--no-probe)' : false),
       task: async (c, task) => {
         c.snapshot = assembleSnapshot(c, endpoint, o.toolVersion, startedAt);
         const probes = await runProbes(c.snapshot, c.sessions!, o.probe!, (msg) => {
