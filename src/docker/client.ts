@@ -9,6 +9,7 @@ import path from 'node:path';
 import url from 'node:url';
 import Dockerode from 'dockerode';
 import ssh2 from 'ssh2';
+import { parseKnownHosts, verifyHostKey, type HostKeyVerdict } from '../ssh/known-hosts.js';
 import { type NetdoctorError, unreachableError, usageError } from '../errors.js';
 import { parseSSHURL, type ResolvedEndpoint } from './endpoint.js';
 
@@ -127,6 +128,8 @@ function sshModemOptions(
   const privateKey = defaultIdentity(homedir);
   if (privateKey) sshOptions.privateKey = privateKey;
   if (timeoutMs !== undefined) sshOptions.readyTimeout = timeoutMs;
+  // Unlike ssh2's default, the daemon's host key must be known, as the docker CLI's ssh requires.
+  sshOptions.hostVerifier = sshHostVerifier(target.host, target.port ?? 22, env, homedir);
   return {
     protocol: 'ssh',
     host: target.host,
@@ -134,6 +137,33 @@ function sshModemOptions(
     // ssh defaults to the local user name; ssh2 needs one.
     username: target.user ?? localUser(),
     sshOptions,
+  };
+}
+
+/** Host-key verdicts of ssh:// daemons, by host, for the error message when one is refused. */
+const refusedHostKeys = new Map<string, HostKeyVerdict>();
+
+/**
+ * Verify an ssh:// daemon's host key against known_hosts: NETDOCTOR_SSH_KNOWN_HOSTS
+ * when set (the same variable as --known-hosts), else ~/.ssh/known_hosts{,2}
+ * and /etc/ssh/ssh_known_hosts{,2}. Only a matching key is accepted.
+ */
+function sshHostVerifier(host: string, port: number, env: NodeJS.ProcessEnv, homedir: string): (key: Buffer) => boolean {
+  const files = env.NETDOCTOR_SSH_KNOWN_HOSTS
+    ? [env.NETDOCTOR_SSH_KNOWN_HOSTS]
+    : [path.join(homedir, '.ssh', 'known_hosts'), path.join(homedir, '.ssh', 'known_hosts2'), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  return (key: Buffer) => {
+    const entries = files.flatMap((f) => {
+      try {
+        return parseKnownHosts(readFileSync(f, 'utf8'), f).entries;
+      } catch {
+        return [];
+      }
+    });
+    const verdict = verifyHostKey(entries, host, port, key);
+    if (verdict.status === 'match') return true;
+    refusedHostKeys.set(host, verdict);
+    return false;
   };
 }
 
@@ -361,6 +391,12 @@ export function describeConnectError(err: unknown, ep: ResolvedEndpoint, timeout
   }
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
     return fail(`${prefix}: TLS error: ${message}`);
+  }
+  if (ep.protocol === 'ssh' && /verification failed|host denied/i.test(message)) {
+    const host = sshTargetLabel(ep.host).replace(/^.*@/, '').replace(/:\d+$/, '');
+    const v = refusedHostKeys.get(host) ?? [...refusedHostKeys.values()].at(-1);
+    const what = v ? `${v.status === 'changed' ? 'has CHANGED' : v.status === 'revoked' ? 'is revoked' : 'is not known'} (${v.keyType} ${v.fingerprint})` : 'could not be verified';
+    return fail(`${prefix}: the ssh host key of ${remote} ${what}; check it and add it to ~/.ssh/known_hosts (or point NETDOCTOR_SSH_KNOWN_HOSTS at a known_hosts file)`);
   }
   if (typeof e.level === 'string' && ep.protocol === 'ssh') {
     // ssh2 errors: client-authentication, client-timeout, client-socket, protocol...

@@ -113,9 +113,15 @@ describe('docker netdoctor nodes against the lab', () => {
       expect(add.code, add.stderr).toBe(0);
       const c = await docker(cfg.dir, ['context', 'create', 'labssh', '--docker', `host=ssh://root@${mgr.ip}`]);
       expect(c.code, c.stderr).toBe(0);
-      const r = await docker(cfg.dir, ['--context', 'labssh', 'netdoctor', 'nodes', '--json'], { SSH_AUTH_SOCK: sock });
+      const r = await docker(cfg.dir, ['--context', 'labssh', 'netdoctor', 'nodes', '--json'], { SSH_AUTH_SOCK: sock, NETDOCTOR_SSH_KNOWN_HOSTS: lab.knownHosts });
       expect(r.code, r.stderr).toBe(0);
       expectLabNodes(r.stdout);
+      // The daemon's host key must be known, as with the docker CLI's own ssh.
+      const empty = join(agentDir, 'known_hosts_empty');
+      writeFileSync(empty, '');
+      const refused = await docker(cfg.dir, ['--context', 'labssh', 'netdoctor', 'nodes'], { SSH_AUTH_SOCK: sock, NETDOCTOR_SSH_KNOWN_HOSTS: empty });
+      expect(refused.code).toBe(3);
+      expect(expectOneLineError(refused)).toMatch(/the ssh host key of root@10\.213\.0\.11 is not known \(ssh-ed25519 SHA256:/);
     } finally {
       if (pid) process.kill(Number(pid));
     }
