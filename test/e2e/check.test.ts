@@ -233,6 +233,35 @@ describe('real faults', () => {
     }
   });
 
+  it('an encrypted overlay on a kernel without XFRM: no IPsec SAs on any node, named per node and network', async () => {
+    const net = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--opt', 'encrypted', 'ndenc']);
+    expect(net.code, net.stderr).toBe(0);
+    const svc = await nodeDocker('nd1', [
+      'service', 'create', '--detach', '--name', 'ndencsvc', '--network', 'ndenc', '--replicas', '3', '--replicas-max-per-node', '1',
+      lab.image, 'sleep', '3600',
+    ]);
+    expect(svc.code, svc.stderr).toBe(0);
+    try {
+      for (let i = 0; i < 60; i++) {
+        const ps = await nodeDocker('nd1', ['service', 'ps', 'ndencsvc', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']);
+        if (ps.stdout.split('\n').filter((l) => l.startsWith('Running')).length === 3) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const { report } = await check(['--no-probe', '--network', 'ndenc']);
+      for (const n of lab.nodes) {
+        const f = report.findings.find((x) => x.id === 'overlay.encryption.xfrm' && x.node === n.name && x.network === 'ndenc');
+        expect(f?.status, describeFindings(report)).toBe('fail');
+      }
+      expect(report.findings.find((x) => x.id === 'underlay.esp.reachable')!.detail).toContain('ndenc');
+    } finally {
+      await nodeDocker('nd1', ['service', 'rm', 'ndencsvc']);
+      for (let i = 0; i < 30; i++) {
+        if ((await nodeDocker('nd1', ['network', 'rm', 'ndenc'])).code === 0) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  });
+
   it('an overlay network whose subnet overlaps the underlay', async () => {
     const c = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--subnet', lab.subnet, 'ndoverlap']);
     expect(c.code, c.stderr).toBe(0);
