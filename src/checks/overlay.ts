@@ -14,10 +14,10 @@ import {
   networkMembers,
   networkSandboxes,
   nodeLabel,
-  nodeSkipReason,
   nsenter,
   execRoot,
   overlayNetworks,
+  perCheckableNode,
   pickSandbox,
   topology,
   unseenLbHosts,
@@ -57,18 +57,12 @@ function perSandbox(
   const nets = overlayNetworks(ctx.snapshot).filter(opts.networks ?? (() => true));
   const hosting = new Map(nets.map((n) => [n.id, hostingNodes(t, n)]));
   const members = new Map<string, Member[]>();
-  const out: FindingDraft[] = [];
-  for (const node of ctx.snapshot.nodes) {
-    const skip = nodeSkipReason(node);
-    if (skip) {
-      out.push({ status: 'skip', node: node.name, detail: skip });
-      continue;
-    }
+  return perCheckableNode(ctx.snapshot, (node) => {
     const addr = t.ipByName.get(node.name) ?? null;
     if (opts.needAddr && addr === null) {
-      out.push({ status: 'skip', node: node.name, detail: `the swarm reports no advertise address for ${node.name}; cannot tell local from remote endpoints` });
-      continue;
+      return [{ status: 'skip', node: node.name, detail: `the swarm reports no advertise address for ${node.name}; cannot tell local from remote endpoints` }];
     }
+    const out: FindingDraft[] = [];
     for (const net of nets) {
       const sb = pickSandbox(networkSandboxes(node, net, 'overlay'));
       if (!sb) {
@@ -91,8 +85,8 @@ function perSandbox(
       if (!members.has(net.id)) members.set(net.id, networkMembers(t, net));
       out.push(...fn({ t, node, net, sb, addr, members: members.get(net.id)! }));
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 const memberText = (m: Member, mac: string | null): string => `${m.ip} (${mac ?? 'MAC unknown'}, ${(m.what)})`;
@@ -128,13 +122,8 @@ const sandboxMissing = defineCheck(
     const t = topology(ctx.snapshot);
     const nets = overlayNetworks(ctx.snapshot);
     const knownNetworks = ctx.snapshot.cluster.networks.length > 0;
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node);
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perCheckableNode(ctx.snapshot, (node) => {
+      const out: FindingDraft[] = [];
       for (const net of nets) {
         const hosted = hostingNodes(t, net).get(node.name);
         const sbs = networkSandboxes(node, net, 'overlay');
@@ -210,8 +199,8 @@ const sandboxMissing = defineCheck(
           });
         }
       }
-    }
-    return out;
+      return out;
+    });
   },
 );
 
@@ -378,6 +367,10 @@ const fdbCmd = (p: Pair, dev: string, mac: string | null, dst: string): string =
   `${nsenter(p.node, p.sb.name)} bridge fdb replace ${mac ?? '<mac>'} dev ${dev} dst ${dst} self permanent`;
 const devOf = (p: Pair): string => [...vxlanDevs(p.sb)][0] ?? 'vxlan0';
 
+/** Run `fn` with the FDB analysis of every readable overlay sandbox (the overlay.fdb.* checks). */
+const perFdb = (ctx: CheckContext, fn: (p: Pair, a: FdbAnalysis) => FindingDraft[]): FindingDraft[] =>
+  perSandbox(ctx, (p) => fn(p, analyseFdb(p)), { needAddr: true, sections: ['link', 'fdb'] });
+
 const fdbMissing = defineCheck(
   {
     id: 'overlay.fdb.missing',
@@ -389,30 +382,25 @@ const fdbMissing = defineCheck(
       'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb replace <mac> dev vxlan0 dst <node ip> self permanent; then fix gossip (tcp+udp/7946) between the two nodes, and docker service update --force <service> for a lasting fix',
   },
   (ctx) =>
-    perSandbox(
-      ctx,
-      (p) => {
-        const a = analyseFdb(p);
-        const out: FindingDraft[] = [];
-        for (const [hostIp, list] of a.missing) {
-          const peer = nodeLabel(p.t, hostIp);
-          const svcs = [...new Set(list.map((x) => x.m.service).filter((s): s is string => s !== null))];
-          out.push({
-            status: 'fail',
-            node: p.node.name,
-            peer,
-            network: p.net.name,
-            detail: `${p.sb.name} on ${p.node.name} has no FDB entry for ${list.length} endpoint(s) on ${peer} (${hostIp}): ${listText(list.map((x) => memberText(x.m, x.mac)))}; ${p.node.name} cannot send to them over VXLAN (the gossip update from ${peer} never arrived)`,
-            remediation: `on ${p.node.name}: ${list.map((x) => fdbCmd(p, devOf(p), x.mac, hostIp)).join('; ')}; then check gossip tcp+udp/7946 between ${p.node.name} and ${peer}${svcs.length > 0 ? ` and docker service update --force ${svcs.join(' / ')}` : ''}`,
-          });
-        }
-        if (out.length === 0) {
-          out.push({ status: 'pass', node: p.node.name, network: p.net.name, detail: `${p.sb.name}: FDB has entries for all ${a.remoteCount} remote endpoint(s)` });
-        }
-        return out;
-      },
-      { needAddr: true, sections: ['link', 'fdb'] },
-    ),
+    perFdb(ctx, (p, a) => {
+      const out: FindingDraft[] = [];
+      for (const [hostIp, list] of a.missing) {
+        const peer = nodeLabel(p.t, hostIp);
+        const svcs = [...new Set(list.map((x) => x.m.service).filter((s): s is string => s !== null))];
+        out.push({
+          status: 'fail',
+          node: p.node.name,
+          peer,
+          network: p.net.name,
+          detail: `${p.sb.name} on ${p.node.name} has no FDB entry for ${list.length} endpoint(s) on ${peer} (${hostIp}): ${listText(list.map((x) => memberText(x.m, x.mac)))}; ${p.node.name} cannot send to them over VXLAN (the gossip update from ${peer} never arrived)`,
+          remediation: `on ${p.node.name}: ${list.map((x) => fdbCmd(p, devOf(p), x.mac, hostIp)).join('; ')}; then check gossip tcp+udp/7946 between ${p.node.name} and ${peer}${svcs.length > 0 ? ` and docker service update --force ${svcs.join(' / ')}` : ''}`,
+        });
+      }
+      if (out.length === 0) {
+        out.push({ status: 'pass', node: p.node.name, network: p.net.name, detail: `${p.sb.name}: FDB has entries for all ${a.remoteCount} remote endpoint(s)` });
+      }
+      return out;
+    }),
 );
 
 const fdbWrongDst = defineCheck(
@@ -424,45 +412,40 @@ const fdbWrongDst = defineCheck(
     remediation: 'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb replace <mac> dev vxlan0 dst <right node ip> self permanent',
   },
   (ctx) =>
-    perSandbox(
-      ctx,
-      (p) => {
-        const a = analyseFdb(p);
-        const out: FindingDraft[] = [];
-        for (const [hostIp, list] of a.wrong) {
-          const peer = nodeLabel(p.t, hostIp);
-          const exclusive = list.filter((x) => !x.alsoRight);
-          const extra = list.filter((x) => x.alsoRight);
-          const say = (x: (typeof list)[number]) =>
-            `${memberText(x.m, x.mac)} → ${x.wrongDsts.map((d) => `${nodeLabel(p.t, d)} (${d})`).join(', ')}`;
-          if (exclusive.length > 0) {
-            out.push({
-              status: 'fail',
-              node: p.node.name,
-              peer,
-              network: p.net.name,
-              detail: `${p.sb.name} on ${p.node.name} sends traffic for endpoints on ${peer} (${hostIp}) to the wrong node: ${listText(exclusive.map(say))}; they run on ${peer}, so the frames are dropped`,
-              remediation: `on ${p.node.name}: ${exclusive.map((x) => fdbCmd(p, devOf(p), x.mac, hostIp)).join('; ')}`,
-            });
-          }
-          if (extra.length > 0) {
-            out.push({
-              status: 'warn',
-              node: p.node.name,
-              peer,
-              network: p.net.name,
-              detail: `${p.sb.name} on ${p.node.name} has, besides the right entry toward ${peer}, extra FDB destinations: ${listText(extra.map(say))}; frames are also copied there`,
-              remediation: `on ${p.node.name}: ${extra
-                .flatMap((x) => x.wrongDsts.map((d) => `${nsenter(p.node, p.sb.name)} bridge fdb del ${x.mac} dev ${devOf(p)} dst ${d} self`))
-                .join('; ')}`,
-            });
-          }
+    perFdb(ctx, (p, a) => {
+      const out: FindingDraft[] = [];
+      for (const [hostIp, list] of a.wrong) {
+        const peer = nodeLabel(p.t, hostIp);
+        const exclusive = list.filter((x) => !x.alsoRight);
+        const extra = list.filter((x) => x.alsoRight);
+        const say = (x: (typeof list)[number]) =>
+          `${memberText(x.m, x.mac)} → ${x.wrongDsts.map((d) => `${nodeLabel(p.t, d)} (${d})`).join(', ')}`;
+        if (exclusive.length > 0) {
+          out.push({
+            status: 'fail',
+            node: p.node.name,
+            peer,
+            network: p.net.name,
+            detail: `${p.sb.name} on ${p.node.name} sends traffic for endpoints on ${peer} (${hostIp}) to the wrong node: ${listText(exclusive.map(say))}; they run on ${peer}, so the frames are dropped`,
+            remediation: `on ${p.node.name}: ${exclusive.map((x) => fdbCmd(p, devOf(p), x.mac, hostIp)).join('; ')}`,
+          });
         }
-        if (out.length === 0) out.push({ status: 'pass', node: p.node.name, network: p.net.name, detail: `${p.sb.name}: every FDB entry of a remote endpoint points at its node` });
-        return out;
-      },
-      { needAddr: true, sections: ['link', 'fdb'] },
-    ),
+        if (extra.length > 0) {
+          out.push({
+            status: 'warn',
+            node: p.node.name,
+            peer,
+            network: p.net.name,
+            detail: `${p.sb.name} on ${p.node.name} has, besides the right entry toward ${peer}, extra FDB destinations: ${listText(extra.map(say))}; frames are also copied there`,
+            remediation: `on ${p.node.name}: ${extra
+              .flatMap((x) => x.wrongDsts.map((d) => `${nsenter(p.node, p.sb.name)} bridge fdb del ${x.mac} dev ${devOf(p)} dst ${d} self`))
+              .join('; ')}`,
+          });
+        }
+      }
+      if (out.length === 0) out.push({ status: 'pass', node: p.node.name, network: p.net.name, detail: `${p.sb.name}: every FDB entry of a remote endpoint points at its node` });
+      return out;
+    }),
 );
 
 const fdbStale = defineCheck(
@@ -474,42 +457,37 @@ const fdbStale = defineCheck(
     remediation: 'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb del <mac> dev vxlan0 dst <ip> self (and ip neigh del <ip> dev vxlan0)',
   },
   (ctx) =>
-    perSandbox(
-      ctx,
-      (p) => {
-        const a = analyseFdb(p);
-        const out: FindingDraft[] = [];
-        const dev = devOf(p);
-        for (const [dst, list] of a.stale) {
-          const peer = nodeLabel(p.t, dst);
-          const cmds = list.flatMap(({ e }) => {
-            const neigh = p.sb.neighbours.filter((n) => n.mac === e.mac && n.dev === e.dev);
-            return [
-              `${nsenter(p.node, p.sb.name)} bridge fdb del ${e.mac} dev ${e.dev} dst ${dst} self`,
-              ...neigh.map((n) => `${nsenter(p.node, p.sb.name)} ip neigh del ${n.dst} dev ${n.dev}`),
-            ];
-          });
-          out.push({
-            status: 'warn',
-            node: p.node.name,
-            peer,
-            network: p.net.name,
-            detail: `${p.sb.name} on ${p.node.name} has ${list.length} stale FDB entr${list.length === 1 ? 'y' : 'ies'} toward ${peer}${peer !== dst ? ` (${dst})` : ''}: ${listText(list.map(({ e, why }) => `${e.mac} (${why})`))}; a new task that reuses the address will be unreachable from ${p.node.name}`,
-            remediation: `on ${p.node.name}: ${cmds.join('; ')}`,
-          });
-        }
-        if (out.length === 0) {
-          out.push({
-            status: 'pass',
-            node: p.node.name,
-            network: p.net.name,
-            detail: `${p.sb.name}: no stale FDB entries on ${dev}${a.unverified > 0 ? ` (${a.unverified} entr${a.unverified === 1 ? 'y' : 'ies'} toward uncollected nodes not verified)` : ''}`,
-          });
-        }
-        return out;
-      },
-      { needAddr: true, sections: ['link', 'fdb'] },
-    ),
+    perFdb(ctx, (p, a) => {
+      const out: FindingDraft[] = [];
+      const dev = devOf(p);
+      for (const [dst, list] of a.stale) {
+        const peer = nodeLabel(p.t, dst);
+        const cmds = list.flatMap(({ e }) => {
+          const neigh = p.sb.neighbours.filter((n) => n.mac === e.mac && n.dev === e.dev);
+          return [
+            `${nsenter(p.node, p.sb.name)} bridge fdb del ${e.mac} dev ${e.dev} dst ${dst} self`,
+            ...neigh.map((n) => `${nsenter(p.node, p.sb.name)} ip neigh del ${n.dst} dev ${n.dev}`),
+          ];
+        });
+        out.push({
+          status: 'warn',
+          node: p.node.name,
+          peer,
+          network: p.net.name,
+          detail: `${p.sb.name} on ${p.node.name} has ${list.length} stale FDB entr${list.length === 1 ? 'y' : 'ies'} toward ${peer}${peer !== dst ? ` (${dst})` : ''}: ${listText(list.map(({ e, why }) => `${e.mac} (${why})`))}; a new task that reuses the address will be unreachable from ${p.node.name}`,
+          remediation: `on ${p.node.name}: ${cmds.join('; ')}`,
+        });
+      }
+      if (out.length === 0) {
+        out.push({
+          status: 'pass',
+          node: p.node.name,
+          network: p.net.name,
+          detail: `${p.sb.name}: no stale FDB entries on ${dev}${a.unverified > 0 ? ` (${a.unverified} entr${a.unverified === 1 ? 'y' : 'ies'} toward uncollected nodes not verified)` : ''}`,
+        });
+      }
+      return out;
+    }),
 );
 
 // ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   nodeSkipReason,
   nsenter,
   overlayNetworks,
+  perCheckableNode,
   pickSandbox,
   topology,
 } from './lib/overlay-topology.js';
@@ -47,6 +48,14 @@ const ipvsSkip = (node: NodeSnapshot): FindingDraft | null =>
   nodeIpvs(node)?.state === 'unavailable'
     ? { status: 'skip', node: node.name, detail: `IPVS is not available on ${node.name}, so docker programs no load balancing there (see service.ingress.ipvs-available)` }
     : null;
+
+/**
+ * Run `fn` for every node whose ingress load balancing can be checked; a node
+ * that cannot be read, or has no IPVS (reported once by
+ * service.ingress.ipvs-available), gives one skip instead.
+ */
+const perIpvsNode = (ctx: CheckContext, fn: (node: NodeSnapshot) => FindingDraft[]): FindingDraft[] =>
+  perCheckableNode(ctx.snapshot, fn, (node) => nodeSkipReason(node) ?? ipvsSkip(node)?.detail ?? null);
 
 /** VIP services whose load balancer lives on this node (an lb_ sandbox of their network is here). */
 function vipUsers(ctx: CheckContext, node: NodeSnapshot): string[] {
@@ -130,29 +139,24 @@ const ingressSandboxCheck = defineCheck(
           ]
         : [{ status: 'pass', detail: 'the swarm has no ingress network and no service publishes a port in ingress mode' }];
     }
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node);
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perCheckableNode(ctx.snapshot, (node) => {
       const sb = ingressSandbox(node);
       if (!sb) {
-        out.push({
-          status: ports.length > 0 ? 'fail' : 'warn',
-          node: node.name,
-          network: ingress.name,
-          detail: `${node.name} has no ingress_sbox${ports.length > 0 ? `: ${listText(ports.map(portText))} cannot be reached through ${node.name}` : ''}`,
-          remediation: `systemctl restart docker on ${node.name}`,
-        });
-      } else if (sb.enterError !== null) {
-        out.push({ status: 'skip', node: node.name, network: ingress.name, detail: `ingress_sbox on ${node.name} could not be entered: ${sb.enterError}` });
-      } else {
-        out.push({ status: 'pass', node: node.name, network: ingress.name, detail: `ingress_sbox present on ${node.name}` });
+        return [
+          {
+            status: ports.length > 0 ? 'fail' : 'warn',
+            node: node.name,
+            network: ingress.name,
+            detail: `${node.name} has no ingress_sbox${ports.length > 0 ? `: ${listText(ports.map(portText))} cannot be reached through ${node.name}` : ''}`,
+            remediation: `systemctl restart docker on ${node.name}`,
+          },
+        ];
       }
-    }
-    return out;
+      if (sb.enterError !== null) {
+        return [{ status: 'skip', node: node.name, network: ingress.name, detail: `ingress_sbox on ${node.name} could not be entered: ${sb.enterError}` }];
+      }
+      return [{ status: 'pass', node: node.name, network: ingress.name, detail: `ingress_sbox present on ${node.name}` }];
+    });
   },
 );
 
@@ -168,25 +172,14 @@ const ipvsAvailable = defineCheck(
   },
   (ctx) => {
     const ports = ingressPorts(ctx.snapshot);
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node);
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perCheckableNode(ctx.snapshot, (node) => {
       const r = nodeIpvs(node);
       if (r === null) {
-        out.push({ status: 'skip', node: node.name, detail: `${node.name} has no ingress_sbox or lb_ sandbox to read IPVS from (see service.ingress.sandbox)` });
-        continue;
+        return [{ status: 'skip', node: node.name, detail: `${node.name} has no ingress_sbox or lb_ sandbox to read IPVS from (see service.ingress.sandbox)` }];
       }
-      if (r.state === 'unreadable') {
-        out.push({ status: 'skip', node: node.name, detail: r.reason });
-        continue;
-      }
+      if (r.state === 'unreadable') return [{ status: 'skip', node: node.name, detail: r.reason }];
       if (r.state === 'ok') {
-        out.push({ status: 'pass', node: node.name, detail: `IPVS available on ${node.name} (${r.sandbox}: ${r.table.services.length} service(s))` });
-        continue;
+        return [{ status: 'pass', node: node.name, detail: `IPVS available on ${node.name} (${r.sandbox}: ${r.table.services.length} service(s))` }];
       }
       const vips = vipUsers(ctx, node);
       const mod = node.host?.modules.ip_vs === false ? '; kernel module ip_vs is not loaded' : '';
@@ -195,14 +188,15 @@ const ipvsAvailable = defineCheck(
         vips.length > 0 ? `VIP load balancing of ${listText(vips)} does not work from ${node.name}` : null,
       ].filter((x): x is string => x !== null);
       const remediation = `on ${node.name}: modprobe ip_vs && modprobe ip_vs_rr (persist: printf 'ip_vs\\nip_vs_rr\\n' > /etc/modules-load.d/ipvs.conf), then systemctl restart docker; if the kernel has no IPVS at all, use one built with CONFIG_IP_VS, or publish with --publish mode=host and --endpoint-mode dnsrr`;
-      out.push({
-        status: broken.length > 0 ? 'fail' : 'warn',
-        node: node.name,
-        detail: `${node.name} has no IPVS (${r.sandbox}: ${r.reason}${mod}): ${broken.length > 0 ? broken.join('; ') : 'nothing uses it yet, but publishing a port or creating a VIP service will not work'}`,
-        remediation,
-      });
-    }
-    return out;
+      return [
+        {
+          status: broken.length > 0 ? 'fail' : 'warn',
+          node: node.name,
+          detail: `${node.name} has no IPVS (${r.sandbox}: ${r.reason}${mod}): ${broken.length > 0 ? broken.join('; ') : 'nothing uses it yet, but publishing a port or creating a VIP service will not work'}`,
+          remediation,
+        },
+      ];
+    });
   },
 );
 
@@ -218,13 +212,7 @@ const ingressDnat = defineCheck(
     const ports = ingressPorts(ctx.snapshot);
     if (ports.length === 0) return [{ status: 'pass', detail: NO_PORTS }];
     const ingress = ingressNetwork(ctx);
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node) ?? ipvsSkip(node)?.detail ?? null;
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perIpvsNode(ctx, (node) => {
       const base = { node: node.name, network: ingress?.name ?? null };
       const dumps: { name: string; dump: IptablesDump }[] = [];
       const problems: string[] = [];
@@ -235,19 +223,17 @@ const ingressDnat = defineCheck(
       }
       const hasChain = (d: IptablesDump) => 'DOCKER-INGRESS' in (d.tables.nat?.chains ?? {}) || (d.tables.nat?.rules ?? []).some((r) => r.chain === 'DOCKER-INGRESS');
       const found = dumps.find((d) => hasChain(d.dump));
-      if (dumps.length === 0) {
-        out.push({ ...base, status: 'skip', detail: `no iptables dump of ${node.name}: ${problems.join('; ')}` });
-        continue;
-      }
+      if (dumps.length === 0) return [{ ...base, status: 'skip', detail: `no iptables dump of ${node.name}: ${problems.join('; ')}` }];
       const force = `docker service update --force ${[...new Set(ports.map((p) => p.service.name))].join(' / ')}`;
       if (!found) {
-        out.push({
-          ...base,
-          status: 'fail',
-          detail: `the nat table of ${node.name} has no DOCKER-INGRESS chain: ${listText(ports.map(portText))} ${ports.length === 1 ? 'is' : 'are'} not forwarded to the routing mesh (a firewall reload may have flushed docker's rules)`,
-          remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
-        });
-        continue;
+        return [
+          {
+            ...base,
+            status: 'fail',
+            detail: `the nat table of ${node.name} has no DOCKER-INGRESS chain: ${listText(ports.map(portText))} ${ports.length === 1 ? 'is' : 'are'} not forwarded to the routing mesh (a firewall reload may have flushed docker's rules)`,
+            remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
+          },
+        ];
       }
       const rules = found.dump.tables.nat!.rules;
       const chainRules = rules.filter((r) => r.chain === 'DOCKER-INGRESS' && r.target === 'DNAT');
@@ -269,24 +255,27 @@ const ingressDnat = defineCheck(
           misdirected.length > 0 ? `DNAT to the wrong address: ${listText(misdirected)}` : null,
           !jumped ? 'PREROUTING does not jump to DOCKER-INGRESS, so no published port is forwarded' : null,
         ].filter(Boolean);
-        out.push({
-          ...base,
-          status: 'fail',
-          detail: `nat table of ${node.name}${via}: ${parts.join('; ')}: connections to ${node.name} on those ports are refused or go nowhere`,
-          remediation: `${missing.length > 0 ? `docker service update --force ${[...new Set(missing.map((p) => p.service.name))].join(' / ')}` : force}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,
-        });
-      } else if (orphan.length > 0) {
-        out.push({
-          ...base,
-          status: 'warn',
-          detail: `nat DOCKER-INGRESS on ${node.name}${via} DNATs ports no service publishes: ${listText(orphan.map((r) => `${r.dport}/${r.protocol ?? '?'} → ${r.toDestination ?? '?'}`))} (left over from a removed service)`,
-          remediation: `on ${node.name}: ${orphan.map((r) => `iptables -t nat -D DOCKER-INGRESS ${r.args.join(' ')}`).join('; ')}`,
-        });
-      } else {
-        out.push({ ...base, status: 'pass', detail: `DNAT present on ${node.name}${via} for ${listText(ports.map(portText))}${gw ? ` → ${gw}` : ''}` });
+        return [
+          {
+            ...base,
+            status: 'fail',
+            detail: `nat table of ${node.name}${via}: ${parts.join('; ')}: connections to ${node.name} on those ports are refused or go nowhere`,
+            remediation: `${missing.length > 0 ? `docker service update --force ${[...new Set(missing.map((p) => p.service.name))].join(' / ')}` : force}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,
+          },
+        ];
       }
-    }
-    return out;
+      if (orphan.length > 0) {
+        return [
+          {
+            ...base,
+            status: 'warn',
+            detail: `nat DOCKER-INGRESS on ${node.name}${via} DNATs ports no service publishes: ${listText(orphan.map((r) => `${r.dport}/${r.protocol ?? '?'} → ${r.toDestination ?? '?'}`))} (left over from a removed service)`,
+            remediation: `on ${node.name}: ${orphan.map((r) => `iptables -t nat -D DOCKER-INGRESS ${r.args.join(' ')}`).join('; ')}`,
+          },
+        ];
+      }
+      return [{ ...base, status: 'pass', detail: `DNAT present on ${node.name}${via} for ${listText(ports.map(portText))}${gw ? ` → ${gw}` : ''}` }];
+    });
   },
 );
 
@@ -302,39 +291,29 @@ const ingressMark = defineCheck(
     const ports = ingressPorts(ctx.snapshot);
     if (ports.length === 0) return [{ status: 'pass', detail: NO_PORTS }];
     const ingress = ingressNetwork(ctx);
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node) ?? ipvsSkip(node)?.detail ?? null;
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perIpvsNode(ctx, (node) => {
       const base = { node: node.name, network: ingress?.name ?? null };
       const sb = ingressSandbox(node);
       if (!sb || sb.enterError !== null) {
-        out.push({ ...base, status: 'skip', detail: `ingress_sbox on ${node.name} ${sb ? `could not be entered: ${sb.enterError}` : 'is missing (see service.ingress.sandbox)'}` });
-        continue;
+        return [{ ...base, status: 'skip', detail: `ingress_sbox on ${node.name} ${sb ? `could not be entered: ${sb.enterError}` : 'is missing (see service.ingress.sandbox)'}` }];
       }
       const r = readDump(node.raw['netns/ingress_sbox/iptables-mangle'], `iptables-save -t mangle in ingress_sbox on ${node.name}`);
-      if ('problem' in r) {
-        out.push({ ...base, status: 'skip', detail: r.problem });
-        continue;
-      }
+      if ('problem' in r) return [{ ...base, status: 'skip', detail: r.problem }];
       const marked = ports.map((p) => ({ p, marks: portMarks(r.dump, p.protocol, p.port) }));
       const missing = marked.filter((m) => m.marks.length === 0);
       if (missing.length > 0) {
         const svcs = [...new Set(missing.map((m) => m.p.service.name))];
-        out.push({
-          ...base,
-          status: 'fail',
-          detail: `ingress_sbox on ${node.name} has no MARK rule for ${listText(missing.map((m) => portText(m.p)))}: IPVS never sees those connections, they are dropped`,
-          remediation: `docker service update --force ${svcs.join(' / ')}; if the rule stays missing, systemctl restart docker on ${node.name}`,
-        });
-      } else {
-        out.push({ ...base, status: 'pass', detail: `ingress_sbox on ${node.name} marks ${listText(marked.map((m) => `${portText(m.p)} with fwmark ${m.marks[0]}`))}` });
+        return [
+          {
+            ...base,
+            status: 'fail',
+            detail: `ingress_sbox on ${node.name} has no MARK rule for ${listText(missing.map((m) => portText(m.p)))}: IPVS never sees those connections, they are dropped`,
+            remediation: `docker service update --force ${svcs.join(' / ')}; if the rule stays missing, systemctl restart docker on ${node.name}`,
+          },
+        ];
       }
-    }
-    return out;
+      return [{ ...base, status: 'pass', detail: `ingress_sbox on ${node.name} marks ${listText(marked.map((m) => `${portText(m.p)} with fwmark ${m.marks[0]}`))}` }];
+    });
   },
 );
 
@@ -352,38 +331,22 @@ const ingressBackends = defineCheck(
     const ingress = ingressNetwork(ctx);
     if (!ingress) return [{ status: 'skip', detail: 'the swarm has no ingress network (see service.ingress.sandbox)' }];
     const services = [...new Map(ports.map((p) => [p.service.id, p.service])).values()];
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node) ?? ipvsSkip(node)?.detail ?? null;
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perIpvsNode(ctx, (node) => {
       const base = { node: node.name, network: ingress.name };
       const sb = ingressSandbox(node);
-      if (!sb) {
-        out.push({ ...base, status: 'skip', detail: `no ingress_sbox on ${node.name} (see service.ingress.sandbox)` });
-        continue;
-      }
+      if (!sb) return [{ ...base, status: 'skip', detail: `no ingress_sbox on ${node.name} (see service.ingress.sandbox)` }];
       const ipvs = readIpvs(node, sb);
       const mangle = readDump(node.raw['netns/ingress_sbox/iptables-mangle'], `iptables-save -t mangle in ingress_sbox on ${node.name}`);
       if (ipvs.state !== 'ok' || 'problem' in mangle) {
-        out.push({ ...base, status: 'skip', detail: ipvs.state !== 'ok' ? ipvs.reason : 'problem' in mangle ? mangle.problem : '' });
-        continue;
+        return [{ ...base, status: 'skip', detail: ipvs.state !== 'ok' ? ipvs.reason : 'problem' in mangle ? mangle.problem : '' }];
       }
-      for (const svc of services) {
+      return services.map((svc): FindingDraft => {
         const marks = [...new Set(ports.filter((p) => p.service.id === svc.id).flatMap((p) => portMarks(mangle.dump, p.protocol, p.port)))];
         const mark = marks[0];
-        if (mark === undefined) {
-          out.push({ ...base, status: 'skip', detail: `no fwmark for ${svc.name} in ingress_sbox on ${node.name} (see service.ingress.mark)` });
-          continue;
-        }
-        out.push(
-          backendFinding(base, `ingress_sbox on ${node.name}`, nsenter(node, 'ingress_sbox'), svc.name, mark, findFwmarkService(ipvs.table, mark), taskIps(ctx.snapshot, svc, ingress)),
-        );
-      }
-    }
-    return out;
+        if (mark === undefined) return { ...base, status: 'skip', detail: `no fwmark for ${svc.name} in ingress_sbox on ${node.name} (see service.ingress.mark)` };
+        return backendFinding(base, `ingress_sbox on ${node.name}`, nsenter(node, 'ingress_sbox'), svc.name, mark, findFwmarkService(ipvs.table, mark), taskIps(ctx.snapshot, svc, ingress));
+      });
+    });
   },
 );
 
@@ -403,13 +366,8 @@ const vipBackends = defineCheck(
       .map((net) => ({ net, services: ctx.snapshot.cluster.services.flatMap((svc) => { const vip = serviceVip(svc, net); return vip ? [{ svc, vip }] : []; }) }))
       .filter((x) => x.services.length > 0);
     if (vipNets.length === 0) return [{ status: 'pass', detail: 'no service has a VIP on an overlay network' }];
-    const out: FindingDraft[] = [];
-    for (const node of ctx.snapshot.nodes) {
-      const skip = nodeSkipReason(node);
-      if (skip) {
-        out.push({ status: 'skip', node: node.name, detail: skip });
-        continue;
-      }
+    return perCheckableNode(ctx.snapshot, (node) => {
+      const out: FindingDraft[] = [];
       const noIpvs = ipvsSkip(node);
       for (const { net, services } of vipNets) {
         const base = { node: node.name, network: net.name };
@@ -459,8 +417,8 @@ const vipBackends = defineCheck(
           out.push(backendFinding(base, `${lb.name} on ${node.name}`, nsenter(node, lb.name), svc.name, mark, findFwmarkService(ipvs.table, mark), taskIps(ctx.snapshot, svc, net)));
         }
       }
-    }
-    return out;
+      return out;
+    });
   },
 );
 

@@ -5,6 +5,7 @@
  * small helpers to address sandboxes. Pure: no I/O.
  */
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../../snapshot/types.js';
+import type { FindingDraft } from '../types.js';
 
 export interface Topology {
   snapshot: ClusterSnapshot;
@@ -68,6 +69,24 @@ export function sandboxListProblem(node: NodeSnapshot): string | null {
 
 /** Why a node is skipped by per-node checks, or null. */
 export const nodeSkipReason = (node: NodeSnapshot): string | null => nodeUnavailable(node) ?? sandboxListProblem(node);
+
+/**
+ * Run `fn` for every node, in snapshot order; a node with a skip reason
+ * (by default nodeSkipReason) gives one node-level skip instead.
+ */
+export function perCheckableNode(
+  snapshot: ClusterSnapshot,
+  fn: (node: NodeSnapshot) => FindingDraft[],
+  skipReason: (node: NodeSnapshot) => string | null = nodeSkipReason,
+): FindingDraft[] {
+  const out: FindingDraft[] = [];
+  for (const node of snapshot.nodes) {
+    const skip = skipReason(node);
+    if (skip) out.push({ status: 'skip', node: node.name, detail: skip });
+    else out.push(...fn(node));
+  }
+  return out;
+}
 
 /** Overlay (`<epoch>-<prefix>`) or lb (`lb_<prefix>`) sandboxes of a network on a node. */
 export const networkSandboxes = (node: NodeSnapshot, net: NetworkFacts, kind: 'overlay' | 'lb'): SandboxSnapshot[] =>
