@@ -74,12 +74,23 @@ function prelude(marker: string): string {
 M='${marker}'
 export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 exec 4>&1
-# Commands read /dev/null, never the script on our stdin. rc comes back on fd 5,
-# after sed has tagged and flushed every stderr line.
+NL='
+'
+# Commands read /dev/null, never the script on our stdin. stdout goes straight
+# out on fd 4; stderr and then the exit status come back through one command
+# substitution and are tagged with shell builtins (one subshell per section,
+# no sed), which keeps the node-side cost of a collection low.
 sec() {
   n=$1; shift
   printf '%s BEGIN %s\n' "$M" "$n"
-  rc=$( { { "$@" </dev/null; echo "$?" >&5; } 2>&1 1>&4 | sed "s|^|$M ERR $n |" >&4; } 5>&1 )
+  o=$( "$@" </dev/null 2>&1 1>&4; echo "rc=$?" )
+  rc=$${'{'}o##*rc=}
+  e=$${'{'}o%rc=*}
+  if [ -n "$e" ]; then
+    set -f; OIFS=$IFS; IFS=$NL
+    for l in $e; do printf '%s ERR %s %s\n' "$M" "$n" "$l"; done
+    IFS=$OIFS; set +f
+  fi
   printf '\n%s END %s %s\n' "$M" "$n" "$rc"
 }
 have() { command -v "$1" >/dev/null 2>&1; }
