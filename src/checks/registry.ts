@@ -4,6 +4,7 @@
  */
 import { usageError } from '../errors.js';
 import { clusterChecks } from './cluster.js';
+import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
 import { overlayChecks } from './overlay.js';
 import { serviceChecks } from './service.js';
@@ -23,7 +24,7 @@ export function buildRegistry(families: readonly (readonly Check[])[]): readonly
   return all;
 }
 
-export const REGISTRY: readonly Check[] = buildRegistry([clusterChecks, hostChecks, underlayChecks, overlayChecks, serviceChecks]);
+export const REGISTRY: readonly Check[] = buildRegistry([clusterChecks, hostChecks, egressChecks, underlayChecks, overlayChecks, serviceChecks]);
 
 export interface Selection {
   /** ids, id prefixes (`overlay.fdb`) or layers (`overlay`) to run; all when empty. */

@@ -169,6 +169,23 @@ describe('real faults', () => {
     });
   });
 
+  it('egress NAT for docker_gwbridge removed on one node', async () => {
+    const sub = (await nodeExec('nd2', "ip -4 -o addr show docker_gwbridge | awk '{print $4}'")).stdout.trim();
+    const [addr, len] = sub.split('/');
+    const net = `${addr!.split('.').slice(0, 2).join('.')}.0.0/${len}`;
+    expect(len).toBe('16');
+    await nodeExec('nd2', `iptables -t nat -D POSTROUTING -s ${net} ! -o docker_gwbridge -j MASQUERADE`);
+    try {
+      const { report } = await check(['--no-probe', '--only', 'host.gwbridge']);
+      const f = report.findings.find((x) => x.id === 'host.gwbridge.egress' && x.node === 'nd2')!;
+      expect(f.status, describeFindings(report)).toBe('fail');
+      expect(f.detail).toContain(`no MASQUERADE for ${net}`);
+      expect(has(report, { id: 'host.gwbridge.egress', node: 'nd1', status: 'pass' })).toBe(true);
+    } finally {
+      await nodeExec('nd2', `iptables -t nat -A POSTROUTING -s ${net} ! -o docker_gwbridge -j MASQUERADE`);
+    }
+  });
+
   it('net.ipv4.ip_forward=0 on one node', async () => {
     await nodeExec('nd2', 'sysctl -qw net.ipv4.ip_forward=0');
     try {
