@@ -397,9 +397,14 @@ export function parseDockerHost(value: string, defaultToTLS: boolean): string {
     proto = host.slice(0, sep);
     rest = host.slice(sep + 3);
   }
+  return normaliseByScheme(proto, rest, host, DEFAULT_HTTP_PORT);
+}
+
+/** proto://rest → the normalised host, per scheme; tcp gets `tcpDefaultPort` when it names none. */
+function normaliseByScheme(proto: string, rest: string, host: string, tcpDefaultPort: string): string {
   switch (proto) {
     case 'tcp':
-      return parseTCPAddr(rest);
+      return parseTCPAddr(rest, tcpDefaultPort);
     case 'unix':
       return parseSimpleProtoAddr('unix', rest, DEFAULT_UNIX_SOCKET);
     case 'npipe':
@@ -408,6 +413,7 @@ export function parseDockerHost(value: string, defaultToTLS: boolean): string {
       parseSSHURL(host);
       return host;
     default:
+      // Differs from docker for contexts, which dial unknown schemes over TCP.
       throw unsupportedScheme(proto);
   }
 }
@@ -425,20 +431,7 @@ function parseContextHost(raw: string, withTLS: boolean): string {
   if (sep < 0) throw new Error('expected proto://address, e.g. unix:///var/run/docker.sock or tcp://host:2376');
   const proto = host.slice(0, sep);
   const rest = host.slice(sep + 3);
-  switch (proto) {
-    case 'tcp':
-      return parseTCPAddr(rest, withTLS ? '443' : '80');
-    case 'unix':
-      return parseSimpleProtoAddr('unix', rest, DEFAULT_UNIX_SOCKET);
-    case 'npipe':
-      return parseSimpleProtoAddr('npipe', rest, DEFAULT_NAMED_PIPE);
-    case 'ssh':
-      parseSSHURL(host);
-      return host;
-    default:
-      // Differs from docker, which dials unknown schemes over TCP.
-      throw unsupportedScheme(proto);
-  }
+  return normaliseByScheme(proto, rest, host, withTLS ? '443' : '80');
 }
 
 function unsupportedScheme(proto: string): Error {

@@ -6,6 +6,7 @@ import type { Finding } from '../../../src/checks/types.js';
 import type { NodeSummary } from '../../../src/cluster/nodes.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
+import { expectOne, type Expect } from '../../support/findings.js';
 
 const HEALTHY = labSnapshot('healthy');
 const lab = (): ClusterSnapshot => structuredClone(HEALTHY);
@@ -73,16 +74,6 @@ describe('cluster checks on the healthy lab', () => {
     expect(of(run(s), 'cluster.subnets.overlap')).toMatchObject([{ status: 'pass', detail: expect.stringContaining('ndnet 10.0.1.0/24, ingress 10.0.0.0/24') }]);
   });
 });
-
-interface Expect {
-  id: string;
-  status: Finding['status'];
-  node?: string | null;
-  peer?: string | null;
-  network?: string | null;
-  detail?: RegExp;
-  remediation?: RegExp;
-}
 
 const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expect[] }[] = [
   {
@@ -242,17 +233,7 @@ describe('cluster checks on faults', () => {
     const fs = run(s);
     expect(fs.filter((f) => f.status === 'error')).toEqual([]);
     for (const w of want) {
-      const match = fs.filter(
-        (f) =>
-          f.id === w.id &&
-          f.status === w.status &&
-          (w.node === undefined || f.node === w.node) &&
-          (w.peer === undefined || f.peer === w.peer) &&
-          (w.network === undefined || f.network === w.network) &&
-          (w.detail === undefined || w.detail.test(f.detail)) &&
-          (w.remediation === undefined || w.remediation.test(f.remediation)),
-      );
-      expect(match, `${JSON.stringify({ ...w, detail: String(w.detail), remediation: String(w.remediation) })}\ngot:\n${of(fs, w.id).map((f) => `${f.status} ${f.node} ${f.peer} ${f.network} ${f.detail} => ${f.remediation}`).join('\n')}`).toHaveLength(1);
+      expectOne(fs, w);
     }
   });
 });

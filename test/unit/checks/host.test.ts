@@ -6,6 +6,7 @@ import type { Finding } from '../../../src/checks/types.js';
 import { buildHostFacts } from '../../../src/parse/host.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
+import { expectOne, matching, type Expect } from '../../support/findings.js';
 
 const HEALTHY = labSnapshot('healthy');
 const iptablesFixture = (name: string): string => readFileSync(new URL(`../../fixtures/iptables/${name}`, import.meta.url), 'utf8');
@@ -73,16 +74,6 @@ describe('host checks on the healthy lab', () => {
     expect(of(fs, 'host.sysctl.bridge-nf', 'nd1')[0]!.status).toBe('pass');
   });
 });
-
-interface Expect {
-  id: string;
-  status: Finding['status'];
-  node?: string | null;
-  peer?: string | null;
-  network?: string | null;
-  detail?: RegExp;
-  remediation?: RegExp;
-}
 
 const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expect[]; absent?: Expect[] }[] = [
   {
@@ -387,21 +378,10 @@ describe('host checks on faults', () => {
     const fs = run(s);
     expect(fs.filter((f) => f.status === 'error')).toEqual([]);
     for (const w of want) {
-      const match = fs.filter(
-        (f) =>
-          f.id === w.id &&
-          f.status === w.status &&
-          (w.node === undefined || f.node === w.node) &&
-          (w.peer === undefined || f.peer === w.peer) &&
-          (w.network === undefined || f.network === w.network) &&
-          (w.detail === undefined || w.detail.test(f.detail)) &&
-          (w.remediation === undefined || w.remediation.test(f.remediation)),
-      );
-      expect(match, `${JSON.stringify({ ...w, detail: String(w.detail), remediation: String(w.remediation) })}\ngot:\n${of(fs, w.id).map((f) => `${f.status} ${f.node} ${f.peer} ${f.detail} => ${f.remediation}`).join('\n')}`).toHaveLength(1);
+      expectOne(fs, w);
     }
     for (const a of absent ?? []) {
-      const hit = fs.filter((f) => f.id === a.id && f.status === a.status && (a.node === undefined || f.node === a.node) && (a.peer === undefined || f.peer === a.peer) && (a.detail === undefined || a.detail.test(f.detail)));
-      expect(hit).toEqual([]);
+      expect(matching(fs, a)).toEqual([]);
     }
   });
 
