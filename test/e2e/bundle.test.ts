@@ -336,8 +336,10 @@ describe('the example bundle (examples/)', () => {
     const f = report.findings.filter((x) => x.id === 'overlay.fdb.wrong-dst' && x.status === 'fail');
     expect(f.map((x) => [x.node, x.peer, x.network])).toContainEqual(['nd2', 'nd3', 'ndnet']);
     expect(f.find((x) => x.node === 'nd2')!.detail).toContain('10.213.0.11');
-    // Everything the live run found, found again.
-    expect(keys(report.findings)).toEqual(keys(b.report!.findings));
+    // Everything the live run found, found again. The example was recorded by
+    // an earlier catalogue: checks added since then add findings of their own.
+    const recordedIds = new Set(b.report!.findings.map((x) => x.id));
+    expect(keys(report.findings.filter((x) => recordedIds.has(x.id)))).toEqual(keys(b.report!.findings));
     expect(b.manifest.redactIps).toBe(false);
     const all = [...b.files.values()].map((d) => d.toString('utf8')).join('\n');
     expect(all).not.toMatch(/SWMTKN-1-[0-9a-z]{20,}/);
