@@ -22,4 +22,11 @@ if [ "$#" -gt 0 ]; then
   exec docker netdoctor "$@"
 fi
 docker netdoctor nodes
-docker netdoctor check
+rc=0
+docker netdoctor check || rc=$?
+if [ "$rc" = 1 ]; then
+  # Exit 1 means "checks ran and something failed": the demo did its job.
+  echo "docker netdoctor exited 1: it found failures (on the lab: what this kernel lacks, IPVS)." >&2
+  exit 0
+fi
+exit "$rc"
