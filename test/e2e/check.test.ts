@@ -156,6 +156,19 @@ describe('real faults', () => {
       }
     });
 
+    it('a neighbour entry with the wrong MAC', async () => {
+      const wrong = '02:42:de:ad:be:ef';
+      const rep = await inSbox(`ip neigh replace ${taskIp} lladdr ${wrong} dev vxlan0 nud permanent`);
+      expect(rep.code, rep.stderr).toBe(0);
+      try {
+        const { report } = await check(['--node', 'nd2', '--no-probe', '--only', 'overlay.neigh']);
+        const f = problems(report, 'overlay.neigh.consistent');
+        expect(f.map((x) => [x.status, x.node, x.peer, x.network]), describeFindings(report)).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
+      } finally {
+        await inSbox(`ip neigh replace ${taskIp} lladdr ${mac} dev vxlan0 nud permanent`);
+      }
+    });
+
     it('an entry pointed at the wrong node', async () => {
       const rep = await inSbox(`bridge fdb replace ${mac} dev vxlan0 dst ${ip('nd1')} self permanent`);
       expect(rep.code, rep.stderr).toBe(0);
@@ -183,6 +196,29 @@ describe('real faults', () => {
       expect(has(report, { id: 'host.gwbridge.egress', node: 'nd1', status: 'pass' })).toBe(true);
     } finally {
       await nodeExec('nd2', `iptables -t nat -A POSTROUTING -s ${net} ! -o docker_gwbridge -j MASQUERADE`);
+    }
+  });
+
+  it('Docker chains left in the other iptables backend (legacy next to nft)', async () => {
+    const add = await nodeExec('nd2', 'iptables-legacy -t filter -N DOCKER && iptables-legacy -t filter -A DOCKER -j RETURN');
+    expect(add.code, add.stderr).toBe(0);
+    try {
+      const { report } = await check(['--no-probe', '--only', 'host.iptables']);
+      expect(has(report, { id: 'host.iptables.backend-mixed', node: 'nd2', status: 'fail' }), describeFindings(report)).toBe(true);
+      expect(has(report, { id: 'host.iptables.backend-mixed', node: 'nd1', status: 'pass' })).toBe(true);
+    } finally {
+      await nodeExec('nd2', 'iptables-legacy -t filter -F DOCKER; iptables-legacy -t filter -X DOCKER');
+    }
+  });
+
+  it('strict reverse-path filtering on one node', async () => {
+    const before = (await nodeExec('nd3', 'sysctl -n net.ipv4.conf.all.rp_filter')).stdout.trim();
+    await nodeExec('nd3', 'sysctl -qw net.ipv4.conf.all.rp_filter=1');
+    try {
+      const { report } = await check(['--no-probe', '--only', 'host.sysctl.rp-filter']);
+      expect(has(report, { id: 'host.sysctl.rp-filter', node: 'nd3', status: 'warn' }), describeFindings(report)).toBe(true);
+    } finally {
+      await nodeExec('nd3', `sysctl -qw net.ipv4.conf.all.rp_filter=${before || '0'}`);
     }
   });
 
