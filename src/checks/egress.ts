@@ -6,8 +6,8 @@
  */
 import type { NetworkFacts } from '../snapshot/types.js';
 import { cidrsOverlap, formatIp, networkOf, type Cidr } from './lib/cidr.js';
-import { firewallDumps } from './lib/host-firewall.js';
 import { perNode, underlayPrefixes, type CollectedNode } from './lib/host-nodes.js';
+import { hostDumps } from './lib/service-lb.js';
 import { defineCheck, type Check, type FindingDraft } from './types.js';
 
 const GWBRIDGE = 'docker_gwbridge';
@@ -17,9 +17,10 @@ const cidrText = (c: Cidr, address: string): string => `${address}/${c.prefix}`;
 /** Whether the node runs anything that needs the gateway bridge (ingress_sbox or a container sandbox). */
 const needsGwbridge = (n: CollectedNode): boolean => n.sandboxes.some((s) => s.kind === 'ingress' || s.kind === 'container');
 
+/** Docker's `-s <subnet> ! -o docker_gwbridge -j MASQUERADE` in nat POSTROUTING of any host dump (the kernel runs both backends). */
 function masqueradeFor(n: CollectedNode, subnet: string): { found: boolean; dumps: string[] } | { skip: string } {
-  const dumps = firewallDumps(n);
-  if ('skip' in dumps) return dumps;
+  const { dumps, problems } = hostDumps(n);
+  if (dumps.length === 0) return { skip: `no iptables dump of ${n.name}: ${problems.join('; ')}` };
   const found = dumps.some(({ dump }) =>
     (dump.tables.nat?.rules ?? []).some(
       (r) =>
@@ -31,7 +32,7 @@ function masqueradeFor(n: CollectedNode, subnet: string): { found: boolean; dump
         r.negations.includes('-o'),
     ),
   );
-  return { found, dumps: dumps.map((d) => d.label) };
+  return { found, dumps: dumps.map((d) => d.name.slice('host/'.length)) };
 }
 
 const gwbridgeEgress = defineCheck(

@@ -35,6 +35,7 @@ import {
   serviceVip,
   taskIps,
   vipMarks,
+  hostDumps,
   type PublishedPort,
 } from './lib/service-lb.js';
 import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
@@ -214,13 +215,7 @@ const ingressDnat = defineCheck(
     const ingress = ingressNetwork(ctx);
     return perIpvsNode(ctx, (node) => {
       const base = { node: node.name, network: ingress?.name ?? null };
-      const dumps: { name: string; dump: IptablesDump }[] = [];
-      const problems: string[] = [];
-      for (const name of ['host/iptables-save', 'host/iptables-nft-save', 'host/iptables-legacy-save']) {
-        const r = readDump(node.raw[name], name);
-        if ('dump' in r) dumps.push({ name, dump: r.dump });
-        else if (name === 'host/iptables-save') problems.push(r.problem);
-      }
+      const { dumps, problems } = hostDumps(node);
       const hasChain = (d: IptablesDump) => 'DOCKER-INGRESS' in (d.tables.nat?.chains ?? {}) || (d.tables.nat?.rules ?? []).some((r) => r.chain === 'DOCKER-INGRESS');
       const found = dumps.find((d) => hasChain(d.dump));
       if (dumps.length === 0) return [{ ...base, status: 'skip', detail: `no iptables dump of ${node.name}: ${problems.join('; ')}` }];

@@ -98,6 +98,22 @@ export function readDump(sec: RawSection | undefined, what: string): { dump: Ipt
   return { dump: parseIptablesSave(sec.stdout) };
 }
 
+/**
+ * The node's host iptables dumps that could be read: `iptables-save` and,
+ * where collected, each backend's own (the kernel runs both backends' nat
+ * rules). `problems` says why the main dump is missing.
+ */
+export function hostDumps(node: NodeSnapshot): { dumps: { name: string; dump: IptablesDump }[]; problems: string[] } {
+  const dumps: { name: string; dump: IptablesDump }[] = [];
+  const problems: string[] = [];
+  for (const name of ['host/iptables-save', 'host/iptables-nft-save', 'host/iptables-legacy-save']) {
+    const r = readDump(node.raw[name], name);
+    if ('dump' in r) dumps.push({ name, dump: r.dump });
+    else if (name === 'host/iptables-save') problems.push(r.problem);
+  }
+  return { dumps, problems };
+}
+
 const protoOk = (r: IptRule, proto: string): boolean => r.protocol === proto && !r.negations.includes('-p') && !r.negations.includes('--protocol');
 
 /** fwmarks set by PREROUTING MARK rules for a published port (ingress_sbox mangle). */

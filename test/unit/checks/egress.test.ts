@@ -19,8 +19,12 @@ describe('host.gwbridge.egress', () => {
 
   it('fails when the MASQUERADE rule is gone, naming the subnet and the command', () => {
     const s = structuredClone(labSnapshot('healthy'));
-    const save = node(s, 'nd2').raw['host/iptables-save']!;
-    save.stdout = save.stdout.replace(/^-A POSTROUTING -s 172\.18\.0\.0\/16 ! -o docker_gwbridge -j MASQUERADE\n/m, '');
+    // Gone from the ruleset: every dump of it (iptables-save and the nft backend's own) loses the rule.
+    for (const name of ['host/iptables-save', 'host/iptables-nft-save']) {
+      const save = node(s, 'nd2').raw[name]!;
+      expect(save.stdout).toContain('-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE');
+      save.stdout = save.stdout.replace(/^-A POSTROUTING -s 172\.18\.0\.0\/16 ! -o docker_gwbridge -j MASQUERADE\n/m, '');
+    }
     const fs = runChecks({ snapshot: s, probes: null }, { only: ['host.gwbridge.egress'] });
     const f = fs.find((x) => x.node === 'nd2')!;
     expect(f.status).toBe('fail');
@@ -47,6 +51,13 @@ describe('host.gwbridge.egress', () => {
     br.addresses = [{ family: 'inet', address: '10.0.1.1', prefixLen: 24 }];
     const fs = runChecks({ snapshot: s, probes: null }, { only: ['host.gwbridge.egress'] }).filter((f) => f.node === 'nd2');
     expect(fs.map((f) => [f.status, f.network])).toContainEqual(['fail', 'ndnet']);
+  });
+
+  it('finds the rule in either backend: the kernel runs both', () => {
+    const s = structuredClone(labSnapshot('healthy'));
+    const save = node(s, 'nd2').raw['host/iptables-save']!;
+    save.stdout = save.stdout.replace(/^-A POSTROUTING -s 172\.18\.0\.0\/16 ! -o docker_gwbridge -j MASQUERADE\n/m, '');
+    expect(run(s)).toContainEqual(['pass', 'nd2', null]);
   });
 
   it('skips a node that was not collected', () => {
