@@ -5,14 +5,18 @@
  */
 import { lstat, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { resolveConfigDir } from '../docker/endpoint.js';
 import { usageError } from '../errors.js';
 
 export const PLUGIN_FILE = 'docker-netdoctor';
 
-/** docker's config dir: --config, then DOCKER_CONFIG, then ~/.docker. */
-export function dockerConfigDir(flagConfig: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(flagConfig ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
+/**
+ * The cli-plugins directory to use: --dir, else `cli-plugins` in docker's
+ * config dir (--config, DOCKER_CONFIG, ~/.docker, resolved as the endpoint is).
+ */
+export function pluginDir(flagDir: string | undefined, flagConfig: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flagDir ?? join(resolveConfigDir({ config: flagConfig }, env, homedir()), 'cli-plugins');
 }
 
 export interface LinkResult {

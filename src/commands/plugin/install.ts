@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
-import { dockerConfigDir, installPluginLink, type LinkResult } from '../../install/plugin-link.js';
+import { pluginDir, installPluginLink, type LinkResult } from '../../install/plugin-link.js';
 import { dockerGlobals } from '../../plugin/globals.js';
 
 export default class PluginInstall extends NetdoctorCommand {
@@ -18,7 +18,7 @@ lists the plugin and \`docker netdoctor\` runs it.`;
 
   async run(): Promise<LinkResult> {
     const { flags } = await this.parse(PluginInstall);
-    const dir = flags.dir ?? join(dockerConfigDir(dockerGlobals().config), 'cli-plugins');
+    const dir = pluginDir(flags.dir, dockerGlobals().config);
     const res = await installPluginLink(dir, join(this.config.root, 'bin', 'docker-netdoctor'), flags.force);
     this.log(res.changed ? `installed: ${res.path} -> ${res.target}` : `already installed: ${res.path}`);
     return res;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
-import { dockerConfigDir, uninstallPluginLink, type LinkResult } from '../../install/plugin-link.js';
+import { pluginDir, uninstallPluginLink, type LinkResult } from '../../install/plugin-link.js';
 import { dockerGlobals } from '../../plugin/globals.js';
 
 export default class PluginUninstall extends NetdoctorCommand {
@@ -15,7 +15,7 @@ export default class PluginUninstall extends NetdoctorCommand {
 
   async run(): Promise<LinkResult> {
     const { flags } = await this.parse(PluginUninstall);
-    const dir = flags.dir ?? join(dockerConfigDir(dockerGlobals().config), 'cli-plugins');
+    const dir = pluginDir(flags.dir, dockerGlobals().config);
     const res = await uninstallPluginLink(dir, join(this.config.root, 'bin', 'docker-netdoctor'), flags.force);
     this.log(res.changed ? `removed: ${res.path}` : `not installed: ${res.path}`);
     return res;
