@@ -31,7 +31,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { formatIp, parseIp } from '../checks/lib/cidr.js';
+import { formatIp, parseIp } from '../net/ip.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
 interface Range {

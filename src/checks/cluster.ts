@@ -6,7 +6,7 @@
  */
 import type { NodeSummary } from '../cluster/nodes.js';
 import type { ClusterSnapshot, NetworkFacts } from '../snapshot/types.js';
-import { cidrsOverlap, isLinkLocal, isLoopback, isUnspecified, parseCidr, parseIp, type Cidr } from './lib/cidr.js';
+import { cidrsOverlap, isLinkLocal, isLoopback, isUnspecified, parseCidr, parseIp, type Cidr } from '../net/ip.js';
 import { interfaceWithAddress, isDockerInterface, listText, notCollectedReason, plural, snapshotOf, underlayPrefixes } from './lib/host-nodes.js';
 import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
 

@@ -5,7 +5,7 @@
  * MASQUERADE rule for the bridge's subnet in nat POSTROUTING.
  */
 import type { NetworkFacts } from '../snapshot/types.js';
-import { cidrsOverlap, formatIp, networkOf, type Cidr } from './lib/cidr.js';
+import { cidrsOverlap, formatIp, networkOf, type Cidr } from '../net/ip.js';
 import { perNode, underlayPrefixes, type CollectedNode } from './lib/host-nodes.js';
 import { hostDumps } from './lib/service-lb.js';
 import { defineCheck, type Check, type FindingDraft } from './types.js';

@@ -24,7 +24,7 @@ import {
   summaryOf,
   type CollectedNode,
 } from './lib/host-nodes.js';
-import { cidrContainsIp, isLoopback, networkOf } from './lib/cidr.js';
+import { cidrContainsIp, isLoopback, networkOf } from '../net/ip.js';
 import { defineCheck, type Check, type FindingDraft } from './types.js';
 
 // ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 import { unavailable } from '../../parse/host.js';
 import { isDockerManaged, parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../../parse/iptables.js';
 import type { CollectedNode } from './host-nodes.js';
-import { cidrContainsIp } from './cidr.js';
+import { cidrContainsIp } from '../../net/ip.js';
 
 export type Root = 'INPUT' | 'OUTPUT';
 

@@ -7,7 +7,7 @@
 import type { NodeSummary } from '../../cluster/nodes.js';
 import type { ClusterSnapshot, HostFacts, NodeSnapshot } from '../../snapshot/types.js';
 import type { FindingDraft } from '../types.js';
-import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp, type Cidr } from './cidr.js';
+import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp, type Cidr } from '../../net/ip.js';
 
 export type CollectedNode = NodeSnapshot & { host: HostFacts };
 

@@ -6,6 +6,9 @@
  */
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../../snapshot/types.js';
 import type { FindingDraft } from '../types.js';
+import { cidrContainsIp, derivedMac, stripPrefixLen } from '../../net/ip.js';
+
+export { derivedMac, stripPrefixLen };
 
 export interface Topology {
   snapshot: ClusterSnapshot;
@@ -42,8 +45,6 @@ export function topology(snapshot: ClusterSnapshot): Topology {
 export const nodeLabel = (t: Topology, ip: string): string => t.nameByIp.get(ip) ?? ip;
 
 export const overlayNetworks = (s: ClusterSnapshot): NetworkFacts[] => s.cluster.networks.filter((n) => n.driver === 'overlay');
-
-export const stripPrefixLen = (addr: string): string => addr.split('/')[0] ?? addr;
 
 export const execRoot = (node: NodeSnapshot): string => node.host?.dockerd.execRoot ?? '/var/run/docker';
 
@@ -107,37 +108,7 @@ export const sandboxAccessWorks = (node: NodeSnapshot): boolean =>
 export const isDeadNetns = (node: NodeSnapshot, sb: SandboxSnapshot): boolean =>
   sb.enterError !== null && /Invalid argument/i.test(sb.enterError) && sandboxAccessWorks(node);
 
-// ---------------------------------------------------------------------------
-// IPv4 helpers
-
-export function ipv4ToInt(ip: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return null;
-  const o = m.slice(1, 5).map(Number);
-  if (o.some((x) => x > 255)) return null;
-  return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
-}
-
-/** Whether `ip` is inside `cidr` (IPv4 only; null when either cannot be read). */
-export function inCidr(ip: string, cidr: string): boolean | null {
-  const [base, lenText] = cidr.split('/');
-  const a = ipv4ToInt(ip);
-  const b = ipv4ToInt(base ?? '');
-  const len = Number(lenText ?? '32');
-  if (a === null || b === null || !Number.isInteger(len) || len < 0 || len > 32) return null;
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return (a & mask) === (b & mask);
-}
-
-export const inNetwork = (ip: string, net: NetworkFacts): boolean => net.subnets.some((s) => inCidr(ip, s.subnet) === true);
-
-/** Docker's IPv4-derived container MAC: 02:42 followed by the address octets. */
-export function derivedMac(ip: string): string | null {
-  const n = ipv4ToInt(ip);
-  if (n === null) return null;
-  const o = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-  return ['02', '42', ...o.map((x) => x.toString(16).padStart(2, '0'))].join(':');
-}
+export const inNetwork = (ip: string, net: NetworkFacts): boolean => net.subnets.some((s) => cidrContainsIp(s.subnet, ip) === true);
 
 // ---------------------------------------------------------------------------
 // Who is on a network

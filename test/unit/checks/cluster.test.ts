@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterChecks } from '../../../src/checks/cluster.js';
-import { cidrContainsIp, cidrsOverlap, formatIp, networkOf, parseCidr, parseIp } from '../../../src/checks/lib/cidr.js';
+import { cidrContainsIp, cidrsOverlap, formatIp, networkOf, parseCidr, parseIp } from '../../../src/net/ip.js';
 import { runChecks } from '../../../src/checks/runner.js';
 import type { Finding } from '../../../src/checks/types.js';
 import type { NodeSummary } from '../../../src/cluster/nodes.js';
@@ -235,5 +235,17 @@ describe('cluster checks on faults', () => {
     for (const w of want) {
       expectOne(fs, w);
     }
+  });
+});
+
+describe('one IP library (src/net/ip.ts, ipaddr.js)', () => {
+  it('refuses what is not an address or prefix, the same way for every caller', () => {
+    expect(parseCidr('10.0.1.0/')).toBeNull();
+    expect(cidrContainsIp('10.0.1.0/', '10.0.1.5')).toBeNull();
+    expect(parseIp('10.0.1')).toBeNull();
+    expect(parseIp('10.0.1.256')).toBeNull();
+    expect(parseIp('fe80::1%eth0')?.family).toBe(6);
+    expect(formatIp(parseIp('fd00:0:0:0:0:0:0:1')!)).toBe('fd00::1');
+    expect(cidrContainsIp('10.0.1.0/24', '10.0.1.5')).toBe(true);
   });
 });
