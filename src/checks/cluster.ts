@@ -7,8 +7,8 @@
 import type { NodeSummary } from '../cluster/nodes.js';
 import type { ClusterSnapshot, NetworkFacts } from '../snapshot/types.js';
 import { cidrsOverlap, isLinkLocal, isLoopback, isUnspecified, parseCidr, parseIp, type Cidr } from '../net/ip.js';
-import { interfaceWithAddress, isDockerInterface, listText, notCollectedReason, plural, snapshotOf, underlayPrefixes } from './lib/host-nodes.js';
-import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
+import { interfaceWithAddress, isDockerInterface, listText, notCollectedReason, plural, snapshotOf, underlayPrefixes } from '../model/nodes.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft } from './legacy.js';
 
 const noSwarm = (s: ClusterSnapshot): FindingDraft[] | null =>
   s.cluster.swarmId === null ? [{ status: 'skip', detail: 'no active swarm (see cluster.swarm.active)' }] : null;
@@ -20,33 +20,6 @@ const inSwarm =
     noSwarm(ctx.snapshot) ?? fn(ctx);
 
 // ---------------------------------------------------------------------------
-
-const swarmActive = defineCheck(
-  {
-    id: 'cluster.swarm.active',
-    layer: 'cluster',
-    title: 'Swarm active on the endpoint',
-    looksAt: 'The swarm id the Docker endpoint reports (GET /swarm on a manager).',
-    remediation: 'Point netdoctor at a swarm manager (`docker context use <manager>` or `-H ssh://user@manager`), or create the swarm (`docker swarm init --advertise-addr <underlay IP>`).',
-  },
-  ({ snapshot }) => {
-    const c = snapshot.cluster;
-    if (c.swarmId === null) {
-      return [
-        {
-          status: 'fail',
-          detail: `the Docker endpoint ${snapshot.endpoint.host} (context ${snapshot.endpoint.context}) is not a manager of an active swarm: no swarm id.`,
-        },
-      ];
-    }
-    return [
-      {
-        status: 'pass',
-        detail: `swarm ${c.swarmId} seen from manager ${c.managerNode ?? '?'} with ${plural(c.nodes.length, 'node')}, ${plural(c.networks.length, 'swarm network')} and ${plural(c.services.length, 'service')}`,
-      },
-    ];
-  },
-);
 
 // ---------------------------------------------------------------------------
 
@@ -397,4 +370,4 @@ const datapathPort = defineCheck(
   }),
 );
 
-export const clusterChecks: readonly Check[] = [swarmActive, managersQuorum, nodesState, advertiseAddress, engineSkew, subnetsOverlap, datapathPort];
+export const clusterChecks: readonly Check[] = [managersQuorum, nodesState, advertiseAddress, engineSkew, subnetsOverlap, datapathPort];

@@ -6,9 +6,9 @@
  */
 import type { NetworkFacts } from '../snapshot/types.js';
 import { cidrsOverlap, formatIp, networkOf, type Cidr } from '../net/ip.js';
-import { perNode, underlayPrefixes, type CollectedNode } from './lib/host-nodes.js';
-import { hostDumps } from './lib/service-lb.js';
-import { defineCheck, type Check, type FindingDraft } from './types.js';
+import { perNode, underlayPrefixes, type CollectedNode } from '../model/nodes.js';
+import { hostDumps } from '../model/lb.js';
+import { defineCheck, type Check, type FindingDraft } from './legacy.js';
 
 const GWBRIDGE = 'docker_gwbridge';
 

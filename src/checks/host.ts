@@ -12,7 +12,7 @@
 import { parseIptablesSave, type IptablesDump } from '../parse/iptables.js';
 import { unavailable } from '../parse/host.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot } from '../snapshot/types.js';
-import { describeOutcome, evaluate, firewallDumps, type Evaluation, type Packet, type Root } from './lib/host-firewall.js';
+import { describeOutcome, evaluate, firewallDumps, type Evaluation, type Packet, type Root } from '../model/firewall.js';
 import {
   interfaceWithAddress,
   isDockerInterface,
@@ -23,9 +23,9 @@ import {
   routeDevice,
   summaryOf,
   type CollectedNode,
-} from './lib/host-nodes.js';
+} from '../model/nodes.js';
 import { cidrContainsIp, isLoopback, networkOf } from '../net/ip.js';
-import { defineCheck, type Check, type FindingDraft } from './types.js';
+import { defineCheck, type Check, type FindingDraft } from './legacy.js';
 
 // ---------------------------------------------------------------------------
 // host.node.reachable
@@ -100,33 +100,6 @@ const nodeReachable = defineCheck(
     }
     return out;
   },
-);
-
-// ---------------------------------------------------------------------------
-// host.dockerd.running
-
-const dockerdRunning = defineCheck(
-  {
-    id: 'host.dockerd.running',
-    layer: 'host',
-    title: 'dockerd is running',
-    looksAt: '`pidof dockerd` on each node.',
-    remediation: 'Start Docker on the node (`systemctl start docker`) and read why it stopped (`journalctl -u docker -n 100`).',
-  },
-  ({ snapshot }) =>
-    perNode(snapshot, (n) => {
-      const d = n.host.dockerd;
-      if (d.running) return [{ status: 'pass', node: n.name, detail: `dockerd is running (pid ${d.pid})` }];
-      const why = n.raw['host/dockerd-pid']?.stderr.trim().split('\n')[0] || 'no dockerd process';
-      return [
-        {
-          status: 'fail',
-          node: n.name,
-          detail: `dockerd is not running on ${n.name} (${why}): the node takes no part in the overlay data path and cannot run tasks.`,
-          remediation: `On ${n.name}: \`systemctl start docker\`, then \`journalctl -u docker -n 100\` for why it stopped; \`docker node ls\` on a manager should show ${n.name} Ready again.`,
-        },
-      ];
-    }),
 );
 
 // ---------------------------------------------------------------------------
@@ -799,7 +772,6 @@ const clockSkew = defineCheck(
 
 export const hostChecks: readonly Check[] = [
   nodeReachable,
-  dockerdRunning,
   mountNs,
   kernelModules,
   ipForward,

@@ -25,9 +25,9 @@ import {
   vxlanLinks,
   type Member,
   type Topology,
-} from './lib/overlay-topology.js';
-import { parseXfrmState } from './lib/overlay-xfrm.js';
-import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
+} from '../model/topology.js';
+import { parseXfrmState } from '../parse/xfrm.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft } from './legacy.js';
 
 // ---------------------------------------------------------------------------
 // Iteration over (node, overlay network) sandboxes
@@ -692,76 +692,6 @@ const datapathMtu = defineCheck(
   },
 );
 
-// ---------------------------------------------------------------------------
-// overlay.encryption.xfrm
-
-const encryptionXfrm = defineCheck(
-  {
-    id: 'overlay.encryption.xfrm',
-    layer: 'overlay',
-    title: 'Encrypted overlays have IPsec SAs to every peer node',
-    looksAt: 'ip xfrm state in the sandbox of each encrypted overlay network: ESP SAs in both directions between this node and every other node hosting the network',
-    remediation:
-      'Load esp4 and xfrm_user (modprobe esp4 xfrm_user), allow ESP (IP protocol 50) both ways between the nodes, then docker service update --force <service> so the keys are exchanged again',
-  },
-  (ctx) => {
-    if (!overlayNetworks(ctx.snapshot).some((n) => n.encrypted)) return [{ status: 'pass', detail: 'no encrypted overlay network in the cluster' }];
-    return perSandbox(
-      ctx,
-      ({ t, node, net, sb, addr, members }) => {
-        const section = node.raw[`netns/${sb.name}/xfrm-state`];
-        if (!section) return [{ status: 'skip', node: node.name, network: net.name, detail: `xfrm state of ${sb.name} was not collected on ${node.name}` }];
-        if (section.rc !== 0) {
-          return [{ status: 'skip', node: node.name, network: net.name, detail: `ip xfrm state failed in ${sb.name} on ${node.name} (exit ${section.rc ?? 'none'}: ${section.stderr.split('\n')[0] ?? ''})` }];
-        }
-        const esp = parseXfrmState(section.stdout).filter((s) => s.proto === 'esp');
-        const peers = new Set<string>();
-        for (const m of members) if (m.hostIp !== addr && t.nameByIp.has(m.hostIp)) peers.add(m.hostIp);
-        for (const [name] of hostingNodes(t, net)) {
-          const ip = t.ipByName.get(name);
-          if (ip && ip !== addr) peers.add(ip);
-        }
-        const modNote = node.host?.modules.esp4 === false ? `; kernel module esp4 is not loaded on ${node.name} (see the host checks)` : '';
-        if (peers.size === 0) return [{ status: 'pass', node: node.name, network: net.name, detail: `no other node hosts ${net.name}; no SA needed` }];
-        const remedy = (peer: string) =>
-          `on ${node.name} and ${peer}: modprobe esp4 xfrm_user; allow ESP between them (iptables -I INPUT -p esp -s <peer ip> -j ACCEPT); then docker service update --force <service on ${net.name}>`;
-        if (esp.length === 0) {
-          return [
-            {
-              status: 'fail',
-              node: node.name,
-              network: net.name,
-              detail: `encrypted overlay has no IPsec SAs: traffic is dropped (${sb.name} on ${node.name} has no ESP state toward ${listText([...peers].map((ip) => nodeLabel(t, ip)))})${modNote}`,
-              remediation: remedy([...peers].map((ip) => nodeLabel(t, ip)).join(', ')),
-            },
-          ];
-        }
-        const out: FindingDraft[] = [];
-        for (const ip of peers) {
-          const peer = nodeLabel(t, ip);
-          const outbound = esp.some((s) => s.src === addr && s.dst === ip);
-          const inbound = esp.some((s) => s.src === ip && s.dst === addr);
-          if (outbound && inbound) {
-            out.push({ status: 'pass', node: node.name, peer, network: net.name, detail: `ESP SAs ${node.name} ⇄ ${peer} present` });
-          } else {
-            const miss = [!outbound ? `${node.name} → ${peer}` : null, !inbound ? `${peer} → ${node.name}` : null].filter(Boolean).join(' and ');
-            out.push({
-              status: 'fail',
-              node: node.name,
-              peer,
-              network: net.name,
-              detail: `encrypted overlay ${net.name}: no ESP SA for ${miss} in ${sb.name}: that direction is dropped${modNote}`,
-              remediation: remedy(peer),
-            });
-          }
-        }
-        return out;
-      },
-      { needAddr: true, networks: (n) => n.encrypted },
-    );
-  },
-);
-
 export const overlayChecks: readonly Check[] = [
   sandboxMissing,
   vxlanConfig,
@@ -773,5 +703,4 @@ export const overlayChecks: readonly Check[] = [
   peersConsistent,
   datapathReachable,
   datapathMtu,
-  encryptionXfrm,
 ];

@@ -1,12 +1,17 @@
 /**
- * Runs the registry's checks over a snapshot. A check that throws becomes an
+ * Runs the registry's checks over the model. A check that throws becomes an
  * `error` finding for that check (a bug in us, reported, never fatal); a
  * check that reports nothing is recorded as one `pass`.
  */
+import { buildModel } from '../model/build.js';
+import type { Model } from '../model/types.js';
+import type { ProbeResults } from '../probe/types.js';
+import type { ClusterSnapshot } from '../snapshot/types.js';
 import { selectChecks, type Selection } from './registry.js';
-import type { Check, CheckContext, Finding, FindingDraft } from './types.js';
+import { runScoped } from './scope.js';
+import type { AnyCheck, Finding, FindingDraft } from './types.js';
 
-const complete = (check: Check, d: FindingDraft): Finding => ({
+const complete = (check: AnyCheck, d: FindingDraft): Finding => ({
   id: check.meta.id,
   layer: check.meta.layer,
   status: d.status,
@@ -14,21 +19,29 @@ const complete = (check: Check, d: FindingDraft): Finding => ({
   peer: d.peer ?? null,
   network: d.network ?? null,
   title: check.meta.title,
+  messageId: d.messageId,
   detail: d.detail,
   // Passing findings carry no action; the rest always say what to do.
   remediation: d.status === 'pass' || d.status === 'skip' ? (d.remediation ?? '') : (d.remediation ?? check.meta.remediation),
 });
 
-export function runChecks(ctx: CheckContext, selection: Selection = {}, checks?: readonly Check[]): Finding[] {
+/** A snapshot with probe results (what tests and offline runs hold) or an already built model. */
+export type CheckInput = Model | { snapshot: ClusterSnapshot; probes: ProbeResults | null };
+
+const toModel = (input: CheckInput): Model =>
+  'nodes' in input ? input : buildModel(input.probes === (input.snapshot.probes ?? null) ? input.snapshot : { ...input.snapshot, probes: input.probes ?? undefined });
+
+export function runChecks(input: CheckInput, selection: Selection = {}, checks?: readonly AnyCheck[]): Finding[] {
+  const model = toModel(input);
   const findings: Finding[] = [];
   for (const check of checks ?? selectChecks(selection)) {
     let drafts: FindingDraft[];
     try {
-      drafts = check.run(ctx);
+      drafts = runScoped(check, model);
     } catch (err) {
-      drafts = [{ status: 'error', detail: `check failed to run: ${(err as Error).message}` }];
+      drafts = [{ status: 'error', messageId: 'error.threw', detail: `check failed to run: ${(err as Error).message}` }];
     }
-    if (drafts.length === 0) drafts = [{ status: 'pass', detail: 'nothing to report' }];
+    if (drafts.length === 0) drafts = [{ status: 'pass', messageId: 'pass.nothing', detail: 'nothing to report' }];
     for (const d of drafts) {
       const f = complete(check, d);
       if (selection.networks && f.network !== null && !selection.networks.includes(f.network)) continue;

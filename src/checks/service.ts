@@ -22,7 +22,7 @@ import {
   perCheckableNode,
   pickSandbox,
   topology,
-} from './lib/overlay-topology.js';
+} from '../model/topology.js';
 import {
   diffBackends,
   ingressGatewayAddress,
@@ -37,8 +37,8 @@ import {
   vipMarks,
   hostDumps,
   type PublishedPort,
-} from './lib/service-lb.js';
-import { defineCheck, type Check, type CheckContext, type FindingDraft } from './types.js';
+} from '../model/lb.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft } from './legacy.js';
 
 const ingressNetwork = (ctx: CheckContext): NetworkFacts | undefined => ctx.snapshot.cluster.networks.find((n) => n.ingress);
 const ingressSandbox = (node: NodeSnapshot) => node.sandboxes.find((s) => s.kind === 'ingress');

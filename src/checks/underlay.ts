@@ -4,9 +4,9 @@
  * unconfirmed), and the path MTU against overlay MTU + 50 bytes of VXLAN.
  */
 import type { PortProbe } from '../probe/types.js';
-import { describeOutcome, evaluate, firewallDumps } from './lib/host-firewall.js';
-import type { CollectedNode } from './lib/host-nodes.js';
-import { defineCheck, type Check, type CheckContext, type FindingDraft, type Status } from './types.js';
+import { describeOutcome, evaluate, firewallDumps } from '../model/firewall.js';
+import type { CollectedNode } from '../model/nodes.js';
+import { defineCheck, type Check, type CheckContext, type FindingDraft, type Status } from './legacy.js';
 
 const noProbes = (ctx: CheckContext): FindingDraft[] | null =>
   ctx.probes === null ? [{ status: 'skip', detail: 'active probes were not run (--no-probe, or a snapshot without probes)' }] : null;

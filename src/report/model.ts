@@ -56,6 +56,7 @@ export function failureReport(err: unknown, toolVersion: string, startedAt: Date
       peer: null,
       network: null,
       title: 'netdoctor could not run',
+      messageId: 'error.start',
       detail: err instanceof Error ? err.message : String(err),
       remediation: 'point netdoctor at a reachable swarm manager (--host/--context) or fix the input named above',
     },

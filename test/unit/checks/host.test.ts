@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hostChecks } from '../../../src/checks/host.js';
+import { REGISTRY } from '../../../src/checks/registry.js';
+
+const hostChecks = REGISTRY.filter((c) => c.meta.layer === 'host' && !c.meta.id.startsWith('host.gwbridge'));
 import { runChecks } from '../../../src/checks/runner.js';
 import type { Finding } from '../../../src/checks/types.js';
 import { buildHostFacts } from '../../../src/parse/host.js';

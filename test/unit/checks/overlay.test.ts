@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { overlayChecks } from '../../../src/checks/overlay.js';
+import { REGISTRY } from '../../../src/checks/registry.js';
+
+const overlayChecks = REGISTRY.filter((c) => c.meta.layer === 'overlay' && !c.meta.id.startsWith('host.gwbridge'));
 import { runChecks } from '../../../src/checks/runner.js';
 import type { Finding } from '../../../src/checks/types.js';
 import type { DataPathProbe, ProbeResults } from '../../../src/probe/types.js';

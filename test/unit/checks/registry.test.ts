@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { buildRegistry, REGISTRY, selectChecks } from '../../../src/checks/registry.js';
 import { runChecks, summarise } from '../../../src/checks/runner.js';
-import { defineCheck, LAYERS } from '../../../src/checks/types.js';
+import { defineCheck, LAYERS, type Status } from '../../../src/checks/types.js';
 import { NetdoctorError } from '../../../src/errors.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
+
+/** A cluster-scope check that reports the given rows (one message id, the row's text as its detail). */
+const meta = (id: string, layer: string, title = 't', remediation = 'r', rows: { status: Status; detail: string; node?: string; network?: string }[] = []) =>
+  defineCheck({
+    meta: { id, layer: layer as 'host', title, looksAt: 'l', remediation, scope: 'cluster', messages: { row: '{detail}' } },
+    check: ({ report }) => {
+      for (const r of rows) report(r.status, 'row', { detail: r.detail }, { node: r.node ?? null, network: r.network ?? null });
+    },
+  });
 
 describe('the check catalogue', () => {
   it('has unique, well-formed ids whose prefix is the layer, and complete metadata', () => {
@@ -20,16 +29,16 @@ describe('the check catalogue', () => {
   });
 
   it('refuses duplicate ids', () => {
-    const c = defineCheck({ id: 'host.x.y', layer: 'host', title: 't', looksAt: 'l', remediation: 'r' }, () => []);
+    const c = meta('host.x.y', 'host', 't', 'r');
     expect(() => buildRegistry([[c], [c]])).toThrow(/duplicate check id host\.x\.y/);
   });
 });
 
 describe('selection', () => {
   const reg = [
-    defineCheck({ id: 'overlay.fdb.missing', layer: 'overlay', title: 't', looksAt: 'l', remediation: 'r' }, () => []),
-    defineCheck({ id: 'overlay.fdb.stale', layer: 'overlay', title: 't', looksAt: 'l', remediation: 'r' }, () => []),
-    defineCheck({ id: 'host.sysctl.ip-forward', layer: 'host', title: 't', looksAt: 'l', remediation: 'r' }, () => []),
+    meta('overlay.fdb.missing', 'overlay', 't', 'r'),
+    meta('overlay.fdb.stale', 'overlay', 't', 'r'),
+    meta('host.sysctl.ip-forward', 'host', 't', 'r'),
   ];
   it.each([
     [{ only: ['overlay'] }, ['overlay.fdb.missing', 'overlay.fdb.stale']],
@@ -51,23 +60,26 @@ describe('selection', () => {
 describe('runner', () => {
   const snapshot = labSnapshot('healthy');
   it('completes drafts with id, layer, title; default remediation on problems only', () => {
-    const c = defineCheck({ id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'do it' }, () => [
+    const c = meta('host.t.t', 'host', 'T', 'do it', [
       { status: 'fail', node: 'nd2', detail: 'broken' },
       { status: 'pass', node: 'nd1', detail: 'fine' },
     ]);
     const fs = runChecks({ snapshot, probes: null }, {}, [c]);
     expect(fs).toEqual([
-      { id: 'host.t.t', layer: 'host', status: 'fail', node: 'nd2', peer: null, network: null, title: 'T', detail: 'broken', remediation: 'do it' },
-      { id: 'host.t.t', layer: 'host', status: 'pass', node: 'nd1', peer: null, network: null, title: 'T', detail: 'fine', remediation: '' },
+      { id: 'host.t.t', layer: 'host', status: 'fail', node: 'nd2', peer: null, network: null, title: 'T', messageId: 'row', detail: 'broken', remediation: 'do it' },
+      { id: 'host.t.t', layer: 'host', status: 'pass', node: 'nd1', peer: null, network: null, title: 'T', messageId: 'row', detail: 'fine', remediation: '' },
     ]);
     expect(summarise(fs)).toEqual({ pass: 1, warn: 0, fail: 1, skip: 0, error: 0 });
   });
 
   it('turns a throwing check into an error finding and goes on', () => {
-    const bad = defineCheck({ id: 'host.bad.bad', layer: 'host', title: 'B', looksAt: 'l', remediation: 'r' }, () => {
-      throw new Error('boom');
+    const bad = defineCheck({
+      meta: { id: 'host.bad.bad', layer: 'host', title: 'B', looksAt: 'l', remediation: 'r', scope: 'cluster', messages: {} },
+      check: () => {
+        throw new Error('boom');
+      },
     });
-    const good = defineCheck({ id: 'host.good.good', layer: 'host', title: 'G', looksAt: 'l', remediation: 'r' }, () => []);
+    const good = meta('host.good.good', 'host', 'G', 'r');
     const fs = runChecks({ snapshot, probes: null }, {}, [bad, good]);
     expect(fs.map((f) => [f.id, f.status, f.detail])).toEqual([
       ['host.bad.bad', 'error', 'check failed to run: boom'],
@@ -76,7 +88,7 @@ describe('runner', () => {
   });
 
   it('narrows findings to --node and --network', () => {
-    const c = defineCheck({ id: 'overlay.t.t', layer: 'overlay', title: 'T', looksAt: 'l', remediation: 'r' }, () => [
+    const c = meta('overlay.t.t', 'overlay', 'T', 'r', [
       { status: 'fail', node: 'nd2', network: 'ndnet', detail: 'a' },
       { status: 'fail', node: 'nd3', network: 'ingress', detail: 'b' },
       { status: 'fail', detail: 'cluster-wide' },

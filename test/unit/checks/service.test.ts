@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../../src/checks/runner.js';
-import { serviceChecks } from '../../../src/checks/service.js';
+import { REGISTRY } from '../../../src/checks/registry.js';
+
+const serviceChecks = REGISTRY.filter((c) => c.meta.layer === 'service' && !c.meta.id.startsWith('host.gwbridge'));
 import type { Finding } from '../../../src/checks/types.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
@@ -124,7 +126,7 @@ const cases: Case[] = [
     says: {
       'service.ingress.backends': [
         'fwmark 256 of web',
-        'missing backends 10.0.0.7 (web.2.5obth16ai47mdryin2x18vie3), 10.0.0.8 (web.3.l20kkh66ygfnsw4qb2jtscl4m)',
+        'missing backends 10.0.0.7 (web.2.5obth16ai47mdryin2x18vie3) and 10.0.0.8 (web.3.l20kkh66ygfnsw4qb2jtscl4m)',
         'stale backends 10.0.0.5 (weight 1)',
         'docker service update --force web',
         'nsenter --net=/var/run/docker/netns/ingress_sbox ipvsadm -d -f 256 -r 10.0.0.5:0',
@@ -136,7 +138,7 @@ const cases: Case[] = [
     snapshot: withIpvs({ lbIpvs: fixture('ipvs', 'lb-sandbox.txt') }),
     expected: [f('service.vip.backends', 'fail', 'nd1', 'ndnet')],
     says: {
-      'service.vip.backends': ['lb_aweos9uhr on nd1', 'fwmark 257 of web', 'missing backends 10.0.1.4', '10.0.1.5', 'stale backends 10.0.1.8 (weight 1), 10.0.1.9 (weight 1)'],
+      'service.vip.backends': ['lb_aweos9uhr on nd1', 'fwmark 257 of web', 'missing backends 10.0.1.4', '10.0.1.5', 'stale backends 10.0.1.8 (weight 1) and 10.0.1.9 (weight 1)'],
     },
   },
   {

@@ -13,6 +13,7 @@ const f = (o: Partial<Finding>): Finding => ({
   peer: 'nd3',
   network: 'ndnet',
   title: 'FDB has every remote task',
+  messageId: 'missing',
   detail: 'no FDB entry for 10.0.1.4 (web.2) on nd3 <&"x">',
   remediation: 'docker service update --force web',
   ...o,
@@ -33,7 +34,7 @@ describe('report model', () => {
     expect(j).toMatchObject({ schemaVersion: 1, tool: { name: 'docker-netdoctor', version: '1.2.3' }, startedAt: '2026-11-25T15:00:00.000Z', durationMs: 4200 });
     expect(j.cluster.nodes).toContainEqual({ name: 'nd1', id: expect.any(String), address: '10.213.0.11', role: 'manager' });
     expect(j.summary).toEqual({ pass: 1, warn: 1, fail: 1, skip: 1, error: 0 });
-    expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'detail', 'remediation']);
+    expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'messageId', 'detail', 'remediation']);
   });
 
   it('fails on failures, and on warnings only with --strict', () => {

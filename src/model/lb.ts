@@ -3,11 +3,11 @@
  * and iptables marks in ingress_sbox / lb_<prefix> sandboxes, the host's
  * DOCKER-INGRESS DNAT, and the task addresses they must point at. Pure.
  */
-import type { RawSection } from '../../collect/sections.js';
-import { parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../../parse/iptables.js';
-import { fwmarkOf, parseIpvsadm, type IpvsService, type IpvsTable } from '../../parse/ipvs.js';
-import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../../snapshot/types.js';
-import { inNetwork, stripPrefixLen } from './overlay-topology.js';
+import type { RawSection } from '../collect/sections.js';
+import { parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../parse/iptables.js';
+import { fwmarkOf, parseIpvsadm, type IpvsService, type IpvsTable } from '../parse/ipvs.js';
+import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../snapshot/types.js';
+import { inNetwork, stripPrefixLen } from './topology.js';
 
 export type IpvsRead =
   | { state: 'ok'; table: IpvsTable; sandbox: string }

@@ -4,10 +4,10 @@
  * failure), matching snapshot nodes to the swarm's view of them, and the
  * node's underlay as prefixes.
  */
-import type { NodeSummary } from '../../cluster/nodes.js';
-import type { ClusterSnapshot, HostFacts, NodeSnapshot } from '../../snapshot/types.js';
-import type { FindingDraft } from '../types.js';
-import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp, type Cidr } from '../../net/ip.js';
+import type { NodeSummary } from '../cluster/nodes.js';
+import type { ClusterSnapshot, HostFacts, NodeSnapshot } from '../snapshot/types.js';
+import type { FindingDraft } from '../checks/legacy.js';
+import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp, type Cidr } from '../net/ip.js';
 
 export type CollectedNode = NodeSnapshot & { host: HostFacts };
 
@@ -119,10 +119,4 @@ export function routeDevice(host: HostFacts, ip: string): string | null {
   return best?.dev ?? null;
 }
 
-/** "a, b and c" */
-export function listText(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+export { listText, plural } from '../text/list.js';

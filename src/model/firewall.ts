@@ -18,10 +18,12 @@
  * table of an iptables-save dump is read; native nftables rulesets (firewalld
  * with the nftables backend, `nft` tables of their own) are not in the dump.
  */
-import { unavailable } from '../../parse/host.js';
-import { isDockerManaged, parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../../parse/iptables.js';
-import type { CollectedNode } from './host-nodes.js';
-import { cidrContainsIp } from '../../net/ip.js';
+import { unavailable } from '../parse/host.js';
+import { isDockerManaged, portSpecIncludes, type IptablesDump, type IptRule } from '../parse/iptables.js';
+import type { NodeSnapshot } from '../snapshot/types.js';
+import { readDump } from './sections.js';
+import type { HostDump, NodeFirewall } from './types.js';
+import { cidrContainsIp } from '../net/ip.js';
 
 export type Root = 'INPUT' | 'OUTPUT';
 
@@ -337,21 +339,49 @@ export function describeOutcome(o: PathOutcome, root: Root): string {
   return `${head}${self}${via}${ifs}${unless}`;
 }
 
-/** The node's iptables dumps to evaluate: its default backend's, plus the other backend's when that one holds filter rules too (the kernel runs both). */
-export function firewallDumps(n: CollectedNode): { label: string; dump: IptablesDump }[] | { skip: string } {
-  const main = n.raw['host/iptables-save'];
-  if (!main || main.rc !== 0) return { skip: `iptables-save not collected: ${unavailable(main, 'iptables-save').reason}` };
+const HOST_DUMPS = ['host/iptables-save', 'host/iptables-nft-save', 'host/iptables-legacy-save'] as const;
+
+const holdsFilterRules = (dump: IptablesDump): boolean => {
+  const f = dump.tables.filter;
+  return f !== undefined && (f.rules.length > 0 || Object.values(f.chains).some((c) => c.policy !== null && c.policy !== 'ACCEPT'));
+};
+
+/**
+ * A node's host iptables, each dump parsed once: the dumps that decide
+ * filtering (the default backend's, plus the other backend's when it holds
+ * filter rules too: the kernel runs both), every dump that could be read
+ * (nat rules may sit in either backend), and the parsers' warnings.
+ */
+export function hostFirewall(n: NodeSnapshot): NodeFirewall {
+  const read = new Map(HOST_DUMPS.map((name) => [name, readDump(n.raw[name], name)]));
+  const all: HostDump[] = [];
+  const warnings: string[] = [];
+  for (const [section, r] of read) {
+    if (!r.ok) continue;
+    all.push({ section, label: section.replace(/^host\//, ''), dump: r.value });
+    warnings.push(...r.warnings.map((w) => `${section}: ${w}`));
+  }
+  const main = read.get('host/iptables-save')!;
+  const problems = main.ok ? [] : [main.problem];
+  if (!main.ok || n.host === null) {
+    const reason = n.host === null ? 'node not collected' : unavailable(n.raw['host/iptables-save'], 'iptables-save').reason;
+    return { filter: { ok: false, problem: `iptables-save not collected: ${reason}` }, all, problems, warnings };
+  }
   const backend = n.host.iptables.defaultBackend;
-  const dumps = [{ label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: parseIptablesSave(main.stdout) }];
-  // The kernel runs both backends' rules: read the other one too when it holds filter rules.
+  const filter: HostDump[] = [{ section: 'host/iptables-save', label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: main.value }];
   const otherName = backend === 'nft' ? 'legacy' : backend === 'legacy' ? 'nft' : null;
-  const other = otherName ? n.raw[`host/iptables-${otherName}-save`] : undefined;
-  if (otherName && other && other.rc === 0 && other.stdout.trim() !== main.stdout.trim()) {
-    const dump = parseIptablesSave(other.stdout);
-    const f = dump.tables.filter;
-    if (f && (f.rules.length > 0 || Object.values(f.chains).some((c) => c.policy !== null && c.policy !== 'ACCEPT'))) {
-      dumps.push({ label: `iptables-${otherName}-save`, dump });
+  if (otherName !== null) {
+    const section = `host/iptables-${otherName}-save` as const;
+    const other = read.get(section)!;
+    if (other.ok && n.raw[section]!.stdout.trim() !== n.raw['host/iptables-save']!.stdout.trim() && holdsFilterRules(other.value)) {
+      filter.push({ section, label: `iptables-${otherName}-save`, dump: other.value });
     }
   }
-  return dumps;
+  return { filter: { ok: true, value: filter, warnings: warnings }, all, problems, warnings };
+}
+
+/** TRANSITIONAL for the old family files: the filter dumps of hostFirewall. */
+export function firewallDumps(n: NodeSnapshot): { label: string; dump: IptablesDump }[] | { skip: string } {
+  const f = hostFirewall(n).filter;
+  return f.ok ? f.value.map((d) => ({ label: d.label, dump: d.dump })) : { skip: f.problem };
 }

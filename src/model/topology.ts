@@ -4,9 +4,9 @@
  * endpoints (tasks, lb and ingress endpoints) each node's FDB must know, and
  * small helpers to address sandboxes. Pure: no I/O.
  */
-import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../../snapshot/types.js';
-import type { FindingDraft } from '../types.js';
-import { cidrContainsIp, derivedMac, stripPrefixLen } from '../../net/ip.js';
+import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../snapshot/types.js';
+import type { FindingDraft } from '../checks/legacy.js';
+import { cidrContainsIp, derivedMac, stripPrefixLen } from '../net/ip.js';
 
 export { derivedMac, stripPrefixLen };
 
@@ -274,8 +274,4 @@ export function expectedMacs(members: Member[], sb: SandboxSnapshot): Map<string
   return out;
 }
 
-/** `a, b and 3 more` */
-export function listText(items: string[], max = 6): string {
-  if (items.length <= max) return items.join(', ');
-  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}
+export { listText } from '../text/list.js';

@@ -1,0 +1,84 @@
+/**
+ * buildModel: the snapshot → model step, once per run. Every raw section a
+ * check needs is parsed here, once; checks read only the result.
+ */
+import type { RawSection } from '../collect/sections.js';
+import { parseXfrmState, type XfrmState } from '../parse/xfrm.js';
+import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
+import { hostFirewall } from './firewall.js';
+import { nodeIpvs, readIpvs } from './lb.js';
+import { notCollectedReason, summaryOf } from './nodes.js';
+import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
+import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
+import type { Model, NodeModel, Read, SandboxModel, SectionState } from './types.js';
+
+const readXfrm = (s: RawSection | undefined, what: string): Read<XfrmState[]> =>
+  readSection(s, what, (text) => ({ value: parseXfrmState(text), warnings: [] }));
+
+function sandboxModel(node: NodeSnapshot, sb: SandboxSnapshot, network: NetworkFacts | undefined): SandboxModel {
+  const sec = (what: string): RawSection | undefined => node.raw[`netns/${sb.name}/${what}`];
+  return {
+    snap: sb,
+    name: sb.name,
+    kind: sb.kind,
+    network,
+    enterError: sb.enterError,
+    dead: isDeadNetns(node, sb),
+    sectionProblem: (what) => sectionProblem(sec(what), `${what} of ${sb.name} on ${node.name}`),
+    ipvs: readIpvs(node, sb),
+    mangle: readDump(sec('iptables-mangle'), `iptables-save -t mangle in ${sb.name} on ${node.name}`),
+    xfrm: readXfrm(sec('xfrm-state'), `ip xfrm state in ${sb.name} on ${node.name}`),
+  };
+}
+
+function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<string, NetworkFacts>): NodeModel {
+  const summary = summaryOf(snapshot, n);
+  const states = new Map<string, SectionState>();
+  for (const [name, s] of Object.entries(n.raw)) states.set(name, sectionState(s));
+  return {
+    name: n.name,
+    id: n.id,
+    snap: n,
+    summary,
+    manager: summary?.role === 'manager',
+    addr: summary?.advertiseAddress ?? null,
+    host: n.host,
+    notCollected: n.host === null ? notCollectedReason(n) : null,
+    sandboxListProblem: n.host === null ? null : sandboxListProblem(n),
+    sandboxes: n.sandboxes.map((sb) => sandboxModel(n, sb, sb.networkId !== null ? networkById.get(sb.networkId) : undefined)),
+    ipvs: nodeIpvs(n),
+    firewall: hostFirewall(n),
+    section: (name) => states.get(name),
+    unavailable: (name, what) => {
+      const s = states.get(name);
+      if (!s) return `${what} was not collected`;
+      return s.firstError || `${what} exited ${s.rc ?? 'before finishing'}`;
+    },
+    nsenter: (sandbox) => `nsenter --net=${execRoot(n)}/netns/${sandbox}`,
+  };
+}
+
+export function buildModel(snapshot: ClusterSnapshot): Model {
+  const c = snapshot.cluster;
+  const t = topology(snapshot);
+  const networkById = new Map(c.networks.map((x) => [x.id, x]));
+  const networkByName = new Map(c.networks.map((x) => [x.name, x]));
+  const nodes = snapshot.nodes.map((n) => nodeModel(snapshot, n, networkById));
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  return {
+    snapshot,
+    cluster: c,
+    swarmActive: c.swarmId !== null,
+    nodes,
+    node: (name) => nodeByName.get(name),
+    nameByIp: t.nameByIp,
+    ipByName: t.ipByName,
+    nameById: t.nameById,
+    networks: c.networks,
+    overlayNetworks: c.networks.filter((x) => x.driver === 'overlay'),
+    ingress: c.networks.find((x) => x.ingress),
+    network: (key) => networkById.get(key) ?? networkByName.get(key),
+    probes: snapshot.probes ?? null,
+    topology: t,
+  };
+}

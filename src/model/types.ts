@@ -1,0 +1,115 @@
+/**
+ * The per-run model: built once from the snapshot (build.ts), read by every
+ * check. It holds the snapshot's typed facts plus everything derived from
+ * the nodes' raw sections, parsed once: section states, firewall dumps with
+ * their parser warnings, IPVS tables, sandbox mangle rules and xfrm states,
+ * topology maps, probe results. Nothing after the model reads `raw`.
+ */
+import type { NodeSummary } from '../cluster/nodes.js';
+import type { IptablesDump } from '../parse/iptables.js';
+import type { XfrmState } from '../parse/xfrm.js';
+import type { ProbeResults } from '../probe/types.js';
+import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
+import type { IpvsRead } from './lb.js';
+import type { Topology } from './topology.js';
+
+/** Something parsed from a section, or why it could not be. */
+export type Read<T> = { ok: true; value: T; warnings: string[] } | { ok: false; problem: string };
+
+/** How one collected section went, without its text. */
+export interface SectionState {
+  ok: boolean;
+  rc: number | null;
+  /** First non-empty stderr line, or '' */
+  firstError: string;
+  truncated: boolean;
+}
+
+export interface HostDump {
+  /** The section it came from: host/iptables-save, host/iptables-nft-save, host/iptables-legacy-save. */
+  section: string;
+  /** For findings: `iptables-save (nft)`, `iptables-legacy-save`. */
+  label: string;
+  dump: IptablesDump;
+}
+
+export interface NodeFirewall {
+  /**
+   * The dumps that decide filtering: the default backend's `iptables-save`,
+   * plus the other backend's when it holds filter rules too (the kernel runs both).
+   */
+  filter: Read<HostDump[]>;
+  /** Every host dump that could be read (for nat rules, which either backend may hold). */
+  all: HostDump[];
+  /** Why the main `iptables-save` could not be read (empty when it was). */
+  problems: string[];
+  /** Parser warnings of every dump read (a truncated dump must not read as "accepted"). */
+  warnings: string[];
+}
+
+export interface SandboxModel {
+  snap: SandboxSnapshot;
+  name: string;
+  kind: SandboxSnapshot['kind'];
+  /** The swarm network of an overlay/lb sandbox, when it maps. */
+  network: NetworkFacts | undefined;
+  enterError: string | null;
+  /** A netns file whose namespace is gone (EINVAL while the node's other sandboxes can be entered). */
+  dead: boolean;
+  /** Why section `netns/<name>/<what>` cannot be used (not collected, failed), or null. */
+  sectionProblem(what: string): string | null;
+  /** IPVS table (lb_ and ingress sandboxes; 'unreadable' elsewhere). */
+  ipvs: IpvsRead;
+  /** `iptables-save -t mangle` inside the sandbox. */
+  mangle: Read<IptablesDump>;
+  /** `ip xfrm state` inside the sandbox (overlay sandboxes of encrypted networks). */
+  xfrm: Read<XfrmState[]>;
+}
+
+export interface NodeModel {
+  name: string;
+  id: string | null;
+  snap: NodeSnapshot;
+  /** The swarm's view of the node (role, state, advertise address), by id then name. */
+  summary: NodeSummary | undefined;
+  manager: boolean;
+  /** Advertise (underlay) address, when the swarm reports one. */
+  addr: string | null;
+  host: HostFacts | null;
+  /** Why the node could not be collected; null when it was. */
+  notCollected: string | null;
+  /** Why docker's network namespaces could not be listed; null when the list is usable (possibly empty). */
+  sandboxListProblem: string | null;
+  sandboxes: SandboxModel[];
+  /** Whether IPVS works on the node (ingress_sbox first, else any lb_ sandbox); null without such sandboxes. */
+  ipvs: IpvsRead | null;
+  firewall: NodeFirewall;
+  /** State of a host section (`host/modules` …); undefined when it was not collected. */
+  section(name: string): SectionState | undefined;
+  /** Why host section `name` is unusable, in the words of the node's own error (`what` names it when there are none). */
+  unavailable(name: string, what: string): string;
+  /** The command prefix that runs a command inside a docker sandbox on this node. */
+  nsenter(sandbox: string): string;
+}
+
+export type CollectedNodeModel = NodeModel & { host: HostFacts };
+
+export interface Model {
+  snapshot: ClusterSnapshot;
+  cluster: ClusterFacts;
+  swarmActive: boolean;
+  /** Every node of the run, collected or not, in snapshot order. */
+  nodes: NodeModel[];
+  node(name: string): NodeModel | undefined;
+  /** Advertise address → swarm node name, and back; swarm node id → name. */
+  nameByIp: Map<string, string>;
+  ipByName: Map<string, string>;
+  nameById: Map<string, string>;
+  networks: NetworkFacts[];
+  overlayNetworks: NetworkFacts[];
+  ingress: NetworkFacts | undefined;
+  network(idOrName: string): NetworkFacts | undefined;
+  probes: ProbeResults | null;
+  /** Lookup maps shared with the topology helpers (topology.ts). */
+  topology: Topology;
+}

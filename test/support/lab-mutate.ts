@@ -1,0 +1,51 @@
+/**
+ * Faults on the recorded lab snapshot, for check tests: each returns a fresh
+ * snapshot (structuredClone of the recording) with one thing changed the way
+ * a real node shows it.
+ */
+import type { RawSection } from '../../src/collect/sections.js';
+import { buildHostFacts } from '../../src/parse/host.js';
+import type { ClusterSnapshot, NodeSnapshot, SandboxSnapshot } from '../../src/snapshot/types.js';
+import { labSnapshot } from './lab-fixtures.js';
+
+const HEALTHY = labSnapshot('healthy');
+
+/** The recorded healthy lab (nd1 manager, nd2/nd3 workers, overlay ndnet with web on every node). */
+export const lab = (): ClusterSnapshot => structuredClone(HEALTHY);
+
+export const nodeOf = (s: ClusterSnapshot, name: string): NodeSnapshot => s.nodes.find((n) => n.name === name)!;
+export const sandboxOf = (s: ClusterSnapshot, node: string, sandbox: string): SandboxSnapshot => nodeOf(s, node).sandboxes.find((x) => x.name === sandbox)!;
+
+/** The overlay sandbox of ndnet in the recording. */
+export const NDNET_SANDBOX = '1-aweos9uhri';
+export const NDNET_LB = 'lb_aweos9uhr';
+
+/** A lab snapshot changed by `fn`. */
+export function labWith(fn: (s: ClusterSnapshot) => void): ClusterSnapshot {
+  const s = lab();
+  fn(s);
+  return s;
+}
+
+/** A node that could not be collected, at `stage` (connect, auth, hostkey, sudo, exec, timeout). */
+export function makeUnreachable(s: ClusterSnapshot, name: string, stage = 'connect', message = `connect ECONNREFUSED ${name}:22`): void {
+  Object.assign(nodeOf(s, name), {
+    status: stage === 'exec' ? 'error' : 'unreachable',
+    errors: [{ stage, kind: stage, message }],
+    raw: {},
+    host: null,
+    sandboxes: [],
+    sandboxAccess: 'none',
+  });
+}
+
+/** Replace (or with `undefined`, drop) one raw section of a node and re-derive its host facts, as collection would have. */
+export function setSection(s: ClusterSnapshot, name: string, section: string, value: RawSection | undefined): void {
+  const n = nodeOf(s, name);
+  if (value === undefined) delete n.raw[section];
+  else n.raw[section] = value;
+  n.host = buildHostFacts(n.raw, n.host!.clock!.localReceived);
+}
+
+export const ok = (stdout: string): RawSection => ({ stdout, stderr: '', rc: 0 });
+export const failed = (stderr: string, rc = 1): RawSection => ({ stdout: '', stderr, rc });
