@@ -1,25 +1,17 @@
 /**
- * The staged progress view (listr2): Discover cluster → Connect and collect
- * nodes, each node a concurrent subtask with its own status; a failing node
- * is marked failed and the others go on (exitOnError: false).
+ * The staged progress view (listr2), a pure subscriber of the pipeline's
+ * events (run/pipeline.ts): one task per stage, one concurrent subtask per
+ * node with its own status; a failing node is marked failed and the others
+ * go on. The pipeline runs whether or not anyone watches.
  *
  * Progress always goes to stderr so that stdout carries only the report; on
  * a TTY the live tree, elsewhere the plain line renderer, and nothing at all
  * when `silent` (machine formats on stdout, --json).
  */
-import type Dockerode from 'dockerode';
-import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
-import {
-  collectClusterFacts,
-  collectNode,
-  selectNodes,
-  type CollectOptions,
-} from '../collect/collect.js';
-import type { ResolvedEndpoint } from '../docker/endpoint.js';
-import { resolveTargets, type SshTarget } from '../ssh/config.js';
-import type { SshSession } from '../ssh/session.js';
-import { buildNodeSnapshot } from '../snapshot/node.js';
-import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
+import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import { nodeSummary, type PipelineEvents, type StageName } from '../run/pipeline.js';
+import type { SshTarget } from '../ssh/config.js';
+import type { NodeSnapshot } from '../snapshot/types.js';
 
 export interface ProgressOptions {
   silent: boolean;
@@ -27,30 +19,27 @@ export interface ProgressOptions {
   plain?: boolean;
 }
 
-export interface CollectCtx {
-  facts?: ClusterFacts;
-  targets?: SshTarget[];
-  nodes: NodeSnapshot[];
-  /** When set, sessions stay open after collection (for probes); the caller closes them. */
-  sessions?: Map<string, SshSession>;
-  /** A discovery error that ends the run (no daemon, unknown --node, bad inventory). */
-  fatal?: unknown;
-}
-
-/** After the list ran: rethrow what ended discovery, so the command exits with its code. */
-export function throwIfFatal(ctx: CollectCtx): void {
-  if (ctx.fatal !== undefined) throw ctx.fatal;
-  if (!ctx.facts || !ctx.targets) throw new Error('cluster discovery failed');
-}
-
-const nodeSummary = (n: NodeSnapshot): string => {
-  if (n.host === null) return n.errors[0]?.message ?? n.status;
-  const overlays = n.sandboxes.filter((s) => s.kind === 'overlay').length;
-  return `${n.sandboxes.length} sandboxes (${overlays} overlay), ${Math.round(n.timings.totalMs)} ms`;
+const TITLES: Record<StageName, string> = {
+  discover: 'Discover cluster',
+  collect: 'Connect and collect nodes',
+  probe: 'Probe',
+  analyse: 'Analyse',
 };
 
+type Outcome = Parameters<NonNullable<PipelineEvents['stageEnd']>>[1];
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /** listr2 options shared by every staged command. */
-export function listrOptions(p: ProgressOptions) {
+function listrOptions(p: ProgressOptions) {
   // Colours come from colorette, which already honours NO_COLOR.
   const output = new ProcessOutput(process.stderr, process.stderr);
   return {
@@ -67,96 +56,84 @@ export function listrOptions(p: ProgressOptions) {
   };
 }
 
-/** The Discover and Collect stages; `check` appends its own after these. */
-export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTask<CollectCtx>[] {
-  return [
-    {
-      title: 'Discover cluster',
-      task: async (ctx, task) => {
-        try {
-          const facts = await collectClusterFacts(docker);
-          const nodes = selectNodes(facts, opts.nodes);
-          ctx.targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
-          ctx.facts = facts;
-        } catch (err) {
-          ctx.fatal = err;
-          throw err;
-        }
-        const overlays = ctx.facts.networks.filter((n) => n.driver === 'overlay').length;
-        task.title = `Discover cluster: ${ctx.facts.nodes.length} nodes, ${overlays} overlay networks, manager ${ctx.facts.managerNode ?? '?'}`;
-      },
-      exitOnError: true,
-    },
-    {
-      title: 'Connect and collect nodes',
-      task: (ctx, task) =>
-        task.newListr(
-          (ctx.targets ?? []).map(
-            (t): ListrTask<CollectCtx> => ({
-              title: t.node,
-              task: async (_c, sub) => {
-                const facts = ctx.facts!;
-                const id = facts.nodes.find((n) => n.name === t.node)?.id ?? null;
-                const r = await collectNode(
-                  t,
-                  id,
-                  facts,
-                  {
-                    ...opts,
-                    events: {
-                      ...opts.events,
-                      onNodePhase: (node, phase) => {
-                        sub.title = `${node}: ${phase} ${t.user}@${t.host}`;
-                      },
-                    },
-                  },
-                  ctx.sessions ? (s) => ctx.sessions!.set(t.node, s) : undefined,
-                );
-                const snap = buildNodeSnapshot(r, facts.networks);
-                ctx.nodes.push(snap);
-                sub.title = `${t.node}: ${nodeSummary(snap)}`;
-                if (snap.host === null) throw new Error(`${t.node}: ${nodeSummary(snap)}`);
-              },
-            }),
-          ),
-          { concurrent: opts.concurrency, exitOnError: false },
-        ),
-    },
-  ];
+type Wrapper = ListrTaskWrapper<object, never, never>;
+
+export interface ProgressView {
+  events: PipelineEvents;
+  /** The pipeline ended (normally or not): settle what is still open and wait for the view. */
+  close(): Promise<void>;
 }
 
-/** Assemble the snapshot; nodes in the cluster's order. */
-export function assembleSnapshot(
-  ctx: CollectCtx,
-  endpoint: ResolvedEndpoint,
-  toolVersion: string,
-  startedAt: Date,
-): ClusterSnapshot {
-  const facts = ctx.facts!;
-  const order = new Map(facts.nodes.map((n, i) => [n.name, i]));
-  return {
-    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    tool: { name: 'docker-netdoctor', version: toolVersion },
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    endpoint: { host: endpoint.host, context: endpoint.contextName },
-    cluster: facts,
-    nodes: [...ctx.nodes].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)),
+/** A listr2 view of the given stages, driven by the events it returns. */
+export function progressView(stages: readonly StageName[], p: ProgressOptions): ProgressView {
+  const ends = new Map(stages.map((s) => [s, deferred<Outcome>()]));
+  const wrappers = new Map<StageName, Wrapper>();
+  const planned = deferred<readonly SshTarget[]>();
+  const nodeEnds = new Map<string, Deferred<NodeSnapshot | null>>();
+  const nodeTitles = new Map<string, string>();
+  const nodeWrappers = new Map<string, Wrapper>();
+  const nodeEnd = (node: string) => nodeEnds.get(node) ?? nodeEnds.set(node, deferred()).get(node)!;
+
+  const stageTask = (stage: StageName): ListrTask => ({
+    title: TITLES[stage],
+    task: async (_ctx, task) => {
+      wrappers.set(stage, task as unknown as Wrapper);
+      if (stage === 'collect') {
+        const targets = await Promise.race([planned.promise, ends.get(stage)!.promise.then(() => [] as readonly SshTarget[])]);
+        if (targets.length > 0) return task.newListr(targets.map(nodeTask), { concurrent: true, exitOnError: false });
+      }
+      const o = await ends.get(stage)!.promise;
+      if ('error' in o) throw o.error instanceof Error ? o.error : new Error(String(o.error));
+      if ('skipped' in o) task.skip(o.skipped);
+      else task.title = `${TITLES[stage]}: ${o.summary}`;
+      return undefined;
+    },
+  });
+
+  const nodeTask = (t: SshTarget): ListrTask => ({
+    title: nodeTitles.get(t.node) ?? t.node,
+    task: async (_ctx, sub) => {
+      nodeWrappers.set(t.node, sub as unknown as Wrapper);
+      const snap = await nodeEnd(t.node).promise;
+      if (snap === null) throw new Error(`${t.node}: not finished`);
+      sub.title = `${t.node}: ${nodeSummary(snap)}`;
+      if (snap.host === null) throw new Error(`${t.node}: ${nodeSummary(snap)}`);
+    },
+  });
+
+  const setNodeTitle = (node: string, title: string) => {
+    nodeTitles.set(node, title);
+    const w = nodeWrappers.get(node);
+    if (w) w.title = title;
   };
-}
 
-/** Collection with the staged view; returns the snapshot even when nodes failed. */
-export async function collectWithProgress(
-  docker: Dockerode,
-  endpoint: ResolvedEndpoint,
-  toolVersion: string,
-  opts: CollectOptions,
-  progress: ProgressOptions,
-): Promise<ClusterSnapshot> {
-  const startedAt = new Date();
-  const ctx: CollectCtx = { nodes: [] };
-  const list = new Listr<CollectCtx>(collectStages(docker, opts), { ...listrOptions(progress), ctx } as never);
-  await list.run(ctx);
-  throwIfFatal(ctx);
-  return assembleSnapshot(ctx, endpoint, toolVersion, startedAt);
+  const list = new Listr(stages.map(stageTask), listrOptions(p));
+  const running = list.run().then(
+    () => undefined,
+    () => undefined,
+  );
+  const events: PipelineEvents = {
+    stageEnd: (stage, outcome) => {
+      // The collect stage's own title is set once its node subtasks are done.
+      ends.get(stage)?.resolve(outcome);
+      const w = wrappers.get(stage);
+      if (stage === 'collect' && w && 'summary' in outcome) w.title = `${TITLES[stage]}: ${outcome.summary}`;
+    },
+    nodesPlanned: (targets) => planned.resolve(targets),
+    nodePhase: (node, phase, t) => setNodeTitle(node, `${node}: ${phase} ${t.user}@${t.host}`),
+    nodeEnd: (node, snap) => nodeEnd(node).resolve(snap),
+    probeProgress: (message) => {
+      const w = wrappers.get('probe');
+      if (w) w.output = message;
+    },
+  };
+  return {
+    events,
+    close: async () => {
+      for (const d of ends.values()) d.resolve({ skipped: 'not run' });
+      planned.resolve([]);
+      for (const d of nodeEnds.values()) d.resolve(null);
+      await running;
+    },
+  };
 }

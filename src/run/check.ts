@@ -1,19 +1,21 @@
 /**
  * The main job: Discover cluster → Connect and collect nodes → Probe →
- * Analyse → Report, as listr2 stages. Live runs and offline runs (a snapshot
- * file) share Analyse and Report, so the same snapshot yields the same findings.
+ * Analyse, composed from the pipeline's stages (pipeline.ts) with the staged
+ * view subscribed to their events. Live runs and offline runs (a snapshot
+ * file, a bundle) share analyse(), so the same snapshot yields the same findings.
  */
 import type Dockerode from 'dockerode';
-import { Listr, type ListrTask } from 'listr2';
 import type { CollectOptions } from '../collect/collect.js';
-import { runChecks } from '../checks/runner.js';
 import type { Selection } from '../checks/registry.js';
-import type { Finding } from '../checks/types.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
-import { runProbes, type ProbeOptions } from '../probe/run.js';
-import { assembleSnapshot, collectStages, listrOptions, throwIfFatal, type CollectCtx, type ProgressOptions } from '../report/progress.js';
+import type { ProbeOptions } from '../probe/run.js';
+import type { ProbeResults } from '../probe/types.js';
+import { progressView, type ProgressOptions } from '../report/progress.js';
 import { buildReport, type Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
+import { analyse, assembleSnapshot, collectNodes, discover, probe } from './pipeline.js';
+
+export { analyse };
 
 export interface CheckRunOptions {
   collect: CollectOptions;
@@ -23,57 +25,43 @@ export interface CheckRunOptions {
   toolVersion: string;
 }
 
-interface CheckCtx extends CollectCtx {
-  snapshot?: ClusterSnapshot;
-  findings?: Finding[];
-}
-
 export interface CheckRunResult {
   snapshot: ClusterSnapshot;
   report: Report;
 }
 
-/** Analyse a snapshot (live or from a file): pure. */
-export function analyse(snapshot: ClusterSnapshot, selection: Selection): Finding[] {
-  return runChecks({ snapshot, probes: snapshot.probes ?? null }, selection);
-}
-
 export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o: CheckRunOptions): Promise<CheckRunResult> {
   const startedAt = new Date();
-  const ctx: CheckCtx = { nodes: [], sessions: new Map() };
-  const stages: ListrTask<CheckCtx>[] = [
-    ...(collectStages(docker, o.collect) as ListrTask<CheckCtx>[]),
-    {
-      title: 'Probe',
-      skip: () => (o.probe === null ? 'Probe: skipped (--no-probe)' : false),
-      task: async (c, task) => {
-        c.snapshot = assembleSnapshot(c, endpoint, o.toolVersion, startedAt);
-        const probes = await runProbes(c.snapshot, c.sessions!, o.probe!, (msg) => {
-          task.output = msg;
-        });
-        c.snapshot.probes = probes;
-        const n = probes.ports.length + probes.mtu.length + probes.dataPath.length;
-        task.title = `Probe: ${n} probes in ${(probes.durationMs / 1000).toFixed(1)} s`;
-      },
-    },
-    {
-      title: 'Analyse',
-      task: (c, task) => {
-        c.snapshot ??= assembleSnapshot(c, endpoint, o.toolVersion, startedAt);
-        c.findings = analyse(c.snapshot, o.selection);
-        const fails = c.findings.filter((f) => f.status === 'fail').length;
-        task.title = `Analyse: ${c.findings.length} findings, ${fails} failed`;
-      },
-    },
-  ];
+  const view = progressView(['discover', 'collect', 'probe', 'analyse'], o.progress);
+  const ev = view.events;
   try {
-    const list = new Listr<CheckCtx>(stages, { ...listrOptions(o.progress), ctx } as never);
-    await list.run(ctx);
-    throwIfFatal(ctx);
+    const d = await discover(docker, o.collect, ev);
+    const { nodes, sessions } = await collectNodes(d, o.collect, ev, o.probe !== null);
+    let probes: ProbeResults | undefined;
+    try {
+      if (o.probe === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
+      // A probe stage that breaks is shown failed; the analysis goes on without probes (the underlay checks say so).
+      else probes = await probe(assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt), sessions, o.probe, ev).catch(() => undefined);
+    } finally {
+      for (const s of sessions.values()) s.close();
+    }
+    const snapshot = assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt, probes);
+    const findings = analyse(snapshot, o.selection, ev);
+    return { snapshot, report: buildReport(snapshot, findings, o.toolVersion, startedAt, Date.now() - startedAt.getTime()) };
   } finally {
-    for (const s of ctx.sessions!.values()) s.close();
+    await view.close();
   }
-  const snapshot = ctx.snapshot ?? assembleSnapshot(ctx, endpoint, o.toolVersion, startedAt);
-  const findings = ctx.findings ?? analyse(snapshot, o.selection);
-  return { snapshot, report: buildReport(snapshot, findings, o.toolVersion, startedAt, Date.now() - startedAt.getTime()) };
+}
+
+/** Collection alone (the collect command): the snapshot even when nodes failed. */
+export async function runCollect(docker: Dockerode, endpoint: ResolvedEndpoint, toolVersion: string, opts: CollectOptions, progress: ProgressOptions): Promise<ClusterSnapshot> {
+  const startedAt = new Date();
+  const view = progressView(['discover', 'collect'], progress);
+  try {
+    const d = await discover(docker, opts, view.events);
+    const { nodes } = await collectNodes(d, opts, view.events);
+    return assembleSnapshot(d, nodes, endpoint, toolVersion, startedAt);
+  } finally {
+    await view.close();
+  }
 }

@@ -58,7 +58,7 @@ describe('writing and reading a bundle', () => {
     expect(Object.keys(r.manifest.files).length).toBe(b.files.length - 1);
     expect(r.report?.summary).toEqual(labRun().report.summary);
     expect(b.scrubbed).toEqual({});
-  });
+  }, 60_000); // gzip of a whole lab bundle: seconds on a loaded 2-core machine
 
   it('the bundled snapshot analyses to exactly the findings of the run', async () => {
     const file = tmp.file('b.tar.gz', labBundle().data);

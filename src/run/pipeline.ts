@@ -1,0 +1,142 @@
+/**
+ * The pipeline as plain async stages: Discover cluster → Connect and collect
+ * nodes → Probe → Analyse. Each stage is a function; progress is told through
+ * events (report/progress.ts renders them with listr2, or nothing listens).
+ * The snapshot is assembled in one place, once, with the probe results.
+ */
+import type Dockerode from 'dockerode';
+import { collectClusterFacts, collectNode, selectNodes, type CollectOptions } from '../collect/collect.js';
+import type { Selection } from '../checks/registry.js';
+import { runChecks } from '../checks/runner.js';
+import type { Finding } from '../checks/types.js';
+import type { ResolvedEndpoint } from '../docker/endpoint.js';
+import { buildModel } from '../model/build.js';
+import { runProbes, type ProbeOptions } from '../probe/run.js';
+import type { ProbeResults } from '../probe/types.js';
+import { resolveTargets, type SshTarget } from '../ssh/config.js';
+import type { SshSession } from '../ssh/session.js';
+import { buildNodeSnapshot } from '../snapshot/node.js';
+import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
+
+export type StageName = 'discover' | 'collect' | 'probe' | 'analyse';
+
+/** What a stage tells whoever shows progress; every handler is optional. */
+export interface PipelineEvents {
+  stageStart?(stage: StageName): void;
+  /** A stage ended: its one-line summary, or the error that ended it, or why it was skipped. */
+  stageEnd?(stage: StageName, outcome: { summary: string } | { error: unknown } | { skipped: string }): void;
+  nodesPlanned?(targets: readonly SshTarget[]): void;
+  nodePhase?(node: string, phase: 'connecting' | 'collecting', target: SshTarget): void;
+  nodeEnd?(node: string, snapshot: NodeSnapshot): void;
+  probeProgress?(message: string): void;
+}
+
+export interface Discovery {
+  facts: ClusterFacts;
+  targets: SshTarget[];
+}
+
+/** Cluster facts from the manager and an SSH target per selected node. */
+export async function discover(docker: Dockerode, opts: CollectOptions, ev: PipelineEvents = {}): Promise<Discovery> {
+  ev.stageStart?.('discover');
+  try {
+    const facts = await collectClusterFacts(docker);
+    const nodes = selectNodes(facts, opts.nodes);
+    const targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+    const overlays = facts.networks.filter((n) => n.driver === 'overlay').length;
+    ev.stageEnd?.('discover', { summary: `${facts.nodes.length} nodes, ${overlays} overlay networks, manager ${facts.managerNode ?? '?'}` });
+    return { facts, targets };
+  } catch (error) {
+    ev.stageEnd?.('discover', { error });
+    throw error;
+  }
+}
+
+export const nodeSummary = (n: NodeSnapshot): string => {
+  if (n.host === null) return n.errors[0]?.message ?? n.status;
+  const overlays = n.sandboxes.filter((s) => s.kind === 'overlay').length;
+  return `${n.sandboxes.length} sandboxes (${overlays} overlay), ${Math.round(n.timings.totalMs)} ms`;
+};
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/**
+ * Every node over its own SSH session, at most `concurrency` at once; a node
+ * that fails is a NodeSnapshot with its errors. With `keepSessions`, healthy
+ * sessions stay open for the probes (the caller closes them).
+ */
+export async function collectNodes(
+  d: Discovery,
+  opts: CollectOptions,
+  ev: PipelineEvents = {},
+  keepSessions = false,
+): Promise<{ nodes: NodeSnapshot[]; sessions: Map<string, SshSession> }> {
+  ev.stageStart?.('collect');
+  ev.nodesPlanned?.(d.targets);
+  const sessions = new Map<string, SshSession>();
+  const byName = new Map<string, NodeSnapshot>();
+  await pool(d.targets, opts.concurrency, async (t) => {
+    const id = d.facts.nodes.find((n) => n.name === t.node)?.id ?? null;
+    const events = { ...opts.events, onNodePhase: (node: string, phase: 'connecting' | 'collecting') => ev.nodePhase?.(node, phase, t) };
+    const r = await collectNode(t, id, d.facts, { ...opts, events }, keepSessions ? (s) => sessions.set(t.node, s) : undefined);
+    const snap = buildNodeSnapshot(r, d.facts.networks);
+    byName.set(t.node, snap);
+    ev.nodeEnd?.(t.node, snap);
+  });
+  // Nodes in the cluster's order, whatever order they finished in.
+  const nodes = d.facts.nodes.map((n) => byName.get(n.name)).filter((n): n is NodeSnapshot => n !== undefined);
+  const failed = nodes.filter((n) => n.host === null).length;
+  ev.stageEnd?.('collect', { summary: `${nodes.length - failed} of ${nodes.length} nodes collected` });
+  return { nodes, sessions };
+}
+
+/** The snapshot of a run: made once, after the probes (if any). */
+export function assembleSnapshot(
+  d: Discovery,
+  nodes: NodeSnapshot[],
+  endpoint: ResolvedEndpoint,
+  toolVersion: string,
+  startedAt: Date,
+  probes?: ProbeResults,
+): ClusterSnapshot {
+  return {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    tool: { name: 'docker-netdoctor', version: toolVersion },
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    endpoint: { host: endpoint.host, context: endpoint.contextName },
+    cluster: d.facts,
+    nodes,
+    ...(probes ? { probes } : {}),
+  };
+}
+
+/** Active probes over the collection's sessions, planned from the snapshot collected so far. */
+export async function probe(collected: ClusterSnapshot, sessions: Map<string, SshSession>, opts: ProbeOptions, ev: PipelineEvents = {}): Promise<ProbeResults> {
+  ev.stageStart?.('probe');
+  try {
+    const probes = await runProbes(collected, sessions, opts, (m) => ev.probeProgress?.(m));
+    const n = probes.ports.length + probes.mtu.length + probes.dataPath.length;
+    ev.stageEnd?.('probe', { summary: `${n} probes in ${(probes.durationMs / 1000).toFixed(1)} s` });
+    return probes;
+  } catch (error) {
+    ev.stageEnd?.('probe', { error });
+    throw error;
+  }
+}
+
+/** Snapshot → model → checks: pure, the same for a live run, a snapshot file and a bundle. */
+export function analyse(snapshot: ClusterSnapshot, selection: Selection, ev: PipelineEvents = {}): Finding[] {
+  ev.stageStart?.('analyse');
+  const findings = runChecks(buildModel(snapshot), selection);
+  const fails = findings.filter((f) => f.status === 'fail').length;
+  ev.stageEnd?.('analyse', { summary: `${findings.length} findings, ${fails} failed` });
+  return findings;
+}
