@@ -102,6 +102,17 @@ export function renderJunit(r: Report): string {
 
 const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A CommonMark code span around any text: a fence longer than any backtick run inside, padded when the text touches a backtick. */
+export function codeSpan(s: string): string {
+  const longest = Math.max(0, ...[...s.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = s.startsWith('`') || s.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
+}
+
+/** A remediation in a table cell: prose that marks its own commands stays as written; a bare command becomes a code span. */
+const mdRemediation = (s: string): string => (s.includes('`') ? md(s) : codeSpan(md(s)));
+
 export function renderMarkdown(r: Report): string {
   const s = r.summary;
   const out: string[] = [
@@ -116,7 +127,7 @@ export function renderMarkdown(r: Report): string {
   if (problems.length > 0) {
     out.push('## Problems', '', '| | check | where | detail | remediation |', '|---|---|---|---|---|');
     for (const f of problems) {
-      out.push(`| ${GLYPH[f.status]} ${f.status} | ${md(f.title)} (\`${f.id}\`) | ${md(where(f))} | ${md(f.detail)} | ${f.remediation ? `\`${md(f.remediation)}\`` : ''} |`);
+      out.push(`| ${GLYPH[f.status]} ${f.status} | ${md(f.title)} (\`${f.id}\`) | ${md(where(f))} | ${md(f.detail)} | ${f.remediation ? mdRemediation(f.remediation) : ''} |`);
     }
     out.push('');
   }

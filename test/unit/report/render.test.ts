@@ -81,3 +81,21 @@ describe('renderers', () => {
     expect(m).toContain('- IP forwarding on (`host.sysctl.ip-forward`)');
   });
 });
+
+describe('markdown remediations', () => {
+  it('every command in a remediation renders as code and no backtick is left as text (markdown-it)', async () => {
+    const { default: MarkdownIt } = await import('markdown-it');
+    const findings = [
+      f({ remediation: 'on nd2: nsenter --net=/var/run/docker/netns/1-abc bridge fdb replace 02:42:0a:00:01:0f dev vxlan0 dst 10.213.0.13 self permanent' }),
+      f({ id: 'host.dockerd.running', remediation: 'On nd2: `systemctl start docker`, then `journalctl -u docker -n 100` for why it stopped' }),
+      f({ id: 'host.x.y', remediation: 'printf `a` | tee ``b``' }),
+    ];
+    const md = renderMarkdown(buildReport(labSnapshot('healthy'), findings, '0.0.0', new Date(), 1));
+    const html = new MarkdownIt().render(md);
+    expect(html).toContain('<code>on nd2: nsenter --net=/var/run/docker/netns/1-abc bridge fdb replace');
+    expect(html).toContain('<code>systemctl start docker</code>');
+    expect(html).toContain('<code>journalctl -u docker -n 100</code>');
+    const text = html.replace(/<code>[\s\S]*?<\/code>/g, '');
+    expect(text).not.toContain('`');
+  });
+});
