@@ -23,7 +23,10 @@ function projection(snapshot: ClusterSnapshot): string[] {
 function compare(name: string, rows: string[]): void {
   const file = golden(name);
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, `${JSON.stringify(rows, null, 1)}\n`);
-  expect(rows).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+  const recorded = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  // Checks added after the recording add their own rows; every recorded check must give exactly what it gave.
+  const ids = new Set(recorded.map((r) => r.split(' ')[0]));
+  expect(rows.filter((r) => ids.has(r.split(' ')[0]))).toEqual(recorded);
 }
 
 describe('findings stay as recorded', () => {
