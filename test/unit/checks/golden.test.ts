@@ -39,6 +39,10 @@ describe('findings stay as recorded', () => {
     compare('lab-healthy', projection(labSnapshot()));
   });
 
+  it('on a fresh lab recording (scripts/record-lab-fixtures.mjs)', () => {
+    compare('lab-recorded', projection(labSnapshot('recorded')));
+  });
+
   it('on the recorded lab with the example bundle probes and one node not collected', async () => {
     const { snapshot: withProbes } = await readBundle(exampleBundle);
     const s = labSnapshot();
