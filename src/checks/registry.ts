@@ -8,6 +8,7 @@ import { clusterLayer } from './cluster/index.js';
 import { hostLayer } from './host/index.js';
 import { overlayLayer } from './overlay/index.js';
 import { serviceLayer } from './service/index.js';
+import { stackLayer } from './stack/index.js';
 import { underlayLayer } from './underlay/index.js';
 import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
@@ -42,6 +43,7 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   overlayChecks,
   serviceLayer,
   serviceChecks,
+  stackLayer,
 ]);
 
 export interface Selection {
@@ -50,6 +52,8 @@ export interface Selection {
   skip?: string[];
   networks?: string[];
   nodes?: string[];
+  /** A gate run: the stack layer's checks run too (they need a stack). */
+  stack?: boolean;
 }
 
 const matches = (id: string, pattern: string): boolean => id === pattern || id.startsWith(`${pattern}.`);
@@ -62,6 +66,7 @@ export function selectChecks(sel: Selection, registry: readonly Check[] = REGIST
   }
   return registry.filter(
     (c) =>
+      (c.meta.layer !== 'stack' || sel.stack === true) &&
       (!sel.only?.length || sel.only.some((p) => matches(c.meta.id, p))) && !(sel.skip ?? []).some((p) => matches(c.meta.id, p)),
   );
 }

@@ -23,6 +23,8 @@ const complete = (check: AnyCheck, d: FindingDraft): Finding => ({
   detail: d.detail,
   // Passing findings carry no action; the rest always say what to do.
   remediation: d.status === 'pass' || d.status === 'skip' ? (d.remediation ?? '') : (d.remediation ?? check.meta.remediation),
+  ...(d.service !== undefined ? { service: d.service } : {}),
+  ...(d.location !== undefined ? { location: d.location } : {}),
 });
 
 /** A snapshot with probe results (what tests and offline runs hold) or an already built model. */

@@ -28,6 +28,7 @@ const has = (c: AnyCheck, n: Need): boolean => (c.meta.needs ?? []).includes(n);
 /** A cluster-level need that is not met, as the one finding of the check. */
 export function clusterSkip(c: AnyCheck, m: Model): Skip | null {
   if (has(c, 'swarm') && !m.swarmActive) return skip(SKIP.noSwarm, 'no active swarm (see cluster.swarm.active)');
+  if (has(c, 'stack') && m.stack === undefined) return skip('skip.no-stack', 'no stack to check (run it with docker netdoctor gate -c FILE)');
   if (has(c, 'probes') && m.probes === null) return skip(SKIP.noProbes, 'active probes were not run (--no-probe, or a snapshot without probes)');
   return null;
 }

@@ -9,7 +9,7 @@
 import type { Model, NodeModel, SandboxModel } from '../model/types.js';
 import type { NetworkFacts } from '../snapshot/types.js';
 
-export const LAYERS = ['cluster', 'host', 'underlay', 'overlay', 'service'] as const;
+export const LAYERS = ['cluster', 'host', 'underlay', 'overlay', 'service', 'stack'] as const;
 export type Layer = (typeof LAYERS)[number];
 
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;
@@ -34,9 +34,10 @@ export type Scope = (typeof SCOPES)[number];
  * - `sandbox-list`: the node's docker network namespaces could be listed;
  * - `ipvs`: the node's kernel has IPVS (docker programs load balancing);
  * - `advertise-address`: the swarm reports the node's advertise address;
- * - `section:<name>`: (network-node) the sandbox's `<name>` section was collected without error.
+ * - `section:<name>`: (network-node) the sandbox's `<name>` section was collected without error;
+ * - `stack`: a gate run (a stack to check against the cluster); checks that need it run only in `gate`.
  */
-export type Need = 'swarm' | 'probes' | 'sandbox-list' | 'ipvs' | 'advertise-address' | `section:${string}`;
+export type Need = 'swarm' | 'probes' | 'sandbox-list' | 'ipvs' | 'advertise-address' | 'stack' | `section:${string}`;
 
 export interface CheckMeta<M extends string = string> {
   /** Stable id `layer.topic.name`, e.g. `overlay.fdb.missing`. Never reuse or rename. */
@@ -64,6 +65,9 @@ export interface ReportExtra {
   node?: string | null;
   peer?: string | null;
   network?: string | null;
+  /** gate: the stack service the finding is about, and where in the user's files. */
+  service?: string;
+  location?: { file: string; line: number };
 }
 
 export type Reporter<M extends string> = (status: Status, messageId: M, data?: Data, extra?: ReportExtra) => void;
@@ -112,6 +116,8 @@ export interface FindingDraft {
   peer?: string | null;
   network?: string | null;
   remediation?: string;
+  service?: string;
+  location?: { file: string; line: number };
 }
 
 export interface Finding {
@@ -126,6 +132,9 @@ export interface Finding {
   messageId: string;
   detail: string;
   remediation: string;
+  /** gate only: the stack service, and the file and line in the user's stack files. */
+  service?: string;
+  location?: { file: string; line: number };
 }
 
 /** Any check, whatever its scope and messages (what the registry holds). */

@@ -17,7 +17,7 @@ export default class Checks extends NetdoctorCommand {
 
   async run(): Promise<CheckMeta[]> {
     const { flags } = await this.parse(Checks);
-    const checks = selectChecks(flags.only ? { only: flags.only } : {});
+    const checks = selectChecks({ ...(flags.only ? { only: flags.only } : {}), stack: true });
     if (!this.jsonEnabled()) this.log(flags.markdown ? catalogueMarkdown(checks) : catalogueText(checks));
     return checks.map((c) => c.meta);
   }

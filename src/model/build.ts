@@ -10,6 +10,7 @@ import { nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
 import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
+import type { StackModel } from './stack.js';
 import type { Model, NodeModel, Read, SandboxModel, SectionState } from './types.js';
 
 const readXfrm = (s: RawSection | undefined, what: string): Read<XfrmState[]> =>
@@ -58,7 +59,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
   };
 }
 
-export function buildModel(snapshot: ClusterSnapshot): Model {
+/** The model of a run; a gate run passes the stack it is about. */
+export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model {
   const c = snapshot.cluster;
   const t = topology(snapshot);
   const networkById = new Map(c.networks.map((x) => [x.id, x]));
@@ -80,5 +82,6 @@ export function buildModel(snapshot: ClusterSnapshot): Model {
     network: (key) => networkById.get(key) ?? networkByName.get(key),
     probes: snapshot.probes ?? null,
     topology: t,
+    ...(stack ? { stack } : {}),
   };
 }

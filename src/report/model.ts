@@ -16,6 +16,8 @@ export interface Report {
   cluster: { id: string | null; nodes: { name: string; id: string; address: string | null; role: 'manager' | 'worker' }[] };
   summary: Summary;
   findings: Finding[];
+  /** gate only: the stack judged and the files it was read from. */
+  stack?: { name: string; files: string[] };
 }
 
 export function buildReport(snapshot: ClusterSnapshot, findings: Finding[], toolVersion: string, startedAt: Date, durationMs: number): Report {

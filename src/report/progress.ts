@@ -20,6 +20,7 @@ export interface ProgressOptions {
 }
 
 const TITLES: Record<StageName, string> = {
+  'read-stack': 'Read stack',
   discover: 'Discover cluster',
   collect: 'Connect and collect nodes',
   probe: 'Probe',

@@ -6,7 +6,7 @@
 import { LAYERS, type Finding, type Status } from '../checks/types.js';
 import { where, type Report } from './model.js';
 
-export const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
+export const FORMATS = ['text', 'json', 'junit', 'markdown', 'github'] as const;
 export type Format = (typeof FORMATS)[number];
 
 const GLYPH: Record<Status, string> = { pass: '✔', warn: '!', fail: '✖', skip: '-', error: '✖' };
@@ -138,11 +138,36 @@ export function renderMarkdown(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
+/** GitHub Actions workflow-command escaping: data, and property values (which also escape : and ,). */
+const ghData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const ghProp = (s: string): string => ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+/**
+ * GitHub Actions workflow commands: one annotation per failure (error) and
+ * warning, on the user's file and line when the finding has one, then a
+ * notice with the summary.
+ */
+export function renderGithub(r: Report): string {
+  const out: string[] = [];
+  for (const f of r.findings) {
+    const level = f.status === 'fail' || f.status === 'error' ? 'error' : f.status === 'warn' ? 'warning' : null;
+    if (level === null) continue;
+    const props = [f.location ? `file=${ghProp(f.location.file)},line=${f.location.line}` : null, `title=${ghProp(`${f.id}${where(f) ? ` (${where(f)})` : ''}`)}`]
+      .filter(Boolean)
+      .join(',');
+    out.push(`::${level} ${props}::${ghData(`${f.detail}${f.remediation ? `\nfix: ${f.remediation}` : ''}`)}`);
+  }
+  const s = r.summary;
+  out.push(`::notice title=docker netdoctor::${ghData(`${s.fail} failed, ${s.warn} warnings, ${s.error} errors, ${s.pass} passed, ${s.skip} skipped`)}`);
+  return `${out.join('\n')}\n`;
+}
+
 const RENDERERS: Record<Format, (r: Report, text: TextOptions) => string> = {
   text: (r, o) => `${renderText(r, o)}\n`,
   json: renderJson,
   junit: renderJunit,
   markdown: renderMarkdown,
+  github: renderGithub,
 };
 
 export const render = (r: Report, format: Format, text: TextOptions): string => RENDERERS[format](r, text);

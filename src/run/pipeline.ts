@@ -18,7 +18,7 @@ import type { SshSession } from '../ssh/session.js';
 import { buildNodeSnapshot } from '../snapshot/node.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
 
-export type StageName = 'discover' | 'collect' | 'probe' | 'analyse';
+export type StageName = 'read-stack' | 'discover' | 'collect' | 'probe' | 'analyse';
 
 /** What a stage tells whoever shows progress; every handler is optional. */
 export interface PipelineEvents {
@@ -36,13 +36,23 @@ export interface Discovery {
   targets: SshTarget[];
 }
 
-/** Cluster facts from the manager and an SSH target per selected node. */
-export async function discover(docker: Dockerode, opts: CollectOptions, ev: PipelineEvents = {}): Promise<Discovery> {
+/**
+ * Cluster facts from the manager and an SSH target per selected node
+ * (`only` narrows the nodes further; `sshTargets: false` resolves none, for runs that never SSH).
+ */
+export async function discover(
+  docker: Dockerode,
+  opts: CollectOptions,
+  ev: PipelineEvents = {},
+  o: { only?: (facts: ClusterFacts) => Set<string>; sshTargets?: boolean } = {},
+): Promise<Discovery> {
   ev.stageStart?.('discover');
   try {
     const facts = await collectClusterFacts(docker);
-    const nodes = selectNodes(facts, opts.nodes);
-    const targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+    const only = o.only?.(facts);
+    const nodes = selectNodes(facts, opts.nodes).filter((n) => only === undefined || only.has(n.name));
+    const targets =
+      o.sshTargets === false ? [] : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
     const overlays = facts.networks.filter((n) => n.driver === 'overlay').length;
     ev.stageEnd?.('discover', { summary: `${facts.nodes.length} nodes, ${overlays} overlay networks, manager ${facts.managerNode ?? '?'}` });
     return { facts, targets };

@@ -1,0 +1,73 @@
+import { writeFile } from 'node:fs/promises';
+import { Flags } from '@oclif/core';
+import { NetdoctorCommand } from '../base-command.js';
+import { ExitCode } from '../errors.js';
+import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
+import { PROBE_DEFAULTS } from '../probe/run.js';
+import { failureReport, reportFailed, type Report } from '../report/model.js';
+import { FORMATS, render, type Format } from '../report/render.js';
+import { runGate } from '../run/gate.js';
+import { defaultStackName } from '../stack/normalise.js';
+
+export default class Gate extends NetdoctorCommand {
+  static override summary = "Pre-deploy gate: will this stack's networking work here, now?";
+  static override description = `Reads the stack exactly as \`docker stack deploy\` will (\`docker stack config\`:
+files merged, \${VAR} interpolated from the environment), plans it against the
+swarm (subnets, ports, placement, external and encrypted networks) and, unless
+--no-live, runs the checks on the nodes the stack can land on, with probes
+between them. Only what the stack depends on says no-go; problems elsewhere
+are warnings that say why they do not block.
+
+Exit 0 go, 1 no-go, 2 bad input (unreadable or invalid stack file), 3 cannot
+run (no manager, no docker CLI to read the file). With GITHUB_ACTIONS=true
+and no --format, findings are GitHub annotations on the file and line.`;
+  static override examples = [
+    'docker netdoctor gate -c docker-stack.yml && docker stack deploy -c docker-stack.yml app',
+    'docker netdoctor gate -c docker-stack.yml -c prod.yml --stack app --no-live',
+    'docker netdoctor gate -c docker-stack.yml --format junit --output gate.xml',
+  ];
+  static override flags = {
+    ...nodeFlags,
+    'compose-file': Flags.string({ char: 'c', description: 'Stack file, as for docker stack deploy; repeatable (later files override)', multiple: true, required: true }),
+    stack: Flags.string({ description: 'Stack name (as given to docker stack deploy; default: the first file\'s folder)' }),
+    live: Flags.boolean({ description: 'Check the nodes the stack can land on (SSH, probes); --no-live uses the manager API only', default: true, allowNo: true }),
+    probe: Flags.boolean({ description: 'Run the active probes between the candidate nodes', default: true, allowNo: true }),
+    'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    format: Flags.string({ description: 'Report format (default text; github when GITHUB_ACTIONS=true)', options: [...FORMATS] }),
+    output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
+    strict: Flags.boolean({ description: 'Warnings are no-go too' }),
+    verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too' }),
+  };
+
+  async run(): Promise<Report> {
+    const { flags } = await this.parse(Gate);
+    const format = (flags.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text')) as Format;
+    const machine = format !== 'text' && !flags.output;
+    const emit = async (report: Report) => {
+      const text = render(report, format, { color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env), verbose: flags.verbose });
+      if (flags.output) await writeFile(flags.output, text);
+      else process.stdout.write(text);
+    };
+    const files = flags['compose-file'];
+    const started = new Date();
+    let report: Report;
+    try {
+      const { docker, endpoint } = await this.manager();
+      ({ report } = await runGate(docker, endpoint, {
+        files,
+        stackName: flags.stack ?? defaultStackName(files[0]!),
+        live: flags.live,
+        collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
+        probe: flags.live && flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+        progress: { silent: machine },
+        toolVersion: this.config.version,
+      }));
+    } catch (err) {
+      if (flags.output) await emit(failureReport(err, this.config.version, started));
+      throw err;
+    }
+    await emit(report);
+    if (reportFailed(report, flags.strict)) process.exitCode = ExitCode.Findings;
+    return report;
+  }
+}
