@@ -3,7 +3,6 @@
  * against duplicate ids. Selection by id, id prefix or layer (--only/--skip).
  */
 import { usageError } from '../errors.js';
-import { clusterChecks } from './cluster.js';
 import { clusterLayer } from './cluster/index.js';
 import { hostLayer } from './host/index.js';
 import { overlayLayer } from './overlay/index.js';
@@ -32,7 +31,6 @@ export function buildRegistry(families: readonly (readonly Check[])[]): readonly
 // TRANSITIONAL: the old family files run beside the per-check folders until they are split.
 export const REGISTRY: readonly Check[] = buildRegistry([
   clusterLayer,
-  clusterChecks,
   hostLayer,
   hostChecks,
   egressChecks,
