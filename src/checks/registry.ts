@@ -8,7 +8,6 @@ import { hostLayer } from './host/index.js';
 import { overlayLayer } from './overlay/index.js';
 import { serviceLayer } from './service/index.js';
 import { underlayLayer } from './underlay/index.js';
-import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
 import { overlayChecks } from './overlay.js';
 import { serviceChecks } from './service.js';
@@ -33,7 +32,6 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   clusterLayer,
   hostLayer,
   hostChecks,
-  egressChecks,
   underlayLayer,
   underlayChecks,
   overlayLayer,
