@@ -35,7 +35,9 @@ describe('failureReport files start-up failures by cause', () => {
     const file = path.join(dir, 'corrupt.tar.gz');
     writeFileSync(file, Buffer.from('1f8b0800000000000003ffffffff', 'hex'));
     const r = failureReport(await thrown(readBundle(file)), '1.2.3', startedAt);
-    expect(r.findings).toMatchObject([{ id: 'cluster.start.bad-input', layer: 'cluster', status: 'error', messageId: 'error.start', detail: expect.stringContaining(file) }]);
+    expect(r.findings).toMatchObject([
+      { id: 'cluster.start.bad-input', layer: 'cluster', status: 'error', messageId: 'error.start', detail: expect.stringContaining(file) },
+    ]);
     expect(r.findings[0]!.id).not.toBe('cluster.swarm.active');
   });
 
@@ -64,8 +66,14 @@ describe('failureReport files start-up failures by cause', () => {
     expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'messageId', 'detail', 'remediation']);
     expect(j.summary).toEqual({ pass: 0, warn: 0, fail: 0, skip: 0, error: 1 });
     const xml = renderJunit(r);
-    expect(xml).toContain('<error message="snap.json is not a netdoctor snapshot (no schemaVersion, cluster and nodes)" type="cluster.start.bad-input">');
-    const py = spawnSync('python3', ['-c', 'import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//error")))'], { input: xml, encoding: 'utf8' });
+    expect(xml).toContain(
+      '<error message="snap.json is not a netdoctor snapshot (no schemaVersion, cluster and nodes)" type="cluster.start.bad-input">',
+    );
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//error")))'],
+      { input: xml, encoding: 'utf8' },
+    );
     expect(py.stdout.trim()).toBe('1');
     expect(renderText(r, { color: false, verbose: false })).toContain('netdoctor could not read its input');
   });
