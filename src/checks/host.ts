@@ -11,7 +11,6 @@
  */
 import { parseIptablesSave, type IptablesDump } from '../parse/iptables.js';
 import { unavailable } from '../parse/host.js';
-import type { ClusterSnapshot, NetworkFacts, NodeSnapshot } from '../snapshot/types.js';
 import { describeOutcome, evaluate, firewallDumps, type Evaluation, type Packet, type Root } from '../model/firewall.js';
 import {
   interfaceWithAddress,
