@@ -17,6 +17,8 @@ export default defineCheck({
       'Bring unreachable managers back (start dockerd, fix 2377/tcp between managers) or replace them (`docker node demote`/`docker node rm`, then promote a healthy node); keep an odd number of managers.',
     scope: 'cluster',
     needs: ['swarm'],
+    // A manager that is down shows in cluster.nodes.state first: quorum loss is its consequence.
+    causedBy: ['cluster.nodes.state'],
     messages: {
       noManagers: 'the manager reported no managers',
       quorumLost:

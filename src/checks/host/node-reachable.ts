@@ -11,6 +11,8 @@ export default defineCheck({
     remediation: 'Make the node reachable over SSH for netdoctor (address, key, host key, passwordless sudo), then run it again.',
     // Cluster scope: it reports the nodes the framework skips (not collected) and swarm members this run did not try.
     scope: 'cluster',
+    // A machine that is off is down in the swarm too: cluster.nodes.state names the cause, SSH failing follows.
+    causedBy: ['cluster.nodes.state'],
     messages: {
       failed: '{node} {what}: {message} ({where}); every other check skips this node.',
       partial: '{node} was only partly collected ({where}): {errors}; checks that need the missing sections skip.',
