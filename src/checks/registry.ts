@@ -3,14 +3,12 @@
  * against duplicate ids. Selection by id, id prefix or layer (--only/--skip).
  */
 import { usageError } from '../errors.js';
-import { clusterChecks } from './cluster.js';
 import { clusterLayer } from './cluster/index.js';
 import { hostLayer } from './host/index.js';
 import { overlayLayer } from './overlay/index.js';
 import { serviceLayer } from './service/index.js';
 import { stackLayer } from './stack/index.js';
 import { underlayLayer } from './underlay/index.js';
-import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
 import { overlayChecks } from './overlay.js';
 import { serviceChecks } from './service.js';
@@ -33,10 +31,8 @@ export function buildRegistry(families: readonly (readonly Check[])[]): readonly
 // TRANSITIONAL: the old family files run beside the per-check folders until they are split.
 export const REGISTRY: readonly Check[] = buildRegistry([
   clusterLayer,
-  clusterChecks,
   hostLayer,
   hostChecks,
-  egressChecks,
   underlayLayer,
   underlayChecks,
   overlayLayer,

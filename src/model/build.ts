@@ -73,6 +73,7 @@ export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model
     swarmActive: c.swarmId !== null,
     nodes,
     node: (name) => nodeByName.get(name),
+    nodeFor: (s) => nodes.find((n) => n.id !== null && n.id === s.id) ?? nodeByName.get(s.name),
     nameByIp: t.nameByIp,
     ipByName: t.ipByName,
     nameById: t.nameById,

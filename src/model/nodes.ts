@@ -33,11 +33,6 @@ export function summaryOf(snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'i
   return (node.id !== null ? nodes.find((s) => s.id === node.id) : undefined) ?? nodes.find((s) => s.name === node.name);
 }
 
-/** The snapshot of a swarm node, when it was collected at all. */
-export function snapshotOf(snapshot: ClusterSnapshot, s: NodeSummary): NodeSnapshot | undefined {
-  return snapshot.nodes.find((n) => n.id === s.id) ?? snapshot.nodes.find((n) => n.name === s.name);
-}
-
 export const isManager = (snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'id' | 'name'>): boolean =>
   summaryOf(snapshot, node)?.role === 'manager';
 

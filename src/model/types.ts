@@ -102,6 +102,8 @@ export interface Model {
   /** Every node of the run, collected or not, in snapshot order. */
   nodes: NodeModel[];
   node(name: string): NodeModel | undefined;
+  /** The collected (or attempted) node of a swarm node, by id then name; undefined when this run did not try it. */
+  nodeFor(s: Pick<NodeSummary, 'id' | 'name'>): NodeModel | undefined;
   /** Advertise address → swarm node name, and back; swarm node id → name. */
   nameByIp: Map<string, string>;
   ipByName: Map<string, string>;

@@ -4,6 +4,7 @@
  */
 import { summarise, type Summary } from '../checks/runner.js';
 import type { Finding } from '../checks/types.js';
+import { ExitCode, NetdoctorError } from '../errors.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -44,23 +45,59 @@ export const where = (f: Finding): string =>
   [f.node && f.peer ? `${f.node} → ${f.peer}` : f.node, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
 
 /**
+ * Why a run could not start, by cause (the exit code says which): each has
+ * its own finding id, so a corrupt bundle is not filed as a swarm problem.
+ * These ids are not checks (no check may take the `cluster.start.` prefix);
+ * they sit in the cluster layer so every renderer shows them.
+ */
+export const START_FAILURES = {
+  /** Exit 2: a bad flag, config.json, context, inventory, snapshot or bundle. */
+  badInput: {
+    id: 'cluster.start.bad-input',
+    title: 'netdoctor could not read its input',
+    remediation: 'fix the input named above (flag, config.json, Docker context, inventory, snapshot or bundle) and run again',
+  },
+  /** Exit 3: no daemon at the endpoint, not a swarm manager, nodes out of reach. */
+  unreachable: {
+    id: 'cluster.start.unreachable',
+    title: 'netdoctor could not reach a swarm manager',
+    remediation: 'point netdoctor at a reachable swarm manager (--host/--context, or `docker context use <manager>`)',
+  },
+  /** Anything else is a bug in netdoctor. */
+  failed: {
+    id: 'cluster.start.failed',
+    title: 'netdoctor failed before any check ran',
+    remediation: 'run again with -D for the stack trace and report it with the command line used',
+  },
+} as const;
+
+export function startFailureOf(err: unknown): (typeof START_FAILURES)[keyof typeof START_FAILURES] {
+  if (err instanceof NetdoctorError) {
+    if (err.exitCode === ExitCode.Usage) return START_FAILURES.badInput;
+    if (err.exitCode === ExitCode.Unreachable) return START_FAILURES.unreachable;
+  }
+  return START_FAILURES.failed;
+}
+
+/**
  * The report of a run that could not start (no daemon, not a manager, a bad
- * bundle): a single error finding with the reason, so `--output` always
- * leaves a file for CI.
+ * bundle): a single error finding with the reason, under the id of its
+ * cause, so `--output` always leaves a file for CI.
  */
 export function failureReport(err: unknown, toolVersion: string, startedAt: Date): Report {
+  const cause = startFailureOf(err);
   const findings: Finding[] = [
     {
-      id: 'cluster.swarm.active',
+      id: cause.id,
       layer: 'cluster',
       status: 'error',
       node: null,
       peer: null,
       network: null,
-      title: 'netdoctor could not run',
+      title: cause.title,
       messageId: 'error.start',
       detail: err instanceof Error ? err.message : String(err),
-      remediation: 'point netdoctor at a reachable swarm manager (--host/--context) or fix the input named above',
+      remediation: cause.remediation,
     },
   ];
   return {

@@ -93,9 +93,13 @@ export interface ServiceFacts {
 /** How a node's collection went. */
 export type NodeStatus = 'ok' | 'partial' | 'unreachable' | 'error';
 
+/** Where a node's collection failed; the texts and advice for each live in src/checks/host/lib/ssh-advice.ts. */
+export const COLLECTION_STAGES = ['connect', 'timeout', 'auth', 'hostkey', 'sudo', 'exec', 'parse'] as const;
+export type CollectionStage = (typeof COLLECTION_STAGES)[number];
+
 export interface CollectionError {
-  /** connect | auth | hostkey | sudo | exec | timeout | parse */
-  stage: string;
+  /** A snapshot read from a bundle may hold any string here: readers go through `stageOf`-style own-key lookups. */
+  stage: CollectionStage;
   kind: string;
   message: string;
 }

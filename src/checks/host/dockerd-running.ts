@@ -20,8 +20,13 @@ export default defineCheck({
       return;
     }
     const why = node.section('host/dockerd-pid')?.firstError || 'no dockerd process';
-    report('fail', 'stopped', { node: node.name, why }, {
-      remediation: `On ${node.name}: \`systemctl start docker\`, then \`journalctl -u docker -n 100\` for why it stopped; \`docker node ls\` on a manager should show ${node.name} Ready again.`,
-    });
+    report(
+      'fail',
+      'stopped',
+      { node: node.name, why },
+      {
+        remediation: `On ${node.name}: \`systemctl start docker\`, then \`journalctl -u docker -n 100\` for why it stopped; \`docker node ls\` on a manager should show ${node.name} Ready again.`,
+      },
+    );
   },
 });
