@@ -11,7 +11,6 @@ import { serviceLayer } from './service/index.js';
 import { underlayLayer } from './underlay/index.js';
 import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
-import { overlayChecks } from './overlay.js';
 import { serviceChecks } from './service.js';
 import { underlayChecks } from './underlay.js';
 import { LAYERS, type AnyCheck as Check } from './types.js';
@@ -39,7 +38,6 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   underlayLayer,
   underlayChecks,
   overlayLayer,
-  overlayChecks,
   serviceLayer,
   serviceChecks,
 ]);

@@ -8,6 +8,8 @@ import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } fro
 import { hostFirewall } from './firewall.js';
 import { nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
+import { overlayModel } from './overlay.js';
+import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
 import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
 import type { Model, NodeModel, Read, SandboxModel, SectionState } from './types.js';
@@ -54,7 +56,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
       if (!s) return `${what} was not collected`;
       return s.firstError || `${what} exited ${s.rc ?? 'before finishing'}`;
     },
-    nsenter: (sandbox) => `nsenter --net=${execRoot(n)}/netns/${sandbox}`,
+    nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
   };
 }
 
@@ -80,5 +82,6 @@ export function buildModel(snapshot: ClusterSnapshot): Model {
     network: (key) => networkById.get(key) ?? networkByName.get(key),
     probes: snapshot.probes ?? null,
     topology: t,
+    overlay: overlayModel(t, (name) => nodeByName.get(name)),
   };
 }

@@ -11,6 +11,7 @@ import type { XfrmState } from '../parse/xfrm.js';
 import type { ProbeResults } from '../probe/types.js';
 import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import type { IpvsRead } from './lb.js';
+import type { OverlayModel } from './overlay.js';
 import type { Topology } from './topology.js';
 
 /** Something parsed from a section, or why it could not be. */
@@ -112,4 +113,6 @@ export interface Model {
   probes: ProbeResults | null;
   /** Lookup maps shared with the topology helpers (topology.ts). */
   topology: Topology;
+  /** Overlay network members and each (node, network) sandbox's FDB/neighbour analysis, computed once (overlay.ts). */
+  overlay: OverlayModel;
 }
