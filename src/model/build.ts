@@ -43,7 +43,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     snap: n,
     summary,
     manager: summary?.role === 'manager',
-    addr: summary?.advertiseAddress ?? null,
+    // An empty address (a hand-made bundle) is no address, as for the topology maps.
+    addr: summary?.advertiseAddress || null,
     host: n.host,
     notCollected: n.host === null ? notCollectedReason(n) : null,
     sandboxListProblem: n.host === null ? null : sandboxListProblem(n),
