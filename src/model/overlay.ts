@@ -125,7 +125,7 @@ function macOnNode(node: NodeSnapshot | undefined, ip: string): string | null {
  * lb endpoint (not listed by `network inspect --verbose` for non-ingress
  * overlays, but present in every other node's FDB).
  */
-export function networkMembers(t: Topology, net: NetworkFacts): Member[] {
+function networkMembers(t: Topology, net: NetworkFacts): Member[] {
   const byIp = new Map<string, Member>();
   const add = (m: Omit<Member, 'truthMac'>) => {
     if (!m.ip || !m.hostIp || byIp.has(m.ip)) return;
