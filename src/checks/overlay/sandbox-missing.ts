@@ -1,9 +1,8 @@
 import type { Model, NodeModel, SandboxModel } from '../../model/types.js';
 import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
 import { defineCheck, type Reporter } from '../types.js';
-import { netnsPath, staleSandboxRemedy } from './lib/sandbox.js';
+import { forceUpdate, netnsPath, servicesOn, staleSandboxRemedy } from './lib/sandbox.js';
 
 const messages = {
   missing: '{node} hosts {what} on {network} but has no overlay sandbox 1-{prefix}: those tasks are cut off from the overlay',
@@ -17,17 +16,11 @@ const messages = {
 };
 type Id = keyof typeof messages;
 
-/** Services with a task of `net` on `node`, for `docker service update --force`. */
-function servicesOn(model: Model, node: NodeModel, net: NetworkFacts): string[] {
-  return [...new Set(net.endpoints.filter((e) => e.kind === 'task' && model.nameByIp.get(e.hostIp) === node.name).map((e) => e.service))];
-}
-
 /** The node hosts something on the network: its sandbox must be there and alive. */
 function hosted(model: Model, node: NodeModel, net: NetworkFacts, what: string, sb: SandboxModel | undefined, report: Reporter<Id>): void {
   const at = { network: net.name };
   const base = { node: node.name, network: net.name, what };
-  const svcs = servicesOn(model, node, net);
-  const force = `docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;
+  const force = forceUpdate(servicesOn(model, node.name, net));
   if (!sb) {
     const remediation = net.ingress
       ? `systemctl restart docker on ${node.name} (the ingress sandbox is created when the node joins the swarm)`

@@ -1,5 +1,6 @@
 import { vxlanLinks } from '../../model/overlay.js';
 import { defineCheck } from '../types.js';
+import { forceUpdate, servicesOn } from './lib/sandbox.js';
 
 export default defineCheck({
   meta: {
@@ -22,7 +23,7 @@ export default defineCheck({
     const port = model.cluster.dataPathPort;
     const vx = vxlanLinks(sb.snap);
     const base = { sandbox: sb.name, node: node.name };
-    const remediation = `systemctl restart docker on ${node.name} (or remove and re-create the tasks there: docker service update --force <service>) so ${sb.name} is rebuilt with VNI ${net.vnis.join(',') || '?'} and port ${port}`;
+    const remediation = `systemctl restart docker on ${node.name} (or remove and re-create the tasks there: ${forceUpdate(servicesOn(model, node.name, net))}) so ${sb.name} is rebuilt with VNI ${net.vnis.join(',') || '?'} and port ${port}`;
     if (vx.length === 0) {
       report('fail', 'noVxlan', { ...base, network: net.name }, { remediation });
       return;

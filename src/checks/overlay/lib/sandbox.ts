@@ -3,7 +3,8 @@
  * netns path of a sandbox, and the commands that fix an FDB entry or remove
  * a stale sandbox. Every value from the cluster or a node goes through shq.
  */
-import type { NodeModel } from '../../../model/types.js';
+import type { Model, NodeModel } from '../../../model/types.js';
+import type { NetworkFacts } from '../../../snapshot/types.js';
 import type { Member } from '../../../model/overlay.js';
 import { shq } from '../../../text/shell.js';
 
@@ -34,3 +35,12 @@ export function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<stri
   }
   return out;
 }
+
+/** Services with a task of `net` on node `node` (manager ground truth). */
+export const servicesOn = (model: Model, node: string, net: NetworkFacts): string[] => [
+  ...new Set(net.endpoints.filter((e) => e.kind === 'task' && model.nameByIp.get(e.hostIp) === node).map((e) => e.service)),
+];
+
+/** `docker service update --force web (also api)`, or with a `<service>` placeholder when none is known. */
+export const forceUpdate = (svcs: readonly string[]): string =>
+  `docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;
