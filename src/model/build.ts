@@ -8,6 +8,8 @@ import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } fro
 import { hostFirewall } from './firewall.js';
 import { nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
+import { overlayModel } from './overlay.js';
+import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
 import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
 import type { StackModel } from './stack.js';
@@ -42,7 +44,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     snap: n,
     summary,
     manager: summary?.role === 'manager',
-    addr: summary?.advertiseAddress ?? null,
+    // An empty address (a hand-made bundle) is no address, as for the topology maps.
+    addr: summary?.advertiseAddress || null,
     host: n.host,
     notCollected: n.host === null ? notCollectedReason(n) : null,
     sandboxListProblem: n.host === null ? null : sandboxListProblem(n),
@@ -55,7 +58,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
       if (!s) return `${what} was not collected`;
       return s.firstError || `${what} exited ${s.rc ?? 'before finishing'}`;
     },
-    nsenter: (sandbox) => `nsenter --net=${execRoot(n)}/netns/${sandbox}`,
+    nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
   };
 }
 
@@ -83,6 +86,7 @@ export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model
     network: (key) => networkById.get(key) ?? networkByName.get(key),
     probes: snapshot.probes ?? null,
     topology: t,
+    overlay: overlayModel(t, (name) => nodeByName.get(name)),
     ...(stack ? { stack } : {}),
   };
 }

@@ -1,14 +1,14 @@
 /**
- * Shared read-only views of the snapshot for the overlay and service checks:
- * which swarm node an underlay IP is, which nodes host a network, the
- * endpoints (tasks, lb and ingress endpoints) each node's FDB must know, and
- * small helpers to address sandboxes. Pure: no I/O.
+ * Shared read-only views of the snapshot for the model and the checks: which
+ * swarm node an underlay IP is, which nodes host a network, and small helpers
+ * to address sandboxes. Who is on an overlay network and what each sandbox's
+ * FDB/neighbour tables say about it is in overlay.ts. Pure: no I/O.
  */
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../snapshot/types.js';
 import type { FindingDraft } from '../checks/legacy.js';
-import { cidrContainsIp, derivedMac, stripPrefixLen } from '../net/ip.js';
+import { cidrContainsIp, stripPrefixLen } from '../net/ip.js';
 
-export { derivedMac, stripPrefixLen };
+export { stripPrefixLen };
 
 export interface Topology {
   snapshot: ClusterSnapshot;
@@ -44,6 +44,8 @@ export function topology(snapshot: ClusterSnapshot): Topology {
 /** A node name for an underlay IP, or the IP itself when it is no swarm node. */
 export const nodeLabel = (t: Topology, ip: string): string => t.nameByIp.get(ip) ?? ip;
 
+// TRANSITIONAL: overlayNetworks, nsenter, nodeUnavailable, nodeSkipReason, perCheckableNode, networkSandboxes,
+// pickSandbox and the listText re-export are used only by checks/service.ts (the model has its own); delete them with it.
 export const overlayNetworks = (s: ClusterSnapshot): NetworkFacts[] => s.cluster.networks.filter((n) => n.driver === 'overlay');
 
 export const execRoot = (node: NodeSnapshot): string => node.host?.dockerd.execRoot ?? '/var/run/docker';
@@ -147,129 +149,6 @@ export function hostingNodes(t: Topology, net: NetworkFacts): Map<string, string
     const name = t.nameById.get(task.nodeId);
     const already = task.ip !== null && net.endpoints.some((e) => e.ip === task.ip);
     if (!already) add(name, `${task.service.name}${task.slot !== null ? `.${task.slot}` : ''}.${task.taskId}${task.ip ? ` (${task.ip})` : ''}`);
-  }
-  return out;
-}
-
-/** An address on an overlay network that every other node's FDB/neighbour table must point at. */
-export interface Member {
-  ip: string;
-  /** Underlay address of the node hosting it. */
-  hostIp: string;
-  /** For messages: `task web.1.xyz`, `lb endpoint`, `ingress endpoint`. */
-  what: string;
-  service: string | null;
-  /** The MAC seen on the hosting node's own sandbox interface; null when that node was not collected. */
-  truthMac: string | null;
-  /** Where we learnt of it: the manager's network inspect, a task list, or a node's lb sandbox. */
-  source: 'manager' | 'tasks' | 'lb-sandbox';
-}
-
-/** The MAC of the interface carrying `ip` in any non-overlay sandbox of `node`. */
-function macOnNode(node: NodeSnapshot | undefined, ip: string): string | null {
-  if (!node) return null;
-  for (const sb of node.sandboxes) {
-    if (sb.kind === 'overlay') continue;
-    const a = sb.addresses.find((x) => x.address === ip && x.ifname !== 'lo');
-    if (!a) continue;
-    const mac = sb.links.find((l) => l.name === a.ifname)?.mac;
-    if (mac) return mac.toLowerCase();
-  }
-  return null;
-}
-
-/**
- * Everything on the network: the manager's endpoint list (tasks, ingress
- * endpoints), running tasks it might have missed, and each collected node's
- * lb endpoint (not listed by `network inspect --verbose` for non-ingress
- * overlays, but present in every other node's FDB).
- */
-export function networkMembers(t: Topology, net: NetworkFacts): Member[] {
-  const byIp = new Map<string, Member>();
-  const add = (m: Omit<Member, 'truthMac'>) => {
-    if (!m.ip || !m.hostIp || byIp.has(m.ip)) return;
-    const hostNode = t.nodeByName.get(t.nameByIp.get(m.hostIp) ?? '');
-    byIp.set(m.ip, { ...m, truthMac: macOnNode(hostNode, m.ip) });
-  };
-  for (const e of net.endpoints) {
-    add({
-      ip: e.ip,
-      hostIp: e.hostIp,
-      what: e.kind === 'lb' ? `${net.ingress ? 'ingress' : 'lb'} endpoint` : `task ${e.task}`,
-      service: e.kind === 'task' ? e.service : null,
-      source: 'manager',
-    });
-  }
-  for (const task of tasksOn(t.snapshot, net)) {
-    const name = t.nameById.get(task.nodeId);
-    const hostIp = name ? t.ipByName.get(name) : undefined;
-    if (task.ip && hostIp) {
-      add({ ip: task.ip, hostIp, what: `task ${task.service.name}.${task.slot ?? ''}.${task.taskId}`, service: task.service.name, source: 'tasks' });
-    }
-  }
-  const vips = new Set(Object.values(net.serviceVips));
-  for (const node of t.snapshot.nodes) {
-    const hostIp = t.ipByName.get(node.name);
-    if (!hostIp) continue;
-    for (const sb of node.sandboxes) {
-      const isLb = (sb.kind === 'lb' && sb.networkId === net.id) || (sb.kind === 'ingress' && net.ingress);
-      if (!isLb || sb.enterError !== null) continue;
-      for (const a of sb.addresses) {
-        if (a.ifname === 'lo' || vips.has(a.address) || a.prefixLen === 32) continue;
-        if (net.subnets.length > 0 && !inNetwork(a.address, net)) continue;
-        add({ ip: a.address, hostIp, what: `${net.ingress ? 'ingress' : 'lb'} endpoint`, service: null, source: 'lb-sandbox' });
-      }
-    }
-  }
-  return [...byIp.values()];
-}
-
-/**
- * Nodes whose lb endpoint we could not learn (not collected, or their
- * sandboxes not listed): an unknown FDB MAC pointing at one of them may be
- * that endpoint, not a stale entry.
- */
-export function unseenLbHosts(t: Topology, net: NetworkFacts): Set<string> {
-  const out = new Set<string>();
-  if (net.ingress) return out; // ingress endpoints are in the manager's list
-  for (const n of t.snapshot.cluster.nodes) {
-    if (!n.advertiseAddress) continue;
-    const snap = t.nodeByName.get(n.name);
-    if (!snap || nodeSkipReason(snap) !== null) out.add(n.advertiseAddress);
-  }
-  return out;
-}
-
-/** vxlan links of an overlay sandbox (vxlan0, vxlan1 for a second subnet). */
-export const vxlanLinks = (sb: SandboxSnapshot) => sb.links.filter((l) => l.kind === 'vxlan');
-
-export function vxlanDevs(sb: SandboxSnapshot): Set<string> {
-  const names = vxlanLinks(sb).map((l) => l.name);
-  return new Set(names.length > 0 ? names : ['vxlan0']);
-}
-
-/**
- * The MAC each member should have, as seen from sandbox `sb`: the hosting
- * node's own interface when known; otherwise Docker's 02:42:<ip> derivation,
- * unless the cluster shows it assigns MACs some other way, in which case the
- * local neighbour entry (programmed from the same gossip) is the best guess.
- */
-export function expectedMacs(members: Member[], sb: SandboxSnapshot): Map<string, { mac: string | null; how: 'node' | 'derived' | 'neighbour' | 'unknown' }> {
-  const derivedScheme = !members.some((m) => m.truthMac !== null && derivedMac(m.ip) !== m.truthMac);
-  const devs = vxlanDevs(sb);
-  const out = new Map<string, { mac: string | null; how: 'node' | 'derived' | 'neighbour' | 'unknown' }>();
-  for (const m of members) {
-    if (m.truthMac) {
-      out.set(m.ip, { mac: m.truthMac, how: 'node' });
-      continue;
-    }
-    const d = derivedMac(m.ip);
-    if (derivedScheme && d) {
-      out.set(m.ip, { mac: d, how: 'derived' });
-      continue;
-    }
-    const n = sb.neighbours.find((x) => x.dst === m.ip && devs.has(x.dev) && x.mac);
-    out.set(m.ip, n?.mac ? { mac: n.mac, how: 'neighbour' } : { mac: null, how: 'unknown' });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import type { ProbeResults } from '../probe/types.js';
 import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import type { IpvsRead } from './lb.js';
 import type { StackModel } from './stack.js';
+import type { OverlayModel } from './overlay.js';
 import type { Topology } from './topology.js';
 
 /** Something parsed from a section, or why it could not be. */
@@ -117,4 +118,6 @@ export interface Model {
   topology: Topology;
   /** The stack of a gate run (stack.ts); absent for check, collect and bundles. */
   stack?: StackModel;
+  /** Overlay network members and each (node, network) sandbox's FDB/neighbour analysis, computed once (overlay.ts). */
+  overlay: OverlayModel;
 }

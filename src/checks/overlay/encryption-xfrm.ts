@@ -1,6 +1,8 @@
-import { hostingNodes, networkMembers, nodeLabel } from '../../model/topology.js';
+import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
+import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
+import { forceUpdate, servicesOn } from './lib/sandbox.js';
 
 export default defineCheck({
   meta: {
@@ -13,6 +15,7 @@ export default defineCheck({
       'Load esp4 and xfrm_user (modprobe esp4 xfrm_user), allow ESP (IP protocol 50) both ways between the nodes, then docker service update --force <service> so the keys are exchanged again',
     scope: 'network-node',
     needs: ['advertise-address'],
+    causedBy: ['host.kernel.modules', 'underlay.esp.reachable'],
     messages: {
       unreadable: '{problem}',
       alone: 'no other node hosts {network}; no SA needed',
@@ -31,8 +34,8 @@ export default defineCheck({
     const addr = node.addr!;
     const esp = sandbox.xfrm.value.filter((s) => s.proto === 'esp');
     const peers = new Set<string>();
-    for (const m of networkMembers(t, network)) if (m.hostIp !== addr && t.nameByIp.has(m.hostIp)) peers.add(m.hostIp);
-    for (const [name] of hostingNodes(t, network)) {
+    for (const m of model.overlay.members(network)) if (m.hostIp !== addr && t.nameByIp.has(m.hostIp)) peers.add(m.hostIp);
+    for (const [name] of model.overlay.hosting(network)) {
       const ip = t.ipByName.get(name);
       if (ip && ip !== addr) peers.add(ip);
     }
@@ -41,12 +44,21 @@ export default defineCheck({
       return;
     }
     const modNote = node.host!.modules.esp4 === false ? `; kernel module esp4 is not loaded on ${node.name} (see the host checks)` : '';
-    const remedy = (peer: string) =>
-      `on ${node.name} and ${peer}: modprobe esp4 xfrm_user; allow ESP between them (iptables -I INPUT -p esp -s <peer ip> -j ACCEPT); then docker service update --force <service on ${network.name}>`;
+    const allowEsp = (peer: string, ip: string | null) =>
+      ip !== null
+        ? `on ${node.name}: iptables -I INPUT -p esp -s ${shq(ip)} -j ACCEPT; on ${peer}: iptables -I INPUT -p esp -s ${shq(addr)} -j ACCEPT`
+        : 'iptables -I INPUT -p esp -s <peer ip> -j ACCEPT';
+    const remedy = (peer: string, ip: string | null) =>
+      `on ${node.name} and ${peer}: modprobe esp4 xfrm_user; allow ESP between them (${allowEsp(peer, ip)}); then ${forceUpdate(servicesOn(model, node.name, network))}`;
     const base = { node: node.name, network: network.name, sandbox: sandbox.name, modNote };
     if (esp.length === 0) {
       const names = [...peers].map((ip) => nodeLabel(t, ip));
-      report('fail', 'noSas', { ...base, peers: listText(names) }, { remediation: remedy(names.join(', ')) });
+      report(
+        'fail',
+        'noSas',
+        { ...base, peers: listText(names) },
+        { remediation: remedy(names.join(', '), peers.size === 1 ? [...peers][0]! : null) },
+      );
       return;
     }
     for (const ip of peers) {
@@ -58,7 +70,7 @@ export default defineCheck({
         continue;
       }
       const directions = [!outbound ? `${node.name} → ${peer}` : null, !inbound ? `${peer} → ${node.name}` : null].filter(Boolean).join(' and ');
-      report('fail', 'missing', { ...base, directions }, { peer, remediation: remedy(peer) });
+      report('fail', 'missing', { ...base, directions }, { peer, remediation: remedy(peer, ip) });
     }
   },
 });

@@ -3,6 +3,7 @@
  * templates, and the per-file layout every check follows.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REGISTRY } from '../../../src/checks/registry.js';
 import { runChecks } from '../../../src/checks/runner.js';
