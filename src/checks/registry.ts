@@ -12,7 +12,6 @@ import { underlayLayer } from './underlay/index.js';
 import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
 import { overlayChecks } from './overlay.js';
-import { serviceChecks } from './service.js';
 import { underlayChecks } from './underlay.js';
 import { LAYERS, type AnyCheck as Check } from './types.js';
 
@@ -41,7 +40,6 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   overlayLayer,
   overlayChecks,
   serviceLayer,
-  serviceChecks,
 ]);
 
 export interface Selection {

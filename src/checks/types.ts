@@ -53,6 +53,8 @@ export interface CheckMeta<M extends string = string> {
   needs?: readonly Need[];
   /** Checks whose failure this one follows from (e.g. no IPVS → the mesh checks). */
   causedBy?: readonly string[];
+  /** network-node scope: which sandbox of the network the check reads (default `overlay`; `lb`: the lb_<prefix> load balancer). */
+  sandbox?: 'overlay' | 'lb';
 }
 
 export type Data = Record<string, string | number>;
@@ -95,6 +97,17 @@ export interface Check<S extends Scope = Scope, M extends string = string> {
   meta: CheckMeta<M> & { scope: S };
   /** network-node scope: which overlay networks the check is about (all overlays by default). */
   appliesTo?: (network: NetworkFacts, model: Model) => boolean;
+  /**
+   * node, pair and network-node scopes: whether the run holds anything for the check to look at
+   * (e.g. some service publishes a port), decided once before any node. When it does not, the check
+   * reports why itself (cluster-level findings) and returns false; no node is visited.
+   */
+  applies?: (ctx: ClusterContext<M>) => boolean;
+  /**
+   * network-node scope: what to report when the node has no sandbox of `meta.sandbox` for the network
+   * (default: `skip.no-sandbox` on nodes that host the network, nothing elsewhere).
+   */
+  noSandbox?: (ctx: NodeContext<M> & { network: NetworkFacts }) => void;
   check(ctx: ScopeContexts<M>[S]): void;
 }
 

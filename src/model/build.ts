@@ -6,11 +6,12 @@ import type { RawSection } from '../collect/sections.js';
 import { parseXfrmState, type XfrmState } from '../parse/xfrm.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import { hostFirewall } from './firewall.js';
-import { nodeIpvs, readIpvs } from './lb.js';
+import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
 import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
 import type { Model, NodeModel, Read, SandboxModel, SectionState } from './types.js';
+import { shq } from '../text/shell.js';
 
 const readXfrm = (s: RawSection | undefined, what: string): Read<XfrmState[]> =>
   readSection(s, what, (text) => ({ value: parseXfrmState(text), warnings: [] }));
@@ -54,7 +55,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
       if (!s) return `${what} was not collected`;
       return s.firstError || `${what} exited ${s.rc ?? 'before finishing'}`;
     },
-    nsenter: (sandbox) => `nsenter --net=${execRoot(n)}/netns/${sandbox}`,
+    // The exec root and the sandbox name come from the node: one shell word whatever they hold.
+    nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
   };
 }
 
@@ -77,6 +79,7 @@ export function buildModel(snapshot: ClusterSnapshot): Model {
     networks: c.networks,
     overlayNetworks: c.networks.filter((x) => x.driver === 'overlay'),
     ingress: c.networks.find((x) => x.ingress),
+    ingressPorts: ingressPorts(snapshot),
     network: (key) => networkById.get(key) ?? networkByName.get(key),
     probes: snapshot.probes ?? null,
     topology: t,

@@ -3,6 +3,7 @@
  * templates, and the per-file layout every check follows.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REGISTRY } from '../../../src/checks/registry.js';
 import { runChecks } from '../../../src/checks/runner.js';
@@ -110,9 +111,10 @@ describe('every check in the registry', () => {
   it('reads only the model: no check touches raw sections', () => {
     const root = new URL('../../../src/checks/', import.meta.url);
     for (const layer of LAYERS) {
-      for (const f of readdirSync(new URL(`${layer}/`, root))) {
-        const text = readFileSync(new URL(`${layer}/${f}`, root), 'utf8');
-        expect(/\.raw\b|\braw\[/.test(text), `${layer}/${f} reads raw sections`).toBe(false);
+      // Checks and their per-layer helpers (src/checks/<layer>/lib/…).
+      for (const f of readdirSync(new URL(`${layer}/`, root), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+        const text = readFileSync(join(f.parentPath, f.name), 'utf8');
+        expect(/\.raw\b|\braw\[/.test(text), `${join(f.parentPath, f.name)} reads raw sections`).toBe(false);
       }
     }
   });
