@@ -7,7 +7,7 @@
 import type { NetworkFacts } from '../snapshot/types.js';
 import { cidrsOverlap, formatIp, networkOf, type Cidr } from '../net/ip.js';
 import { perNode, underlayPrefixes, type CollectedNode } from '../model/nodes.js';
-import { hostDumps } from '../model/lb.js';
+import { hostFirewall } from '../model/firewall.js';
 import { defineCheck, type Check, type FindingDraft } from './legacy.js';
 
 const GWBRIDGE = 'docker_gwbridge';
@@ -19,7 +19,7 @@ const needsGwbridge = (n: CollectedNode): boolean => n.sandboxes.some((s) => s.k
 
 /** Docker's `-s <subnet> ! -o docker_gwbridge -j MASQUERADE` in nat POSTROUTING of any host dump (the kernel runs both backends). */
 function masqueradeFor(n: CollectedNode, subnet: string): { found: boolean; dumps: string[] } | { skip: string } {
-  const { dumps, problems } = hostDumps(n);
+  const { all: dumps, problems } = hostFirewall(n);
   if (dumps.length === 0) return { skip: `no iptables dump of ${n.name}: ${problems.join('; ')}` };
   const found = dumps.some(({ dump }) =>
     (dump.tables.nat?.rules ?? []).some(
@@ -32,7 +32,7 @@ function masqueradeFor(n: CollectedNode, subnet: string): { found: boolean; dump
         r.negations.includes('-o'),
     ),
   );
-  return { found, dumps: dumps.map((d) => d.name.slice('host/'.length)) };
+  return { found, dumps: dumps.map((d) => d.label) };
 }
 
 const gwbridgeEgress = defineCheck(

@@ -46,7 +46,7 @@ export default defineCheck({
         report('skip', 'noMark', { service: svc.name, node: node.name }, at);
         continue;
       }
-      const expected = taskIps(model.snapshot, svc, ingress);
+      const expected = taskIps(svc, ingress);
       reportBackends((status, id, data, extra) => report(status, id, data, { ...at, ...extra }), {
         node,
         sandbox: sb.name,

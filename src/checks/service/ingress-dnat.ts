@@ -7,7 +7,8 @@ import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, ingressSandbox, NO_PORTS, portsAre } from './lib/lb.js';
 
-const hasIngressChain = (rules: readonly IptRule[], chains: object): boolean => 'DOCKER-INGRESS' in chains || rules.some((r) => r.chain === 'DOCKER-INGRESS');
+const hasIngressChain = (rules: readonly IptRule[], chains: object): boolean =>
+  'DOCKER-INGRESS' in chains || rules.some((r) => r.chain === 'DOCKER-INGRESS');
 
 /** ingress_sbox's address on docker_gwbridge (what the DNAT must point at), when it can be known. */
 function gateway(node: NodeModel, ingress: NetworkFacts | undefined): string | null {
@@ -15,7 +16,8 @@ function gateway(node: NodeModel, ingress: NetworkFacts | undefined): string | n
   return sb && sb.enterError === null ? ingressGatewayAddress(sb.snap, ingress) : null;
 }
 
-const matchesPort = (r: IptRule, p: PublishedPort): boolean => r.protocol === p.protocol && r.dport !== undefined && r.dport.split(',').some((s) => s === String(p.port));
+const matchesPort = (r: IptRule, p: PublishedPort): boolean =>
+  r.protocol === p.protocol && r.dport !== undefined && r.dport.split(',').some((s) => s === String(p.port));
 
 export default defineCheck({
   meta: {
@@ -55,10 +57,15 @@ export default defineCheck({
     const force = forceUpdate(ports.map((p) => p.service.name));
     const found = dumps.find((d) => hasIngressChain(d.dump.tables.nat?.rules ?? [], d.dump.tables.nat?.chains ?? {}));
     if (!found) {
-      report('fail', 'noChain', { node: node.name, ports: portsAre(ports, portText) }, {
-        ...at,
-        remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
-      });
+      report(
+        'fail',
+        'noChain',
+        { node: node.name, ports: portsAre(ports, portText) },
+        {
+          ...at,
+          remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
+        },
+      );
       return;
     }
     const rules = found.dump.tables.nat!.rules;
@@ -70,7 +77,8 @@ export default defineCheck({
     for (const p of ports) {
       const r = dnats.find((x) => matchesPort(x, p));
       if (!r) missing.push(p);
-      else if (gw && r.toDestination && r.toDestination.split(':')[0] !== gw) misdirected.push(`${portText(p)} → ${r.toDestination} (ingress_sbox is ${gw})`);
+      else if (gw && r.toDestination && r.toDestination.split(':')[0] !== gw)
+        misdirected.push(`${portText(p)} → ${r.toDestination} (ingress_sbox is ${gw})`);
     }
     const via = found.section === 'host/iptables-save' ? '' : ` (found with ${found.label})`;
     if (missing.length > 0 || misdirected.length > 0 || !jumped) {
@@ -80,10 +88,15 @@ export default defineCheck({
         !jumped ? 'PREROUTING does not jump to DOCKER-INGRESS, so no published port is forwarded' : null,
       ].filter(Boolean);
       const first = missing.length > 0 ? forceUpdate(missing.map((p) => p.service.name)) : force;
-      report('fail', 'broken', { node: node.name, via, problems: problems.join('; ') }, {
-        ...at,
-        remediation: `${first}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,
-      });
+      report(
+        'fail',
+        'broken',
+        { node: node.name, via, problems: problems.join('; ') },
+        {
+          ...at,
+          remediation: `${first}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,
+        },
+      );
       return;
     }
     const orphans = dnats.filter((r) => !ports.some((p) => r.protocol === p.protocol && r.dport === String(p.port)));

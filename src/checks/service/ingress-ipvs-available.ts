@@ -23,7 +23,8 @@ export default defineCheck({
       unreadable: '{reason}',
       available: 'IPVS available on {node} ({sandbox}: {count} service(s))',
       missingUsed: '{node} has no IPVS ({sandbox}: {reason}{moduleNote}): {broken}',
-      missingUnused: '{node} has no IPVS ({sandbox}: {reason}{moduleNote}): nothing uses it yet, but publishing a port or creating a VIP service will not work',
+      missingUnused:
+        '{node} has no IPVS ({sandbox}: {reason}{moduleNote}): nothing uses it yet, but publishing a port or creating a VIP service will not work',
     },
   },
   check({ model, node, report }) {
@@ -46,7 +47,12 @@ export default defineCheck({
       ports.length > 0 ? `published ports ${listText(ports.map(portText))} do not answer on ${node.name}` : null,
       vips.length > 0 ? `VIP load balancing of ${listText(vips)} does not work from ${node.name}` : null,
     ].filter((x): x is string => x !== null);
-    const data = { node: node.name, sandbox: r.sandbox, reason: r.reason, moduleNote: node.host!.modules.ip_vs === false ? '; kernel module ip_vs is not loaded' : '' };
+    const data = {
+      node: node.name,
+      sandbox: r.sandbox,
+      reason: r.reason,
+      moduleNote: node.host!.modules.ip_vs === false ? '; kernel module ip_vs is not loaded' : '',
+    };
     const remediation = `on ${node.name}: ${REMEDY}`;
     if (broken.length > 0) report('fail', 'missingUsed', { ...data, broken: broken.join('; ') }, { remediation });
     else report('warn', 'missingUnused', data, { remediation });

@@ -38,10 +38,15 @@ export default defineCheck({
     const marked = model.ingressPorts.map((p) => ({ p, marks: portMarks(mangle, p.protocol, p.port) }));
     const missing = marked.filter((m) => m.marks.length === 0);
     if (missing.length > 0) {
-      report('fail', 'unmarked', { node: node.name, ports: listText(missing.map((m) => portText(m.p))) }, {
-        ...at,
-        remediation: `${forceUpdate(missing.map((m) => m.p.service.name))}; if the rule stays missing, systemctl restart docker on ${node.name}`,
-      });
+      report(
+        'fail',
+        'unmarked',
+        { node: node.name, ports: listText(missing.map((m) => portText(m.p))) },
+        {
+          ...at,
+          remediation: `${forceUpdate(missing.map((m) => m.p.service.name))}; if the rule stays missing, systemctl restart docker on ${node.name}`,
+        },
+      );
       return;
     }
     report('pass', 'marked', { node: node.name, marks: listText(marked.map((m) => `${portText(m.p)} with fwmark ${m.marks[0]}`)) }, at);

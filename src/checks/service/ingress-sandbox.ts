@@ -28,9 +28,14 @@ export default defineCheck({
       report('pass', 'noIngressNoPorts');
       return false;
     }
-    report('fail', 'noIngressNetwork', { ports: portsAre(ports, portText) }, {
-      remediation: `docker network create --driver overlay --ingress ingress, then ${forceUpdate(ports.map((p) => p.service.name))}`,
-    });
+    report(
+      'fail',
+      'noIngressNetwork',
+      { ports: portsAre(ports, portText) },
+      {
+        remediation: `docker network create --driver overlay --ingress ingress, then ${forceUpdate(ports.map((p) => p.service.name))}`,
+      },
+    );
     return false;
   },
   check({ model, node, report }) {
@@ -39,7 +44,12 @@ export default defineCheck({
     const sb = ingressSandbox(node);
     if (!sb) {
       const effect = ports.length > 0 ? `: ${listText(ports.map(portText))} cannot be reached through ${node.name}` : '';
-      report(ports.length > 0 ? 'fail' : 'warn', 'missing', { node: node.name, effect }, { ...at, remediation: `systemctl restart docker on ${node.name}` });
+      report(
+        ports.length > 0 ? 'fail' : 'warn',
+        'missing',
+        { node: node.name, effect },
+        { ...at, remediation: `systemctl restart docker on ${node.name}` },
+      );
     } else if (sb.enterError !== null) {
       report('skip', 'notEntered', { node: node.name, error: sb.enterError }, at);
     } else {

@@ -39,9 +39,19 @@ export default defineCheck({
     const overlayHere = node.sandboxes.some((s) => s.kind === 'overlay' && s.network?.id === network.id);
     if (!overlayHere || !hostingNodes(model.topology, network).has(node.name)) return;
     const services = vipServices(model, network);
-    report('fail', 'noLbSandbox', { node: node.name, network: network.name, sandbox: `lb_${network.id.slice(0, 9)}`, vips: listText(services.map((s) => `${s.svc.name} (${s.vip})`)) }, {
-      remediation: `${forceUpdate(services.map((s) => s.svc.name))}; if it stays missing, systemctl restart docker on ${node.name}`,
-    });
+    report(
+      'fail',
+      'noLbSandbox',
+      {
+        node: node.name,
+        network: network.name,
+        sandbox: `lb_${network.id.slice(0, 9)}`,
+        vips: listText(services.map((s) => `${s.svc.name} (${s.vip})`)),
+      },
+      {
+        remediation: `${forceUpdate(services.map((s) => s.svc.name))}; if it stays missing, systemctl restart docker on ${node.name}`,
+      },
+    );
   },
   check({ model, node, network, sandbox, report }) {
     if (!sandbox.mangle.ok) return report('skip', 'unreadable', { problem: sandbox.mangle.problem });
@@ -49,13 +59,18 @@ export default defineCheck({
     for (const { svc, vip } of vipServices(model, network)) {
       const mark = vipMarks(mangle, vip)[0];
       if (mark === undefined) {
-        report('fail', 'unmarked', { sandbox: sandbox.name, node: node.name, service: svc.name, vip }, {
-          remediation: `${forceUpdate([svc.name])}; if it persists, systemctl restart docker on ${node.name}`,
-        });
+        report(
+          'fail',
+          'unmarked',
+          { sandbox: sandbox.name, node: node.name, service: svc.name, vip },
+          {
+            remediation: `${forceUpdate([svc.name])}; if it persists, systemctl restart docker on ${node.name}`,
+          },
+        );
       } else if (ipvs.state !== 'ok') {
         report('skip', 'ipvsUnreadable', { service: svc.name, vip, mark, problem: ipvs.reason });
       } else {
-        const expected = taskIps(model.snapshot, svc, network);
+        const expected = taskIps(svc, network);
         reportBackends(report, { node, sandbox: sandbox.name, service: svc.name, mark, ipvs: findFwmarkService(ipvs.table, mark), expected });
       }
     }

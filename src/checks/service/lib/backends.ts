@@ -63,7 +63,12 @@ export function reportBackends(report: Reporter<BackendMessage>, c: BackendCase)
     ...d.missing.map((ip) => `${ns} ipvsadm -a -f ${c.mark} -r ${shq(`${ip}:0`)} -m -w 1`),
   ];
   const fail = d.missing.length > 0 || liveStale.length > 0;
-  report(fail ? 'fail' : 'warn', fail ? 'wrongBackends' : 'drainedBackends', { ...base, problems: parts.join('; ') }, {
-    remediation: `${forceUpdate([c.service])} (re-programs the backends on every node)${byHand.length > 0 ? `; by hand on ${c.node.name}: ${byHand.join('; ')}` : ''}`,
-  });
+  report(
+    fail ? 'fail' : 'warn',
+    fail ? 'wrongBackends' : 'drainedBackends',
+    { ...base, problems: parts.join('; ') },
+    {
+      remediation: `${forceUpdate([c.service])} (re-programs the backends on every node)${byHand.length > 0 ? `; by hand on ${c.node.name}: ${byHand.join('; ')}` : ''}`,
+    },
+  );
 }

@@ -13,11 +13,11 @@ export const NO_PORTS = 'no service publishes a port in ingress mode';
 
 export const ingressSandbox = (node: NodeModel): SandboxModel | undefined => node.sandboxes.find((s) => s.kind === 'ingress');
 
-export const lbSandboxes = (node: NodeModel, net: NetworkFacts): SandboxModel[] => node.sandboxes.filter((s) => s.kind === 'lb' && s.network?.id === net.id);
+export const lbSandboxes = (node: NodeModel, net: NetworkFacts): SandboxModel[] =>
+  node.sandboxes.filter((s) => s.kind === 'lb' && s.network?.id === net.id);
 
 /** `docker service update --force <service>` for each service named (once each), pasteable whatever the names hold. */
-export const forceUpdate = (names: readonly string[]): string =>
-  [...new Set(names)].map((n) => `docker service update --force ${shq(n)}`).join('; ');
+export const forceUpdate = (names: readonly string[]): string => [...new Set(names)].map((n) => `docker service update --force ${shq(n)}`).join('; ');
 
 /** The distinct services behind some published ports. */
 export const servicesOf = (ports: readonly PublishedPort[]): ServiceFacts[] => [...new Map(ports.map((p) => [p.service.id, p.service])).values()];
