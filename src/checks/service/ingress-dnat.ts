@@ -5,7 +5,7 @@ import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
 import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-import { forceUpdate, ingressSandbox, NO_PORTS, portsAre } from './lib/lb.js';
+import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, portsAre } from './lib/lb.js';
 
 const hasIngressChain = (rules: readonly IptRule[], chains: object): boolean =>
   'DOCKER-INGRESS' in chains || rules.some((r) => r.chain === 'DOCKER-INGRESS');
@@ -35,8 +35,8 @@ export default defineCheck({
       noPorts: NO_PORTS,
       noDump: 'no iptables dump of {node}: {problems}',
       noChain:
-        "the nat table of {node} has no DOCKER-INGRESS chain: {ports} not forwarded to the routing mesh (a firewall reload may have flushed docker's rules)",
-      broken: 'nat table of {node}{via}: {problems}: connections to {node} on those ports are refused or go nowhere',
+        "the nat table of {node} has no DOCKER-INGRESS chain: {ports} not forwarded to the routing mesh (a firewall reload may have flushed docker's rules){incomplete}",
+      broken: 'nat table of {node}{via}: {problems}: connections to {node} on those ports are refused or go nowhere{incomplete}',
       leftover: 'nat DOCKER-INGRESS on {node}{via} DNATs ports no service publishes: {rules} (left over from a removed service)',
       present: 'DNAT present on {node}{via} for {ports}{to}',
     },
@@ -60,7 +60,7 @@ export default defineCheck({
       report(
         'fail',
         'noChain',
-        { node: node.name, ports: portsAre(ports, portText) },
+        { node: node.name, ports: portsAre(ports, portText), incomplete: incomplete(node.firewall.warnings) },
         {
           ...at,
           remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
@@ -91,7 +91,7 @@ export default defineCheck({
       report(
         'fail',
         'broken',
-        { node: node.name, via, problems: problems.join('; ') },
+        { node: node.name, via, problems: problems.join('; '), incomplete: incomplete(found.dump.warnings) },
         {
           ...at,
           remediation: `${first}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,

@@ -1,7 +1,7 @@
 import { portMarks, portText } from '../../model/lb.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
-import { forceUpdate, ingressSandbox, NO_PORTS } from './lib/lb.js';
+import { forceUpdate, incomplete, ingressSandbox, NO_PORTS } from './lib/lb.js';
 
 export default defineCheck({
   meta: {
@@ -19,7 +19,7 @@ export default defineCheck({
       noSandbox: 'ingress_sbox on {node} is missing (see service.ingress.sandbox)',
       notEntered: 'ingress_sbox on {node} could not be entered: {error}',
       unreadable: '{problem}',
-      unmarked: 'ingress_sbox on {node} has no MARK rule for {ports}: IPVS never sees those connections, they are dropped',
+      unmarked: 'ingress_sbox on {node} has no MARK rule for {ports}: IPVS never sees those connections, they are dropped{incomplete}',
       marked: 'ingress_sbox on {node} marks {marks}',
     },
   },
@@ -41,7 +41,7 @@ export default defineCheck({
       report(
         'fail',
         'unmarked',
-        { node: node.name, ports: listText(missing.map((m) => portText(m.p))) },
+        { node: node.name, ports: listText(missing.map((m) => portText(m.p))), incomplete: incomplete(sb.mangle.warnings) },
         {
           ...at,
           remediation: `${forceUpdate(missing.map((m) => m.p.service.name))}; if the rule stays missing, systemctl restart docker on ${node.name}`,

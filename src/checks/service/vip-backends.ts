@@ -4,7 +4,7 @@ import { findFwmarkService } from '../../parse/ipvs.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { BACKEND_MESSAGES, reportBackends } from './lib/backends.js';
-import { forceUpdate, vipServices } from './lib/lb.js';
+import { forceUpdate, incomplete, vipServices } from './lib/lb.js';
 
 export default defineCheck({
   meta: {
@@ -25,7 +25,8 @@ export default defineCheck({
       noLbSandbox: '{node} has tasks on {network} but no load-balancer sandbox {sandbox}: VIPs of {vips} do not answer from {node}',
       unreadable: '{problem}',
       ipvsUnreadable: '{service}: VIP {vip} marked {mark}, IPVS not read: {problem}',
-      unmarked: "{sandbox} on {node} has no MARK rule for {service}'s VIP {vip}: connections to {service} from {node} are not load-balanced",
+      unmarked:
+        "{sandbox} on {node} has no MARK rule for {service}'s VIP {vip}: connections to {service} from {node} are not load-balanced{incomplete}",
     },
   },
   appliesTo: (network, model) => vipServices(model, network).length > 0,
@@ -62,7 +63,7 @@ export default defineCheck({
         report(
           'fail',
           'unmarked',
-          { sandbox: sandbox.name, node: node.name, service: svc.name, vip },
+          { sandbox: sandbox.name, node: node.name, service: svc.name, vip, incomplete: incomplete(sandbox.mangle.warnings) },
           {
             remediation: `${forceUpdate([svc.name])}; if it persists, systemctl restart docker on ${node.name}`,
           },

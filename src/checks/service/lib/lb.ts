@@ -47,3 +47,9 @@ export function vipServices(model: Model, net: NetworkFacts): { svc: ServiceFact
     return vip ? [{ svc, vip }] : [];
   });
 }
+
+/** For a finding that a rule is missing: the dump it read had lines the parser could not place, so the rule may only be unread. */
+export const incomplete = (warnings: readonly string[]): string =>
+  warnings.length === 0
+    ? ''
+    : ` (the dump may be incomplete: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more parser warning(s)` : ''})`;

@@ -362,3 +362,12 @@ it('remediations quote what comes from the cluster and the nodes', () => {
   expect(f.remediation).toContain(`docker service update --force 'web; echo it'\\''s'`);
   expect(f.remediation).toContain(`nsenter --net='/run/my docker/netns/ingress_sbox' ipvsadm -d -f 256 -r 10.0.0.5:0`);
 });
+
+it('a missing rule read from a truncated dump says the dump may be incomplete', () => {
+  const mangle = fixture('iptables', 'ingress-sbox-mangle.txt');
+  const cut = mangle.slice(0, mangle.indexOf('-A PREROUTING -p tcp -m tcp --dport 8080') + '-A PREROUTING -p tcp -m tcp --dport'.length);
+  const fs = runCheck(ingressMark, { name: 'truncated', snapshot: withIpvs({ ingressMangle: cut }) });
+  const f = fs.find((x) => x.node === 'nd1')!;
+  expect([f.status, f.messageId]).toEqual(['fail', 'unmarked']);
+  expect(f.detail).toMatch(/the dump may be incomplete: line \d+: --dport without a value \(truncated\?\)/);
+});
