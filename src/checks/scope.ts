@@ -62,7 +62,8 @@ export function sandboxFor(c: AnyCheck, m: Model, n: NodeModel, net: NetworkFact
   const sb = sbs.find((s) => s.enterError === null) ?? sbs[0];
   if (!sb) {
     if (c.noSandbox) return 'none';
-    return hosting.has(n.name) ? skip(SKIP.noSandbox, `no ${kind} sandbox for ${net.name} on ${n.name} (see overlay.sandbox.missing)`, at) : null;
+    const see = kind === 'overlay' ? ' (see overlay.sandbox.missing)' : '';
+    return hosting.has(n.name) ? skip(SKIP.noSandbox, `no ${kind} sandbox for ${net.name} on ${n.name}${see}`, at) : null;
   }
   const noIpvs = ipvsSkip(c, n, at);
   if (noIpvs) return noIpvs;

@@ -32,7 +32,7 @@ export type Scope = (typeof SCOPES)[number];
  * - `swarm`: the endpoint is a manager of an active swarm;
  * - `probes`: active probe results exist (not --no-probe, not a snapshot without them);
  * - `sandbox-list`: the node's docker network namespaces could be listed;
- * - `ipvs`: the node's kernel has IPVS (docker programs load balancing);
+ * - `ipvs`: the node's kernel has IPVS (docker programs load balancing); network-node: skipped per network, where the sandbox exists;
  * - `advertise-address`: the swarm reports the node's advertise address;
  * - `section:<name>`: (network-node) the sandbox's `<name>` section was collected without error.
  */
