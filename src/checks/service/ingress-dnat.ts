@@ -5,7 +5,7 @@ import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
 import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, portsAre } from './lib/lb.js';
+import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, portsAre, whenPortsPublished } from './lib/lb.js';
 
 const hasIngressChain = (rules: readonly IptRule[], chains: object): boolean =>
   'DOCKER-INGRESS' in chains || rules.some((r) => r.chain === 'DOCKER-INGRESS');
@@ -41,11 +41,7 @@ export default defineCheck({
       present: 'DNAT present on {node}{via} for {ports}{to}',
     },
   },
-  applies({ model, report }) {
-    if (model.ingressPorts.length > 0) return true;
-    report('pass', 'noPorts');
-    return false;
-  },
+  applies: (ctx) => whenPortsPublished(ctx),
   check({ model, node, report }) {
     const at = { network: model.ingress?.name ?? null };
     const ports = model.ingressPorts;

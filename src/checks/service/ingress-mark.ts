@@ -1,7 +1,7 @@
 import { portMarks, portText } from '../../model/lb.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
-import { forceUpdate, incomplete, ingressSandbox, NO_PORTS } from './lib/lb.js';
+import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, whenPortsPublished } from './lib/lb.js';
 
 export default defineCheck({
   meta: {
@@ -23,11 +23,7 @@ export default defineCheck({
       marked: 'ingress_sbox on {node} marks {marks}',
     },
   },
-  applies({ model, report }) {
-    if (model.ingressPorts.length > 0) return true;
-    report('pass', 'noPorts');
-    return false;
-  },
+  applies: (ctx) => whenPortsPublished(ctx),
   check({ model, node, report }) {
     const at = { network: model.ingress?.name ?? null };
     const sb = ingressSandbox(node);

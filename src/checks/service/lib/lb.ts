@@ -8,6 +8,7 @@ import type { Model, NodeModel, SandboxModel } from '../../../model/types.js';
 import type { NetworkFacts, ServiceFacts } from '../../../snapshot/types.js';
 import { listText } from '../../../text/list.js';
 import { shq } from '../../../text/shell.js';
+import type { ClusterContext } from '../../types.js';
 
 export const NO_PORTS = 'no service publishes a port in ingress mode';
 
@@ -53,3 +54,10 @@ export const incomplete = (warnings: readonly string[]): string =>
   warnings.length === 0
     ? ''
     : ` (the dump may be incomplete: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more parser warning(s)` : ''})`;
+
+/** applies() of the routing-mesh checks: one pass for the run when no service publishes a port in ingress mode. */
+export function whenPortsPublished({ model, report }: ClusterContext<'noPorts'>): boolean {
+  if (model.ingressPorts.length > 0) return true;
+  report('pass', 'noPorts');
+  return false;
+}

@@ -9,7 +9,6 @@
  * 10.0.1.2, fwmark 0x101 = 257 in lb_aweos9uhr). nd2 and nd3 keep the lab's
  * state, so the IPVS-based checks skip them through the framework's 'ipvs' need.
  */
-import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import ingressBackends from '../../../../src/checks/service/ingress-backends.js';
 import ingressDnat from '../../../../src/checks/service/ingress-dnat.js';
@@ -19,25 +18,9 @@ import ingressSandbox from '../../../../src/checks/service/ingress-sandbox.js';
 import vipBackends from '../../../../src/checks/service/vip-backends.js';
 import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { checkTester, runCheck, type Reported } from '../../../support/check-tester.js';
+import { fixture, HOST_NAT_OK, INGRESS_IPVS_OK, ipvsText, LB_IPVS_OK, real } from '../../../support/lb-fixtures.js';
 import { failed, lab, labWith, makeUnreachable, NDNET_LB as LB, nodeOf, ok, sandboxOf } from '../../../support/lab-mutate.js';
 
-const fixture = (dir: string, name: string): string => readFileSync(new URL(`../../../fixtures/${dir}/${name}`, import.meta.url), 'utf8');
-const ipvsText = (...lines: string[]) =>
-  [
-    'IP Virtual Server version 1.2.1 (size=4096)',
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-    ...lines,
-  ].join('\n');
-const real = (ip: string, weight = 1) => `  -> ${`${ip}:0`.padEnd(28)} Masq    ${weight}      0          0`;
-
-const INGRESS_IPVS_OK = ipvsText('FWM  256 rr', real('10.0.0.6'), real('10.0.0.7'), real('10.0.0.8'));
-const LB_IPVS_OK = ipvsText('FWM  257 rr', real('10.0.1.3'), real('10.0.1.4'), real('10.0.1.5'));
-/** The docker 24 host dump without the 5353/udp service the lab does not have. */
-const HOST_NAT_OK = fixture('iptables', 'swarm-node-docker24-legacy.txt')
-  .split('\n')
-  .filter((l) => !l.includes('5353'))
-  .join('\n');
 const LAB_HOST_DUMP = lab().nodes[0]!.raw['host/iptables-save']!.stdout;
 const LAB_INGRESS_MANGLE = lab().nodes[0]!.raw['netns/ingress_sbox/iptables-mangle']!.stdout;
 const NO_IPVSADM = { stdout: '', stderr: 'nsenter: failed to execute ipvsadm: No such file or directory', rc: 127 };
