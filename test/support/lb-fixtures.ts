@@ -7,6 +7,8 @@
  * recording holds none of this.
  */
 import { readFileSync } from 'node:fs';
+import type { ClusterSnapshot } from '../../src/snapshot/types.js';
+import { labWith, NDNET_LB, nodeOf, ok } from './lab-mutate.js';
 
 export const fixture = (dir: string, name: string): string => readFileSync(new URL(`../fixtures/${dir}/${name}`, import.meta.url), 'utf8');
 
@@ -30,3 +32,24 @@ export const HOST_NAT_OK = fixture('iptables', 'swarm-node-docker24-legacy.txt')
   .split('\n')
   .filter((l) => !l.includes('5353'))
   .join('\n');
+
+export interface LbSections {
+  ingressIpvs?: string;
+  ingressMangle?: string;
+  hostIptables?: string;
+  lbIpvs?: string;
+  lbMangle?: string;
+}
+
+/** The recorded lab with nd1 given a working IPVS and the given load-balancer state (nd2/nd3 keep the lab's kernel without IPVS). */
+export function labWithIpvs(sections: LbSections = {}, more?: (s: ClusterSnapshot) => void): ClusterSnapshot {
+  return labWith((s) => {
+    const raw = nodeOf(s, 'nd1').raw;
+    raw['netns/ingress_sbox/ipvs'] = ok(sections.ingressIpvs ?? INGRESS_IPVS_OK);
+    raw['netns/ingress_sbox/iptables-mangle'] = ok(sections.ingressMangle ?? fixture('iptables', 'ingress-sbox-mangle.txt'));
+    raw['host/iptables-save'] = ok(sections.hostIptables ?? HOST_NAT_OK);
+    raw[`netns/${NDNET_LB}/ipvs`] = ok(sections.lbIpvs ?? LB_IPVS_OK);
+    raw[`netns/${NDNET_LB}/iptables-mangle`] = ok(sections.lbMangle ?? fixture('iptables', 'lb-sandbox.txt'));
+    more?.(s);
+  });
+}

@@ -6,7 +6,7 @@ const serviceChecks = REGISTRY.filter((c) => c.meta.layer === 'service' && !c.me
 import type { Finding } from '../../../src/checks/types.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
-import { fixture, HOST_NAT_OK, INGRESS_IPVS_OK, ipvsText, LB_IPVS_OK, real } from '../../support/lb-fixtures.js';
+import { fixture, HOST_NAT_OK, ipvsText, labWithIpvs, real } from '../../support/lb-fixtures.js';
 
 // The lab kernel has no IPVS, so docker programmed no routing mesh there. To
 // test the IPVS/iptables comparisons, nd1's sections are replaced with the
@@ -24,28 +24,8 @@ const f = (id: string, status: Finding['status'], node: string | null, network: 
 
 const run = (s: ClusterSnapshot) => runChecks({ snapshot: s, probes: null }, {}, serviceChecks);
 const node = (s: ClusterSnapshot, name: string): NodeSnapshot => s.nodes.find((n) => n.name === name)!;
-const ok = (stdout: string) => ({ stdout, stderr: '', rc: 0 });
 
-interface Sections {
-  ingressIpvs?: string;
-  ingressMangle?: string;
-  hostIptables?: string;
-  lbIpvs?: string;
-  lbMangle?: string;
-}
-
-/** The lab with nd1 given a working IPVS and the given load-balancer state. */
-function withIpvs(sections: Sections = {}, more?: (s: ClusterSnapshot) => void): ClusterSnapshot {
-  const s = structuredClone(HEALTHY);
-  const raw = node(s, 'nd1').raw;
-  raw['netns/ingress_sbox/ipvs'] = ok(sections.ingressIpvs ?? INGRESS_IPVS_OK);
-  raw['netns/ingress_sbox/iptables-mangle'] = ok(sections.ingressMangle ?? fixture('iptables', 'ingress-sbox-mangle.txt'));
-  raw['host/iptables-save'] = ok(sections.hostIptables ?? HOST_NAT_OK);
-  raw[`netns/${LB}/ipvs`] = ok(sections.lbIpvs ?? LB_IPVS_OK);
-  raw[`netns/${LB}/iptables-mangle`] = ok(sections.lbMangle ?? fixture('iptables', 'lb-sandbox.txt'));
-  more?.(s);
-  return s;
-}
+const withIpvs = labWithIpvs;
 
 /** nd2 and nd3 keep the lab's real state: no IPVS, reported once each; their other checks skip. */
 const LAB_NO_IPVS = [f('service.ingress.ipvs-available', 'fail', 'nd2', null), f('service.ingress.ipvs-available', 'fail', 'nd3', null)];

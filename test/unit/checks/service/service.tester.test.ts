@@ -18,34 +18,18 @@ import ingressSandbox from '../../../../src/checks/service/ingress-sandbox.js';
 import vipBackends from '../../../../src/checks/service/vip-backends.js';
 import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { checkTester, runCheck, type Reported } from '../../../support/check-tester.js';
-import { fixture, HOST_NAT_OK, INGRESS_IPVS_OK, ipvsText, LB_IPVS_OK, real } from '../../../support/lb-fixtures.js';
+import { fixture, HOST_NAT_OK, INGRESS_IPVS_OK, ipvsText, labWithIpvs, real, type LbSections } from '../../../support/lb-fixtures.js';
 import { failed, lab, labWith, makeUnreachable, NDNET_LB as LB, nodeOf, ok, sandboxOf } from '../../../support/lab-mutate.js';
 
 const LAB_HOST_DUMP = lab().nodes[0]!.raw['host/iptables-save']!.stdout;
 const LAB_INGRESS_MANGLE = lab().nodes[0]!.raw['netns/ingress_sbox/iptables-mangle']!.stdout;
 const NO_IPVSADM = { stdout: '', stderr: 'nsenter: failed to execute ipvsadm: No such file or directory', rc: 127 };
 
-interface Sections {
-  ingressIpvs?: string;
-  ingressMangle?: string;
-  hostIptables?: string;
-  lbIpvs?: string;
-  lbMangle?: string;
-}
-
-/** The lab with nd1 given a working IPVS and the given load-balancer state (nd2/nd3: the lab's kernel without IPVS). */
+/** The lab with nd1 given a working IPVS and the given load-balancer state, as a case's snapshot factory. */
 const withIpvs =
-  (sections: Sections = {}, more?: (s: ClusterSnapshot) => void) =>
+  (sections: LbSections = {}, more?: (s: ClusterSnapshot) => void) =>
   (): ClusterSnapshot =>
-    labWith((s) => {
-      const raw = nodeOf(s, 'nd1').raw;
-      raw['netns/ingress_sbox/ipvs'] = ok(sections.ingressIpvs ?? INGRESS_IPVS_OK);
-      raw['netns/ingress_sbox/iptables-mangle'] = ok(sections.ingressMangle ?? fixture('iptables', 'ingress-sbox-mangle.txt'));
-      raw['host/iptables-save'] = ok(sections.hostIptables ?? HOST_NAT_OK);
-      raw[`netns/${LB}/ipvs`] = ok(sections.lbIpvs ?? LB_IPVS_OK);
-      raw[`netns/${LB}/iptables-mangle`] = ok(sections.lbMangle ?? fixture('iptables', 'lb-sandbox.txt'));
-      more?.(s);
-    });
+    labWithIpvs(sections, more);
 
 const noPorts = (s: ClusterSnapshot) => {
   for (const svc of s.cluster.services) svc.ports = [];
