@@ -10,7 +10,6 @@ import { serviceLayer } from './service/index.js';
 import { stackLayer } from './stack/index.js';
 import { underlayLayer } from './underlay/index.js';
 import { hostChecks } from './host.js';
-import { serviceChecks } from './service.js';
 import { underlayChecks } from './underlay.js';
 import { LAYERS, type AnyCheck as Check } from './types.js';
 
@@ -36,7 +35,6 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   underlayChecks,
   overlayLayer,
   serviceLayer,
-  serviceChecks,
   stackLayer,
 ]);
 

@@ -42,20 +42,32 @@ export function nodeSkip(c: AnyCheck, n: NodeModel): Skip | null {
   if (has(c, 'advertise-address') && n.addr === null) {
     return skip(SKIP.noAddress, `the swarm reports no advertise address for ${n.name}; cannot tell local from remote endpoints`, at);
   }
-  if (has(c, 'ipvs') && n.ipvs?.state === 'unavailable') {
-    return skip(SKIP.noIpvs, `IPVS is not available on ${n.name}, so docker programs no load balancing there (see service.ingress.ipvs-available)`, at);
-  }
+  // network-node: per network, once the node's load-balancer sandbox for it is known (sandboxFor).
+  if (c.meta.scope !== 'network-node') return ipvsSkip(c, n, at);
   return null;
 }
 
-/** The sandbox a network-node check reads, or the skip that replaces the call (null: nothing to say). */
-export function sandboxFor(c: AnyCheck, m: Model, n: NodeModel, net: NetworkFacts, hosting: Set<string>): SandboxModel | Skip | null {
+function ipvsSkip(c: AnyCheck, n: NodeModel, at: Pick<FindingDraft, 'node' | 'network'>): Skip | null {
+  if (!has(c, 'ipvs') || n.ipvs?.state !== 'unavailable') return null;
+  return skip(SKIP.noIpvs, `IPVS is not available on ${n.name}, so docker programs no load balancing there (see service.ingress.ipvs-available)`, at);
+}
+
+/**
+ * The sandbox a network-node check reads, or the skip that replaces the call; null: nothing to say,
+ * 'none': the node has no such sandbox and the check's own noSandbox() says what that means.
+ */
+export function sandboxFor(c: AnyCheck, m: Model, n: NodeModel, net: NetworkFacts, hosting: Set<string>): SandboxModel | Skip | 'none' | null {
   const at = { node: n.name, network: net.name };
-  const sbs = n.sandboxes.filter((s) => s.kind === 'overlay' && s.network?.id === net.id);
+  const kind = c.meta.sandbox ?? 'overlay';
+  const sbs = n.sandboxes.filter((s) => s.kind === kind && s.network?.id === net.id);
   const sb = sbs.find((s) => s.enterError === null) ?? sbs[0];
   if (!sb) {
-    return hosting.has(n.name) ? skip(SKIP.noSandbox, `no overlay sandbox for ${net.name} on ${n.name} (see overlay.sandbox.missing)`, at) : null;
+    if (c.noSandbox) return 'none';
+    const see = kind === 'overlay' ? ' (see overlay.sandbox.missing)' : '';
+    return hosting.has(n.name) ? skip(SKIP.noSandbox, `no ${kind} sandbox for ${net.name} on ${n.name}${see}`, at) : null;
   }
+  const noIpvs = ipvsSkip(c, n, at);
+  if (noIpvs) return noIpvs;
   if (sb.enterError !== null) return skip(SKIP.sandboxNotEntered, `sandbox ${sb.name} on ${n.name} could not be entered: ${sb.enterError}`, at);
   for (const need of c.meta.needs ?? []) {
     if (!need.startsWith('section:')) continue;
@@ -77,6 +89,7 @@ export function runScoped(c: AnyCheck, m: Model): FindingDraft[] {
       const { remediation, ...place } = extra;
       out.push({ status, messageId, detail: format(c, messageId, data), ...where, ...place, ...(remediation !== undefined ? { remediation } : {}) });
     };
+  if (c.meta.scope !== 'cluster' && c.applies && !c.applies({ model: m, report: reporter({}) })) return out;
   switch (c.meta.scope) {
     case 'cluster':
       c.check({ model: m, report: reporter({}) });
@@ -101,8 +114,10 @@ export function runScoped(c: AnyCheck, m: Model): FindingDraft[] {
         for (const network of nets) {
           const sb = sandboxFor(c, m, node, network, hosting.get(network.id)!);
           if (sb === null) continue;
-          if ('status' in sb) out.push(sb);
-          else c.check({ model: m, node, network, sandbox: sb, report: reporter({ node: node.name, network: network.name }) });
+          const report = reporter({ node: node.name, network: network.name });
+          if (sb === 'none') c.noSandbox!({ model: m, node, network, report });
+          else if ('status' in sb) out.push(sb);
+          else c.check({ model: m, node, network, sandbox: sb, report });
         }
       }
       break;

@@ -32,7 +32,7 @@ export type Scope = (typeof SCOPES)[number];
  * - `swarm`: the endpoint is a manager of an active swarm;
  * - `probes`: active probe results exist (not --no-probe, not a snapshot without them);
  * - `sandbox-list`: the node's docker network namespaces could be listed;
- * - `ipvs`: the node's kernel has IPVS (docker programs load balancing);
+ * - `ipvs`: the node's kernel has IPVS (docker programs load balancing); network-node: skipped per network, where the sandbox exists;
  * - `advertise-address`: the swarm reports the node's advertise address;
  * - `section:<name>`: (network-node) the sandbox's `<name>` section was collected without error;
  * - `stack`: a gate run (a stack to check against the cluster); checks that need it run only in `gate`.
@@ -54,6 +54,8 @@ export interface CheckMeta<M extends string = string> {
   needs?: readonly Need[];
   /** Checks whose failure this one follows from (e.g. no IPVS → the mesh checks). */
   causedBy?: readonly string[];
+  /** network-node scope: which sandbox of the network the check reads (default `overlay`; `lb`: the lb_<prefix> load balancer). */
+  sandbox?: 'overlay' | 'lb';
 }
 
 export type Data = Record<string, string | number>;
@@ -99,6 +101,17 @@ export interface Check<S extends Scope = Scope, M extends string = string> {
   meta: CheckMeta<M> & { scope: S };
   /** network-node scope: which overlay networks the check is about (all overlays by default). */
   appliesTo?: (network: NetworkFacts, model: Model) => boolean;
+  /**
+   * node, pair and network-node scopes: whether the run holds anything for the check to look at
+   * (e.g. some service publishes a port), decided once before any node. When it does not, the check
+   * reports why itself (cluster-level findings) and returns false; no node is visited.
+   */
+  applies?: (ctx: ClusterContext<M>) => boolean;
+  /**
+   * network-node scope: what to report when the node has no sandbox of `meta.sandbox` for the network
+   * (default: `skip.no-sandbox` on nodes that host the network, nothing elsewhere).
+   */
+  noSandbox?: (ctx: NodeContext<M> & { network: NetworkFacts }) => void;
   check(ctx: ScopeContexts<M>[S]): void;
 }
 

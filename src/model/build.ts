@@ -6,7 +6,7 @@ import type { RawSection } from '../collect/sections.js';
 import { parseXfrmState, type XfrmState } from '../parse/xfrm.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import { hostFirewall } from './firewall.js';
-import { nodeIpvs, readIpvs } from './lb.js';
+import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
 import { shq } from '../text/shell.js';
@@ -58,6 +58,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
       if (!s) return `${what} was not collected`;
       return s.firstError || `${what} exited ${s.rc ?? 'before finishing'}`;
     },
+    // The exec root and the sandbox name come from the node: one shell word whatever they hold.
     nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
   };
 }
@@ -83,6 +84,7 @@ export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model
     networks: c.networks,
     overlayNetworks: c.networks.filter((x) => x.driver === 'overlay'),
     ingress: c.networks.find((x) => x.ingress),
+    ingressPorts: ingressPorts(snapshot),
     network: (key) => networkById.get(key) ?? networkByName.get(key),
     probes: snapshot.probes ?? null,
     topology: t,

@@ -3,10 +3,10 @@
  * and iptables marks in ingress_sbox / lb_<prefix> sandboxes, the host's
  * DOCKER-INGRESS DNAT, and the task addresses they must point at. Pure.
  */
-import type { RawSection } from '../collect/sections.js';
-import { parseIptablesSave, portSpecIncludes, type IptablesDump, type IptRule } from '../parse/iptables.js';
+import { portSpecIncludes, type IptablesDump, type IptRule } from '../parse/iptables.js';
 import { fwmarkOf, parseIpvsadm, type IpvsService, type IpvsTable } from '../parse/ipvs.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../snapshot/types.js';
+import { firstLine } from './sections.js';
 import { inNetwork, stripPrefixLen } from './topology.js';
 
 export type IpvsRead =
@@ -18,8 +18,6 @@ export type IpvsRead =
 
 const NO_IPVS = /IPVS is not available|Can't initialize ipvs|Protocol not available|IP Virtual Server is built in the kernel/i;
 
-const firstLine = (s: string): string => s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
-
 /** The IPVS table of a sandbox from its `netns/<sandbox>/ipvs` section. */
 export function readIpvs(node: NodeSnapshot, sb: SandboxSnapshot): IpvsRead {
   const sandbox = sb.name;
@@ -29,7 +27,11 @@ export function readIpvs(node: NodeSnapshot, sb: SandboxSnapshot): IpvsRead {
   const text = `${sec.stdout}\n${sec.stderr}`;
   if (NO_IPVS.test(text)) return { state: 'unavailable', reason: firstLine(sec.stderr) || firstLine(sec.stdout), sandbox };
   if (sec.rc !== 0) {
-    return { state: 'unreadable', reason: `ipvsadm -Ln failed in ${sandbox} (exit ${sec.rc ?? 'none'}: ${firstLine(sec.stderr) || 'no message'})`, sandbox };
+    return {
+      state: 'unreadable',
+      reason: `ipvsadm -Ln failed in ${sandbox} (exit ${sec.rc ?? 'none'}: ${firstLine(sec.stderr) || 'no message'})`,
+      sandbox,
+    };
   }
   const table = parseIpvsadm(sec.stdout);
   if (!table.available) return { state: 'unreadable', reason: `ipvsadm -Ln in ${sandbox}: ${table.reason ?? 'no table'}`, sandbox };
@@ -71,7 +73,7 @@ export function ingressPorts(s: ClusterSnapshot): PublishedPort[] {
 export const portText = (p: PublishedPort): string => `${p.port}/${p.protocol} (${p.service.name})`;
 
 /** Running task addresses of a service on a network, with a label for messages. */
-export function taskIps(s: ClusterSnapshot, svc: ServiceFacts, net: NetworkFacts): Map<string, string> {
+export function taskIps(svc: ServiceFacts, net: NetworkFacts): Map<string, string> {
   const out = new Map<string, string>();
   for (const t of svc.runningTasks) {
     for (const a of t.addresses) {
@@ -91,35 +93,20 @@ export function serviceVip(svc: ServiceFacts, net: NetworkFacts): string | null 
   return v ? stripPrefixLen(v.addr) : (net.serviceVips[svc.name] ?? null);
 }
 
-/** An iptables-save section parsed, or why it cannot be read. */
-export function readDump(sec: RawSection | undefined, what: string): { dump: IptablesDump } | { problem: string } {
-  if (!sec) return { problem: `${what} was not collected` };
-  if (sec.rc !== 0) return { problem: `${what} failed (exit ${sec.rc ?? 'none'}: ${firstLine(sec.stderr) || 'no message'})` };
-  return { dump: parseIptablesSave(sec.stdout) };
-}
-
-/**
- * The node's host iptables dumps that could be read: `iptables-save` and,
- * where collected, each backend's own (the kernel runs both backends' nat
- * rules). `problems` says why the main dump is missing.
- */
-export function hostDumps(node: NodeSnapshot): { dumps: { name: string; dump: IptablesDump }[]; problems: string[] } {
-  const dumps: { name: string; dump: IptablesDump }[] = [];
-  const problems: string[] = [];
-  for (const name of ['host/iptables-save', 'host/iptables-nft-save', 'host/iptables-legacy-save']) {
-    const r = readDump(node.raw[name], name);
-    if ('dump' in r) dumps.push({ name, dump: r.dump });
-    else if (name === 'host/iptables-save') problems.push(r.problem);
-  }
-  return { dumps, problems };
-}
-
 const protoOk = (r: IptRule, proto: string): boolean => r.protocol === proto && !r.negations.includes('-p') && !r.negations.includes('--protocol');
 
 /** fwmarks set by PREROUTING MARK rules for a published port (ingress_sbox mangle). */
 export function portMarks(dump: IptablesDump, proto: string, port: number): number[] {
   return (dump.tables.mangle?.rules ?? [])
-    .filter((r) => r.chain === 'PREROUTING' && r.target === 'MARK' && r.setMark !== undefined && protoOk(r, proto) && r.dport !== undefined && portSpecIncludes(r.dport, port) === true)
+    .filter(
+      (r) =>
+        r.chain === 'PREROUTING' &&
+        r.target === 'MARK' &&
+        r.setMark !== undefined &&
+        protoOk(r, proto) &&
+        r.dport !== undefined &&
+        portSpecIncludes(r.dport, port) === true,
+    )
     .map((r) => fwmarkOf(r.setMark!))
     .filter((m) => !Number.isNaN(m));
 }
@@ -127,7 +114,10 @@ export function portMarks(dump: IptablesDump, proto: string, port: number): numb
 /** fwmarks set by `-d <vip>/32 -j MARK` rules in any mangle chain (INPUT today, OUTPUT on old engines). */
 export function vipMarks(dump: IptablesDump, vip: string): number[] {
   return (dump.tables.mangle?.rules ?? [])
-    .filter((r) => r.target === 'MARK' && r.setMark !== undefined && (r.destination === vip || r.destination === `${vip}/32`) && !r.negations.includes('-d'))
+    .filter(
+      (r) =>
+        r.target === 'MARK' && r.setMark !== undefined && (r.destination === vip || r.destination === `${vip}/32`) && !r.negations.includes('-d'),
+    )
     .map((r) => fwmarkOf(r.setMark!))
     .filter((m) => !Number.isNaN(m));
 }

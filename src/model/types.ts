@@ -10,7 +10,7 @@ import type { IptablesDump } from '../parse/iptables.js';
 import type { XfrmState } from '../parse/xfrm.js';
 import type { ProbeResults } from '../probe/types.js';
 import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
-import type { IpvsRead } from './lb.js';
+import type { IpvsRead, PublishedPort } from './lb.js';
 import type { StackModel } from './stack.js';
 import type { OverlayModel } from './overlay.js';
 import type { Topology } from './topology.js';
@@ -112,6 +112,8 @@ export interface Model {
   networks: NetworkFacts[];
   overlayNetworks: NetworkFacts[];
   ingress: NetworkFacts | undefined;
+  /** Ports services publish through the routing mesh (publish mode ingress). */
+  ingressPorts: PublishedPort[];
   network(idOrName: string): NetworkFacts | undefined;
   probes: ProbeResults | null;
   /** Lookup maps shared with the topology helpers (topology.ts). */

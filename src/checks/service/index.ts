@@ -1,4 +1,10 @@
 import type { AnyCheck } from '../types.js';
+import ingressBackends from './ingress-backends.js';
+import ingressDnat from './ingress-dnat.js';
+import ingressIpvsAvailable from './ingress-ipvs-available.js';
+import ingressMark from './ingress-mark.js';
+import ingressSandbox from './ingress-sandbox.js';
+import vipBackends from './vip-backends.js';
 
 /** The service layer, in report order. */
-export const serviceLayer: readonly AnyCheck[] = [];
+export const serviceLayer: readonly AnyCheck[] = [ingressSandbox, ingressIpvsAvailable, ingressDnat, ingressMark, ingressBackends, vipBackends];

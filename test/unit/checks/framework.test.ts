@@ -119,3 +119,30 @@ describe('every check in the registry', () => {
     }
   });
 });
+
+describe('applies, lb sandboxes and the ipvs need', () => {
+  const NO_IPVS = 'skip.no-ipvs';
+  it('applies(): a check with nothing to look at reports once, at cluster level, and visits no node', () => {
+    const c = defineCheck({
+      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'node', messages: { none: 'nothing here', here: 'at {n}' } },
+      applies: ({ report }) => (report('pass', 'none'), false),
+      check: ({ node, report }) => report('pass', 'here', { n: node.name }),
+    });
+    expect(rows(c)).toEqual(['pass none - - -']);
+  });
+  it("sandbox 'lb': the check reads the network's lb_ sandbox; noSandbox() speaks where there is none; the ipvs need skips per network", () => {
+    const c = defineCheck({
+      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'network-node', sandbox: 'lb', needs: ['ipvs'], messages: { sb: '{sb}', none: 'none' } },
+      noSandbox: ({ report }) => report('warn', 'none', {}, { remediation: 'r' }),
+      check: ({ sandbox, report }) => report('pass', 'sb', { sb: sandbox.name }),
+    });
+    // The lab kernel has no IPVS: every node with an lb_ sandbox skips, per network.
+    expect(rows(c).filter((r) => r.endsWith('ndnet'))).toEqual(['nd1', 'nd2', 'nd3'].map((n) => `skip ${NO_IPVS} ${n} - ndnet`));
+    const s = labWith((x) => {
+      nodeOf(x, 'nd1').raw['netns/ingress_sbox/ipvs'] = { stdout: 'IP Virtual Server version 1.2.1 (size=4096)\n', stderr: '', rc: 0 };
+      const nd2 = nodeOf(x, 'nd2');
+      nd2.sandboxes = nd2.sandboxes.filter((sb) => sb.kind !== 'lb');
+    });
+    expect(rows(c, s).filter((r) => r.endsWith('ndnet'))).toEqual(['pass sb nd1 - ndnet', 'warn none nd2 - ndnet', `skip ${NO_IPVS} nd3 - ndnet`]);
+  });
+});

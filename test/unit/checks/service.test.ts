@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../../src/checks/runner.js';
 import { REGISTRY } from '../../../src/checks/registry.js';
@@ -7,6 +6,7 @@ const serviceChecks = REGISTRY.filter((c) => c.meta.layer === 'service' && !c.me
 import type { Finding } from '../../../src/checks/types.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
+import { fixture, HOST_NAT_OK, ipvsText, labWithIpvs, real } from '../../support/lb-fixtures.js';
 
 // The lab kernel has no IPVS, so docker programmed no routing mesh there. To
 // test the IPVS/iptables comparisons, nd1's sections are replaced with the
@@ -17,19 +17,6 @@ import { labSnapshot } from '../../support/lab-fixtures.js';
 const HEALTHY = labSnapshot('healthy');
 const LB = 'lb_aweos9uhr';
 
-const fixture = (dir: string, name: string): string => readFileSync(new URL(`../../fixtures/${dir}/${name}`, import.meta.url), 'utf8');
-const ipvsText = (...lines: string[]) =>
-  ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn', ...lines].join('\n');
-const real = (ip: string, weight = 1) => `  -> ${`${ip}:0`.padEnd(28)} Masq    ${weight}      0          0`;
-
-const INGRESS_IPVS_OK = ipvsText('FWM  256 rr', real('10.0.0.6'), real('10.0.0.7'), real('10.0.0.8'));
-const LB_IPVS_OK = ipvsText('FWM  257 rr', real('10.0.1.3'), real('10.0.1.4'), real('10.0.1.5'));
-/** The docker 24 host dump without the 5353/udp service the lab does not have. */
-const HOST_NAT_OK = fixture('iptables', 'swarm-node-docker24-legacy.txt')
-  .split('\n')
-  .filter((l) => !l.includes('5353'))
-  .join('\n');
-
 type Brief = Pick<Finding, 'id' | 'status' | 'node' | 'peer' | 'network'>;
 const brief = (f: Finding): Brief => ({ id: f.id, status: f.status, node: f.node, peer: f.peer, network: f.network });
 const order = (a: Brief, b: Brief) => JSON.stringify(a).localeCompare(JSON.stringify(b));
@@ -37,28 +24,8 @@ const f = (id: string, status: Finding['status'], node: string | null, network: 
 
 const run = (s: ClusterSnapshot) => runChecks({ snapshot: s, probes: null }, {}, serviceChecks);
 const node = (s: ClusterSnapshot, name: string): NodeSnapshot => s.nodes.find((n) => n.name === name)!;
-const ok = (stdout: string) => ({ stdout, stderr: '', rc: 0 });
 
-interface Sections {
-  ingressIpvs?: string;
-  ingressMangle?: string;
-  hostIptables?: string;
-  lbIpvs?: string;
-  lbMangle?: string;
-}
-
-/** The lab with nd1 given a working IPVS and the given load-balancer state. */
-function withIpvs(sections: Sections = {}, more?: (s: ClusterSnapshot) => void): ClusterSnapshot {
-  const s = structuredClone(HEALTHY);
-  const raw = node(s, 'nd1').raw;
-  raw['netns/ingress_sbox/ipvs'] = ok(sections.ingressIpvs ?? INGRESS_IPVS_OK);
-  raw['netns/ingress_sbox/iptables-mangle'] = ok(sections.ingressMangle ?? fixture('iptables', 'ingress-sbox-mangle.txt'));
-  raw['host/iptables-save'] = ok(sections.hostIptables ?? HOST_NAT_OK);
-  raw[`netns/${LB}/ipvs`] = ok(sections.lbIpvs ?? LB_IPVS_OK);
-  raw[`netns/${LB}/iptables-mangle`] = ok(sections.lbMangle ?? fixture('iptables', 'lb-sandbox.txt'));
-  more?.(s);
-  return s;
-}
+const withIpvs = labWithIpvs;
 
 /** nd2 and nd3 keep the lab's real state: no IPVS, reported once each; their other checks skip. */
 const LAB_NO_IPVS = [f('service.ingress.ipvs-available', 'fail', 'nd2', null), f('service.ingress.ipvs-available', 'fail', 'nd3', null)];
