@@ -350,17 +350,21 @@ const holdsFilterRules = (dump: IptablesDump): boolean => {
  * A node's host iptables, each dump parsed once: the dumps that decide
  * filtering (the default backend's, plus the other backend's when it holds
  * filter rules too: the kernel runs both), every dump that could be read
- * (nat rules may sit in either backend), and the parsers' warnings.
+ * (nat rules may sit in either backend), and the parsers' warnings. The
+ * filter read carries the warnings of its own dumps only: a dump the parser
+ * could not read completely must not evaluate as "accepted" unremarked.
  */
 export function hostFirewall(n: NodeSnapshot): NodeFirewall {
   const read = new Map(HOST_DUMPS.map((name) => [name, readDump(n.raw[name], name)]));
   const all: HostDump[] = [];
-  const warnings: string[] = [];
+  const warningsOf = new Map<string, string[]>();
   for (const [section, r] of read) {
     if (!r.ok) continue;
-    all.push({ section, label: section.replace(/^host\//, ''), dump: r.value });
-    warnings.push(...r.warnings.map((w) => `${section}: ${w}`));
+    const label = section.replace(/^host\//, '');
+    all.push({ section, label, dump: r.value });
+    warningsOf.set(section, r.warnings.map((w) => `${label}: ${w}`));
   }
+  const warnings = [...warningsOf.values()].flat();
   const main = read.get('host/iptables-save')!;
   const problems = main.ok ? [] : [main.problem];
   if (!main.ok || n.host === null) {
@@ -377,7 +381,17 @@ export function hostFirewall(n: NodeSnapshot): NodeFirewall {
       filter.push({ section, label: `iptables-${otherName}-save`, dump: other.value });
     }
   }
-  return { filter: { ok: true, value: filter, warnings: warnings }, all, problems, warnings };
+  const filterWarnings = filter.flatMap((d) => warningsOf.get(d.section) ?? []);
+  return { filter: { ok: true, value: filter, warnings: filterWarnings }, all, problems, warnings };
+}
+
+const WARNING_CHARS = 160;
+
+/** Parser warnings for a finding: the first few, each cut to a readable length. */
+export function firewallWarningsText(warnings: readonly string[], max = 3): string {
+  const cut = (w: string) => (w.length > WARNING_CHARS ? `${w.slice(0, WARNING_CHARS)}…` : w);
+  const shown = warnings.slice(0, max).map(cut).join('; ');
+  return warnings.length > max ? `${shown}; and ${warnings.length - max} more` : shown;
 }
 
 /** TRANSITIONAL for the old family files: the filter dumps of hostFirewall. */

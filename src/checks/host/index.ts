@@ -1,5 +1,23 @@
 import type { AnyCheck } from '../types.js';
+import clockSkew from './clock-skew.js';
 import dockerdRunning from './dockerd-running.js';
+import firewallPorts from './firewall-ports.js';
+import iptablesBackendMixed from './iptables-backend-mixed.js';
+import listenPorts from './listen-ports.js';
+import offloadVxlanChecksum from './offload-vxlan-checksum.js';
+import sysctlBridgeNf from './sysctl-bridge-nf.js';
+import sysctlIpForward from './sysctl-ip-forward.js';
+import sysctlRpFilter from './sysctl-rp-filter.js';
 
 /** The host layer, in report order. */
-export const hostLayer: readonly AnyCheck[] = [dockerdRunning];
+export const hostLayer: readonly AnyCheck[] = [
+  dockerdRunning,
+  sysctlIpForward,
+  sysctlBridgeNf,
+  sysctlRpFilter,
+  iptablesBackendMixed,
+  firewallPorts,
+  listenPorts,
+  offloadVxlanChecksum,
+  clockSkew,
+];

@@ -110,7 +110,8 @@ describe('every check in the registry', () => {
   it('reads only the model: no check touches raw sections', () => {
     const root = new URL('../../../src/checks/', import.meta.url);
     for (const layer of LAYERS) {
-      for (const f of readdirSync(new URL(`${layer}/`, root))) {
+      // lib/ helpers included; directories themselves are not files to read.
+      for (const f of readdirSync(new URL(`${layer}/`, root), { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.ts'))) {
         const text = readFileSync(new URL(`${layer}/${f}`, root), 'utf8');
         expect(/\.raw\b|\braw\[/.test(text), `${layer}/${f} reads raw sections`).toBe(false);
       }
