@@ -13,7 +13,6 @@ import { egressChecks } from './egress.js';
 import { hostChecks } from './host.js';
 import { overlayChecks } from './overlay.js';
 import { serviceChecks } from './service.js';
-import { underlayChecks } from './underlay.js';
 import { LAYERS, type AnyCheck as Check } from './types.js';
 
 export function buildRegistry(families: readonly (readonly Check[])[]): readonly Check[] {
@@ -37,7 +36,6 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   hostChecks,
   egressChecks,
   underlayLayer,
-  underlayChecks,
   overlayLayer,
   overlayChecks,
   serviceLayer,

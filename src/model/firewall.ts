@@ -393,9 +393,3 @@ export function firewallWarningsText(warnings: readonly string[], max = 3): stri
   const shown = warnings.slice(0, max).map(cut).join('; ');
   return warnings.length > max ? `${shown}; and ${warnings.length - max} more` : shown;
 }
-
-/** TRANSITIONAL for the old family files: the filter dumps of hostFirewall. */
-export function firewallDumps(n: NodeSnapshot): { label: string; dump: IptablesDump }[] | { skip: string } {
-  const f = hostFirewall(n).filter;
-  return f.ok ? f.value.map((d) => ({ label: d.label, dump: d.dump })) : { skip: f.problem };
-}
