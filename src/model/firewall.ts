@@ -88,8 +88,12 @@ const NON_TERMINATING = new Set([
 ]);
 const VERDICT_DROP = new Set(['DROP', 'REJECT']);
 
-const PROTO_NUM: Record<string, string> = { tcp: '6', udp: '17', esp: '50', icmp: '1', ah: '51', sctp: '132', gre: '47' };
-const normProto = (p: string): string => PROTO_NUM[p.toLowerCase()] ?? p.toLowerCase();
+/** Protocol names iptables-save may print, as numbers (`-p 50` and `-p esp` are one rule). */
+const PROTO_NUM: Record<string, string> = { tcp: '6', udp: '17', esp: '50', icmp: '1', ah: '51', sctp: '132', gre: '47', ipv6: '41', icmpv6: '58', 'ipv6-icmp': '58' };
+const normProto = (p: string): string => {
+  const l = p.toLowerCase();
+  return Object.hasOwn(PROTO_NUM, l) ? PROTO_NUM[l]! : l;
+};
 
 /** Options whose value the parser already modelled (or that narrow nothing). */
 const VALUE_OPTS = new Set([
