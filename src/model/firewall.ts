@@ -89,7 +89,18 @@ const NON_TERMINATING = new Set([
 const VERDICT_DROP = new Set(['DROP', 'REJECT']);
 
 /** Protocol names iptables-save may print, as numbers (`-p 50` and `-p esp` are one rule). */
-const PROTO_NUM: Record<string, string> = { tcp: '6', udp: '17', esp: '50', icmp: '1', ah: '51', sctp: '132', gre: '47', ipv6: '41', icmpv6: '58', 'ipv6-icmp': '58' };
+const PROTO_NUM: Record<string, string> = {
+  tcp: '6',
+  udp: '17',
+  esp: '50',
+  icmp: '1',
+  ah: '51',
+  sctp: '132',
+  gre: '47',
+  ipv6: '41',
+  icmpv6: '58',
+  'ipv6-icmp': '58',
+};
 const normProto = (p: string): string => {
   const l = p.toLowerCase();
   return Object.hasOwn(PROTO_NUM, l) ? PROTO_NUM[l]! : l;
@@ -124,8 +135,7 @@ const VALUE_OPTS = new Set([
   '--icmp-type',
 ]);
 
-const ifaceMatches = (pattern: string, name: string): boolean =>
-  pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+const ifaceMatches = (pattern: string, name: string): boolean => (pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : pattern === name);
 
 function and(a: Tri, b: Tri): Tri {
   if (a === 'no' || b === 'no') return 'no';
@@ -366,7 +376,10 @@ export function hostFirewall(n: NodeSnapshot): NodeFirewall {
     if (!r.ok) continue;
     const label = section.replace(/^host\//, '');
     all.push({ section, label, dump: r.value });
-    warningsOf.set(section, r.warnings.map((w) => `${label}: ${w}`));
+    warningsOf.set(
+      section,
+      r.warnings.map((w) => `${label}: ${w}`),
+    );
   }
   const warnings = [...warningsOf.values()].flat();
   const main = read.get('host/iptables-save')!;
@@ -376,7 +389,9 @@ export function hostFirewall(n: NodeSnapshot): NodeFirewall {
     return { filter: { ok: false, problem: `iptables-save not collected: ${reason}` }, all, problems, warnings };
   }
   const backend = n.host.iptables.defaultBackend;
-  const filter: HostDump[] = [{ section: 'host/iptables-save', label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: main.value }];
+  const filter: HostDump[] = [
+    { section: 'host/iptables-save', label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: main.value },
+  ];
   const otherName = backend === 'nft' ? 'legacy' : backend === 'legacy' ? 'nft' : null;
   if (otherName !== null) {
     const section = `host/iptables-${otherName}-save` as const;

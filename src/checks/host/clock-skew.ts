@@ -41,13 +41,15 @@ export default defineCheck({
     layer: 'host',
     title: 'Node clocks in step',
     looksAt: `Each node's clock (date at collection) against the time netdoctor received it, compared across nodes: a node more than ${CLOCK_WARN_S} s from the nodes' median warns (time sync is not working: logs cannot be correlated and the drift grows), more than ${CLOCK_FAIL_S / 60} min fails (swarm TLS certificates are backdated 1 h: beyond that, certificates fresh from a manager are "not yet valid" on a lagging node). The collection time of each node is allowed as error.`,
-    remediation: 'Enable time synchronisation on the node (`timedatectl set-ntp true`, chrony or systemd-timesyncd) and check it (`chronyc tracking` / `timedatectl timesync-status`).',
+    remediation:
+      'Enable time synchronisation on the node (`timedatectl set-ntp true`, chrony or systemd-timesyncd) and check it (`chronyc tracking` / `timedatectl timesync-status`).',
     scope: 'node',
     messages: {
       notCollected: 'clock not collected: {reason}',
       alone: "only one node's clock was collected: nothing to compare it with",
       inStep: `clock within ${CLOCK_WARN_S} s of the other nodes ({deviation} from the median)`,
-      drift: "{node}'s clock is {relation}: time synchronisation is not keeping it in step (logs across nodes no longer line up, and the drift grows toward swarm's 1 h TLS margin).",
+      drift:
+        "{node}'s clock is {relation}: time synchronisation is not keeping it in step (logs across nodes no longer line up, and the drift grows toward swarm's 1 h TLS margin).",
       beyondTls: `{node}'s clock is {relation}: beyond ${CLOCK_FAIL_S / 60} min the 1 h backdate of swarm TLS certificates is nearly used up; certificate renewal and joins fail with "certificate is not yet valid" or "expired".`,
     },
   },
@@ -64,15 +66,25 @@ export default defineCheck({
     const relation = `${fmtS(Math.abs(dev))} ${dev > 0 ? 'ahead of' : 'behind'} the nodes' median (${fmtS(Math.abs(apart))} ${apart > 0 ? 'behind' : 'ahead of'} ${far.node.name}; measurement error up to ${fmtS(me.err)})`;
     const n = node.name;
     if (skew > CLOCK_FAIL_S) {
-      report('fail', 'beyondTls', { node: n, relation }, {
-        peer: far.node.name,
-        remediation: `On ${n}: set the time (\`chronyc makestep\` or \`timedatectl set-ntp true\`) and keep it synchronised; then check \`docker node ls\` on a manager.`,
-      });
+      report(
+        'fail',
+        'beyondTls',
+        { node: n, relation },
+        {
+          peer: far.node.name,
+          remediation: `On ${n}: set the time (\`chronyc makestep\` or \`timedatectl set-ntp true\`) and keep it synchronised; then check \`docker node ls\` on a manager.`,
+        },
+      );
     } else if (skew > CLOCK_WARN_S) {
-      report('warn', 'drift', { node: n, relation }, {
-        peer: far.node.name,
-        remediation: `On ${n}: \`timedatectl set-ntp true\` (or enable chrony/systemd-timesyncd) and check \`timedatectl timesync-status\`.`,
-      });
+      report(
+        'warn',
+        'drift',
+        { node: n, relation },
+        {
+          peer: far.node.name,
+          remediation: `On ${n}: \`timedatectl set-ntp true\` (or enable chrony/systemd-timesyncd) and check \`timedatectl timesync-status\`.`,
+        },
+      );
     } else report('pass', 'inStep', { deviation: `${dev >= 0 ? '+' : '-'}${fmtS(Math.abs(dev))}` });
   },
 });

@@ -77,9 +77,14 @@ export default defineCheck({
     }
     const what = listText(used.map((x) => x.label.split(' ')[0] ?? x.label));
     if (f.warnings.length > 0) {
-      report('warn', 'incomplete', { node: node.name, warnings: firewallWarningsText(f.warnings), what: what || 'swarm traffic' }, {
-        remediation: `On ${node.name}: run \`iptables-save\` (and iptables-legacy-save / iptables-nft-save) by hand and look at the lines named; if the output was cut short, collect again (\`docker netdoctor check --node ${shq(node.name)}\`).`,
-      });
+      report(
+        'warn',
+        'incomplete',
+        { node: node.name, warnings: firewallWarningsText(f.warnings), what: what || 'swarm traffic' },
+        {
+          remediation: `On ${node.name}: run \`iptables-save\` (and iptables-legacy-save / iptables-nft-save) by hand and look at the lines named; if the output was cut short, collect again (\`docker netdoctor check --node ${shq(node.name)}\`).`,
+        },
+      );
       return;
     }
     if (problems > 0) return;

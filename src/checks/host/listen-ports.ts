@@ -15,7 +15,8 @@ export default defineCheck({
     id: 'host.listen.ports',
     layer: 'host',
     title: 'Swarm ports listening',
-    looksAt: '`ss -tulnp` for tcp/2377 on managers, tcp+udp/7946 on every node, and the VXLAN socket on udp/<data-path port>, and the addresses they are bound to.',
+    looksAt:
+      '`ss -tulnp` for tcp/2377 on managers, tcp+udp/7946 on every node, and the VXLAN socket on udp/<data-path port>, and the addresses they are bound to.',
     remediation: 'Restart dockerd on the node; check --listen-addr / --advertise-addr of the swarm join.',
     scope: 'node',
     messages: {
@@ -55,12 +56,17 @@ export default defineCheck({
           continue;
         }
         problems++;
-        report('fail', 'nothing', { port, node: n, why: w.why }, {
-          remediation:
-            w.port === dp
-              ? `On ${n}: check that the overlay sandboxes have their vxlan device (\`docker network inspect\`, overlay checks) and that no other program holds udp/${dp}; restart dockerd (\`systemctl restart docker\`).`
-              : `On ${n}: \`systemctl restart docker\` and check \`docker info --format '{{.Swarm.LocalNodeState}}'\` is active; if it is not, rejoin the swarm.`,
-        });
+        report(
+          'fail',
+          'nothing',
+          { port, node: n, why: w.why },
+          {
+            remediation:
+              w.port === dp
+                ? `On ${n}: check that the overlay sandboxes have their vxlan device (\`docker network inspect\`, overlay checks) and that no other program holds udp/${dp}; restart dockerd (\`systemctl restart docker\`).`
+                : `On ${n}: \`systemctl restart docker\` and check \`docker info --format '{{.Swarm.LocalNodeState}}'\` is active; if it is not, rejoin the swarm.`,
+          },
+        );
         continue;
       }
       const addrs = socks.map((s) => s.address);
@@ -71,15 +77,25 @@ export default defineCheck({
       problems++;
       const addresses = addrs.join(', ');
       if (addrs.every((a) => isLoopback(a))) {
-        report('fail', 'loopback', { port, addresses, node: n, why: w.why }, {
-          remediation: `On ${n}: the swarm was joined with a loopback --listen-addr; leave and rejoin with \`docker swarm join --listen-addr 0.0.0.0:2377 --advertise-addr ${self !== null ? shq(self) : '<underlay IP>'} …\`.`,
-        });
+        report(
+          'fail',
+          'loopback',
+          { port, addresses, node: n, why: w.why },
+          {
+            remediation: `On ${n}: the swarm was joined with a loopback --listen-addr; leave and rejoin with \`docker swarm join --listen-addr 0.0.0.0:2377 --advertise-addr ${self !== null ? shq(self) : '<underlay IP>'} …\`.`,
+          },
+        );
         continue;
       }
       const addr = self !== null ? shq(self) : '<underlay IP>';
-      report('warn', 'elsewhere', { port, addresses, node: n, self: self ?? '(unknown)', selfOr: self ?? 'the advertise address' }, {
-        remediation: `On ${n}: make --listen-addr match the advertise address (rejoin with \`--listen-addr ${addr}:2377 --advertise-addr ${addr}\`).`,
-      });
+      report(
+        'warn',
+        'elsewhere',
+        { port, addresses, node: n, self: self ?? '(unknown)', selfOr: self ?? 'the advertise address' },
+        {
+          remediation: `On ${n}: make --listen-addr match the advertise address (rejoin with \`--listen-addr ${addr}:2377 --advertise-addr ${addr}\`).`,
+        },
+      );
     }
     if (problems === 0) report('pass', 'listening', { ports: good.join(', ') });
   },

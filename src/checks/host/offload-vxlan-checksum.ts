@@ -4,14 +4,16 @@ import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 // A NIC named `unavailable` cannot be told from the marker by `in` alone.
-const isUnavailable = (o: object): o is Unavailable => (o as Partial<Unavailable>).unavailable === true && typeof (o as Partial<Unavailable>).reason === 'string';
+const isUnavailable = (o: object): o is Unavailable =>
+  (o as Partial<Unavailable>).unavailable === true && typeof (o as Partial<Unavailable>).reason === 'string';
 
 export default defineCheck({
   meta: {
     id: 'host.offload.vxlan-checksum',
     layer: 'host',
     title: 'NIC offloads safe for VXLAN',
-    looksAt: '`ethtool -k` of each physical NIC: vmxnet3 (VMware) with tx-checksum-ip-generic on is known to send VXLAN packets with bad inner checksums.',
+    looksAt:
+      '`ethtool -k` of each physical NIC: vmxnet3 (VMware) with tx-checksum-ip-generic on is known to send VXLAN packets with bad inner checksums.',
     remediation: '`ethtool -K <if> tx-checksum-ip-generic off` on the node, persisted in the network configuration.',
     scope: 'node',
     messages: {
@@ -57,6 +59,10 @@ export default defineCheck({
         },
       );
     }
-    if (!warned) report('pass', 'checked', { count: plural(nics.length, 'NIC'), nics: nics.map(([i, x]) => `${i}: ${x.driver ?? 'unknown driver'}`).join(', ') });
+    if (!warned)
+      report('pass', 'checked', {
+        count: plural(nics.length, 'NIC'),
+        nics: nics.map(([i, x]) => `${i}: ${x.driver ?? 'unknown driver'}`).join(', '),
+      });
   },
 });

@@ -6,7 +6,8 @@ export default defineCheck({
     id: 'host.sysctl.ip-forward',
     layer: 'host',
     title: 'IPv4 forwarding enabled',
-    looksAt: 'net.ipv4.ip_forward on each node (Docker sets it to 1 at start; something that resets it later breaks published ports and container egress).',
+    looksAt:
+      'net.ipv4.ip_forward on each node (Docker sets it to 1 at start; something that resets it later breaks published ports and container egress).',
     remediation: '`sysctl -w net.ipv4.ip_forward=1` and persist it in /etc/sysctl.d/.',
     scope: 'node',
     messages: {

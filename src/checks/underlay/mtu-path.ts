@@ -23,7 +23,12 @@ export default defineCheck({
     for (const m of model.probes!.mtu) {
       const status = STATUS[m.state];
       const remediation = `raise the MTU of every link on the path ${m.from} → ${m.to} to at least ${m.required} bytes (ip link set <dev> mtu ${m.required}), or create the overlays with an MTU 50 bytes below the path MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<path MTU - 50> …`;
-      report(status, m.state, { from: m.from, to: m.to, detail: m.detail }, { node: m.from, peer: m.to, ...(status === 'pass' ? {} : { remediation }) });
+      report(
+        status,
+        m.state,
+        { from: m.from, to: m.to, detail: m.detail },
+        { node: m.from, peer: m.to, ...(status === 'pass' ? {} : { remediation }) },
+      );
     }
   },
 });

@@ -35,7 +35,13 @@ describe('evaluate on recorded rule sets', () => {
     ['ufw-swarm.txt', 'tcp', 7946, 'accepted', null],
     ['ufw-swarm.txt', 'esp', null, 'dropped', '-A ufw-user-input -p esp -j DROP'],
     ['firewall-drops-counters.txt', 'udp', 4789, 'dropped', '-A INPUT -p udp -m udp --dport 4789 -j DROP'],
-    ['firewall-drops-counters.txt', 'tcp', 7946, 'dropped', '-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT --reject-with icmp-port-unreachable'],
+    [
+      'firewall-drops-counters.txt',
+      'tcp',
+      7946,
+      'dropped',
+      '-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT --reject-with icmp-port-unreachable',
+    ],
     ['firewall-drops-counters.txt', 'esp', null, 'dropped', '-A INPUT -p esp -j DROP'],
     // Docker's encrypted-overlay guard is how Docker means VXLAN to flow: not counted.
     ['swarm-node-docker28-nft.txt', 'udp', 4789, 'accepted', null],
@@ -88,7 +94,14 @@ describe('evaluate one rule (INPUT, udp/4789 unless said)', () => {
 
   it('follows jumps only where the jump matches, and stops at a loop', () => {
     const d = parseIptablesSave(
-      filterDump('-A INPUT -p tcp -j TCPONLY', '-A INPUT -j A', '-A A -j B', '-A B -p udp -m udp --dport 4789 -j DROP', '-A B -j A', '-A TCPONLY -j DROP'),
+      filterDump(
+        '-A INPUT -p tcp -j TCPONLY',
+        '-A INPUT -j A',
+        '-A A -j B',
+        '-A B -p udp -m udp --dport 4789 -j DROP',
+        '-A B -j A',
+        '-A TCPONLY -j DROP',
+      ),
     );
     const vxlan = evaluate(d, 'INPUT', pkt('udp', 4789));
     expect(vxlan.result).toBe('dropped');

@@ -14,7 +14,11 @@ const shift = (s: ClusterSnapshot, node: string, seconds: number) => {
 checkTester(check, {
   valid: [
     { name: 'the lab: clocks in step', snapshot: lab, passes: [{ status: 'pass', messageId: 'inStep', node: 'nd3' }] },
-    { name: '5.3 s off is within the measurement error', snapshot: () => labWith((s) => shift(s, 'nd3', 5.3)), passes: [{ status: 'pass', messageId: 'inStep', node: 'nd3' }] },
+    {
+      name: '5.3 s off is within the measurement error',
+      snapshot: () => labWith((s) => shift(s, 'nd3', 5.3)),
+      passes: [{ status: 'pass', messageId: 'inStep', node: 'nd3' }],
+    },
     {
       name: 'date failed on nd2; nd3 not collected',
       snapshot: () =>
@@ -30,7 +34,15 @@ checkTester(check, {
     },
   ],
   invalid: [
-    { name: 'nd3 42 s ahead', snapshot: () => labWith((s) => shift(s, 'nd3', 42)), errors: [{ status: 'warn', messageId: 'drift', node: 'nd3', peer: 'nd1' }] },
-    { name: 'nd2 2 h behind', snapshot: () => labWith((s) => shift(s, 'nd2', -7200)), errors: [{ status: 'fail', messageId: 'beyondTls', node: 'nd2', peer: 'nd1' }] },
+    {
+      name: 'nd3 42 s ahead',
+      snapshot: () => labWith((s) => shift(s, 'nd3', 42)),
+      errors: [{ status: 'warn', messageId: 'drift', node: 'nd3', peer: 'nd1' }],
+    },
+    {
+      name: 'nd2 2 h behind',
+      snapshot: () => labWith((s) => shift(s, 'nd2', -7200)),
+      errors: [{ status: 'fail', messageId: 'beyondTls', node: 'nd2', peer: 'nd1' }],
+    },
   ],
 });

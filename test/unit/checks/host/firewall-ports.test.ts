@@ -10,7 +10,12 @@ const fixture = (name: string): string => readFileSync(new URL(`../../../fixture
 function withRules(s: ClusterSnapshot, node: string, rules: string[], policies: Record<string, string> = {}): void {
   let text = nodeOf(s, node).raw['host/iptables-save']!.stdout;
   for (const [chain, policy] of Object.entries(policies)) text = text.replace(`:${chain} ACCEPT [0:0]`, `:${chain} ${policy} [0:0]`);
-  setSection(s, node, 'host/iptables-save', ok(text.replace(':DOCKER-USER - [0:0]\n', `:DOCKER-USER - [0:0]\n${rules.map((r) => `${r}\n`).join('')}`)));
+  setSection(
+    s,
+    node,
+    'host/iptables-save',
+    ok(text.replace(':DOCKER-USER - [0:0]\n', `:DOCKER-USER - [0:0]\n${rules.map((r) => `${r}\n`).join('')}`)),
+  );
 }
 
 /** A real dump cut short mid-line, before its filter table: read naively it filters nothing. */
@@ -36,7 +41,13 @@ checkTester(check, {
   invalid: [
     {
       name: 'nd2 drops udp/4789 from everyone and tcp/7946 from nd1',
-      snapshot: () => labWith((s) => withRules(s, 'nd2', ['-A INPUT -p udp -m udp --dport 4789 -j DROP', '-A INPUT -s 10.213.0.11/32 -p tcp -m tcp --dport 7946 -j REJECT --reject-with icmp-port-unreachable'])),
+      snapshot: () =>
+        labWith((s) =>
+          withRules(s, 'nd2', [
+            '-A INPUT -p udp -m udp --dport 4789 -j DROP',
+            '-A INPUT -s 10.213.0.11/32 -p tcp -m tcp --dport 7946 -j REJECT --reject-with icmp-port-unreachable',
+          ]),
+        ),
       errors: [
         { status: 'fail', messageId: 'dropped', node: 'nd2', peer: null },
         { status: 'fail', messageId: 'dropped', node: 'nd2', peer: 'nd1' },
@@ -49,7 +60,8 @@ checkTester(check, {
     },
     {
       name: 'an ipset allow netdoctor cannot evaluate before a drop (nd3)',
-      snapshot: () => labWith((s) => withRules(s, 'nd3', ['-A INPUT -m set --match-set swarm-nodes src -j ACCEPT', '-A INPUT -p udp -m udp --dport 4789 -j DROP'])),
+      snapshot: () =>
+        labWith((s) => withRules(s, 'nd3', ['-A INPUT -m set --match-set swarm-nodes src -j ACCEPT', '-A INPUT -p udp -m udp --dport 4789 -j DROP'])),
       errors: [{ status: 'warn', messageId: 'maybe', node: 'nd3', peer: null }],
     },
     {

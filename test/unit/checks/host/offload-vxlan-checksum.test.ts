@@ -9,8 +9,16 @@ const VMXNET3 = (generic: string) =>
 checkTester(check, {
   valid: [
     { name: 'the lab: no physical NIC', snapshot: lab, passes: [{ status: 'pass', messageId: 'noNics', node: 'nd1' }] },
-    { name: 'vmxnet3 with the offload off', snapshot: () => labWith((s) => setSection(s, 'nd1', 'host/ethtool', ok(VMXNET3('off')))), passes: [{ status: 'pass', messageId: 'checked', node: 'nd1' }] },
-    { name: 'ethtool missing', snapshot: () => labWith((s) => setSection(s, 'nd2', 'host/ethtool', failed('sh: 1: ethtool: not found', 127))), skips: [{ status: 'skip', messageId: 'notCollected', node: 'nd2' }] },
+    {
+      name: 'vmxnet3 with the offload off',
+      snapshot: () => labWith((s) => setSection(s, 'nd1', 'host/ethtool', ok(VMXNET3('off')))),
+      passes: [{ status: 'pass', messageId: 'checked', node: 'nd1' }],
+    },
+    {
+      name: 'ethtool missing',
+      snapshot: () => labWith((s) => setSection(s, 'nd2', 'host/ethtool', failed('sh: 1: ethtool: not found', 127))),
+      skips: [{ status: 'skip', messageId: 'notCollected', node: 'nd2' }],
+    },
   ],
   invalid: [
     {

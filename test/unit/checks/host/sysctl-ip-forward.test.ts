@@ -18,7 +18,11 @@ checkTester(check, {
         { status: 'skip', messageId: 'skip.not-collected', node: 'nd3' },
       ],
     },
-    { name: 'the key is absent', snapshot: () => labWith((s) => withSysctl(s, 'nd1', 'net/ipv4/ip_forward', '<absent>')), skips: [{ status: 'skip', messageId: 'unreadable', node: 'nd1' }] },
+    {
+      name: 'the key is absent',
+      snapshot: () => labWith((s) => withSysctl(s, 'nd1', 'net/ipv4/ip_forward', '<absent>')),
+      skips: [{ status: 'skip', messageId: 'unreadable', node: 'nd1' }],
+    },
   ],
   invalid: [
     {

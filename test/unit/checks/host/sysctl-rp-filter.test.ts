@@ -6,7 +6,11 @@ import { withSysctl } from './sysctl.js';
 checkTester(check, {
   valid: [
     { name: 'the lab: rp_filter 0', snapshot: lab, passes: [{ status: 'pass', messageId: 'notStrict', node: 'nd1' }] },
-    { name: 'loose mode (2)', snapshot: () => labWith((s) => withSysctl(s, 'nd1', 'net/ipv4/conf/all/rp_filter', '2')), passes: [{ status: 'pass', messageId: 'notStrict', node: 'nd1' }] },
+    {
+      name: 'loose mode (2)',
+      snapshot: () => labWith((s) => withSysctl(s, 'nd1', 'net/ipv4/conf/all/rp_filter', '2')),
+      passes: [{ status: 'pass', messageId: 'notStrict', node: 'nd1' }],
+    },
   ],
   invalid: [
     {
@@ -19,7 +23,11 @@ checkTester(check, {
       snapshot: () =>
         labWith((s) => {
           withSysctl(s, 'nd2', 'net/ipv4/conf/all/rp_filter', '1');
-          nodeOf(s, 'nd2').host!.interfaces.push({ ...nodeOf(s, 'nd2').host!.interfaces.find((i) => i.name === 'eth0')!, name: 'eth1', addresses: [{ family: 'inet', address: '192.168.50.2', prefixLen: 24 }] });
+          nodeOf(s, 'nd2').host!.interfaces.push({
+            ...nodeOf(s, 'nd2').host!.interfaces.find((i) => i.name === 'eth0')!,
+            name: 'eth1',
+            addresses: [{ family: 'inet', address: '192.168.50.2', prefixLen: 24 }],
+          });
         }),
       errors: [{ status: 'warn', messageId: 'strictMulti', node: 'nd2' }],
     },

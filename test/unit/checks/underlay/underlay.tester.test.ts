@@ -105,19 +105,36 @@ const tcp = (from: string, to: string, port: number, state: PortProbe['state'], 
 });
 
 checkTester(managerTcp2377, {
-  valid: [{ name: 'workers reach the manager', snapshot: lab, probes: probes([tcp('nd2', 'nd1', 2377, 'ok', 'TCP handshake completed')]), passes: [{ status: 'pass', messageId: 'ok', node: 'nd2', peer: 'nd1' }] }],
+  valid: [
+    {
+      name: 'workers reach the manager',
+      snapshot: lab,
+      probes: probes([tcp('nd2', 'nd1', 2377, 'ok', 'TCP handshake completed')]),
+      passes: [{ status: 'pass', messageId: 'ok', node: 'nd2', peer: 'nd1' }],
+    },
+  ],
   invalid: [
     {
       name: 'a TCP probe is not second-guessed by the receiver firewall: the handshake passed INPUT',
       snapshot: () => labWith((s) => withFilter(s, 'nd1', '-A INPUT -p tcp -m tcp --dport 2377 -j DROP')),
-      probes: probes([tcp('nd2', 'nd1', 2377, 'ok', 'TCP handshake completed'), tcp('nd3', 'nd1', 2377, 'blocked', 'no answer within 3 s (dropped by a firewall or no route)')]),
+      probes: probes([
+        tcp('nd2', 'nd1', 2377, 'ok', 'TCP handshake completed'),
+        tcp('nd3', 'nd1', 2377, 'blocked', 'no answer within 3 s (dropped by a firewall or no route)'),
+      ]),
       errors: [{ status: 'fail', messageId: 'blocked', node: 'nd3', peer: 'nd1' }],
     },
   ],
 });
 
 checkTester(gossipTcp7946, {
-  invalid: [{ name: 'connection refused', snapshot: lab, probes: probes([tcp('nd1', 'nd3', 7946, 'blocked', 'connection refused (nothing listening, or a REJECT rule)')]), errors: [{ status: 'fail', messageId: 'blocked', node: 'nd1', peer: 'nd3' }] }],
+  invalid: [
+    {
+      name: 'connection refused',
+      snapshot: lab,
+      probes: probes([tcp('nd1', 'nd3', 7946, 'blocked', 'connection refused (nothing listening, or a REJECT rule)')]),
+      errors: [{ status: 'fail', messageId: 'blocked', node: 'nd1', peer: 'nd3' }],
+    },
+  ],
 });
 
 checkTester(espReachable, {
@@ -137,13 +154,23 @@ checkTester(espReachable, {
 const mtu = (from: string, to: string, state: PortProbe['state'], detail: string) => ({ from, to, payload: 1472, required: 1500, state, detail });
 
 checkTester(mtuPath, {
-  valid: [{ name: 'full-size DF pings pass', snapshot: lab, probes: probes([], { mtu: [mtu('nd1', 'nd2', 'ok', '1500-byte packets with DF pass')] }), passes: [{ status: 'pass', messageId: 'ok', node: 'nd1', peer: 'nd2' }] }],
+  valid: [
+    {
+      name: 'full-size DF pings pass',
+      snapshot: lab,
+      probes: probes([], { mtu: [mtu('nd1', 'nd2', 'ok', '1500-byte packets with DF pass')] }),
+      passes: [{ status: 'pass', messageId: 'ok', node: 'nd1', peer: 'nd2' }],
+    },
+  ],
   invalid: [
     {
       name: 'a path that drops full-size packets, and one that could not be told',
       snapshot: lab,
       probes: probes([], {
-        mtu: [mtu('nd1', 'nd2', 'blocked', '1500-byte packets with DF do not pass though small pings do: path MTU is below overlay MTU + 50'), mtu('nd3', 'nd2', 'unconfirmed', 'ICMP echo is not answered at all; path MTU cannot be measured')],
+        mtu: [
+          mtu('nd1', 'nd2', 'blocked', '1500-byte packets with DF do not pass though small pings do: path MTU is below overlay MTU + 50'),
+          mtu('nd3', 'nd2', 'unconfirmed', 'ICMP echo is not answered at all; path MTU cannot be measured'),
+        ],
       }),
       errors: [
         { status: 'fail', messageId: 'blocked', node: 'nd1', peer: 'nd2' },
