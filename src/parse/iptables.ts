@@ -239,155 +239,132 @@ function compareVersion(a: string, b: string): number {
   return 0;
 }
 
-export function parseIptablesSave(text: string): IptablesDump {
-  const warnings: string[] = [];
-  const dump: IptablesDump = {
-    variant: 'unknown',
-    variantAmbiguous: false,
-    generator: null,
-    legacyTablesPresentWarning: false,
-    tables: {},
-    warnings,
-  };
-  let nftHint = false;
-  let table: { name: string; data: IptTable; committed: boolean } | null = null;
+/** Where the parser is: the dump so far, and the table whose lines it reads. */
+interface ParseState {
+  dump: IptablesDump;
+  warn: (m: string) => void;
+  /** iptables-nft printed a "table is incompatible" line. */
+  nftHint: boolean;
+  table: { name: string; data: IptTable; committed: boolean } | null;
+}
 
-  const lines = (text ?? '').split(/\r?\n/);
-  for (let idx = 0; idx < lines.length; idx++) {
-    const rawLine = lines[idx]!;
-    const lineNo = idx + 1;
-    const line = rawLine.trim();
-    if (line === '') continue;
-
-    if (line.startsWith('#')) {
-      const h = HEADER_RE.exec(line);
-      if (h) {
-        if (!dump.generator) {
-          dump.generator = { program: h[1]!, version: h[2]!, nfTables: (h[3] ?? '').includes('nf_tables') };
-        } else if ((h[3] ?? '').includes('nf_tables')) {
-          dump.generator.nfTables = true;
-        }
-        continue;
-      }
-      if (/iptables-legacy tables present/i.test(line)) {
-        dump.legacyTablesPresentWarning = true;
-        continue;
-      }
-      const incompatible = /^#\s*Table\s+[`'"]?([^`'"\s]+)[`'"]?\s+is incompatible/i.exec(line);
-      if (incompatible) {
-        nftHint = true;
-        warnings.push(`line ${lineNo}: table ${incompatible[1]} is incompatible with iptables-nft (rules only visible with nft): ${line}`);
-        continue;
-      }
-      continue; // "# Completed on ...", other comments
-    }
-
-    if (line.startsWith('*')) {
-      if (table && !table.committed) {
-        warnings.push(`line ${lineNo}: table ${table.name} has no COMMIT before *${line.slice(1)}`);
-      }
-      const name = line.slice(1).trim();
-      if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-        warnings.push(`line ${lineNo}: bad table name: ${line}`);
-        table = null;
-        continue;
-      }
-      const data = dump.tables[name] ?? { chains: {}, rules: [] };
-      dump.tables[name] = data;
-      table = { name, data, committed: false };
-      continue;
-    }
-
-    if (line === 'COMMIT') {
-      if (!table) warnings.push(`line ${lineNo}: COMMIT outside a table`);
-      else table.committed = true;
-      continue;
-    }
-
-    if (line.startsWith(':')) {
-      if (!table || table.committed) {
-        warnings.push(`line ${lineNo}: chain declaration outside a table: ${line}`);
-        continue;
-      }
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(line);
-      if (!m) {
-        const nameOnly = /^:(\S+)\s*$/.exec(line);
-        if (nameOnly) {
-          table.data.chains[nameOnly[1]!] ??= { policy: null };
-          warnings.push(`line ${lineNo}: chain declaration without policy (truncated?): ${line}`);
-        } else {
-          warnings.push(`line ${lineNo}: cannot read chain declaration: ${line}`);
-        }
-        continue;
-      }
-      const chain: IptChain = { policy: m[2] === '-' ? null : m[2]! };
-      if (m[3] !== undefined && m[4] !== undefined) chain.counters = [Number(m[3]), Number(m[4])];
-      table.data.chains[m[1]!] = chain;
-      continue;
-    }
-
-    // Rule lines, optionally with a "[pkts:bytes] " prefix from `iptables-save -c`.
-    let counters: [number, number] | undefined;
-    let ruleLine = line;
-    const c = /^\[(\d+):(\d+)\]\s+(.*)$/.exec(line);
-    if (c) {
-      counters = [Number(c[1]), Number(c[2])];
-      ruleLine = c[3]!;
-    }
-    if (/^(-A|--append|-I|--insert|-N|--new-chain|-P|--policy)\s/.test(ruleLine) || /^(-A|-I|-N|-P)$/.test(ruleLine)) {
-      if (!table || table.committed) {
-        warnings.push(`line ${lineNo}: rule outside a table: ${line}`);
-        continue;
-      }
-      const { tokens, unterminatedQuote } = tokenizeRule(ruleLine);
-      if (unterminatedQuote) warnings.push(`line ${lineNo}: unterminated quote (truncated?): ${line}`);
-      const cmd = tokens[0]!;
-      const chainName = tokens[1];
-      if (chainName === undefined) {
-        warnings.push(`line ${lineNo}: ${cmd} without a chain: ${line}`);
-        continue;
-      }
-      if (cmd === '-N' || cmd === '--new-chain') {
-        table.data.chains[chainName] ??= { policy: null };
-        continue;
-      }
-      if (cmd === '-P' || cmd === '--policy') {
-        const pol = tokens[2];
-        if (pol === undefined) {
-          warnings.push(`line ${lineNo}: policy without a target: ${line}`);
-          continue;
-        }
-        const ch = table.data.chains[chainName];
-        if (ch) ch.policy = pol;
-        else table.data.chains[chainName] = { policy: pol };
-        continue;
-      }
-      let args = tokens.slice(2);
-      if (cmd === '-I' || cmd === '--insert') {
-        // iptables-save never prints -I; accept it (with an optional position) as an append.
-        if (args[0] !== undefined && /^\d+$/.test(args[0])) args = args.slice(1);
-        warnings.push(`line ${lineNo}: -I in a save dump, treated as -A: ${line}`);
-      }
-      if (!table.data.chains[chainName]) {
-        table.data.chains[chainName] = { policy: null };
-        warnings.push(`line ${lineNo}: rule for undeclared chain ${chainName} in table ${table.name}`);
-      }
-      const { rule, danglingOption } = buildRule(table.name, chainName, args, ruleLine);
-      if (counters) rule.counters = counters;
-      if (args.length === 0) warnings.push(`line ${lineNo}: rule without a spec (truncated?): ${line}`);
-      else if (danglingOption !== undefined) warnings.push(`line ${lineNo}: ${danglingOption} without a value (truncated?): ${line}`);
-      table.data.rules.push(rule);
-      continue;
-    }
-
-    warnings.push(`line ${lineNo}: unrecognised line: ${line}`);
+/** `# Generated by …` headers and nft's warnings; other comments are skipped. */
+function commentLine(st: ParseState, line: string, lineNo: number): void {
+  const h = HEADER_RE.exec(line);
+  if (h) {
+    if (!st.dump.generator) st.dump.generator = { program: h[1]!, version: h[2]!, nfTables: (h[3] ?? '').includes('nf_tables') };
+    else if ((h[3] ?? '').includes('nf_tables')) st.dump.generator.nfTables = true;
+    return;
   }
-
-  if (table && !table.committed) {
-    warnings.push(`table ${table.name} has no COMMIT (truncated output?)`);
+  if (/iptables-legacy tables present/i.test(line)) {
+    st.dump.legacyTablesPresentWarning = true;
+    return;
   }
+  const incompatible = /^#\s*Table\s+[`'"]?([^`'"\s]+)[`'"]?\s+is incompatible/i.exec(line);
+  if (incompatible) {
+    st.nftHint = true;
+    st.warn(`line ${lineNo}: table ${incompatible[1]} is incompatible with iptables-nft (rules only visible with nft): ${line}`);
+  }
+}
 
-  // Backend.
+/** `*filter`: a table starts. */
+function tableLine(st: ParseState, line: string, lineNo: number): void {
+  if (st.table && !st.table.committed) st.warn(`line ${lineNo}: table ${st.table.name} has no COMMIT before *${line.slice(1)}`);
+  const name = line.slice(1).trim();
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    st.warn(`line ${lineNo}: bad table name: ${line}`);
+    st.table = null;
+    return;
+  }
+  const data = st.dump.tables[name] ?? { chains: {}, rules: [] };
+  st.dump.tables[name] = data;
+  st.table = { name, data, committed: false };
+}
+
+/** `:INPUT ACCEPT [0:0]` / `:DOCKER - [0:0]`: a chain declaration. */
+function chainLine(st: ParseState, line: string, lineNo: number): void {
+  const t = st.table;
+  if (!t || t.committed) {
+    st.warn(`line ${lineNo}: chain declaration outside a table: ${line}`);
+    return;
+  }
+  const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(line);
+  if (!m) {
+    const nameOnly = /^:(\S+)\s*$/.exec(line);
+    if (nameOnly) {
+      t.data.chains[nameOnly[1]!] ??= { policy: null };
+      st.warn(`line ${lineNo}: chain declaration without policy (truncated?): ${line}`);
+    } else st.warn(`line ${lineNo}: cannot read chain declaration: ${line}`);
+    return;
+  }
+  const chain: IptChain = { policy: m[2] === '-' ? null : m[2]! };
+  if (m[3] !== undefined && m[4] !== undefined) chain.counters = [Number(m[3]), Number(m[4])];
+  t.data.chains[m[1]!] = chain;
+}
+
+/** `-N`/`-P` inside a dump (iptables-save prints neither, iptables-restore input may). */
+function chainCommand(t: IptTable, cmd: string, tokens: string[], warn: () => void): void {
+  const chainName = tokens[1]!;
+  if (cmd === '-N' || cmd === '--new-chain') {
+    t.chains[chainName] ??= { policy: null };
+    return;
+  }
+  const pol = tokens[2];
+  if (pol === undefined) return warn();
+  const ch = t.chains[chainName];
+  if (ch) ch.policy = pol;
+  else t.chains[chainName] = { policy: pol };
+}
+
+const RULE_CMD = /^(-A|--append|-I|--insert|-N|--new-chain|-P|--policy)(\s|$)/;
+
+/** A rule line (`-A …`, optionally after `[pkts:bytes] `); false when the line is not one. */
+function ruleLine(st: ParseState, line: string, lineNo: number): boolean {
+  let counters: [number, number] | undefined;
+  let text = line;
+  const c = /^\[(\d+):(\d+)\]\s+(.*)$/.exec(line);
+  if (c) {
+    counters = [Number(c[1]), Number(c[2])];
+    text = c[3]!;
+  }
+  if (!RULE_CMD.test(text)) return false;
+  const t = st.table;
+  if (!t || t.committed) {
+    st.warn(`line ${lineNo}: rule outside a table: ${line}`);
+    return true;
+  }
+  const { tokens, unterminatedQuote } = tokenizeRule(text);
+  if (unterminatedQuote) st.warn(`line ${lineNo}: unterminated quote (truncated?): ${line}`);
+  const cmd = tokens[0]!;
+  const chainName = tokens[1];
+  if (chainName === undefined) {
+    st.warn(`line ${lineNo}: ${cmd} without a chain: ${line}`);
+    return true;
+  }
+  if (['-N', '--new-chain', '-P', '--policy'].includes(cmd)) {
+    chainCommand(t.data, cmd, tokens, () => st.warn(`line ${lineNo}: policy without a target: ${line}`));
+    return true;
+  }
+  let args = tokens.slice(2);
+  if (cmd === '-I' || cmd === '--insert') {
+    // iptables-save never prints -I; accept it (with an optional position) as an append.
+    if (args[0] !== undefined && /^\d+$/.test(args[0])) args = args.slice(1);
+    st.warn(`line ${lineNo}: -I in a save dump, treated as -A: ${line}`);
+  }
+  if (!t.data.chains[chainName]) {
+    t.data.chains[chainName] = { policy: null };
+    st.warn(`line ${lineNo}: rule for undeclared chain ${chainName} in table ${t.name}`);
+  }
+  const { rule, danglingOption } = buildRule(t.name, chainName, args, text);
+  if (counters) rule.counters = counters;
+  if (args.length === 0) st.warn(`line ${lineNo}: rule without a spec (truncated?): ${line}`);
+  else if (danglingOption !== undefined) st.warn(`line ${lineNo}: ${danglingOption} without a value (truncated?): ${line}`);
+  t.data.rules.push(rule);
+  return true;
+}
+
+/** Which backend printed the dump. */
+function detectVariant(dump: IptablesDump, nftHint: boolean): void {
   const g = dump.generator;
   if (g?.nfTables || (g && /-nft-/.test(g.program)) || dump.legacyTablesPresentWarning || nftHint) {
     dump.variant = 'nft';
@@ -398,6 +375,34 @@ export function parseIptablesSave(text: string): IptablesDump {
     // nft printed no "(nf_tables)" before 1.8.9 and names itself after argv[0].
     dump.variantAmbiguous = compareVersion(g.version, '1.8.0') >= 0 && compareVersion(g.version, '1.8.9') < 0;
   }
+}
+
+export function parseIptablesSave(text: string): IptablesDump {
+  const warnings: string[] = [];
+  const dump: IptablesDump = {
+    variant: 'unknown',
+    variantAmbiguous: false,
+    generator: null,
+    legacyTablesPresentWarning: false,
+    tables: {},
+    warnings,
+  };
+  const st: ParseState = { dump, warn: (m) => warnings.push(m), nftHint: false, table: null };
+  const lines = (text ?? '').split(/\r?\n/);
+  for (let idx = 0; idx < lines.length; idx++) {
+    const lineNo = idx + 1;
+    const line = lines[idx]!.trim();
+    if (line === '') continue;
+    if (line.startsWith('#')) commentLine(st, line, lineNo);
+    else if (line.startsWith('*')) tableLine(st, line, lineNo);
+    else if (line === 'COMMIT') {
+      if (!st.table) st.warn(`line ${lineNo}: COMMIT outside a table`);
+      else st.table.committed = true;
+    } else if (line.startsWith(':')) chainLine(st, line, lineNo);
+    else if (!ruleLine(st, line, lineNo)) st.warn(`line ${lineNo}: unrecognised line: ${line}`);
+  }
+  if (st.table && !st.table.committed) st.warn(`table ${st.table.name} has no COMMIT (truncated output?)`);
+  detectVariant(dump, st.nftHint);
   return dump;
 }
 
