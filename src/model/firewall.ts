@@ -167,7 +167,7 @@ function portMatch(spec: string | undefined, port: number | null, negated: boole
 }
 
 /** Does rule `r` match packet `p` in chain path from `root`? */
-export function matchRule(r: IptRule, p: Packet, root: Root): Tri {
+function matchRule(r: IptRule, p: Packet, root: Root): Tri {
   let t: Tri = 'yes';
   if (r.protocol !== undefined && r.protocol !== 'all' && r.protocol !== '0') {
     const eq = normProto(r.protocol) === normProto(p.proto);
@@ -340,9 +340,13 @@ export function evaluate(dump: IptablesDump, root: Root, p: Packet): Evaluation 
   return { result, outcomes, drops };
 }
 
+/** Node text made safe for a terminal: control characters shown as \xNN, never sent. */
+// eslint-disable-next-line no-control-regex
+const visible = (t: string): string => t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** How a path's deciding step reads in a finding: "is dropped by `…` unless `…` matches". */
 export function describeOutcome(o: PathOutcome, root: Root): string {
-  const q = (r: IptRule) => `\`${r.raw}\``;
+  const q = (r: IptRule) => `\`${visible(r.raw)}\``;
   const what = o.rule ? q(o.rule) : `the ${root} policy ${o.policy ?? '?'}`;
   const head = o.verdict === 'unknown' ? `leaves what netdoctor can evaluate at ${what}` : `is dropped by ${what}`;
   const self = o.rule !== null && o.assumed.includes(o.rule) ? ' (if its match applies)' : '';
@@ -408,7 +412,7 @@ const WARNING_CHARS = 160;
 
 /** Parser warnings for a finding: the first few, each cut to a readable length. */
 export function firewallWarningsText(warnings: readonly string[], max = 3): string {
-  const cut = (w: string) => (w.length > WARNING_CHARS ? `${w.slice(0, WARNING_CHARS)}…` : w);
+  const cut = (w: string) => visible(w.length > WARNING_CHARS ? `${w.slice(0, WARNING_CHARS)}…` : w);
   const shown = warnings.slice(0, max).map(cut).join('; ');
   return warnings.length > max ? `${shown}; and ${warnings.length - max} more` : shown;
 }

@@ -38,9 +38,6 @@ export function snapshotOf(snapshot: ClusterSnapshot, s: NodeSummary): NodeSnaps
   return snapshot.nodes.find((n) => n.id === s.id) ?? snapshot.nodes.find((n) => n.name === s.name);
 }
 
-export const isManager = (snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'id' | 'name'>): boolean =>
-  summaryOf(snapshot, node)?.role === 'manager';
-
 /** Interfaces Docker creates on the host (bridges, veths, overlay plumbing). */
 export const isDockerInterface = (name: string): boolean =>
   /^(docker0|docker_gwbridge|br-[0-9a-f]{12}|veth[0-9a-f]+|vx-.*|ov-.*)$/.test(name);

@@ -148,4 +148,12 @@ describe("the model's host firewall", () => {
     expect(text.length).toBeLessThan(250);
     expect(text).toMatch(/…; b; c; and 2 more$/);
   });
+
+  it('node text in a finding cannot drive the terminal: control characters are shown, not sent', () => {
+    const d = parseIptablesSave(`${filterDump('-A INPUT -p udp -m udp --dport 4789 -m comment --comment "\u001b[2J" -j DROP')}bogus\u001b[31m\n`);
+    expect(firewallWarningsText(d.warnings)).toBe('line 7: unrecognised line: bogus\\x1b[31m');
+    const how = describeOutcome(evaluate(d, 'INPUT', pkt('udp', 4789)).drops[0]!, 'INPUT');
+    expect(how).toContain('--comment "\\x1b[2J"');
+    expect(how).not.toContain('\u001b');
+  });
 });
