@@ -61,7 +61,7 @@ export default defineCheck({
       dropped: '{flow} {direction} {how} ({root}, {dump}).',
       maybe: '{flow} {direction} may be dropped: it {how} ({root}, {dump}); the rest of the rule set accepts it.',
       incomplete:
-        "{node}'s firewall could not be read completely ({warnings}): rules that were not read may drop swarm traffic, so netdoctor cannot say that {what} get through.",
+        "{node}'s firewall could not be read completely ({warnings}): rules that were not read may drop swarm traffic, so netdoctor cannot say that {what} pass.",
       alone: 'no peers to exchange swarm traffic with',
       open: 'INPUT/OUTPUT let {what} through to and from {peers} ({dumps})',
     },
@@ -80,7 +80,7 @@ export default defineCheck({
       report(
         'warn',
         'incomplete',
-        { node: node.name, warnings: firewallWarningsText(f.warnings), what: what || 'swarm traffic' },
+        { node: node.name, warnings: firewallWarningsText(f.warnings), what: what || 'its swarm ports' },
         {
           remediation: `On ${node.name}: run \`iptables-save\` (and iptables-legacy-save / iptables-nft-save) by hand and look at the lines named; if the output was cut short, collect again (\`docker netdoctor check --node ${shq(node.name)}\`).`,
         },
