@@ -88,8 +88,23 @@ const NON_TERMINATING = new Set([
 ]);
 const VERDICT_DROP = new Set(['DROP', 'REJECT']);
 
-const PROTO_NUM: Record<string, string> = { tcp: '6', udp: '17', esp: '50', icmp: '1', ah: '51', sctp: '132', gre: '47' };
-const normProto = (p: string): string => PROTO_NUM[p.toLowerCase()] ?? p.toLowerCase();
+/** Protocol names iptables-save may print, as numbers (`-p 50` and `-p esp` are one rule). */
+const PROTO_NUM: Record<string, string> = {
+  tcp: '6',
+  udp: '17',
+  esp: '50',
+  icmp: '1',
+  ah: '51',
+  sctp: '132',
+  gre: '47',
+  ipv6: '41',
+  icmpv6: '58',
+  'ipv6-icmp': '58',
+};
+const normProto = (p: string): string => {
+  const l = p.toLowerCase();
+  return Object.hasOwn(PROTO_NUM, l) ? PROTO_NUM[l]! : l;
+};
 
 /** Options whose value the parser already modelled (or that narrow nothing). */
 const VALUE_OPTS = new Set([
@@ -120,8 +135,7 @@ const VALUE_OPTS = new Set([
   '--icmp-type',
 ]);
 
-const ifaceMatches = (pattern: string, name: string): boolean =>
-  pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+const ifaceMatches = (pattern: string, name: string): boolean => (pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : pattern === name);
 
 function and(a: Tri, b: Tri): Tri {
   if (a === 'no' || b === 'no') return 'no';
@@ -153,7 +167,7 @@ function portMatch(spec: string | undefined, port: number | null, negated: boole
 }
 
 /** Does rule `r` match packet `p` in chain path from `root`? */
-export function matchRule(r: IptRule, p: Packet, root: Root): Tri {
+function matchRule(r: IptRule, p: Packet, root: Root): Tri {
   let t: Tri = 'yes';
   if (r.protocol !== undefined && r.protocol !== 'all' && r.protocol !== '0') {
     const eq = normProto(r.protocol) === normProto(p.proto);
@@ -326,9 +340,13 @@ export function evaluate(dump: IptablesDump, root: Root, p: Packet): Evaluation 
   return { result, outcomes, drops };
 }
 
+/** Node text made safe for a terminal: control characters shown as \xNN, never sent. */
+// eslint-disable-next-line no-control-regex
+const visible = (t: string): string => t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** How a path's deciding step reads in a finding: "is dropped by `…` unless `…` matches". */
 export function describeOutcome(o: PathOutcome, root: Root): string {
-  const q = (r: IptRule) => `\`${r.raw}\``;
+  const q = (r: IptRule) => `\`${visible(r.raw)}\``;
   const what = o.rule ? q(o.rule) : `the ${root} policy ${o.policy ?? '?'}`;
   const head = o.verdict === 'unknown' ? `leaves what netdoctor can evaluate at ${what}` : `is dropped by ${what}`;
   const self = o.rule !== null && o.assumed.includes(o.rule) ? ' (if its match applies)' : '';
@@ -350,17 +368,24 @@ const holdsFilterRules = (dump: IptablesDump): boolean => {
  * A node's host iptables, each dump parsed once: the dumps that decide
  * filtering (the default backend's, plus the other backend's when it holds
  * filter rules too: the kernel runs both), every dump that could be read
- * (nat rules may sit in either backend), and the parsers' warnings.
+ * (nat rules may sit in either backend), and the parsers' warnings. The
+ * filter read carries the warnings of its own dumps only: a dump the parser
+ * could not read completely must not evaluate as "accepted" unremarked.
  */
 export function hostFirewall(n: NodeSnapshot): NodeFirewall {
   const read = new Map(HOST_DUMPS.map((name) => [name, readDump(n.raw[name], name)]));
   const all: HostDump[] = [];
-  const warnings: string[] = [];
+  const warningsOf = new Map<string, string[]>();
   for (const [section, r] of read) {
     if (!r.ok) continue;
-    all.push({ section, label: section.replace(/^host\//, ''), dump: r.value });
-    warnings.push(...r.warnings.map((w) => `${section}: ${w}`));
+    const label = section.replace(/^host\//, '');
+    all.push({ section, label, dump: r.value });
+    warningsOf.set(
+      section,
+      r.warnings.map((w) => `${label}: ${w}`),
+    );
   }
+  const warnings = [...warningsOf.values()].flat();
   const main = read.get('host/iptables-save')!;
   const problems = main.ok ? [] : [main.problem];
   if (!main.ok || n.host === null) {
@@ -368,7 +393,9 @@ export function hostFirewall(n: NodeSnapshot): NodeFirewall {
     return { filter: { ok: false, problem: `iptables-save not collected: ${reason}` }, all, problems, warnings };
   }
   const backend = n.host.iptables.defaultBackend;
-  const filter: HostDump[] = [{ section: 'host/iptables-save', label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: main.value }];
+  const filter: HostDump[] = [
+    { section: 'host/iptables-save', label: `iptables-save${backend === 'unknown' ? '' : ` (${backend})`}`, dump: main.value },
+  ];
   const otherName = backend === 'nft' ? 'legacy' : backend === 'legacy' ? 'nft' : null;
   if (otherName !== null) {
     const section = `host/iptables-${otherName}-save` as const;
@@ -377,11 +404,15 @@ export function hostFirewall(n: NodeSnapshot): NodeFirewall {
       filter.push({ section, label: `iptables-${otherName}-save`, dump: other.value });
     }
   }
-  return { filter: { ok: true, value: filter, warnings: warnings }, all, problems, warnings };
+  const filterWarnings = filter.flatMap((d) => warningsOf.get(d.section) ?? []);
+  return { filter: { ok: true, value: filter, warnings: filterWarnings }, all, problems, warnings };
 }
 
-/** TRANSITIONAL for the old family files: the filter dumps of hostFirewall. */
-export function firewallDumps(n: NodeSnapshot): { label: string; dump: IptablesDump }[] | { skip: string } {
-  const f = hostFirewall(n).filter;
-  return f.ok ? f.value.map((d) => ({ label: d.label, dump: d.dump })) : { skip: f.problem };
+const WARNING_CHARS = 160;
+
+/** Parser warnings for a finding: the first few, each cut to a readable length. */
+export function firewallWarningsText(warnings: readonly string[], max = 3): string {
+  const cut = (w: string) => visible(w.length > WARNING_CHARS ? `${w.slice(0, WARNING_CHARS)}…` : w);
+  const shown = warnings.slice(0, max).map(cut).join('; ');
+  return warnings.length > max ? `${shown}; and ${warnings.length - max} more` : shown;
 }

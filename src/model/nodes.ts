@@ -6,7 +6,6 @@
  */
 import type { NodeSummary } from '../cluster/nodes.js';
 import type { ClusterSnapshot, HostFacts, NodeSnapshot } from '../snapshot/types.js';
-import type { FindingDraft } from '../checks/legacy.js';
 import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp, type Cidr } from '../net/ip.js';
 
 export type CollectedNode = NodeSnapshot & { host: HostFacts };
@@ -14,18 +13,6 @@ export type CollectedNode = NodeSnapshot & { host: HostFacts };
 export const notCollectedReason = (n: NodeSnapshot): string =>
   `node not collected: ${n.errors[0]?.message ?? `collection status ${n.status}`}`;
 
-/** Run `fn` for every collected node; uncollected nodes get one skip naming the first error. */
-export function perNode(snapshot: ClusterSnapshot, fn: (node: CollectedNode) => FindingDraft[]): FindingDraft[] {
-  const out: FindingDraft[] = [];
-  for (const n of snapshot.nodes) {
-    if (n.host === null) {
-      out.push({ status: 'skip', node: n.name, detail: notCollectedReason(n) });
-      continue;
-    }
-    out.push(...fn(n as CollectedNode));
-  }
-  return out;
-}
 
 /** The swarm's view (role, advertise address) of a collected node: by id, then by name. */
 export function summaryOf(snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'id' | 'name'>): NodeSummary | undefined {
@@ -33,8 +20,6 @@ export function summaryOf(snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'i
   return (node.id !== null ? nodes.find((s) => s.id === node.id) : undefined) ?? nodes.find((s) => s.name === node.name);
 }
 
-export const isManager = (snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'id' | 'name'>): boolean =>
-  summaryOf(snapshot, node)?.role === 'manager';
 
 /** Interfaces Docker creates on the host (bridges, veths, overlay plumbing). */
 export const isDockerInterface = (name: string): boolean =>

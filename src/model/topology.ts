@@ -5,7 +5,6 @@
  * FDB/neighbour tables say about it is in overlay.ts. Pure: no I/O.
  */
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot, ServiceFacts } from '../snapshot/types.js';
-import type { FindingDraft } from '../checks/legacy.js';
 import { cidrContainsIp, stripPrefixLen } from '../net/ip.js';
 
 export { stripPrefixLen };
@@ -44,21 +43,9 @@ export function topology(snapshot: ClusterSnapshot): Topology {
 /** A node name for an underlay IP, or the IP itself when it is no swarm node. */
 export const nodeLabel = (t: Topology, ip: string): string => t.nameByIp.get(ip) ?? ip;
 
-// TRANSITIONAL: overlayNetworks, nsenter, nodeUnavailable, nodeSkipReason, perCheckableNode, networkSandboxes,
-// pickSandbox and the listText re-export are used only by checks/service.ts (the model has its own); delete them with it.
-export const overlayNetworks = (s: ClusterSnapshot): NetworkFacts[] => s.cluster.networks.filter((n) => n.driver === 'overlay');
-
 export const execRoot = (node: NodeSnapshot): string => node.host?.dockerd.execRoot ?? '/var/run/docker';
 
-/** The command prefix that runs a command inside a docker sandbox on its node. */
-export const nsenter = (node: NodeSnapshot, sandbox: string): string => `nsenter --net=${execRoot(node)}/netns/${sandbox}`;
 
-/** Why a node's data cannot be checked at all (not collected), or null. */
-export function nodeUnavailable(node: NodeSnapshot): string | null {
-  if (node.host !== null) return null;
-  const err = node.errors[0];
-  return `node ${node.name} was not collected (${node.status}${err ? `: ${err.message}` : ''})`;
-}
 
 /** Why the node's docker sandboxes could not be listed, or null when the list is usable (possibly empty). */
 export function sandboxListProblem(node: NodeSnapshot): string | null {
@@ -70,33 +57,9 @@ export function sandboxListProblem(node: NodeSnapshot): string | null {
   return `cannot list docker network namespaces on ${node.name} (exit ${list.rc ?? 'none'}: ${list.stderr.split('\n')[0] ?? ''})`;
 }
 
-/** Why a node is skipped by per-node checks, or null. */
-export const nodeSkipReason = (node: NodeSnapshot): string | null => nodeUnavailable(node) ?? sandboxListProblem(node);
 
-/**
- * Run `fn` for every node, in snapshot order; a node with a skip reason
- * (by default nodeSkipReason) gives one node-level skip instead.
- */
-export function perCheckableNode(
-  snapshot: ClusterSnapshot,
-  fn: (node: NodeSnapshot) => FindingDraft[],
-  skipReason: (node: NodeSnapshot) => string | null = nodeSkipReason,
-): FindingDraft[] {
-  const out: FindingDraft[] = [];
-  for (const node of snapshot.nodes) {
-    const skip = skipReason(node);
-    if (skip) out.push({ status: 'skip', node: node.name, detail: skip });
-    else out.push(...fn(node));
-  }
-  return out;
-}
 
-/** Overlay (`<epoch>-<prefix>`) or lb (`lb_<prefix>`) sandboxes of a network on a node. */
-export const networkSandboxes = (node: NodeSnapshot, net: NetworkFacts, kind: 'overlay' | 'lb'): SandboxSnapshot[] =>
-  node.sandboxes.filter((s) => s.kind === kind && s.networkId === net.id);
 
-/** The sandbox to read for a network: an entered one when there are several. */
-export const pickSandbox = (sbs: SandboxSnapshot[]): SandboxSnapshot | undefined => sbs.find((s) => s.enterError === null) ?? sbs[0];
 
 /** True when docker's sandboxes were entered normally on this node (at least one could be). */
 export const sandboxAccessWorks = (node: NodeSnapshot): boolean =>
@@ -153,4 +116,3 @@ export function hostingNodes(t: Topology, net: NetworkFacts): Map<string, string
   return out;
 }
 
-export { listText } from '../text/list.js';

@@ -39,6 +39,7 @@ export interface NodeFirewall {
   /**
    * The dumps that decide filtering: the default backend's `iptables-save`,
    * plus the other backend's when it holds filter rules too (the kernel runs both).
+   * Its `warnings` are those of these dumps only: with any, an "accepted" is not a pass.
    */
   filter: Read<HostDump[]>;
   /** Every host dump that could be read (for nat rules, which either backend may hold). */

@@ -3,6 +3,7 @@
  * Pure: raw text in, typed facts out; a missing or failed section gives null
  * or an Unavailable with the node's own error text as the reason.
  */
+import { isDockerChain } from './iptables.js';
 import type { RawSection } from '../collect/sections.js';
 import type { HostFacts, Unavailable } from '../snapshot/types.js';
 import { parseInterfaces, parseRoutes } from './iproute.js';
@@ -96,7 +97,8 @@ export function parseEthtool(t: string): Record<string, { driver: string | null;
 
 /** Which backend holds Docker's chains: iptables-legacy-save and iptables-nft-save each checked. */
 export function dockerRuleBackends(legacy: string | null, nft: string | null, plain: string | null, version: string | null): ('legacy' | 'nft')[] {
-  const hasDocker = (t: string | null) => t !== null && /^:DOCKER[-A-Z0-9]*\s/m.test(t);
+  // A chain declaration (`:DOCKER-USER - [0:0]`) naming one of Docker's chains.
+  const hasDocker = (t: string | null) => t !== null && t.split('\n').some((l) => l.startsWith(':') && isDockerChain(l.slice(1).split(/\s/, 1)[0]!));
   const out: ('legacy' | 'nft')[] = [];
   if (legacy !== null || nft !== null) {
     if (hasDocker(legacy)) out.push('legacy');

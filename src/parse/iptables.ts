@@ -25,8 +25,6 @@
  * Debian/Ubuntu `iptables-save` pointing at iptables-nft); it is reported as
  * 'legacy' with `variantAmbiguous: true`.
  */
-import { fwmarkOf } from './ipvs.js';
-
 export type IptablesVariant = 'nft' | 'legacy' | 'unknown';
 
 export interface IptRule {
@@ -159,11 +157,7 @@ const OPT_ALIASES: Record<string, string> = {
   '--to-ports': 'toPorts',
 };
 
-/** Build an IptRule from the tokens after `-A <chain>`. */
-export function ruleFromArgs(table: string, chain: string, args: string[], raw: string): IptRule {
-  return buildRule(table, chain, args, raw).rule;
-}
-
+/** Build an IptRule from the tokens after `-A <chain>`; names the option left without a value (a truncated line). */
 function buildRule(table: string, chain: string, args: string[], raw: string): { rule: IptRule; danglingOption?: string } {
   const rule: IptRule = { table, chain, raw, args, target: null, match: [], negations: [] };
   let danglingOption: string | undefined;
@@ -245,155 +239,132 @@ function compareVersion(a: string, b: string): number {
   return 0;
 }
 
-export function parseIptablesSave(text: string): IptablesDump {
-  const warnings: string[] = [];
-  const dump: IptablesDump = {
-    variant: 'unknown',
-    variantAmbiguous: false,
-    generator: null,
-    legacyTablesPresentWarning: false,
-    tables: {},
-    warnings,
-  };
-  let nftHint = false;
-  let table: { name: string; data: IptTable; committed: boolean } | null = null;
+/** Where the parser is: the dump so far, and the table whose lines it reads. */
+interface ParseState {
+  dump: IptablesDump;
+  warn: (m: string) => void;
+  /** iptables-nft printed a "table is incompatible" line. */
+  nftHint: boolean;
+  table: { name: string; data: IptTable; committed: boolean } | null;
+}
 
-  const lines = (text ?? '').split(/\r?\n/);
-  for (let idx = 0; idx < lines.length; idx++) {
-    const rawLine = lines[idx]!;
-    const lineNo = idx + 1;
-    const line = rawLine.trim();
-    if (line === '') continue;
-
-    if (line.startsWith('#')) {
-      const h = HEADER_RE.exec(line);
-      if (h) {
-        if (!dump.generator) {
-          dump.generator = { program: h[1]!, version: h[2]!, nfTables: (h[3] ?? '').includes('nf_tables') };
-        } else if ((h[3] ?? '').includes('nf_tables')) {
-          dump.generator.nfTables = true;
-        }
-        continue;
-      }
-      if (/iptables-legacy tables present/i.test(line)) {
-        dump.legacyTablesPresentWarning = true;
-        continue;
-      }
-      const incompatible = /^#\s*Table\s+[`'"]?([^`'"\s]+)[`'"]?\s+is incompatible/i.exec(line);
-      if (incompatible) {
-        nftHint = true;
-        warnings.push(`line ${lineNo}: table ${incompatible[1]} is incompatible with iptables-nft (rules only visible with nft): ${line}`);
-        continue;
-      }
-      continue; // "# Completed on ...", other comments
-    }
-
-    if (line.startsWith('*')) {
-      if (table && !table.committed) {
-        warnings.push(`line ${lineNo}: table ${table.name} has no COMMIT before *${line.slice(1)}`);
-      }
-      const name = line.slice(1).trim();
-      if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-        warnings.push(`line ${lineNo}: bad table name: ${line}`);
-        table = null;
-        continue;
-      }
-      const data = dump.tables[name] ?? { chains: {}, rules: [] };
-      dump.tables[name] = data;
-      table = { name, data, committed: false };
-      continue;
-    }
-
-    if (line === 'COMMIT') {
-      if (!table) warnings.push(`line ${lineNo}: COMMIT outside a table`);
-      else table.committed = true;
-      continue;
-    }
-
-    if (line.startsWith(':')) {
-      if (!table || table.committed) {
-        warnings.push(`line ${lineNo}: chain declaration outside a table: ${line}`);
-        continue;
-      }
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(line);
-      if (!m) {
-        const nameOnly = /^:(\S+)\s*$/.exec(line);
-        if (nameOnly) {
-          table.data.chains[nameOnly[1]!] ??= { policy: null };
-          warnings.push(`line ${lineNo}: chain declaration without policy (truncated?): ${line}`);
-        } else {
-          warnings.push(`line ${lineNo}: cannot read chain declaration: ${line}`);
-        }
-        continue;
-      }
-      const chain: IptChain = { policy: m[2] === '-' ? null : m[2]! };
-      if (m[3] !== undefined && m[4] !== undefined) chain.counters = [Number(m[3]), Number(m[4])];
-      table.data.chains[m[1]!] = chain;
-      continue;
-    }
-
-    // Rule lines, optionally with a "[pkts:bytes] " prefix from `iptables-save -c`.
-    let counters: [number, number] | undefined;
-    let ruleLine = line;
-    const c = /^\[(\d+):(\d+)\]\s+(.*)$/.exec(line);
-    if (c) {
-      counters = [Number(c[1]), Number(c[2])];
-      ruleLine = c[3]!;
-    }
-    if (/^(-A|--append|-I|--insert|-N|--new-chain|-P|--policy)\s/.test(ruleLine) || /^(-A|-I|-N|-P)$/.test(ruleLine)) {
-      if (!table || table.committed) {
-        warnings.push(`line ${lineNo}: rule outside a table: ${line}`);
-        continue;
-      }
-      const { tokens, unterminatedQuote } = tokenizeRule(ruleLine);
-      if (unterminatedQuote) warnings.push(`line ${lineNo}: unterminated quote (truncated?): ${line}`);
-      const cmd = tokens[0]!;
-      const chainName = tokens[1];
-      if (chainName === undefined) {
-        warnings.push(`line ${lineNo}: ${cmd} without a chain: ${line}`);
-        continue;
-      }
-      if (cmd === '-N' || cmd === '--new-chain') {
-        table.data.chains[chainName] ??= { policy: null };
-        continue;
-      }
-      if (cmd === '-P' || cmd === '--policy') {
-        const pol = tokens[2];
-        if (pol === undefined) {
-          warnings.push(`line ${lineNo}: policy without a target: ${line}`);
-          continue;
-        }
-        const ch = table.data.chains[chainName];
-        if (ch) ch.policy = pol;
-        else table.data.chains[chainName] = { policy: pol };
-        continue;
-      }
-      let args = tokens.slice(2);
-      if (cmd === '-I' || cmd === '--insert') {
-        // iptables-save never prints -I; accept it (with an optional position) as an append.
-        if (args[0] !== undefined && /^\d+$/.test(args[0])) args = args.slice(1);
-        warnings.push(`line ${lineNo}: -I in a save dump, treated as -A: ${line}`);
-      }
-      if (!table.data.chains[chainName]) {
-        table.data.chains[chainName] = { policy: null };
-        warnings.push(`line ${lineNo}: rule for undeclared chain ${chainName} in table ${table.name}`);
-      }
-      const { rule, danglingOption } = buildRule(table.name, chainName, args, ruleLine);
-      if (counters) rule.counters = counters;
-      if (args.length === 0) warnings.push(`line ${lineNo}: rule without a spec (truncated?): ${line}`);
-      else if (danglingOption !== undefined) warnings.push(`line ${lineNo}: ${danglingOption} without a value (truncated?): ${line}`);
-      table.data.rules.push(rule);
-      continue;
-    }
-
-    warnings.push(`line ${lineNo}: unrecognised line: ${line}`);
+/** `# Generated by …` headers and nft's warnings; other comments are skipped. */
+function commentLine(st: ParseState, line: string, lineNo: number): void {
+  const h = HEADER_RE.exec(line);
+  if (h) {
+    if (!st.dump.generator) st.dump.generator = { program: h[1]!, version: h[2]!, nfTables: (h[3] ?? '').includes('nf_tables') };
+    else if ((h[3] ?? '').includes('nf_tables')) st.dump.generator.nfTables = true;
+    return;
   }
-
-  if (table && !table.committed) {
-    warnings.push(`table ${table.name} has no COMMIT (truncated output?)`);
+  if (/iptables-legacy tables present/i.test(line)) {
+    st.dump.legacyTablesPresentWarning = true;
+    return;
   }
+  const incompatible = /^#\s*Table\s+[`'"]?([^`'"\s]+)[`'"]?\s+is incompatible/i.exec(line);
+  if (incompatible) {
+    st.nftHint = true;
+    st.warn(`line ${lineNo}: table ${incompatible[1]} is incompatible with iptables-nft (rules only visible with nft): ${line}`);
+  }
+}
 
-  // Backend.
+/** `*filter`: a table starts. */
+function tableLine(st: ParseState, line: string, lineNo: number): void {
+  if (st.table && !st.table.committed) st.warn(`line ${lineNo}: table ${st.table.name} has no COMMIT before *${line.slice(1)}`);
+  const name = line.slice(1).trim();
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    st.warn(`line ${lineNo}: bad table name: ${line}`);
+    st.table = null;
+    return;
+  }
+  const data = st.dump.tables[name] ?? { chains: {}, rules: [] };
+  st.dump.tables[name] = data;
+  st.table = { name, data, committed: false };
+}
+
+/** `:INPUT ACCEPT [0:0]` / `:DOCKER - [0:0]`: a chain declaration. */
+function chainLine(st: ParseState, line: string, lineNo: number): void {
+  const t = st.table;
+  if (!t || t.committed) {
+    st.warn(`line ${lineNo}: chain declaration outside a table: ${line}`);
+    return;
+  }
+  const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(line);
+  if (!m) {
+    const nameOnly = /^:(\S+)\s*$/.exec(line);
+    if (nameOnly) {
+      t.data.chains[nameOnly[1]!] ??= { policy: null };
+      st.warn(`line ${lineNo}: chain declaration without policy (truncated?): ${line}`);
+    } else st.warn(`line ${lineNo}: cannot read chain declaration: ${line}`);
+    return;
+  }
+  const chain: IptChain = { policy: m[2] === '-' ? null : m[2]! };
+  if (m[3] !== undefined && m[4] !== undefined) chain.counters = [Number(m[3]), Number(m[4])];
+  t.data.chains[m[1]!] = chain;
+}
+
+/** `-N`/`-P` inside a dump (iptables-save prints neither, iptables-restore input may). */
+function chainCommand(t: IptTable, cmd: string, tokens: string[], warn: () => void): void {
+  const chainName = tokens[1]!;
+  if (cmd === '-N' || cmd === '--new-chain') {
+    t.chains[chainName] ??= { policy: null };
+    return;
+  }
+  const pol = tokens[2];
+  if (pol === undefined) return warn();
+  const ch = t.chains[chainName];
+  if (ch) ch.policy = pol;
+  else t.chains[chainName] = { policy: pol };
+}
+
+const RULE_CMD = /^(-A|--append|-I|--insert|-N|--new-chain|-P|--policy)(\s|$)/;
+
+/** A rule line (`-A …`, optionally after `[pkts:bytes] `); false when the line is not one. */
+function ruleLine(st: ParseState, line: string, lineNo: number): boolean {
+  let counters: [number, number] | undefined;
+  let text = line;
+  const c = /^\[(\d+):(\d+)\]\s+(.*)$/.exec(line);
+  if (c) {
+    counters = [Number(c[1]), Number(c[2])];
+    text = c[3]!;
+  }
+  if (!RULE_CMD.test(text)) return false;
+  const t = st.table;
+  if (!t || t.committed) {
+    st.warn(`line ${lineNo}: rule outside a table: ${line}`);
+    return true;
+  }
+  const { tokens, unterminatedQuote } = tokenizeRule(text);
+  if (unterminatedQuote) st.warn(`line ${lineNo}: unterminated quote (truncated?): ${line}`);
+  const cmd = tokens[0]!;
+  const chainName = tokens[1];
+  if (chainName === undefined) {
+    st.warn(`line ${lineNo}: ${cmd} without a chain: ${line}`);
+    return true;
+  }
+  if (['-N', '--new-chain', '-P', '--policy'].includes(cmd)) {
+    chainCommand(t.data, cmd, tokens, () => st.warn(`line ${lineNo}: policy without a target: ${line}`));
+    return true;
+  }
+  let args = tokens.slice(2);
+  if (cmd === '-I' || cmd === '--insert') {
+    // iptables-save never prints -I; accept it (with an optional position) as an append.
+    if (args[0] !== undefined && /^\d+$/.test(args[0])) args = args.slice(1);
+    st.warn(`line ${lineNo}: -I in a save dump, treated as -A: ${line}`);
+  }
+  if (!t.data.chains[chainName]) {
+    t.data.chains[chainName] = { policy: null };
+    st.warn(`line ${lineNo}: rule for undeclared chain ${chainName} in table ${t.name}`);
+  }
+  const { rule, danglingOption } = buildRule(t.name, chainName, args, text);
+  if (counters) rule.counters = counters;
+  if (args.length === 0) st.warn(`line ${lineNo}: rule without a spec (truncated?): ${line}`);
+  else if (danglingOption !== undefined) st.warn(`line ${lineNo}: ${danglingOption} without a value (truncated?): ${line}`);
+  t.data.rules.push(rule);
+  return true;
+}
+
+/** Which backend printed the dump. */
+function detectVariant(dump: IptablesDump, nftHint: boolean): void {
   const g = dump.generator;
   if (g?.nfTables || (g && /-nft-/.test(g.program)) || dump.legacyTablesPresentWarning || nftHint) {
     dump.variant = 'nft';
@@ -404,55 +375,48 @@ export function parseIptablesSave(text: string): IptablesDump {
     // nft printed no "(nf_tables)" before 1.8.9 and names itself after argv[0].
     dump.variantAmbiguous = compareVersion(g.version, '1.8.0') >= 0 && compareVersion(g.version, '1.8.9') < 0;
   }
+}
+
+export function parseIptablesSave(text: string): IptablesDump {
+  const warnings: string[] = [];
+  const dump: IptablesDump = {
+    variant: 'unknown',
+    variantAmbiguous: false,
+    generator: null,
+    legacyTablesPresentWarning: false,
+    tables: {},
+    warnings,
+  };
+  const st: ParseState = { dump, warn: (m) => warnings.push(m), nftHint: false, table: null };
+  const lines = (text ?? '').split(/\r?\n/);
+  for (let idx = 0; idx < lines.length; idx++) {
+    const lineNo = idx + 1;
+    const line = lines[idx]!.trim();
+    if (line === '') continue;
+    if (line.startsWith('#')) commentLine(st, line, lineNo);
+    else if (line.startsWith('*')) tableLine(st, line, lineNo);
+    else if (line === 'COMMIT') {
+      if (!st.table) st.warn(`line ${lineNo}: COMMIT outside a table`);
+      else st.table.committed = true;
+    } else if (line.startsWith(':')) chainLine(st, line, lineNo);
+    else if (!ruleLine(st, line, lineNo)) st.warn(`line ${lineNo}: unrecognised line: ${line}`);
+  }
+  if (st.table && !st.table.committed) st.warn(`table ${st.table.name} has no COMMIT (truncated output?)`);
+  detectVariant(dump, st.nftHint);
   return dump;
 }
 
 // ---------------------------------------------------------------------------
-// Queries
+// Queries (the evaluator over them is src/model/firewall.ts)
 
-/** Rules of one chain, in order; [] when the table or chain is absent. */
-export function rulesIn(dump: IptablesDump, table: string, chain: string): IptRule[] {
-  return dump.tables[table]?.rules.filter((r) => r.chain === chain) ?? [];
-}
-
-/** Chains Docker creates (DOCKER, DOCKER-USER, DOCKER-INGRESS, DOCKER-ISOLATION-STAGE-1/2, DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE, ...). */
+/**
+ * Chains Docker creates (DOCKER, DOCKER-USER, DOCKER-INGRESS,
+ * DOCKER-ISOLATION-STAGE-1/2, DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE, ...):
+ * the one test of "is this Docker's chain" (parse/host.ts uses it for the
+ * backends that hold Docker's rules).
+ */
 export function isDockerChain(name: string): boolean {
   return /^DOCKER(-[A-Z0-9-]+)?$/.test(name);
-}
-
-/** True when any table declares a Docker chain or any rule jumps to one. */
-export function dockerRulesPresent(dump: IptablesDump): boolean {
-  for (const t of Object.values(dump.tables)) {
-    if (Object.keys(t.chains).some(isDockerChain)) return true;
-    if (t.rules.some((r) => isDockerChain(r.chain) || (r.target !== null && isDockerChain(r.target)))) return true;
-  }
-  return false;
-}
-
-const PROTO_NUM: Record<string, string> = {
-  tcp: '6',
-  udp: '17',
-  icmp: '1',
-  esp: '50',
-  ah: '51',
-  sctp: '132',
-  gre: '47',
-  ipv6: '41',
-  icmpv6: '58',
-  'ipv6-icmp': '58',
-};
-
-function normProto(p: string): string {
-  const l = p.toLowerCase();
-  return PROTO_NUM[l] ?? l;
-}
-
-/** Whether a rule's -p (with negation) admits protocol `proto`. */
-function protoMatches(rule: IptRule, proto: string): boolean {
-  if (rule.protocol === undefined || rule.protocol === 'all' || rule.protocol === '0') return true;
-  const eq = normProto(rule.protocol) === normProto(proto);
-  const neg = rule.negations.includes('-p') || rule.negations.includes('--protocol');
-  return neg ? !eq : eq;
 }
 
 /**
@@ -481,67 +445,12 @@ export function portSpecIncludes(spec: string, port: number): boolean | null {
   return readable ? false : null;
 }
 
-function optNegated(rule: IptRule, names: string[]): boolean {
-  return names.some((n) => rule.negations.includes(n));
-}
-
-const DPORT_OPTS = ['--dport', '--dports', '--destination-port', '--destination-ports'];
-const SPORT_OPTS = ['--sport', '--sports', '--source-port', '--source-ports'];
-
-/** Whether the rule's port matches (dport / sport / multiport --ports) admit traffic to `port`. */
-function portMatches(rule: IptRule, port: number): boolean {
-  const check = (spec: string | undefined, opts: string[]): boolean => {
-    if (spec === undefined) return true;
-    const inc = portSpecIncludes(spec, port);
-    if (inc === null) return false; // unreadable spec: do not claim a match
-    return optNegated(rule, opts) ? !inc : inc;
-  };
-  return check(rule.dport, DPORT_OPTS) && check(rule.sport, SPORT_OPTS) && check(rule.ports, ['--ports']);
-}
-
-/**
- * Narrowing conditions of a rule beyond protocol and port: addresses,
- * interfaces and match modules other than the implicit tcp/udp/multiport/comment.
- */
-export function ruleConditions(rule: IptRule): string[] {
-  const out: string[] = [];
-  const neg = (o: string[]) => (optNegated(rule, o) ? '! ' : '');
-  if (rule.source !== undefined) out.push(`${neg(['-s', '--source', '--src'])}-s ${rule.source}`);
-  if (rule.destination !== undefined) out.push(`${neg(['-d', '--destination', '--dst'])}-d ${rule.destination}`);
-  if (rule.inIface !== undefined) out.push(`${neg(['-i', '--in-interface'])}-i ${rule.inIface}`);
-  if (rule.outIface !== undefined) out.push(`${neg(['-o', '--out-interface'])}-o ${rule.outIface}`);
-  for (const m of rule.match) {
-    if (['tcp', 'udp', 'sctp', 'multiport', 'comment'].includes(m)) continue;
-    out.push(`-m ${m}`);
-  }
-  return out;
-}
-
-const FILTER_ROOTS = ['INPUT', 'OUTPUT', 'FORWARD', 'DOCKER-USER'];
-const VERDICT_TARGETS = new Set(['DROP', 'REJECT']);
-
-export interface DropFinding {
-  rule: IptRule;
-  /** Jump rules followed from a root chain to reach `rule` (empty when it sits in a root chain). */
-  via: IptRule[];
-  /** Narrowing conditions of the rule and of the jumps leading to it; empty = drops all such traffic that gets there. */
-  conditions: string[];
-  /**
-   * ACCEPT/RETURN rules met before `rule` on the way to it (earlier in its
-   * chain, or earlier in a calling chain before the jump) that also admit this
-   * traffic: when one of them matches, the drop is not reached.
-   */
-  acceptedEarlier: IptRule[];
-  /** Installed by Docker itself (see isDockerManaged): a Docker chain other than DOCKER-USER, the encrypted-overlay VXLAN guard, or a rule on a Docker bridge. */
-  dockerManaged: boolean;
-}
-
 /**
  * Docker's guard for encrypted overlays: drop VXLAN (udp to the data path
  * port, 4789 unless `--data-path-port`) for one VNI, matched with u32, unless
  * it arrived through IPsec (`-m policy --dir in --pol none`).
  */
-export function isEncryptedOverlayGuard(rule: IptRule): boolean {
+function isEncryptedOverlayGuard(rule: IptRule): boolean {
   return rule.match.includes('u32') && rule.match.includes('policy') && rule.protocol === 'udp' && rule.dport !== undefined;
 }
 
@@ -556,108 +465,4 @@ export function isDockerManaged(rule: IptRule): boolean {
   if (isDockerChain(rule.chain) && rule.chain !== 'DOCKER-USER') return true;
   if (isEncryptedOverlayGuard(rule)) return true;
   return [rule.inIface, rule.outIface].some((i) => i !== undefined && DOCKER_BRIDGE_RE.test(i));
-}
-
-const PASS_TARGETS = new Set(['ACCEPT', 'RETURN']);
-
-function walkFilter(
-  dump: IptablesDump,
-  admits: (r: IptRule) => boolean,
-  isHit: (r: IptRule) => boolean,
-): DropFinding[] {
-  const filter = dump.tables.filter;
-  if (!filter) return [];
-  const byChain = new Map<string, IptRule[]>();
-  for (const r of filter.rules) {
-    const list = byChain.get(r.chain);
-    if (list) list.push(r);
-    else byChain.set(r.chain, [r]);
-  }
-  const visited = new Set<string>();
-  const seenRules = new Set<IptRule>();
-  const out: DropFinding[] = [];
-  const visit = (chain: string, via: IptRule[], passedBefore: IptRule[]) => {
-    if (visited.has(chain)) return;
-    visited.add(chain);
-    const passed = [...passedBefore];
-    for (const r of byChain.get(chain) ?? []) {
-      if (!admits(r) || r.target === null) continue;
-      if (isHit(r)) {
-        if (seenRules.has(r)) continue;
-        seenRules.add(r);
-        const conditions = [...via.flatMap((v) => ruleConditions(v).map((c) => `${c} (via ${v.chain})`)), ...ruleConditions(r)];
-        out.push({
-          rule: r,
-          via,
-          conditions,
-          acceptedEarlier: [...passed],
-          dockerManaged: isDockerManaged(r),
-        });
-        continue;
-      }
-      if (PASS_TARGETS.has(r.target)) {
-        passed.push(r);
-        continue;
-      }
-      if (byChain.has(r.target) && !visited.has(r.target)) {
-        visit(r.target, [...via, r], passed);
-      }
-    }
-  };
-  for (const root of FILTER_ROOTS) visit(root, [], []);
-  return out;
-}
-
-/**
- * DROP/REJECT rules in the filter table reachable from INPUT, OUTPUT, FORWARD
- * and DOCKER-USER (following jumps to user chains, any depth, only through
- * jump rules that themselves admit the protocol/port) that could match
- * traffic to `proto`/`port`. Rules without -p match all protocols; port
- * specs understand ranges (`a:b`) and multiport lists; rules that only match
- * other ports are left out. Rules are not evaluated in order: an earlier
- * ACCEPT may still let the traffic through. See `findDropsForPortDetailed`
- * for the conditions each drop carries.
- */
-export function findDropsForPortDetailed(dump: IptablesDump, q: { proto: 'tcp' | 'udp'; port: number }): DropFinding[] {
-  return walkFilter(
-    dump,
-    (r) => protoMatches(r, q.proto) && portMatches(r, q.port),
-    (r) => VERDICT_TARGETS.has(r.target ?? ''),
-  );
-}
-
-export function findDropsForPort(dump: IptablesDump, q: { proto: 'tcp' | 'udp'; port: number }): IptRule[] {
-  return findDropsForPortDetailed(dump, q).map((f) => f.rule);
-}
-
-/** DROP/REJECT rules for ESP (protocol esp / 50), reachable from the filter root chains. */
-export function findEspDropsDetailed(dump: IptablesDump): DropFinding[] {
-  return walkFilter(
-    dump,
-    (r) => protoMatches(r, 'esp') && r.dport === undefined && r.sport === undefined && r.ports === undefined,
-    (r) => VERDICT_TARGETS.has(r.target ?? '') && r.protocol !== undefined && normProto(r.protocol) === '50' && !optNegated(r, ['-p', '--protocol']),
-  );
-}
-
-export function findEspDrops(dump: IptablesDump): IptRule[] {
-  return findEspDropsDetailed(dump).map((f) => f.rule);
-}
-
-/** MARK rules (mangle by default) with their numeric fwmark, e.g. the ingress/lb sandbox marks IPVS uses. */
-export function fwmarkRules(dump: IptablesDump, table = 'mangle'): { rule: IptRule; fwmark: number }[] {
-  const out: { rule: IptRule; fwmark: number }[] = [];
-  for (const r of dump.tables[table]?.rules ?? []) {
-    if (r.target !== 'MARK' || r.setMark === undefined) continue;
-    const fwmark = fwmarkOf(r.setMark);
-    if (!Number.isNaN(fwmark)) out.push({ rule: r, fwmark });
-  }
-  return out;
-}
-
-/** Built-in filter chains whose policy is DROP or REJECT (INPUT/FORWARD/OUTPUT). Docker itself sets FORWARD to DROP. */
-export function dropPolicies(dump: IptablesDump): { chain: string; policy: string }[] {
-  const chains = dump.tables.filter?.chains ?? {};
-  return ['INPUT', 'FORWARD', 'OUTPUT']
-    .map((chain) => ({ chain, policy: chains[chain]?.policy ?? null }))
-    .filter((c): c is { chain: string; policy: string } => c.policy === 'DROP' || c.policy === 'REJECT');
 }

@@ -1,9 +1,17 @@
 import type { AnyCheck } from '../types.js';
+import clockSkew from './clock-skew.js';
 import dockerdRunning from './dockerd-running.js';
 import gwbridgeEgress from './gwbridge-egress.js';
 import kernelModules from './kernel-modules.js';
 import mountnsSeparate from './mountns-separate.js';
 import nodeReachable from './node-reachable.js';
+import firewallPorts from './firewall-ports.js';
+import iptablesBackendMixed from './iptables-backend-mixed.js';
+import listenPorts from './listen-ports.js';
+import offloadVxlanChecksum from './offload-vxlan-checksum.js';
+import sysctlBridgeNf from './sysctl-bridge-nf.js';
+import sysctlIpForward from './sysctl-ip-forward.js';
+import sysctlRpFilter from './sysctl-rp-filter.js';
 
 /** The host layer, in report order. */
 export const hostLayer: readonly AnyCheck[] = [
@@ -11,6 +19,13 @@ export const hostLayer: readonly AnyCheck[] = [
   nodeReachable,
   mountnsSeparate,
   kernelModules,
-  // sysctls, iptables backend, firewall, listen, offload, clock: still in ../host.ts while it is split.
+  sysctlIpForward,
+  sysctlBridgeNf,
+  sysctlRpFilter,
+  iptablesBackendMixed,
+  firewallPorts,
+  listenPorts,
+  offloadVxlanChecksum,
+  clockSkew,
   gwbridgeEgress,
 ];

@@ -1,21 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  dockerRulesPresent,
-  dropPolicies,
-  findDropsForPort,
-  findDropsForPortDetailed,
-  findEspDrops,
-  fwmarkRules,
-  isDockerChain,
-  parseIptablesSave,
-  portSpecIncludes,
-  ruleFromArgs,
-  rulesIn,
-  tokenizeRule,
-  type IptRule,
-} from '../../../src/parse/iptables.js';
-import { parseIpvsadm, findFwmarkService } from '../../../src/parse/ipvs.js';
+import { isDockerChain, parseIptablesSave, portSpecIncludes, tokenizeRule, type IptablesDump, type IptRule } from '../../../src/parse/iptables.js';
+import { dockerRuleBackends } from '../../../src/parse/host.js';
+import { fwmarkOf, parseIpvsadm, findFwmarkService } from '../../../src/parse/ipvs.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/iptables/${name}`, import.meta.url), 'utf8');
 const ipvsFixture = (name: string): string => readFileSync(new URL(`../../fixtures/ipvs/${name}`, import.meta.url), 'utf8');
@@ -33,12 +20,15 @@ const FIXTURES = [
 
 const raws = (rules: IptRule[]) => rules.map((r) => r.raw);
 
-/** A minimal filter table around some rule lines, declaring every chain they use. */
-function filterDump(...ruleLines: string[]): string {
-  const builtins = ['INPUT', 'FORWARD', 'OUTPUT'];
-  const chains = [...new Set(ruleLines.map((l) => l.split(' ')[1]!))].filter((c) => !builtins.includes(c));
-  return ['*filter', ...builtins.map((c) => `:${c} ACCEPT [0:0]`), ...chains.map((c) => `:${c} - [0:0]`), ...ruleLines, 'COMMIT', ''].join('\n');
-}
+/** Rules of one chain, in order. */
+const rulesIn = (dump: IptablesDump, table: string, chain: string): IptRule[] => dump.tables[table]?.rules.filter((r) => r.chain === chain) ?? [];
+
+/** MARK rules of the mangle table with their numeric fwmark. */
+const fwmarkRules = (dump: IptablesDump) =>
+  rulesIn(dump, 'mangle', 'PREROUTING')
+    .concat(rulesIn(dump, 'mangle', 'INPUT'), rulesIn(dump, 'mangle', 'OUTPUT'))
+    .filter((r) => r.target === 'MARK' && r.setMark !== undefined)
+    .map((rule) => ({ rule, fwmark: fwmarkOf(rule.setMark!) }));
 
 describe('tokenizeRule', () => {
   it.each([
@@ -57,10 +47,10 @@ describe('tokenizeRule', () => {
   });
 });
 
-describe('ruleFromArgs', () => {
+describe('rule lines', () => {
   const rule = (line: string) => {
-    const t = tokenizeRule(line).tokens;
-    return ruleFromArgs('filter', t[1]!, t.slice(2), line);
+    const chain = tokenizeRule(line).tokens[1]!;
+    return parseIptablesSave(`*filter\n:${chain} - [0:0]\n${line}\nCOMMIT\n`).tables.filter!.rules[0]!;
   };
   it.each<[string, Partial<IptRule>]>([
     ['-A INPUT -p udp -m udp --dport 4789 -j DROP', { protocol: 'udp', dport: '4789', match: ['udp'], target: 'DROP', negations: [] }],
@@ -205,25 +195,18 @@ describe('parseIptablesSave: fixtures', () => {
   });
 });
 
-describe('dockerRulesPresent', () => {
-  it.each<[string, boolean]>([
-    ['swarm-node-docker28-nft.txt', true],
-    ['swarm-node-docker24-legacy.txt', true],
-    ['firewall-drops-counters.txt', true],
-    ['ufw-swarm.txt', true],
-    ['nft-legacy-warning.txt', false],
-    ['ingress-sbox-mangle.txt', false],
-  ])('%s → %s', (name, present) => {
-    expect(dockerRulesPresent(parseIptablesSave(fixture(name)))).toBe(present);
-  });
-
-  it('a jump to a Docker chain counts even without its declaration', () => {
-    const d = parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j DOCKER-USER\nCOMMIT\n');
-    expect(dockerRulesPresent(d)).toBe(true);
-  });
-
-  it('empty dump → false', () => {
-    expect(dockerRulesPresent(parseIptablesSave(''))).toBe(false);
+describe("Docker's chains", () => {
+  it.each<[string, ('legacy' | 'nft')[]]>([
+    ['swarm-node-docker28-nft.txt', ['nft']],
+    ['swarm-node-docker24-legacy.txt', ['legacy']],
+    ['firewall-drops-counters.txt', ['legacy']],
+    ['ufw-swarm.txt', ['legacy']],
+    ['nft-legacy-warning.txt', []],
+    ['ingress-sbox-mangle.txt', []],
+  ])('%s: the backends holding them (dockerRuleBackends over isDockerChain)', (name, backends) => {
+    const text = fixture(name);
+    const nft = text.includes('nf_tables');
+    expect(dockerRuleBackends(nft ? null : text, nft ? text : null, text, null)).toEqual(backends);
   });
 
   it.each([
@@ -257,197 +240,6 @@ describe('portSpecIncludes', () => {
     ['', 22, null],
   ])('%j includes %d → %s', (spec, port, expected) => {
     expect(portSpecIncludes(spec, port)).toBe(expected);
-  });
-});
-
-describe('findDropsForPort', () => {
-  const own = (name: string, q: { proto: 'tcp' | 'udp'; port: number }) =>
-    findDropsForPortDetailed(parseIptablesSave(fixture(name)), q)
-      .filter((f) => !f.dockerManaged)
-      .map((f) => f.rule.raw);
-
-  it.each<[string, 'tcp' | 'udp', number, string[]]>([
-    [
-      'firewall-drops-counters.txt',
-      'udp',
-      4789,
-      ['-A INPUT -p udp -m udp --dport 4789 -j DROP', '-A LOGDROP -j DROP', '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited'],
-    ],
-    [
-      'firewall-drops-counters.txt',
-      'tcp',
-      7946,
-      [
-        '-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT --reject-with icmp-port-unreachable',
-        '-A LOGDROP -j DROP',
-        '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited',
-      ],
-    ],
-    [
-      'firewall-drops-counters.txt',
-      'udp',
-      7946,
-      [
-        '-A INPUT ! -s 192.168.10.0/24 -p udp -m udp --dport 7946 -j DROP',
-        '-A LOGDROP -j DROP',
-        '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited',
-      ],
-    ],
-    [
-      'firewall-drops-counters.txt',
-      'tcp',
-      30080,
-      ['-A INPUT -p tcp -m tcp --dport 30000:32767 -j DROP', '-A LOGDROP -j DROP', '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited'],
-    ],
-    [
-      'firewall-drops-counters.txt',
-      'tcp',
-      8080,
-      ['-A LOGDROP -j DROP', '-A DOCKER-USER -p tcp -m tcp --dport 8080 -j DROP', '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited'],
-    ],
-    // udp 53 is excluded from the LOGDROP jump by "! --dport 53", but the final catch-all still reaches LOGDROP.
-    ['firewall-drops-counters.txt', 'udp', 53, ['-A LOGDROP -j DROP', '-A DOCKER-USER -s 10.10.0.0/16 -j REJECT --reject-with icmp-host-prohibited']],
-    [
-      'ufw-swarm.txt',
-      'udp',
-      4789,
-      [
-        '-A ufw-before-input -m conntrack --ctstate INVALID -j DROP',
-        '-A ufw-not-local -j DROP',
-        '-A ufw-user-input -p udp -m udp --dport 4789 -j DROP',
-        '-A ufw-skip-to-policy-input -j DROP',
-        // ufw-skip-to-policy-forward also drops everything, but nothing jumps to it.
-      ],
-    ],
-    ['swarm-node-docker28-nft.txt', 'udp', 4789, []],
-    ['swarm-node-docker24-legacy.txt', 'tcp', 8080, []],
-    ['nft-legacy-warning.txt', 'tcp', 2377, ['-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP']],
-  ])('%s %s/%d (not Docker-managed)', (name, proto, port, expected) => {
-    expect(own(name, { proto, port })).toEqual(expected);
-  });
-
-  it('the ufw explicit deny is reached unconditionally, with earlier ACCEPTs listed', () => {
-    const f = findDropsForPortDetailed(parseIptablesSave(fixture('ufw-swarm.txt')), { proto: 'udp', port: 4789 }).find(
-      (x) => x.rule.chain === 'ufw-user-input',
-    )!;
-    expect(raws(f.via)).toEqual(['-A INPUT -j ufw-before-input', '-A ufw-before-input -j ufw-user-input']);
-    expect(f.conditions).toEqual([]);
-    expect(raws(f.acceptedEarlier)).toEqual([
-      '-A ufw-before-input -i lo -j ACCEPT',
-      '-A ufw-before-input -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    ]);
-  });
-
-  it('conditions of the rule and of the jumps on the way', () => {
-    const d = parseIptablesSave(fixture('ufw-swarm.txt'));
-    const skip = findDropsForPortDetailed(d, { proto: 'tcp', port: 7946 }).find((x) => x.rule.chain === 'ufw-skip-to-policy-input')!;
-    expect(skip.conditions).toEqual(['-m addrtype (via ufw-after-input)']);
-    // tcp 7946 is accepted in ufw-user-input, so no explicit port drop there.
-    expect(findDropsForPort(d, { proto: 'tcp', port: 7946 }).some((r) => r.chain === 'ufw-user-input')).toBe(false);
-  });
-
-  it("Docker's encrypted-overlay guard and bridge isolation drops are flagged dockerManaged", () => {
-    const found = findDropsForPortDetailed(parseIptablesSave(fixture('swarm-node-docker28-nft.txt')), { proto: 'udp', port: 4789 });
-    const guard = found.find((f) => f.rule.chain === 'INPUT')!;
-    expect(guard.dockerManaged).toBe(true);
-    expect(guard.conditions).toEqual(['-m policy', '-m u32']);
-    expect(found.every((f) => f.dockerManaged)).toBe(true);
-    const legacy = findDropsForPortDetailed(parseIptablesSave(fixture('swarm-node-docker24-legacy.txt')), { proto: 'tcp', port: 8080 });
-    expect(legacy.map((f) => f.rule.raw)).toContain('-A FORWARD -i docker_gwbridge -o docker_gwbridge -j DROP');
-    expect(legacy.every((f) => f.dockerManaged)).toBe(true);
-  });
-
-  it.each<[string, string, 'tcp' | 'udp', number, boolean]>([
-    ['no -p drops everything', '-A INPUT -j DROP', 'udp', 4789, true],
-    ['other protocol', '-A INPUT -p tcp -m tcp --dport 4789 -j DROP', 'udp', 4789, false],
-    ['other port', '-A INPUT -p udp -m udp --dport 4790 -j DROP', 'udp', 4789, false],
-    ['range', '-A INPUT -p udp -m udp --dport 4000:5000 -j DROP', 'udp', 4789, true],
-    ['multiport', '-A INPUT -p udp -m multiport --dports 7946,4789 -j DROP', 'udp', 4789, true],
-    ['multiport miss', '-A INPUT -p udp -m multiport --dports 7946,4790 -j DROP', 'udp', 4789, false],
-    ['multiport --ports', '-A INPUT -p udp -m multiport --ports 4789 -j DROP', 'udp', 4789, true],
-    ['negated port', '-A INPUT -p udp -m udp ! --dport 4789 -j DROP', 'udp', 4789, false],
-    ['negated other port', '-A INPUT -p udp -m udp ! --dport 53 -j DROP', 'udp', 4789, true],
-    ['negated protocol', '-A INPUT ! -p udp -j DROP', 'udp', 4789, false],
-    ['numeric protocol', '-A INPUT -p 17 -m udp --dport 4789 -j DROP', 'udp', 4789, true],
-    ['sport only, other port', '-A INPUT -p udp -m udp --sport 53 -j DROP', 'udp', 4789, false],
-    ['REJECT counts', '-A OUTPUT -p tcp -m tcp --dport 2377 -j REJECT --reject-with tcp-reset', 'tcp', 2377, true],
-    ['LOG does not', '-A INPUT -p tcp -m tcp --dport 2377 -j LOG', 'tcp', 2377, false],
-    ['ACCEPT does not', '-A INPUT -p tcp -m tcp --dport 2377 -j ACCEPT', 'tcp', 2377, false],
-    ['counting rule does not', '-A INPUT -p tcp -m tcp --dport 2377', 'tcp', 2377, false],
-    ['unreadable port spec is not claimed', '-A INPUT -p tcp -m tcp --dport ssh -j DROP', 'tcp', 22, false],
-    ['DOCKER-USER drop', '-A DOCKER-USER -p tcp -m tcp --dport 8080 -j DROP', 'tcp', 8080, true],
-    ['chain nobody jumps to', '-A ORPHAN -p tcp -m tcp --dport 8080 -j DROP', 'tcp', 8080, false],
-  ])('%s', (_label, ruleLine, proto, port, expected) => {
-    const d = parseIptablesSave(filterDump(ruleLine));
-    expect(d.warnings).toEqual([]);
-    expect(findDropsForPort(d, { proto, port }).length > 0).toBe(expected);
-  });
-
-  it('follows jumps only when the jump rule admits the traffic, and survives loops', () => {
-    const text = [
-      '*filter',
-      ':INPUT ACCEPT [0:0]',
-      ':FORWARD ACCEPT [0:0]',
-      ':OUTPUT ACCEPT [0:0]',
-      ':A - [0:0]',
-      ':B - [0:0]',
-      ':TCPONLY - [0:0]',
-      '-A INPUT -p tcp -j TCPONLY',
-      '-A INPUT -j A',
-      '-A A -j B',
-      '-A B -j A',
-      '-A B -p udp -m udp --dport 4789 -j DROP',
-      '-A TCPONLY -j DROP',
-      'COMMIT',
-    ].join('\n');
-    const found = findDropsForPortDetailed(parseIptablesSave(text), { proto: 'udp', port: 4789 });
-    expect(found.map((f) => [f.rule.raw, f.via.map((v) => v.chain)])).toEqual([['-A B -p udp -m udp --dport 4789 -j DROP', ['INPUT', 'A']]]);
-  });
-
-  it('no filter table → []', () => {
-    expect(findDropsForPort(parseIptablesSave(fixture('ingress-sbox-nat.txt')), { proto: 'tcp', port: 8080 })).toEqual([]);
-    expect(findDropsForPort(parseIptablesSave(''), { proto: 'tcp', port: 8080 })).toEqual([]);
-  });
-});
-
-describe('findEspDrops', () => {
-  it.each<[string, string[]]>([
-    ['firewall-drops-counters.txt', ['-A INPUT -p esp -j DROP']],
-    ['ufw-swarm.txt', ['-A ufw-user-input -p esp -j DROP']],
-    ['swarm-node-docker28-nft.txt', []],
-    ['nft-legacy-warning.txt', []],
-  ])('%s', (name, expected) => {
-    expect(raws(findEspDrops(parseIptablesSave(fixture(name))))).toEqual(expected);
-  });
-
-  it.each<[string, boolean]>([
-    ['-A INPUT -p esp -j DROP', true],
-    ['-A INPUT -p 50 -j REJECT', true],
-    ['-A INPUT -p ESP -j DROP', true],
-    ['-A INPUT ! -p esp -j DROP', false],
-    ['-A INPUT -p esp -j ACCEPT', false],
-    ['-A INPUT -p udp -j DROP', false],
-    ['-A INPUT -j DROP', false],
-  ])('%s → %s', (line, expected) => {
-    const d = parseIptablesSave(`*filter\n:INPUT ACCEPT [0:0]\n${line}\nCOMMIT\n`);
-    expect(findEspDrops(d).length > 0).toBe(expected);
-  });
-
-  it('follows a jump that admits esp, not one restricted to udp', () => {
-    const d = parseIptablesSave(
-      '*filter\n:INPUT ACCEPT [0:0]\n:X - [0:0]\n:Y - [0:0]\n-A INPUT -p udp -j X\n-A INPUT -s 10.0.0.0/8 -j Y\n-A X -p esp -j DROP\n-A Y -p esp -j DROP\nCOMMIT\n',
-    );
-    expect(raws(findEspDrops(d))).toEqual(['-A Y -p esp -j DROP']);
-  });
-});
-
-describe('dropPolicies', () => {
-  it.each<[string, { chain: string; policy: string }[]]>([
-    ['firewall-drops-counters.txt', [{ chain: 'INPUT', policy: 'DROP' }, { chain: 'FORWARD', policy: 'DROP' }]],
-    ['swarm-node-docker24-legacy.txt', [{ chain: 'FORWARD', policy: 'DROP' }]],
-    ['nft-legacy-warning.txt', []],
-  ])('%s', (name, expected) => {
-    expect(dropPolicies(parseIptablesSave(fixture(name)))).toEqual(expected);
   });
 });
 

@@ -1,0 +1,80 @@
+/**
+ * The port-probe checks (underlay.manager.tcp-2377, underlay.gossip.*,
+ * underlay.datapath.udp) share their messages and their body: one finding per
+ * probed ordered pair (Weave-style ok / blocked / unconfirmed), with the
+ * receiver's own firewall consulted for UDP.
+ *
+ * Scope: cluster with `needs: ['probes']`, not `pair`. The probes decide the
+ * pairs (tcp/2377 only toward managers) and exist for nodes whose collection
+ * failed, which the pair scope would replace by one not-collected skip.
+ */
+import { describeOutcome, evaluate, firewallWarningsText } from '../../../model/firewall.js';
+import type { Model } from '../../../model/types.js';
+import type { PortProbe } from '../../../probe/types.js';
+import { shq } from '../../../text/shell.js';
+import type { ClusterContext, Status } from '../../types.js';
+
+export const PORT_REMEDIATION = 'allow the port between the two nodes in every firewall on the path (host iptables/nftables, security groups)';
+
+export const PORT_MESSAGES = {
+  probeError: '{message}',
+  ok: '{port} {from} → {to}: ok; {detail}',
+  blocked: '{port} {from} → {to}: blocked; {detail}',
+  unconfirmed: '{port} {from} → {to}: unconfirmed; {detail}',
+  receiverDrops: '{port} {from} → {to}: arrives on {to} but {how} ({dump})',
+  receiverMaybe: '{port} {from} → {to}: arrives on {to} but {how} ({dump})',
+  receiverUnread:
+    "{port} {from} → {to}: arrives on {to}, but {to}'s firewall could not be read completely ({warnings}): whether its INPUT lets it through is not known",
+} as const;
+
+export type PortMessage = keyof typeof PORT_MESSAGES;
+
+type Verdict = { status: Status; messageId: PortMessage; data: Record<string, string> };
+
+/**
+ * A capture sees a datagram before the receiver's netfilter INPUT does, so a
+ * UDP probe seen on the receiver is only "ok" if the receiver's own firewall
+ * (parsed once, in the model) also lets it through. TCP needs no such step:
+ * the handshake passed INPUT.
+ */
+export function receiverVerdict(model: Model, p: PortProbe): Verdict | null {
+  if (p.proto !== 'udp' || p.state !== 'ok' || p.port === null) return null;
+  const f = model.node(p.to)?.firewall.filter;
+  if (!f?.ok) return null;
+  const src = model.ipByName.get(p.from) ?? null;
+  const dst = model.ipByName.get(p.to) ?? null;
+  const base = { port: `${p.proto}/${p.port}`, from: p.from, to: p.to };
+  for (const { label, dump } of f.value) {
+    const ev = evaluate(dump, 'INPUT', { proto: 'udp', dport: p.port, sport: null, src, dst, iface: null });
+    const o = ev.drops[0];
+    if (ev.result === 'accepted' || !o) continue;
+    const data = { ...base, how: describeOutcome(o, 'INPUT'), dump: label };
+    return ev.result === 'dropped' ? { status: 'fail', messageId: 'receiverDrops', data } : { status: 'warn', messageId: 'receiverMaybe', data };
+  }
+  if (f.warnings.length > 0) return { status: 'warn', messageId: 'receiverUnread', data: { ...base, warnings: firewallWarningsText(f.warnings) } };
+  return null;
+}
+
+const STATUS: Record<PortProbe['state'], Status> = { ok: 'pass', blocked: 'fail', unconfirmed: 'warn' };
+
+/** Allow the probed port on both ends, with the sender's real address when the swarm knows it. */
+function allow(model: Model, p: PortProbe): string {
+  const from = model.ipByName.get(p.from);
+  const src = from !== undefined ? ` -s ${shq(from)}` : '';
+  return `on ${p.to}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT; on ${p.from}: iptables -I OUTPUT -p ${p.proto} --dport ${p.port} -j ACCEPT (and any cloud firewall between them)`;
+}
+
+/** The body of a port-probe check: probe errors as skips, then one finding per selected probe. */
+export const probePorts =
+  (select: (p: PortProbe) => boolean) =>
+  ({ model, report }: ClusterContext<PortMessage>): void => {
+    const probes = model.probes!;
+    for (const e of probes.errors) report('skip', 'probeError', { message: e.message }, { node: e.node });
+    for (const p of probes.ports.filter(select)) {
+      const v = receiverVerdict(model, p);
+      const status = v?.status ?? STATUS[p.state];
+      const messageId = v?.messageId ?? p.state;
+      const data = v?.data ?? { port: `${p.proto}/${p.port}`, from: p.from, to: p.to, detail: p.detail };
+      report(status, messageId, data, { node: p.from, peer: p.to, ...(status === 'pass' ? {} : { remediation: allow(model, p) }) });
+    }
+  };
