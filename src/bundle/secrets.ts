@@ -73,7 +73,8 @@ const FORMS = [
   { q: '"', str: STR0, outside: '"' },
   { q: String.raw`\\"`, str: STR1, outside: String.raw`"\\` },
 ];
-const KEYNAME = `([A-Za-z0-9_.-]*(${SECRET_KEY_WORDS.map(ci).join('|')})[A-Za-z0-9_.-]*|([A-Za-z0-9_.-]*[_.-])?${ci('key')}[Ss]?)`;
+/** A key naming a secret; bounded (60 characters around the word) so each attempt costs a constant. */
+const KEYNAME = `([A-Za-z0-9_.-]{0,60}(${SECRET_KEY_WORDS.map(ci).join('|')})[A-Za-z0-9_.-]{0,60}|([A-Za-z0-9_.-]{0,60}[_.-])?${ci('key')}[Ss]?)`;
 
 interface Rule {
   name: string;
@@ -81,28 +82,36 @@ interface Rule {
   ere: string;
   /** Literal replacement text; `$1` is the first group. */
   to: string;
+  /**
+   * For a rule `(prefix)body` whose body is a JSON array or object: in the
+   * bundle scan, a body that does not parse takes the rest of its line with
+   * it (replaced by `$1` and this). One attempt either matches or ends the
+   * line, so the scan stays linear however many starts a line holds.
+   */
+  cut?: { prefix: string; body: string; open: string; to: string };
 }
+
+const cutRule = (name: string, prefix: string, open: string, body: string, to: string, cutTo: string): Rule => ({
+  name,
+  ere: `(${prefix})${open}${body}`,
+  to,
+  cut: { prefix, body: `${open}${body}`, open, to: cutTo },
+});
 
 const jsonRules = (): Rule[] =>
   FORMS.flatMap(({ q, str, outside }) => {
     const key = (k: string) => `${q}${k}${q}${SP}:${SP}`;
-    const obj = `[{]([^}${outside}]|${str})*[}]`;
+    const obj = `([^}${outside}]|${str})*[}]`;
     const lq = q === '"' ? '"' : '\\"';
     const redStr = `${lq}${REDACTED}${lq}`;
     const redObj = `{${redStr}:${redStr}}`;
+    const restOfLine = (open: string, close: string) => `$1${open}${REDACTED}: rest of line${close}`;
+    const options = (driver: string, name: string, opts: string) => `${key(driver)}[{](${SP}${key(name)}${str}${SP},)?${SP}${key(opts)}`;
     return [
-      { name: 'environment values', ere: `(${key('Env')})\\[([^]${outside}]|${str})*]`, to: `$1[${REDACTED}]` },
-      {
-        name: 'logging-driver options',
-        ere: `(${key('LogDriver')}[{](${SP}${key('Name')}${str}${SP},)?${SP}${key('Options')})${obj}`,
-        to: `$1${redObj}`,
-      },
-      {
-        name: 'logging-driver options',
-        ere: `(${key('LogConfig')}[{](${SP}${key('Type')}${str}${SP},)?${SP}${key('Config')})${obj}`,
-        to: `$1${redObj}`,
-      },
-      { name: 'logging-driver options', ere: `(${key('log-opts')})${obj}`, to: `$1${redObj}` },
+      cutRule('environment values', key('Env'), '\\[', `([^]${outside}]|${str})*]`, `$1[${REDACTED}]`, restOfLine('[', ']')),
+      cutRule('logging-driver options', options('LogDriver', 'Name', 'Options'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
+      cutRule('logging-driver options', options('LogConfig', 'Type', 'Config'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
+      cutRule('logging-driver options', key('log-opts'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
       { name: 'secret-named value', ere: `(${q}${KEYNAME}${q}${SP}:${SP})${str}`, to: `$1${redStr}` },
     ];
   });
@@ -119,7 +128,8 @@ export const RULES: Rule[] = [
   { name: 'environment values', ere: `([\\\\"]Env\\\\*"${SP}:${SP}\\[)([^<]|<[^r]).*`, to: `$1${REDACTED}: rest of line]` },
   // dockerd's command line and ExecStart lines: --log-opt k=v, --log-opt=k=v.
   { name: 'logging-driver options', ere: '(--log-opt[= ]+[^= \t"]*=)[^ \t"]+', to: `$1${REDACTED}` },
-  { name: 'URL credentials', ere: '(://)[^/@ \t"\'\\\\]+:[^/@ \t"\'\\\\]*@', to: `$1${REDACTED}@` },
+  // The user part holds no ':', so a long run without '@' is read once.
+  { name: 'URL credentials', ere: '(://)[^/@: \t"\'\\\\]+:[^/@ \t"\'\\\\]*@', to: `$1${REDACTED}@` },
 ];
 
 /**
@@ -144,10 +154,16 @@ interface JsRule {
   name: string;
   re: RegExp;
   to: string;
+  /** Replacement when the `rest` group matched (see Rule.cut). */
+  cutTo?: string;
 }
 
 const JS_RULES: JsRule[] = [
-  ...RULES.map((r) => ({ name: r.name, re: new RegExp(jsSource(r.ere), 'g'), to: r.to })),
+  ...RULES.map((r): JsRule =>
+    r.cut
+      ? { name: r.name, re: new RegExp(`(${jsSource(r.cut.prefix)})(?:${jsSource(r.cut.body)}|(?<rest>${jsSource(r.cut.open)}[^\n]*))`, 'g'), to: r.to, cutTo: r.cut.to }
+      : { name: r.name, re: new RegExp(jsSource(r.ere), 'g'), to: r.to },
+  ),
   { name: 'private key', re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, to: '<redacted private key>' },
 ];
 
@@ -169,7 +185,9 @@ export function scrubText(text: string, hits: Record<string, number> = {}): Scru
     r.re.lastIndex = 0;
     out = out.replace(r.re, (...m: unknown[]) => {
       const match = m[0] as string;
-      const to = r.to.replace(/\$1/g, () => String(m[1] ?? ''));
+      const groups = m[m.length - 1] as Record<string, string | undefined> | string;
+      const cut = typeof groups === 'object' && groups.rest !== undefined && r.cutTo !== undefined;
+      const to = (cut ? r.cutTo! : r.to).replace(/\$1/g, () => String(m[1] ?? ''));
       if (to !== match) count(hits, r.name);
       return to;
     });
