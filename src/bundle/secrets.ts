@@ -108,7 +108,7 @@ const jsonRules = (): Rule[] =>
     const restOfLine = (open: string, close: string) => `$1${open}${REDACTED}: rest of line${close}`;
     const options = (driver: string, name: string, opts: string) => `${key(driver)}[{](${SP}${key(name)}${str}${SP},)?${SP}${key(opts)}`;
     return [
-      cutRule('environment values', key('Env'), '\\[', `([^]${outside}]|${str})*]`, `$1[${REDACTED}]`, restOfLine('[', ']')),
+      cutRule('environment values', key('Env'), '\\[', `([^]${outside}]|${str})*]`, `$1[${redStr}]`, restOfLine('[', ']')),
       cutRule('logging-driver options', options('LogDriver', 'Name', 'Options'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
       cutRule('logging-driver options', options('LogConfig', 'Type', 'Config'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
       cutRule('logging-driver options', key('log-opts'), '[{]', obj, `$1${redObj}`, restOfLine('{', '}')),
@@ -125,7 +125,7 @@ export const RULES: Rule[] = [
   // An Env array the JSON rules could not read (cut short, escaped twice…):
   // everything after its start goes. (Logging options need no such net:
   // their secret-named values and URL credentials are cut one by one below.)
-  { name: 'environment values', ere: `([\\\\"]Env\\\\*"${SP}:${SP}\\[)([^<]|<[^r]).*`, to: `$1${REDACTED}: rest of line]` },
+  { name: 'environment values', ere: `([\\\\"]Env\\\\*"${SP}:${SP}\\[)([^<"\\\\]|<[^r]|"[^<]|\\\\[^"]|\\\\"[^<]).*`, to: `$1${REDACTED}: rest of line]` },
   // dockerd's command line and ExecStart lines: --log-opt k=v, --log-opt=k=v.
   { name: 'logging-driver options', ere: '(--log-opt[= ]+[^= \t"]*=)[^ \t"]+', to: `$1${REDACTED}` },
   // The user part holds no ':', so a long run without '@' is read once.
@@ -161,7 +161,7 @@ interface JsRule {
 const JS_RULES: JsRule[] = [
   ...RULES.map((r): JsRule =>
     r.cut
-      ? { name: r.name, re: new RegExp(`(${jsSource(r.cut.prefix)})(?:${jsSource(r.cut.body)}|(?<rest>${jsSource(r.cut.open)}[^\n]*))`, 'g'), to: r.to, cutTo: r.cut.to }
+      ? { name: r.name, re: new RegExp(`(${jsSource(r.cut.prefix)})(?:${jsSource(r.cut.body)}|(?<rest>${jsSource(r.cut.open)}[ \t]*[^ \t\n][^\n]*))`, 'g'), to: r.to, cutTo: r.cut.to }
       : { name: r.name, re: new RegExp(jsSource(r.ere), 'g'), to: r.to },
   ),
   { name: 'private key', re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, to: '<redacted private key>' },

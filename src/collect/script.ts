@@ -141,28 +141,33 @@ export const DOCKER_LOG_FILES = { own: ['/var/log/docker.log'], syslog: ['/var/l
  * containers log through the journald log driver (dockerd writes those
  * entries itself: same unit, same _COMM). So: entries written by dockerd
  * (`_COMM=dockerd`) or tagged dockerd (`SYSLOG_IDENTIFIER=dockerd`), read
- * in journalctl's export format, and every entry with a `CONTAINER_ID`
- * field dropped on the node (a container can choose its tag, never the
- * absence of that field).
+ * as journalctl's JSON (one entry a line), and every entry with a
+ * `CONTAINER_ID` field dropped on the node: a container can choose its tag,
+ * never the absence of that field.
  */
 export const JOURNAL_MATCH = '_COMM=dockerd + SYSLOG_IDENTIFIER=dockerd';
 
 /**
- * Export format (one `FIELD=value` line per field, a blank line between
- * entries; a field whose value is binary or holds a newline is written as
- * its name alone on a line, then 8 bytes of length and the raw value) to
- * `dockerd[PID]: MESSAGE`. A binary field's value is skipped, except a
- * binary MESSAGE, which is replaced by a note; an entry with CONTAINER_ID
- * in any form is never printed.
+ * `journalctl -o json` lines to `dockerd[PID]: MESSAGE`. A key is the only
+ * place a bare `"CONTAINER_ID":` can appear (inside a value its quotes are
+ * escaped), so a line holding it is an entry to drop. MESSAGE is
+ * unescaped (`\"`, `\\`, `\/`, `\t`); `\n` and `\uXXXX` stay escaped, so a
+ * control character never reaches the output raw; a binary MESSAGE (an
+ * array of bytes) is replaced by a note.
  */
-export const JOURNAL_EXPORT_AWK = String.raw`awk 'BEGIN{c=0;m="";p="";has=0}
-function flush(){ if(has && !c) print "dockerd[" p "]: " m; c=0; m=""; p=""; has=0 }
-/^$/ { flush(); next }
-/^CONTAINER_ID(=|$)/ { c=1; next }
-/^MESSAGE=/ { m=substr($0,9); has=1; next }
-/^MESSAGE$/ { m="<binary message not shown>"; has=1; next }
-/^_PID=/ { p=substr($0,6); next }
-END { flush() }'`;
+export const JOURNAL_JSON_AWK = String.raw`awk 'index($0, "\"CONTAINER_ID\":") { next }
+{ p = ""; if (match($0, /"_PID":"[0-9]+"/)) p = substr($0, RSTART + 8, RLENGTH - 9)
+  if (match($0, /"MESSAGE":"([^"\\]|\\.)*"/)) {
+    m = substr($0, RSTART + 11, RLENGTH - 12); o = ""
+    while ((i = index(m, "\\")) > 0) {
+      c = substr(m, i + 1, 1); o = o substr(m, 1, i - 1)
+      if (c == "\"" || c == "\\" || c == "/") o = o c; else if (c == "t") o = o "\t"; else o = o "\\" c
+      m = substr(m, i + 2)
+    }
+    m = o m
+  } else if (index($0, "\"MESSAGE\":[")) m = "<binary message not shown>"
+  else next
+  print "dockerd[" p "]: " m }'`;
 
 /**
  * The `host/docker-log` section: journald when systemd runs and has the
@@ -185,7 +190,7 @@ ndsince() { ${sinceAwk}; }
 ndlog() {
   if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl ${JOURNAL_MATCH} -n 1 --no-pager -q 2>/dev/null)" ]; then
     echo "docker log: journald (dockerd's own entries: journalctl ${JOURNAL_MATCH} -n ${lines}${since ? ` --since @${since}` : ''}, entries with CONTAINER_ID left out)" >&2
-    journalctl ${JOURNAL_MATCH} -o export --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${JOURNAL_EXPORT_AWK} | ${REDACT_LOG}
+    journalctl ${JOURNAL_MATCH} -o json --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${JOURNAL_JSON_AWK} | ${REDACT_LOG}
     return 0
   fi
   for f in ${quoted(files.own)}; do
@@ -217,7 +222,7 @@ sec host/docker-log ndlog
  *    the value of every `--log-opt k=v` / `--log-opt=k=v` cut whatever it
  *    holds (spaces included), then joined with spaces.
  */
-const SECRET_FILTERS = String.raw`
+export const SECRET_FILTERS = String.raw`
 ndredacted() { o=$("$@"); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_LOG}; return $r; }
 ndcmdline() {
   tr '\0' '\n' < /proc/$DPID/cmdline | awk 'BEGIN{n=0} { a=$0; if (v) { i=index(a,"="); a=(i ? substr(a,1,i) : "") "<redacted>"; v=0 } else if (a=="--log-opt") v=1; else if (substr(a,1,10)=="--log-opt=") { r=substr(a,11); i=index(r,"="); a="--log-opt=" (i ? substr(r,1,i) : "") "<redacted>" } printf "%s%s", (n++ ? " " : ""), a } END{print ""}' | ${REDACT_LOG}

@@ -96,7 +96,7 @@ describe('who asks for the log', () => {
     expect(buildCollectScript({ dataPathPort: 4789, dockerLog: { lines: 5 } }).script).toContain('sec host/docker-log ndlog');
     expect(buildCollectScript({ dataPathPort: 4789, dockerLog: { lines: 0 } }).script).not.toContain('host/docker-log');
     expect(buildCollectScript({ dataPathPort: 4789, dockerLog: { lines: 7, since: 1700000000 } }).script).toContain(
-      'journalctl _COMM=dockerd + SYSLOG_IDENTIFIER=dockerd -o export --no-pager -n 7 --since @1700000000',
+      'journalctl _COMM=dockerd + SYSLOG_IDENTIFIER=dockerd -o json --no-pager -n 7 --since @1700000000',
     );
   });
 });
