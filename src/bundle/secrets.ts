@@ -1,9 +1,9 @@
 /**
  * Secret shapes netdoctor must never carry, as one list of rules used twice:
  *  - on the node, by `sed -E` over dockerd's log, daemon.json, `docker info`
- *    and the unit files before anything leaves the node (collect/script.ts
- *    builds its sed program from `NODE_SED_RULES`, so a rule added here is
- *    applied there too);
+ *    dockerd's command line and unit lines before anything leaves the node
+ *    (collect/script.ts builds its sed program with `nodeSedArgs()`, so a
+ *    rule added here is applied there too);
  *  - in the bundle's last safety net: every file is scanned once more before
  *    it is written (`scrubText` / `scrubJson` / `scrubFile`), so a secret an
  *    upstream redaction missed is still cut, counted, and reported.
@@ -14,8 +14,10 @@
  *
  * Every pattern is linear: each alternation is decided by its first one or
  * two characters (no nested quantifier can match the same text two ways),
- * and JSON strings are matched as JSON strings, so a `]` or `}` inside a
- * value never ends an array or object early. JSON is matched in two forms:
+ * key names are bounded, and in the bundle scan an array or object that
+ * does not parse takes the rest of its line at once (see `Rule.cut`). JSON
+ * strings are matched as JSON strings, so a `]` or `}` inside a value never
+ * ends an array or object early. JSON is matched in two forms:
  * as is (`"Env":["A=1"]`) and escaped inside a quoted string, the way
  * dockerd's text log prints request bodies (`msg="form data: {\"Env\":[\"A=1\"]}"`).
  */
@@ -44,7 +46,7 @@ const LOG_DRIVER_KEYS = new Map([
 /**
  * Maps keyed by option or label names chosen by users: there a key that
  * names a secret hides its value. (Elsewhere keys are names of things,
- * such as services or sections, and a service called "keycloak" must keep
+ * such as services or sections, and a service called "api-key" must keep
  * its addresses.)
  */
 const NAMED_OPTION_MAPS = new Set(['Labels', 'Options', 'DriverOpts', 'Config', 'log-opts', 'proxies']);
