@@ -23,8 +23,9 @@
  * rewritten: an EUI-64 id from a 02:42 MAC follows the MAC, any other is
  * keyed-hashed).
  * Hostnames (swarm node names, node hostnames, SSH target names) become
- * node-1, node-2… in the swarm's node order; they are matched as whole words,
- * case-insensitively.
+ * node-1, node-2… in the swarm's node order; SSH jump hosts (each node's
+ * ProxyJump chain, the `--jump` flag) become jump-1, jump-2…; all are
+ * matched as whole words, case-insensitively.
  *
  * The key is random per bundle and never written anywhere: the pseudonyms
  * cannot be reversed from the bundle.
@@ -32,6 +33,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp, parseIp } from '../net/ip.js';
+import { parseJumpSpec } from '../ssh/config.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
 interface Range {
@@ -103,6 +105,11 @@ export class Pseudonymiser {
     if (n.length < 2 || isIPv4(n) || isIPv6(n) || this.#hosts.has(n) || !/^[a-z0-9_][a-z0-9_.-]*$/.test(n)) return;
     this.#hosts.set(n, pseudonym);
     this.#hostRe = null;
+  }
+
+  /** Is this name already given a pseudonym? */
+  knows(name: string): boolean {
+    return this.#hosts.has(name.trim().toLowerCase());
   }
 
   /** The hostname pseudonyms, for callers that must rename things (bundle paths). */
@@ -287,12 +294,38 @@ const IPV6 = String.raw`(?<![0-9A-Za-z_:.])((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-F
 const ADDRESS_RE = new RegExp(`${MAC}|${IPV4}|${IPV6}`, 'g');
 const V4_ONLY_RE = new RegExp(`${MAC}|${IPV4}`, 'g');
 
+/** The host of a `user@host:port` hop as the snapshot records it (`[…]` stripped). */
+function hopHost(hop: string): string {
+  const noUser = hop.slice(hop.lastIndexOf('@') + 1);
+  const m = /^(.*):(\d+)$/.exec(noUser);
+  return (m ? m[1]! : noUser).replace(/^\[(.*)\]$/, '$1');
+}
+
+/** Jump hosts named on the command line: `--jump V` / `--jump=V`, V in ProxyJump syntax. */
+export function jumpHostsOfArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    const v = a === '--jump' ? argv[i + 1] : a.startsWith('--jump=') ? a.slice(7) : undefined;
+    if (v === undefined) return;
+    try {
+      const specs = parseJumpSpec(v);
+      if (specs !== 'none') out.push(...specs.map((s) => s.host));
+    } catch {
+      // Not valid ProxyJump syntax: the run refused it; still hide what looks like hosts in it.
+      out.push(...v.split(',').map((x) => hopHost(x.trim())).filter((x) => x !== '' && x.toLowerCase() !== 'none'));
+    }
+  });
+  return out;
+}
+
 /**
  * A pseudonymiser for one snapshot: each node's names (swarm hostname,
  * collected hostname, SSH target when it is a name, the FQDN's first label)
- * become node-<n> in the swarm's node order.
+ * become node-<n> in the swarm's node order; then the SSH jump hosts (of
+ * every node's chain, and of `--jump` in `argv`) become jump-<n>, unless
+ * they are nodes.
  */
-export function pseudonymiserFor(snapshot: ClusterSnapshot, key?: Buffer): Pseudonymiser {
+export function pseudonymiserFor(snapshot: ClusterSnapshot, key?: Buffer, argv: readonly string[] = []): Pseudonymiser {
   const groups = new Map<string, Set<string>>();
   const order: string[] = [];
   const group = (id: string): Set<string> => {
@@ -321,5 +354,20 @@ export function pseudonymiserFor(snapshot: ClusterSnapshot, key?: Buffer): Pseud
   // The endpoint's host when it is a name (tcp://manager1:2376, ssh://admin@manager1).
   const m = /^[a-z]+:\/\/(?:[^@/]*@)?([^:/]+)/i.exec(snapshot.endpoint.host);
   if (m && m[1] && !isIPv4(m[1]) && !snapshot.endpoint.host.startsWith('unix:')) p.addHost(m[1], 'manager-endpoint');
+  const jumps: string[] = [];
+  for (const n of snapshot.nodes) for (const hop of n.target.via ?? []) jumps.push(hopHost(hop));
+  jumps.push(...jumpHostsOfArgv(argv));
+  let j = 0;
+  const seen = new Set<string>();
+  for (const h of jumps) {
+    const name = h.trim().toLowerCase();
+    if (name === '' || isIPv4(name) || isIPv6(name) || seen.has(name)) continue;
+    seen.add(name);
+    if (p.knows(name)) continue;
+    const pseudonym = `jump-${++j}`;
+    p.addHost(name, pseudonym);
+    const short = name.split('.')[0];
+    if (short && short !== name) p.addHost(short, pseudonym);
+  }
   return p;
 }

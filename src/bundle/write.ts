@@ -24,7 +24,7 @@ import {
   type BundleManifest,
 } from './format.js';
 import { pseudonymiserFor } from './pseudonymise.js';
-import { scrubJson, scrubText } from './secrets.js';
+import { scrubFile, scrubJson, scrubText } from './secrets.js';
 import { writeTarGz, type TarFile } from './tar.js';
 
 export interface BundleInput {
@@ -105,14 +105,14 @@ export function buildBundle(input: BundleInput): BuiltBundle {
   const redactIps = input.redactIps === true;
   if (redactIps) {
     // Names come from the unredacted snapshot; one pseudonymiser for every file.
-    const p = pseudonymiserFor(input.snapshot, input.key);
+    const p = pseudonymiserFor(input.snapshot, input.key, input.argv);
     snapshot = p.json(snapshot);
     report = p.json(report);
     log = p.text(log);
     argv = argv.map((a) => p.text(a));
   }
   const raw = snapshot.cluster.raw;
-  const files: TarFile[] = [
+  const rendered: TarFile[] = [
     { path: REPORT_MD, data: Buffer.from(renderMarkdown(report)) },
     { path: REPORT_JSON, data: Buffer.from(renderJson(report)) },
     { path: SNAPSHOT, data: json(snapshot) },
@@ -125,6 +125,10 @@ export function buildBundle(input: BundleInput): BuiltBundle {
     ...networkFiles(raw.networks),
     ...nodeFiles(snapshot),
   ];
+  // The last scan, over every file exactly as it will be written (after the
+  // renaming, which could join what a rule looks for): the same rules as the
+  // node's sed, plus the key-based ones for JSON (bundle/secrets.ts).
+  const files = rendered.map((f) => ({ ...f, data: scrubFile(f.path, f.data, hits) }));
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     bundleVersion: BUNDLE_VERSION,

@@ -6,6 +6,7 @@
  */
 import type Dockerode from 'dockerode';
 import { sortNodes, summariseNode, type EngineNode } from '../cluster/nodes.js';
+import { redactJson } from '../bundle/secrets.js';
 import type { ClusterFacts, NetworkEndpoint, NetworkFacts, ServiceFacts } from '../snapshot/types.js';
 
 export type ClusterRaw = ClusterFacts['raw'];
@@ -33,24 +34,26 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
 
 /**
  * Secrets never enter a snapshot (and so never a bundle): the swarm join
- * tokens are dropped, and environment values of services and tasks are
- * replaced, keeping the names (`PASSWORD=<redacted>`).
+ * tokens are dropped; environment values of services and tasks are
+ * replaced, keeping the names (`PASSWORD=<redacted>`); every logging-driver
+ * option (`LogDriver.Options` of services, their previous specs, tasks, and
+ * the swarm's `TaskDefaults`, in the swarm inspect and in `docker info`'s
+ * cluster spec) and every label or option whose key names a secret become
+ * `<redacted>`; strings go through the secret patterns of the bundle scan.
+ * The rules are those of bundle/secrets.ts.
  */
 export function redactClusterRaw(raw: ClusterRaw): ClusterRaw {
   const swarm = { ...(raw.swarm as J) };
   delete swarm.JoinTokens;
-  const redactEnv = (spec: J | undefined): void => {
-    const cs = spec?.ContainerSpec as J | undefined;
-    if (cs && Array.isArray(cs.Env)) cs.Env = (cs.Env as string[]).map((e) => `${e.split('=')[0]}=<redacted>`);
+  const red = <T>(v: T): T => redactJson(v, {}, { text: true }) as T;
+  return {
+    info: red(raw.info),
+    swarm: red(swarm),
+    nodes: red(raw.nodes),
+    networks: red(raw.networks),
+    services: red(raw.services),
+    tasks: red(raw.tasks),
   };
-  const services = structuredClone(raw.services as J[]);
-  for (const s of services) {
-    redactEnv(s.Spec?.TaskTemplate);
-    redactEnv(s.PreviousSpec?.TaskTemplate);
-  }
-  const tasks = structuredClone(raw.tasks as J[]);
-  for (const t of tasks) redactEnv(t.Spec);
-  return { ...raw, swarm, services, tasks };
 }
 
 const stripPrefix = (cidr: unknown): string => (typeof cidr === 'string' ? cidr.split('/')[0]! : '');

@@ -19,6 +19,7 @@
  * (`host/…`, `netns/<sandbox>/…`).
  */
 import { randomBytes } from 'node:crypto';
+import { nodeSedArgs } from '../bundle/secrets.js';
 
 /** Kernel modules whose absence breaks a layer (checked in /sys/module and /proc/modules). */
 export const KERNEL_MODULES = [
@@ -114,16 +115,59 @@ const IPVS = `if [ ! -e /proc/net/ip_vs ]; then echo "IPVS is not available in t
 const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
 
 /**
- * Secrets dockerd writes to its log, cut on the node before the log leaves
- * it: hex keys of 16+ digits (`Key: 0x…` of the SAs it fails to add for
- * encrypted overlays), byte lists of 16+ bytes (memberlist gossip
- * `Keys:[[54 62 …] …]`), swarm join tokens and unlock keys, `"Env":[…]` of
- * API requests logged in debug mode, and credentials in URLs.
+ * Secrets cut on the node from every text that may hold one, before it
+ * leaves the node: dockerd's log, daemon.json, `docker info`, dockerd's
+ * command line and its unit: hex keys of 16+ digits (`Key: 0x…` of the SAs
+ * it fails to add for encrypted overlays), byte lists of 16+ bytes
+ * (memberlist gossip `Keys:[[54 62 …] …]`), swarm join tokens and unlock
+ * keys, `"Env":[…]` of API requests logged in debug mode (matched as JSON
+ * strings, as is and escaped inside the log line's quoted message; one that
+ * cannot be read as JSON loses the rest of its line), logging-driver options
+ * (`LogDriver.Options`, `LogConfig.Config`, `log-opts`, `--log-opt k=v`),
+ * values of secret-named keys (token, secret, password, credential, *-key),
+ * and credentials in URLs. The rules are those of the bundle's last scan
+ * (bundle/secrets.ts), so both learn a new rule together.
  */
-export const REDACT_LOG = String.raw`sed -E -e 's/0x[0-9a-fA-F]{16,}/<redacted>/g' -e 's/\[[0-9]{1,3}( [0-9]{1,3}){15,}\]/[<redacted>]/g' -e 's/SWM(TKN|KEY)-[0-9A-Za-z+=-]+/SWM\1-<redacted>/g' -e 's/(\\?"Env\\?":)\[[^]]*\]/\1[<redacted>]/g' -e 's#(://)[^/@ "]+:[^/@ "]*@#\1<redacted>@#g'`;
+export const REDACT_LOG = `sed -E ${nodeSedArgs()}`;
+
+/** The same rules over a whole file at once (daemon.json: an object may span lines). */
+export const REDACT_FILE = `sed -E -e ':a' -e '$!N' -e '$!ba' ${nodeSedArgs()}`;
 
 /** Where dockerd logs when systemd does not run it (the lab: /var/log/docker.log), then syslog files. */
 export const DOCKER_LOG_FILES = { own: ['/var/log/docker.log'], syslog: ['/var/log/daemon.log', '/var/log/messages', '/var/log/syslog'] };
+
+/**
+ * journald: dockerd's own entries only. `-u docker` would also return what
+ * containers log through the journald log driver (dockerd writes those
+ * entries itself: same unit, same _COMM). So: entries written by dockerd
+ * (`_COMM=dockerd`) or tagged dockerd (`SYSLOG_IDENTIFIER=dockerd`), read
+ * as journalctl's JSON (one entry a line), and every entry with a
+ * `CONTAINER_ID` field dropped on the node: a container can choose its tag,
+ * never the absence of that field.
+ */
+export const JOURNAL_MATCH = '_COMM=dockerd + SYSLOG_IDENTIFIER=dockerd';
+
+/**
+ * `journalctl -o json` lines to `dockerd[PID]: MESSAGE`. A key is the only
+ * place a bare `"CONTAINER_ID":` can appear (inside a value its quotes are
+ * escaped), so a line holding it is an entry to drop. MESSAGE is
+ * unescaped (`\"`, `\\`, `\/`, `\t`); `\n` and `\uXXXX` stay escaped, so a
+ * control character never reaches the output raw; a binary MESSAGE (an
+ * array of bytes) is replaced by a note.
+ */
+export const JOURNAL_JSON_AWK = String.raw`awk 'index($0, "\"CONTAINER_ID\":") { next }
+{ p = ""; if (match($0, /"_PID":"[0-9]+"/)) p = substr($0, RSTART + 8, RLENGTH - 9)
+  if (match($0, /"MESSAGE":"([^"\\]|\\.)*"/)) {
+    m = substr($0, RSTART + 11, RLENGTH - 12); o = ""
+    while ((i = index(m, "\\")) > 0) {
+      c = substr(m, i + 1, 1); o = o substr(m, 1, i - 1)
+      if (c == "\"" || c == "\\" || c == "/") o = o c; else if (c == "t") o = o "\t"; else o = o "\\" c
+      m = substr(m, i + 2)
+    }
+    m = o m
+  } else if (index($0, "\"MESSAGE\":[")) m = "<binary message not shown>"
+  else next
+  print "dockerd[" p "]: " m }'`;
 
 /**
  * The `host/docker-log` section: journald when systemd runs and has the
@@ -144,9 +188,9 @@ BEGIN{keep=1}
   return String.raw`
 ndsince() { ${sinceAwk}; }
 ndlog() {
-  if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl -u docker -n 1 --no-pager -q 2>/dev/null)" ]; then
-    echo "docker log: journald (journalctl -u docker -n ${lines}${since ? ` --since @${since}` : ''})" >&2
-    journalctl -u docker --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${REDACT_LOG}
+  if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl ${JOURNAL_MATCH} -n 1 --no-pager -q 2>/dev/null)" ]; then
+    echo "docker log: journald (dockerd's own entries: journalctl ${JOURNAL_MATCH} -n ${lines}${since ? ` --since @${since}` : ''}, entries with CONTAINER_ID left out)" >&2
+    journalctl ${JOURNAL_MATCH} -o json --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${JOURNAL_JSON_AWK} | ${REDACT_LOG}
     return 0
   fi
   for f in ${quoted(files.own)}; do
@@ -170,12 +214,29 @@ sec host/docker-log ndlog
 `;
 }
 
+/**
+ * Readers of texts that may hold secrets, each filtered through REDACT_LOG
+ * (REDACT_FILE for daemon.json) on the node; the reader's exit status is
+ * kept. Output is held in a shell variable, never in a file.
+ *  - dockerd's command line: argument by argument (NUL-separated in /proc),
+ *    the value of every `--log-opt k=v` / `--log-opt=k=v` cut whatever it
+ *    holds (spaces included), then joined with spaces.
+ */
+export const SECRET_FILTERS = String.raw`
+ndredacted() { o=$("$@"); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_LOG}; return $r; }
+ndcmdline() {
+  tr '\0' '\n' < /proc/$DPID/cmdline | awk 'BEGIN{n=0} { a=$0; if (v) { i=index(a,"="); a=(i ? substr(a,1,i) : "") "<redacted>"; v=0 } else if (a=="--log-opt") v=1; else if (substr(a,1,10)=="--log-opt=") { r=substr(a,11); i=index(r,"="); a="--log-opt=" (i ? substr(r,1,i) : "") "<redacted>" } printf "%s%s", (n++ ? " " : ""), a } END{print ""}' | ${REDACT_LOG}
+}
+ndinfo() { have docker || { echo "docker: command not found" >&2; return 127; }; ndredacted docker info --format '{{json .}}'; }
+nddaemonjson() { o=$(cat /etc/docker/daemon.json); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_FILE}; return $r; }
+`;
+
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
 function hostSections(opts: ScriptOptions): string {
   const modules = KERNEL_MODULES.join(' ');
   const sysctls = SYSCTLS.join(' ');
   const port = opts.dataPathPort;
-  return String.raw`
+  return String.raw`${SECRET_FILTERS}
 sec host/clock date -u +%s.%N
 sec host/hostname hostname
 sec host/uname uname -srm
@@ -184,19 +245,19 @@ sec host/id id -u
 DPID=$(pidof dockerd 2>/dev/null | awk '{print $1}')
 sec host/dockerd-pid sh -c 'pidof dockerd || { echo "dockerd is not running" >&2; exit 1; }'
 if [ -n "$DPID" ]; then
-  sec host/dockerd-cmdline sh -c "tr '\\0' ' ' < /proc/$DPID/cmdline; echo"
+  sec host/dockerd-cmdline ndcmdline
   sec host/mountns sh -c "echo self=\$(readlink /proc/self/ns/mnt) dockerd=\$(readlink /proc/$DPID/ns/mnt)"
 fi
 sec host/docker-version sh -c '${need('docker')}; docker version --format "{{json .}}"'
-sec host/docker-info sh -c '${need('docker')}; docker info --format "{{json .}}"'
+sec host/docker-info ndinfo
 sec host/containerd-version sh -c '${need('containerd')}; containerd --version'
-sec host/daemon-json cat /etc/docker/daemon.json
+sec host/daemon-json nddaemonjson
 ${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
-  sec host/systemd-docker systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
+  sec host/systemd-docker ndredacted systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
 else
   sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'
 fi
-sec host/unit-files sh -c 'for f in /etc/systemd/system/docker.service /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*(MountFlags|ExecStart)=" "$f"; }; done; true'
+sec host/unit-files ndredacted sh -c 'for f in /etc/systemd/system/docker.service /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*(MountFlags|ExecStart)=" "$f"; }; done; true'
 sec host/modules sh -c 'for m in ${modules}; do if [ -d /sys/module/$m ]; then echo "$m present"; elif grep -q "^$m " /proc/modules 2>/dev/null; then echo "$m present"; else echo "$m absent"; fi; done'
 sec host/sysctl sh -c 'for s in ${sysctls}; do if [ -r /proc/sys/$s ]; then echo "$s=$(cat /proc/sys/$s)"; else echo "$s=<absent>"; fi; done'
 sec host/iptables-version sh -c '${need('iptables')}; iptables -V'

@@ -19,10 +19,13 @@ dockerd's log on each node, the manager's API answers (info, swarm, nodes,
 services, tasks, and \`network inspect --verbose\` of every swarm network),
 netdoctor's own log of the run, and a manifest with a sha256 of every file.
 
-Secrets stay out: IPsec keys and gossip keys are cut on the nodes (xfrm state
-and dockerd's log), join tokens are dropped, environment values of services
-and tasks are redacted, no key file is ever read. --redact-ips also replaces
-IP addresses and hostnames with consistent pseudonyms in every file.
+Secrets stay out (SECURITY.md): IPsec and gossip keys, tokens, Env arrays of
+debug log lines and logging-driver options (log-opts, --log-opt) are cut on
+the nodes; join tokens are dropped and environment values and logging-driver
+options of services, tasks and TaskDefaults redacted from the API answers;
+journald gives dockerd's own entries only; no key file is ever read.
+--redact-ips also replaces IP addresses, hostnames and SSH jump hosts with
+consistent pseudonyms in every file.
 
 Analyse it anywhere, without a swarm: \`docker netdoctor check --from-bundle FILE\`;
 summarise it: \`docker netdoctor bundle inspect FILE\`.`;
@@ -38,7 +41,7 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
     'log-lines': Flags.integer({ description: 'Lines of dockerd\'s log to take from each node (0: none)', default: 1000, min: 0 }),
     since: Flags.string({ description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>' }),
-    'redact-ips': Flags.boolean({ description: 'Replace IP addresses (prefix-preserving), Docker MACs and hostnames with consistent pseudonyms in every file' }),
+    'redact-ips': Flags.boolean({ description: 'Replace IP addresses (prefix-preserving), Docker MACs, hostnames and SSH jump hosts with consistent pseudonyms in every file' }),
   };
 
   async run(): Promise<BundleManifest> {
