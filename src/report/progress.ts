@@ -5,7 +5,9 @@
  *
  * Progress always goes to stderr so that stdout carries only the report; on
  * a TTY the live tree, elsewhere the plain line renderer, and nothing at all
- * when `silent` (machine formats on stdout, --json).
+ * when `silent` (machine formats on stdout, --json). Titles and errors hold
+ * node names, addresses and what nodes answered: each goes through the
+ * terminal sanitiser (one line, control characters escaped).
  */
 import type Dockerode from 'dockerode';
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
@@ -19,6 +21,7 @@ import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import { resolveTargets, type SshTarget } from '../ssh/config.js';
 import type { SshSession } from '../ssh/session.js';
 import { buildNodeSnapshot } from '../snapshot/node.js';
+import { sanitizeLine as t } from '../text/sanitize.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
 
 export interface ProgressOptions {
@@ -44,7 +47,7 @@ export function throwIfFatal(ctx: CollectCtx): void {
 }
 
 const nodeSummary = (n: NodeSnapshot): string => {
-  if (n.host === null) return n.errors[0]?.message ?? n.status;
+  if (n.host === null) return t(n.errors[0]?.message ?? n.status);
   const overlays = n.sandboxes.filter((s) => s.kind === 'overlay').length;
   return `${n.sandboxes.length} sandboxes (${overlays} overlay), ${Math.round(n.timings.totalMs)} ms`;
 };
@@ -80,10 +83,11 @@ export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTas
           ctx.facts = facts;
         } catch (err) {
           ctx.fatal = err;
-          throw err;
+          // listr prints the message: the command's one-line error comes from ctx.fatal.
+          throw new Error(t(err instanceof Error ? err.message : String(err)));
         }
         const overlays = ctx.facts.networks.filter((n) => n.driver === 'overlay').length;
-        task.title = `Discover cluster: ${ctx.facts.nodes.length} nodes, ${overlays} overlay networks, manager ${ctx.facts.managerNode ?? '?'}`;
+        task.title = `Discover cluster: ${ctx.facts.nodes.length} nodes, ${overlays} overlay networks, manager ${t(ctx.facts.managerNode ?? '?')}`;
       },
       exitOnError: true,
     },
@@ -92,13 +96,13 @@ export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTas
       task: (ctx, task) =>
         task.newListr(
           (ctx.targets ?? []).map(
-            (t): ListrTask<CollectCtx> => ({
-              title: t.node,
+            (target): ListrTask<CollectCtx> => ({
+              title: t(target.node),
               task: async (_c, sub) => {
                 const facts = ctx.facts!;
-                const id = facts.nodes.find((n) => n.name === t.node)?.id ?? null;
+                const id = facts.nodes.find((n) => n.name === target.node)?.id ?? null;
                 const r = await collectNode(
-                  t,
+                  target,
                   id,
                   facts,
                   {
@@ -106,16 +110,16 @@ export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTas
                     events: {
                       ...opts.events,
                       onNodePhase: (node, phase) => {
-                        sub.title = `${node}: ${phase} ${t.user}@${t.host}`;
+                        sub.title = t(`${node}: ${phase} ${target.user}@${target.host}`);
                       },
                     },
                   },
-                  ctx.sessions ? (s) => ctx.sessions!.set(t.node, s) : undefined,
+                  ctx.sessions ? (s) => ctx.sessions!.set(target.node, s) : undefined,
                 );
                 const snap = buildNodeSnapshot(r, facts.networks);
                 ctx.nodes.push(snap);
-                sub.title = `${t.node}: ${nodeSummary(snap)}`;
-                if (snap.host === null) throw new Error(`${t.node}: ${nodeSummary(snap)}`);
+                sub.title = `${t(target.node)}: ${nodeSummary(snap)}`;
+                if (snap.host === null) throw new Error(`${t(target.node)}: ${nodeSummary(snap)}`);
               },
             }),
           ),
