@@ -1,9 +1,12 @@
 /**
  * Reading a snapshot file back: a clear one-line error (exit 2) for anything
- * that is not a snapshot this version understands.
+ * that is not a snapshot this version understands: not JSON, a newer schema
+ * version, or any field the checks read missing or of the wrong type
+ * (validated against schema.ts before anything dereferences it).
  */
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../errors.js';
+import { ClusterSnapshotSchema, schemaProblem } from './schema.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterSnapshot } from './types.js';
 
 export function parseSnapshot(text: string, source: string): ClusterSnapshot {
@@ -20,6 +23,8 @@ export function parseSnapshot(text: string, source: string): ClusterSnapshot {
   if (s.schemaVersion > SNAPSHOT_SCHEMA_VERSION) {
     throw usageError(`${source} has snapshot schema ${s.schemaVersion}, newer than this netdoctor understands (${SNAPSHOT_SCHEMA_VERSION}); upgrade docker-netdoctor`);
   }
+  const problem = schemaProblem(ClusterSnapshotSchema, s);
+  if (problem !== null) throw usageError(`${source} is not a valid netdoctor snapshot: ${problem}`);
   return s as ClusterSnapshot;
 }
 
