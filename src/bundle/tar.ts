@@ -111,6 +111,8 @@ export async function readTarGz(gz: Buffer, limits: ReadLimits): Promise<Map<str
         fail(new BadArchive(`more than ${limits.maxEntries} entries`));
       } else if (entry.size > maxEntry) {
         fail(new BadArchive(`entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`));
+      } else if (declared + entry.size > RATIO_FLOOR && declared + entry.size > gz.length * maxRatio) {
+        fail(new BadArchive(`compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gz.length / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`));
       } else if (declared + entry.size > limits.maxBytes) {
         fail(new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed (entry ${shown} would pass it)`));
       } else {
