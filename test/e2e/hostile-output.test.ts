@@ -11,6 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labEnsure, nodeExec, type LabState } from '../lab/lab.js';
 import type { Report } from '../../src/report/model.js';
+import { resolveTargets } from '../../src/ssh/config.js';
+import { connect } from '../../src/ssh/session.js';
 import type { ClusterSnapshot } from '../../src/snapshot/types.js';
 import { BIN, run, type RunResult } from './support/cli.js';
 import { managerHost } from './support/netdoctor.js';
@@ -115,3 +117,26 @@ describe(`a node whose bridge prints ${MIB} MiB per fdb section`, () => {
   }, 300_000);
 });
 
+
+describe('one exec over real SSH keeps at most maxOutputBytes of each stream', () => {
+  it('drops and counts the rest of 96 MiB on stdout and 8 MiB on stderr, and the command still ends', async () => {
+    const [t] = await resolveTargets([{ name: 'nd1', sshAddress: lab.nodes.find((n) => n.name === 'nd1')!.ip }], {
+      sshConfigFile: 'none',
+      user: lab.user,
+      identity: lab.sshKey,
+      knownHostsFile: lab.knownHosts,
+      globalKnownHostsFiles: [],
+      env: {},
+    });
+    const s = await connect(t!, { connectTimeoutMs: 10_000, env: {}, promptPassphrase: null });
+    try {
+      const r = await s.exec('head -c 100663296 /dev/zero; head -c 8388608 /dev/zero | tr "\\0" e >&2; echo done >&2', { timeoutMs: 120_000, maxOutputBytes: 2 ** 20 });
+      expect(r.code).toBe(0);
+      expect(r.stdout.length).toBe(2 ** 20);
+      expect(r.stderr.length).toBe(2 ** 20);
+      expect(r.droppedBytes).toEqual({ stdout: 96 * 2 ** 20 - 2 ** 20, stderr: 8 * 2 ** 20 + 5 - 2 ** 20 });
+    } finally {
+      s.close();
+    }
+  }, 180_000);
+});
