@@ -68,3 +68,12 @@ describe('the snapshot schema', () => {
     });
   }
 });
+
+describe('reading a snapshot file is bounded', () => {
+  it('refuses a file larger than the limit before reading it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-snap-big-'));
+    const f = join(dir, 'big.json');
+    writeFileSync(f, Buffer.alloc(3 * 2 ** 20, 0x20));
+    await usage(readSnapshot(f, 2 * 2 ** 20), /big\.json is 3 MiB, larger than the 2 MiB accepted for a snapshot/);
+  });
+});
