@@ -8,6 +8,7 @@ import { createDockerClient, requireSwarmManager } from './docker/client.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './docker/endpoint.js';
 import { dockerGlobals } from './plugin/globals.js';
 import { oneLine } from './plugin/main.js';
+import { sanitize, sanitizeLine } from './text/sanitize.js';
 
 export abstract class NetdoctorCommand extends Command {
   /** Resolve the endpoint exactly as the docker CLI would for this invocation. */
@@ -21,6 +22,21 @@ export abstract class NetdoctorCommand extends Command {
     const docker = createDockerClient(endpoint);
     await requireSwarmManager(docker, endpoint);
     return { docker, endpoint };
+  }
+
+  // What commands print for people (tables, summaries, warnings) often holds
+  // names from the cluster: control characters are shown escaped. JSON output
+  // does not pass through these (oclif writes it itself) and stays exact.
+  override log(message = '', ...args: unknown[]): void {
+    super.log(sanitize(message), ...args);
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(sanitize(message), ...args);
+  }
+
+  override warn(input: Error | string): Error | string {
+    return super.warn(typeof input === 'string' ? sanitizeLine(input) : input);
   }
 
   /** In --json mode oclif prints the error object on stdout; keep the one-liner on stderr too. */

@@ -52,6 +52,10 @@ export const READ_LIMITS = {
   /** Everything in it, uncompressed. */
   maxBytes: 1024 * 2 ** 20,
   maxEntries: 200_000,
+  /** One file in it, judged from its tar header before it is inflated. */
+  maxEntryBytes: 256 * 2 ** 20,
+  /** Compression ratio refused as a gzip bomb (once past 16 MiB inflated). */
+  maxRatio: 200,
 };
 
 /** One path segment made of names we do not control (node names, sandboxes, networks). */

@@ -1,7 +1,10 @@
 /**
  * Reading a support bundle back, entirely in memory and bounded (see
  * tar.ts): anything that is not a complete, untampered bundle this version
- * understands is one line and exit 2.
+ * understands is one line and exit 2. The manifest and the snapshot are
+ * validated against their schemas (valibot) before anything reads them;
+ * entry names are looked up as own properties only (an entry named
+ * `constructor` is not "listed" by Object.prototype).
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -10,7 +13,24 @@ import type { Report } from '../report/model.js';
 import { parseSnapshot } from '../snapshot/io.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, MANIFEST, READ_LIMITS, REPORT_JSON, SNAPSHOT, type BundleManifest } from './format.js';
-import { BadArchive, readTarGz } from './tar.js';
+import { BadArchive, readTarGz, type ReadLimits } from './tar.js';
+import * as v from 'valibot';
+import { schemaProblem } from '../snapshot/schema.js';
+
+const ManifestSchema = v.looseObject({
+  format: v.literal(BUNDLE_FORMAT),
+  bundleVersion: v.pipe(v.number(), v.integer()),
+  tool: v.looseObject({ name: v.string(), version: v.string() }),
+  argv: v.array(v.string()),
+  startedAt: v.string(),
+  endedAt: v.string(),
+  clusterId: v.nullable(v.string()),
+  nodes: v.array(v.looseObject({ name: v.string(), status: v.picklist(['ok', 'partial', 'unreachable', 'error']) })),
+  snapshotSchemaVersion: v.number(),
+  redactIps: v.boolean(),
+  redaction: v.array(v.string()),
+  files: v.record(v.string(), v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))),
+});
 
 export interface Bundle {
   manifest: BundleManifest;
@@ -58,15 +78,15 @@ function verify(file: string, manifest: BundleManifest, files: Map<string, Buffe
     if (actual !== sum) throw bad(file, `checksum mismatch for ${path} (manifest ${String(sum).slice(0, 12)}…, content ${actual.slice(0, 12)}…)`);
   }
   for (const path of files.keys()) {
-    if (path !== MANIFEST && !(path in manifest.files)) throw bad(file, `${path} is not listed in the manifest`);
+    if (path !== MANIFEST && !Object.hasOwn(manifest.files, path)) throw bad(file, `${path} is not listed in the manifest`);
   }
 }
 
-export async function readBundle(file: string, limits = READ_LIMITS): Promise<Bundle> {
+export async function readBundle(file: string, limits: ReadLimits & { maxCompressedBytes: number } = READ_LIMITS): Promise<Bundle> {
   const gz = await readBounded(file, limits.maxCompressedBytes);
   let files: Map<string, Buffer>;
   try {
-    files = await readTarGz(gz, { maxBytes: limits.maxBytes, maxEntries: limits.maxEntries });
+    files = await readTarGz(gz, limits);
   } catch (err) {
     if (err instanceof BadArchive) throw bad(file, err.message);
     throw err;
@@ -78,8 +98,10 @@ export async function readBundle(file: string, limits = READ_LIMITS): Promise<Bu
     throw bad(file, `${MANIFEST} is not a netdoctor bundle manifest`);
   }
   if (typeof manifest.bundleVersion !== 'number' || manifest.bundleVersion > BUNDLE_VERSION) {
-    throw usageError(`${file} is bundle format ${String(manifest.bundleVersion)}, newer than this netdoctor understands (${BUNDLE_VERSION}); upgrade docker-netdoctor`);
+    throw usageError(`${file} is bundle format ${String(manifest.bundleVersion).slice(0, 40)}, newer than this netdoctor understands (${BUNDLE_VERSION}); upgrade docker-netdoctor`);
   }
+  const problem = schemaProblem(ManifestSchema, manifest);
+  if (problem !== null) throw bad(file, `${MANIFEST} does not match the manifest schema: ${problem}`);
   const snap = files.get(SNAPSHOT);
   if (!snap) throw bad(file, `no ${SNAPSHOT}`);
   verify(file, manifest, files);

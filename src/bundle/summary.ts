@@ -3,6 +3,7 @@
  */
 import type { Summary } from '../checks/runner.js';
 import type { NodeStatus } from '../snapshot/types.js';
+import { sanitizeLine } from '../text/sanitize.js';
 import type { Bundle } from './read.js';
 
 export interface BundleSummary {
@@ -76,5 +77,6 @@ export function renderBundleSummary(s: BundleSummary): string {
     ['Files', `${s.files} files, ${size(s.uncompressedBytes)} (${size(s.compressedBytes)} compressed)`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
-  return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  // Everything in a bundle is someone else's text: one line each, control characters escaped.
+  return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${sanitizeLine(v)}`).join('\n')}\n`;
 }

@@ -3,10 +3,11 @@
  * memory. Writing uses node-tar's header encoder (pax headers for long
  * names); reading uses its parser, bounded and strict: only regular files
  * and folders, no link of any kind, no path that leaves the bundle, no
- * duplicate, and the archive must end properly. Nothing is ever written to
+ * duplicate, no entry or total over the limits (checked from the headers and
+ * as the data is inflated, never after), and the archive must end properly. Nothing is ever written to
  * disk while reading, so nothing can be followed or overwritten.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax, type ReadEntry } from 'tar';
 
 export interface TarFile {
@@ -28,10 +29,20 @@ export function writeTarGz(files: readonly TarFile[], mtime: Date): Buffer {
 }
 
 export interface ReadLimits {
-  /** Largest uncompressed size accepted. */
+  /** Largest uncompressed size accepted (all entries, headers included). */
   maxBytes: number;
   maxEntries: number;
+  /** Largest single entry accepted, judged from its header before any of it is inflated. */
+  maxEntryBytes?: number;
+  /** Largest compression ratio accepted once more than RATIO_FLOOR bytes were inflated (a gzip bomb). */
+  maxRatio?: number;
 }
+
+export const ENTRY_LIMITS = { maxEntryBytes: 256 * 2 ** 20, maxRatio: 200 };
+/** Below this much inflated data, any ratio is fine (small, highly repetitive files). */
+export const RATIO_FLOOR = 16 * 2 ** 20;
+
+const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
 
 /** Why a tar.gz was refused; the caller prefixes the file name. */
 export class BadArchive extends Error {}
@@ -45,55 +56,110 @@ export function safeEntryPath(raw: string): string | null {
   return parts.join('/');
 }
 
-/** The regular files of a tar.gz held in memory, by path. */
+/**
+ * The regular files of a tar.gz held in memory, by path. Streamed: the gzip
+ * data is inflated chunk by chunk into the tar parser, and every limit is
+ * checked as the bytes come: an entry whose header declares more than
+ * maxEntryBytes (or more than is left of maxBytes) is refused at its header,
+ * before any of it is inflated; the inflated total and the compression ratio
+ * are counted per chunk. Memory is what is kept (bounded by the limits),
+ * never what a bomb would inflate to.
+ */
 export async function readTarGz(gz: Buffer, limits: ReadLimits): Promise<Map<string, Buffer>> {
   if (gz.length < 2 || gz[0] !== 0x1f || gz[1] !== 0x8b) throw new BadArchive('not gzip-compressed');
-  let tar: Buffer;
-  try {
-    tar = gunzipSync(gz, { maxOutputLength: limits.maxBytes });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw new BadArchive(`larger than ${Math.round(limits.maxBytes / 2 ** 20)} MiB uncompressed`);
-    throw new BadArchive(`truncated or corrupt gzip data (${e.message})`);
-  }
-  // A complete archive ends with (at least) two zero blocks.
-  if (tar.length < 1024 || tar.length % 512 !== 0 || tar.subarray(tar.length - 1024).some((b) => b !== 0)) {
-    throw new BadArchive('truncated tar archive (no end-of-archive marker)');
-  }
+  const maxEntry = limits.maxEntryBytes ?? ENTRY_LIMITS.maxEntryBytes;
+  const maxRatio = limits.maxRatio ?? ENTRY_LIMITS.maxRatio;
   const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<Map<string, Buffer>>((resolve, reject) => {
     let failed: Error | null = null;
+    let settled = false;
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      if (err) {
+        gunzip.destroy();
+        reject(err);
+      } else {
+        resolve(files);
+      }
+    };
     const fail = (e: Error) => {
       failed ??= e;
+      settle(failed);
     };
+    let declared = 0;
     const parser = new Parser({ strict: true, maxMetaEntrySize: 1024 * 1024 });
     parser.on('entry', (entry: ReadEntry) => {
-      const chunks: Buffer[] = [];
-      entry.on('data', (c: Buffer) => chunks.push(c));
       if (failed) return entry.resume();
+      const shown = JSON.stringify(entry.path);
       const path = safeEntryPath(entry.path);
+      let keep = false;
       if (entry.type === 'Directory' && /^(\.\/?)+$/.test(entry.path)) {
         // `./`: the archive's own root (tar -C dir .).
       } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-        fail(new BadArchive(`entry ${entry.path} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${entry.linkpath ?? '?'}); bundles hold regular files only`));
+        fail(new BadArchive(`entry ${shown} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${JSON.stringify(entry.linkpath ?? '?')}); bundles hold regular files only`));
       } else if (path === null) {
-        fail(new BadArchive(`entry ${JSON.stringify(entry.path)} escapes the bundle (absolute path or ..)`));
+        fail(new BadArchive(`entry ${shown} escapes the bundle (absolute path or ..)`));
       } else if (entry.type === 'Directory') {
         // Folders carry nothing.
       } else if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
-        fail(new BadArchive(`entry ${entry.path} is a ${entry.type}; bundles hold regular files only`));
+        fail(new BadArchive(`entry ${shown} is a ${entry.type}; bundles hold regular files only`));
       } else if (files.has(path)) {
-        fail(new BadArchive(`entry ${path} appears twice`));
+        fail(new BadArchive(`entry ${JSON.stringify(path)} appears twice`));
       } else if (files.size >= limits.maxEntries) {
         fail(new BadArchive(`more than ${limits.maxEntries} entries`));
+      } else if (entry.size > maxEntry) {
+        fail(new BadArchive(`entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`));
+      } else if (declared + entry.size > RATIO_FLOOR && declared + entry.size > gz.length * maxRatio) {
+        fail(new BadArchive(`compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gz.length / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`));
+      } else if (declared + entry.size > limits.maxBytes) {
+        fail(new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed (entry ${shown} would pass it)`));
       } else {
-        entry.on('end', () => files.set(path, Buffer.concat(chunks)));
+        declared += entry.size;
+        keep = true;
       }
-      entry.resume();
+      if (!keep) return entry.resume();
+      const chunks: Buffer[] = [];
+      let got = 0;
+      entry.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got <= entry.size) chunks.push(c);
+      });
+      entry.on('end', () => files.set(path!, Buffer.concat(chunks)));
     });
-    parser.on('error', (e: Error) => reject(failed ?? new BadArchive(`corrupt tar archive (${e.message.replace(/^TAR_[A-Z_]+: /, '')})`)));
-    parser.on('end', () => (failed ? reject(failed) : resolve()));
-    parser.end(tar);
+    parser.on('error', (e: Error) => fail(failed ?? new BadArchive(`corrupt tar archive (${e.message.replace(/^TAR_[A-Z_]+: /, '')})`)));
+
+    // After its end-of-archive marker the parser only appends what it is given
+    // to one buffer (quadratic in time and unbounded): feed it nothing more.
+    let sawEof = false;
+    parser.on('eof', () => {
+      sawEof = true;
+    });
+
+    // A complete archive ends with (at least) two zero blocks: keep the last 1024 bytes to check.
+    let inflated = 0;
+    let tail = Buffer.alloc(0);
+    gunzip.on('data', (c: Buffer) => {
+      if (settled) return;
+      inflated += c.length;
+      if (inflated > limits.maxBytes) return fail(new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed`));
+      if (inflated > RATIO_FLOOR && inflated > gz.length * maxRatio) {
+        return fail(new BadArchive(`compression ratio over ${maxRatio}:1 (${mib(inflated)} from ${(gz.length / 1024).toFixed(0)} KiB so far): refused as a gzip bomb`));
+      }
+      tail = Buffer.concat([tail, c]);
+      if (tail.length > 1024) tail = Buffer.from(tail.subarray(tail.length - 1024));
+      if (!sawEof) parser.write(c);
+    });
+    gunzip.on('error', (e: NodeJS.ErrnoException) => fail(new BadArchive(`truncated or corrupt gzip data (${e.message})`)));
+    gunzip.on('end', () => {
+      if (settled) return;
+      if (inflated < 1024 || inflated % 512 !== 0 || tail.some((b) => b !== 0)) {
+        return fail(new BadArchive('truncated tar archive (no end-of-archive marker)'));
+      }
+      parser.on('end', () => settle(failed));
+      parser.end();
+    });
+    gunzip.end(gz);
   });
-  return files;
 }

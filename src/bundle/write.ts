@@ -86,7 +86,7 @@ function nodeFiles(snapshot: ClusterSnapshot): TarFile[] {
           `section: ${name}`,
           `node: ${n.name}`,
           `exit: ${s.rc === null ? 'none (the output ended before the section did)' : s.rc}`,
-          ...(s.truncated ? ['truncated: yes'] : []),
+          ...(s.truncated ? [`truncated: yes${s.droppedBytes ? ` (${s.droppedBytes} bytes beyond the per-section limit were dropped)` : ''}`] : []),
           ...(s.stderr !== '' ? ['stderr:', ...s.stderr.split('\n').map((l) => `  ${l}`)] : []),
         ];
         out.push({ path: `${base}.meta`, data: Buffer.from(`${meta.join('\n')}\n`) });

@@ -13,7 +13,7 @@ import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
 import { buildCollectScript, type ScriptOptions } from './script.js';
-import { splitSections } from './sections.js';
+import { SectionSplitter } from './sections.js';
 
 export interface CollectEvents {
   onNodePhase?(node: string, phase: 'connecting' | 'collecting'): void;
@@ -105,11 +105,14 @@ export async function collectNode(
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;
-    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining });
+    // Sections are split as the bytes arrive, each one bounded (sections.ts):
+    // a node printing hundreds of MiB costs a truncated section, not the run.
+    const splitter = new SectionSplitter(marker);
+    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, onStdout: (d) => splitter.push(d) });
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
     if (sudo) throw sudo;
-    output = splitSections(res.stdout, marker);
+    output = splitter.end();
     if (!output.complete && res.code !== 0) {
       errors.push({ stage: 'exec', kind: 'exit', message: `collection script exited ${res.code ?? res.signal}: ${res.stderr.trim().split('\n')[0] ?? ''}` });
     }

@@ -184,6 +184,9 @@ const UNAVAILABLE_RES: RegExp[] = [
   /Memory allocation problem/i,
 ];
 
+/** Longest line read: ipvsadm prints well under 200 characters per line; longer ones are skipped with a warning. */
+export const MAX_LINE = 64 * 1024;
+
 export function parseIpvsadm(text: string): IpvsTable {
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
@@ -198,7 +201,12 @@ export function parseIpvsadm(text: string): IpvsTable {
   for (let idx = 0; idx < lines.length; idx++) {
     const raw = lines[idx]!;
     const lineNo = idx + 1;
-    const line = raw.replace(/\s+$/, '');
+    if (raw.length > MAX_LINE) {
+      warn(`line ${lineNo}: longer than ${MAX_LINE} characters, skipped`);
+      continue;
+    }
+    // trimEnd, not /\s+$/: that pattern is quadratic on a long run of blanks before a non-blank.
+    const line = raw.trimEnd();
     const t = line.trim();
     if (t === '') continue;
 

@@ -1,5 +1,5 @@
 /**
- * Minimal reader for `ip xfrm state` (keys already redacted on the node):
+ * Reader for `ip xfrm state` (keys already redacted on the node):
  *
  *   src 10.213.0.11 dst 10.213.0.12
  *   	proto esp spi 0x0000c0de reqid 0 mode transport
@@ -8,7 +8,9 @@
  *   	sel src 0.0.0.0/0 dst 0.0.0.0/0
  *
  * Only what the encryption check needs: one entry per SA with its endpoints,
- * protocol, SPI and mode.
+ * protocol, SPI and mode. Linear time: lines are split into words (no
+ * backtracking pattern), and a line longer than MAX_XFRM_LINE (no real
+ * xfrm line comes close) is skipped unread.
  */
 
 export interface XfrmState {
@@ -19,23 +21,28 @@ export interface XfrmState {
   mode: string | null;
 }
 
+/** Longest line read; iproute2 prints well under 300 characters per line. */
+export const MAX_XFRM_LINE = 4096;
+
+const words = (line: string): string[] => line.split(/[ \t\f\v\r]+/).filter((w) => w !== '');
+
 export function parseXfrmState(text: string): XfrmState[] {
   const out: XfrmState[] = [];
   let cur: XfrmState | null = null;
-  for (const raw of (text ?? '').split(/\r?\n/)) {
-    const head = /^src\s+(\S+)\s+dst\s+(\S+)/.exec(raw);
-    if (head) {
-      cur = { src: head[1]!, dst: head[2]!, proto: null, spi: null, mode: null };
+  for (const line of (text ?? '').split('\n')) {
+    if (line.length > MAX_XFRM_LINE) continue;
+    const indented = line.startsWith(' ') || line.startsWith('\t');
+    const w = words(line);
+    if (!indented && w[0] === 'src' && w[2] === 'dst' && w[1] !== undefined && w[3] !== undefined) {
+      cur = { src: w[1], dst: w[3], proto: null, spi: null, mode: null };
       out.push(cur);
       continue;
     }
-    if (!cur) continue;
-    const p = /^\s+proto\s+(\S+)(?:\s+spi\s+(\S+))?.*?(?:\smode\s+(\S+))?\s*$/.exec(raw);
-    if (p && cur.proto === null) {
-      cur.proto = p[1]!.toLowerCase();
-      cur.spi = p[2] ?? null;
-      cur.mode = p[3] ?? null;
-    }
+    if (!cur || !indented || w[0] !== 'proto' || w[1] === undefined || cur.proto !== null) continue;
+    cur.proto = w[1].toLowerCase();
+    cur.spi = w[2] === 'spi' ? (w[3] ?? null) : null;
+    const m = w.indexOf('mode', 2);
+    cur.mode = m > 0 && w[m + 1] !== undefined ? w[m + 1]! : null;
   }
   return out;
 }

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { Errors, flush, run } from '@oclif/core';
 import { ExitCode, NetdoctorError } from '../errors.js';
+import { sanitize, sanitizeLine } from '../text/sanitize.js';
 import { splitPluginArgv } from './argv.js';
 import { setDockerGlobals } from './globals.js';
 
@@ -17,12 +18,12 @@ export function exitCodeOf(err: unknown): number {
   return ExitCode.Findings;
 }
 
-/** One line, no stack: `docker netdoctor: <message>`. */
+/** One line, no stack: `docker netdoctor: <message>`, control characters escaped (file names, node names and bundle contents end up in messages). */
 export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   // oclif prefixes parse errors with a newline-separated "See more help" hint.
   const first = message.split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
-  return `docker netdoctor: ${first.replace(/^Error:\s*/, '').trim()}`;
+  return `docker netdoctor: ${sanitizeLine(first.replace(/^Error:\s*/, '').trim())}`;
 }
 
 /**
@@ -55,7 +56,7 @@ export async function main(argv: string[], root: string): Promise<void> {
       return;
     }
     process.stderr.write(`${oneLine(err)}\n`);
-    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${sanitize(err.stack)}\n`);
     process.exitCode = exitCodeOf(err);
   }
 }

@@ -1,8 +1,10 @@
 import type { NodeSummary } from '../cluster/nodes.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
-/** A plain aligned table, like `docker node ls`. */
+/** A plain aligned table, like `docker node ls`; cells are one line each, control characters escaped. */
 export function renderTable(headers: string[], rows: string[][], opts: { header?: boolean } = {}): string {
-  const all = opts.header === false ? rows : [headers, ...rows];
+  const safe = rows.map((r) => r.map(sanitizeLine));
+  const all = opts.header === false ? safe : [headers, ...safe];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd())

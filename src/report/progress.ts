@@ -12,6 +12,7 @@ import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask, type L
 import { nodeSummary, type PipelineEvents, type StageName } from '../run/pipeline.js';
 import type { SshTarget } from '../ssh/config.js';
 import type { NodeSnapshot } from '../snapshot/types.js';
+import { sanitizeLine as t } from '../text/sanitize.js';
 
 export interface ProgressOptions {
   silent: boolean;
@@ -84,21 +85,22 @@ export function progressView(stages: readonly StageName[], p: ProgressOptions): 
         if (targets.length > 0) return task.newListr(targets.map(nodeTask), { concurrent: true, exitOnError: false });
       }
       const o = await ends.get(stage)!.promise;
-      if ('error' in o) throw o.error instanceof Error ? o.error : new Error(String(o.error));
-      if ('skipped' in o) task.skip(o.skipped);
-      else task.title = `${TITLES[stage]}: ${o.summary}`;
+      // listr prints the message: the command's one-line error comes from the pipeline's own throw.
+      if ('error' in o) throw new Error(t(o.error instanceof Error ? o.error.message : String(o.error)));
+      if ('skipped' in o) task.skip(t(o.skipped));
+      else task.title = `${TITLES[stage]}: ${t(o.summary)}`;
       return undefined;
     },
   });
 
-  const nodeTask = (t: SshTarget): ListrTask => ({
-    title: nodeTitles.get(t.node) ?? t.node,
+  const nodeTask = (target: SshTarget): ListrTask => ({
+    title: nodeTitles.get(target.node) ?? t(target.node),
     task: async (_ctx, sub) => {
-      nodeWrappers.set(t.node, sub as unknown as Wrapper);
-      const snap = await nodeEnd(t.node).promise;
-      if (snap === null) throw new Error(`${t.node}: not finished`);
-      sub.title = `${t.node}: ${nodeSummary(snap)}`;
-      if (snap.host === null) throw new Error(`${t.node}: ${nodeSummary(snap)}`);
+      nodeWrappers.set(target.node, sub as unknown as Wrapper);
+      const snap = await nodeEnd(target.node).promise;
+      if (snap === null) throw new Error(`${t(target.node)}: not finished`);
+      sub.title = t(`${target.node}: ${nodeSummary(snap)}`);
+      if (snap.host === null) throw new Error(t(`${target.node}: ${nodeSummary(snap)}`));
     },
   });
 
@@ -118,14 +120,14 @@ export function progressView(stages: readonly StageName[], p: ProgressOptions): 
       // The collect stage's own title is set once its node subtasks are done.
       ends.get(stage)?.resolve(outcome);
       const w = wrappers.get(stage);
-      if (stage === 'collect' && w && 'summary' in outcome) w.title = `${TITLES[stage]}: ${outcome.summary}`;
+      if (stage === 'collect' && w && 'summary' in outcome) w.title = `${TITLES[stage]}: ${t(outcome.summary)}`;
     },
     nodesPlanned: (targets) => planned.resolve(targets),
-    nodePhase: (node, phase, t) => setNodeTitle(node, `${node}: ${phase} ${t.user}@${t.host}`),
+    nodePhase: (node, phase, target) => setNodeTitle(node, t(`${node}: ${phase} ${target.user}@${target.host}`)),
     nodeEnd: (node, snap) => nodeEnd(node).resolve(snap),
     probeProgress: (message) => {
       const w = wrappers.get('probe');
-      if (w) w.output = message;
+      if (w) w.output = t(message);
     },
   };
   return {

@@ -2,8 +2,14 @@
  * Renderers: text (summary grouped by layer and node), json (the contract),
  * junit (one testcase per check and node/pair), markdown. All fed by the
  * same Report.
+ *
+ * Text and markdown are for people: every value in them goes through the
+ * terminal sanitiser (control characters shown escaped, one line each), so a
+ * node name or a node's output cannot paint over the report. JSON stays
+ * exact; JUnit drops what XML forbids.
  */
 import { LAYERS, type Finding, type Status } from '../checks/types.js';
+import { sanitizeLine } from '../text/sanitize.js';
 import { where, type Report } from './model.js';
 
 export const FORMATS = ['text', 'json', 'junit', 'markdown', 'github'] as const;
@@ -19,6 +25,7 @@ export interface TextOptions {
 }
 
 export function renderText(r: Report, o: TextOptions): string {
+  const t = sanitizeLine;
   const paint = (s: Status, text: string) => (o.color ? `\u001b[${COLOR[s]}m${text}\u001b[0m` : text);
   const lines: string[] = [];
   for (const layer of LAYERS) {
@@ -35,13 +42,13 @@ export function renderText(r: Report, o: TextOptions): string {
     for (const { f } of sorted) {
       if (f.node !== group) {
         group = f.node;
-        lines.push(`  ${group ?? 'cluster-wide'}`);
+        lines.push(`  ${group === null ? 'cluster-wide' : t(group)}`);
       }
       const loc = [f.peer ? `→ ${f.peer}` : null, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
-      lines.push(`    ${paint(f.status, GLYPH[f.status])} ${f.title}${loc ? ` [${loc}]` : ''}  (${f.id})`);
+      lines.push(`    ${paint(f.status, GLYPH[f.status])} ${t(f.title)}${loc ? ` [${t(loc)}]` : ''}  (${t(f.id)})`);
       if (f.status !== 'pass') {
-        if (f.detail) lines.push(`        ${f.detail}`);
-        if (f.remediation && f.status !== 'skip') lines.push(`        fix: ${f.remediation}`);
+        if (f.detail) lines.push(`        ${t(f.detail)}`);
+        if (f.remediation && f.status !== 'skip') lines.push(`        fix: ${t(f.remediation)}`);
       }
     }
   }
@@ -100,7 +107,7 @@ export function renderJunit(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
-const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const md = (s: string): string => sanitizeLine(s.replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
 /** A CommonMark code span around any text: a fence longer than any backtick run inside, padded when the text touches a backtick. */
 export function codeSpan(s: string): string {
@@ -118,7 +125,7 @@ export function renderMarkdown(r: Report): string {
   const out: string[] = [
     '# docker netdoctor report',
     '',
-    `Cluster \`${r.cluster.id ?? 'unknown'}\`, ${r.cluster.nodes.length} nodes, ${r.startedAt}, netdoctor ${r.tool.version}.`,
+    `Cluster \`${md(r.cluster.id ?? 'unknown')}\`, ${r.cluster.nodes.length} nodes, ${md(r.startedAt)}, netdoctor ${md(r.tool.version)}.`,
     '',
     `**${s.fail} failed, ${s.warn} warnings, ${s.error} errors**, ${s.pass} passed, ${s.skip} skipped.`,
     '',
@@ -132,7 +139,7 @@ export function renderMarkdown(r: Report): string {
     out.push('');
   }
   out.push('## Nodes', '', '| name | role | address |', '|---|---|---|');
-  for (const n of r.cluster.nodes) out.push(`| ${n.name} | ${n.role} | ${n.address ?? ''} |`);
+  for (const n of r.cluster.nodes) out.push(`| ${md(n.name)} | ${md(n.role)} | ${md(n.address ?? '')} |`);
   out.push('', '## Passed', '');
   for (const f of r.findings.filter((x) => x.status === 'pass')) out.push(`- ${md(f.title)} (\`${f.id}\`)${where(f) ? ` — ${md(where(f))}` : ''}`);
   return `${out.join('\n')}\n`;

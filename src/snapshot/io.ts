@@ -1,9 +1,12 @@
 /**
  * Reading a snapshot file back: a clear one-line error (exit 2) for anything
- * that is not a snapshot this version understands.
+ * that is not a snapshot this version understands: not JSON, a newer schema
+ * version, or any field the checks read missing or of the wrong type
+ * (validated against schema.ts before anything dereferences it).
  */
-import { readFile } from 'node:fs/promises';
-import { usageError } from '../errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { NetdoctorError, usageError } from '../errors.js';
+import { ClusterSnapshotSchema, schemaProblem } from './schema.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterSnapshot } from './types.js';
 
 export function parseSnapshot(text: string, source: string): ClusterSnapshot {
@@ -20,14 +23,24 @@ export function parseSnapshot(text: string, source: string): ClusterSnapshot {
   if (s.schemaVersion > SNAPSHOT_SCHEMA_VERSION) {
     throw usageError(`${source} has snapshot schema ${s.schemaVersion}, newer than this netdoctor understands (${SNAPSHOT_SCHEMA_VERSION}); upgrade docker-netdoctor`);
   }
+  const problem = schemaProblem(ClusterSnapshotSchema, s);
+  if (problem !== null) throw usageError(`${source} is not a valid netdoctor snapshot: ${problem}`);
   return s as ClusterSnapshot;
 }
 
-export async function readSnapshot(file: string): Promise<ClusterSnapshot> {
+/** Largest snapshot file read (a 3-node lab snapshot is about 250 KiB; node sections are capped at 96 MiB a node). */
+export const MAX_SNAPSHOT_BYTES = 256 * 2 ** 20;
+
+export async function readSnapshot(file: string, maxBytes = MAX_SNAPSHOT_BYTES): Promise<ClusterSnapshot> {
   let text: string;
   try {
+    const st = await stat(file);
+    if (st.isFile() && st.size > maxBytes) {
+      throw usageError(`${file} is ${Math.round(st.size / 2 ** 20)} MiB, larger than the ${Math.round(maxBytes / 2 ** 20)} MiB accepted for a snapshot`);
+    }
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof NetdoctorError) throw err;
     throw usageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parseSnapshot(text, file);

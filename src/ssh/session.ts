@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Writable, type Duplex } from 'node:stream';
 import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+import { shq, shqAlways } from '../text/shell.js';
 import { describeEndpoint, type SshEndpoint, type SshTarget } from './config.js';
 import {
   appendKnownHost,
@@ -80,7 +81,21 @@ export interface ExecOptions {
   stdin?: string;
   /** Kill the command (signal KILL, then close the channel) and reject with 'exec-timeout'. */
   timeoutMs?: number;
+  /**
+   * Take stdout as it arrives instead of buffering it (ExecResult.stdout is
+   * then ''): the collection splits sections on the fly and bounds each.
+   */
+  onStdout?: (chunk: Buffer) => void;
+  /**
+   * Bytes of stdout (when buffered) and of stderr kept; beyond, the rest is
+   * counted and dropped (ExecResult.droppedBytes) while the command runs on
+   * to its end or its timeout. Default EXEC_MAX_OUTPUT_BYTES.
+   */
+  maxOutputBytes?: number;
 }
+
+/** A node decides how much it prints: what one exec keeps of stdout and of stderr. */
+export const EXEC_MAX_OUTPUT_BYTES = 64 * 2 ** 20;
 
 export interface ExecResult {
   stdout: string;
@@ -90,6 +105,8 @@ export interface ExecResult {
   /** Signal name as Node spells it (e.g. SIGKILL) when the command died of one. */
   signal: string | null;
   durationMs: number;
+  /** Bytes beyond maxOutputBytes that were dropped; absent when nothing was. */
+  droppedBytes?: { stdout: number; stderr: number };
 }
 
 export interface HostKeyInfo {
@@ -143,8 +160,8 @@ export interface ConnectOptions {
 // ---------------------------------------------------------------------------
 // sudo
 
-/** POSIX single-quote a string for sh. */
-export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** POSIX single-quote a string for sh (always quoted; see text/shell.ts). */
+export const shellQuote = shqAlways;
 
 /** Run `cmd` as root: unchanged for root, else `sudo -n sh -c '<cmd>'` (never prompts). */
 export function sudoWrap(cmd: string, user: string): string {
@@ -335,7 +352,7 @@ function hostKeyError(v: HostKeyVerdict, endpoint: string): SshError {
     const at = (v.conflicts ?? []).map((c) => `${c.file}:${c.line}`).join(', ');
     return new SshError(
       'hostkey-changed',
-      `REMOTE HOST IDENTIFICATION HAS CHANGED for ${v.lookupName}: it offered ${label}, known_hosts has another ${keyTypeLabel(v.keyType)} key (${at}); if the node was reinstalled, remove the old key with ssh-keygen -R '${v.lookupName}'`,
+      `REMOTE HOST IDENTIFICATION HAS CHANGED for ${v.lookupName}: it offered ${label}, known_hosts has another ${keyTypeLabel(v.keyType)} key (${at}); if the node was reinstalled, remove the old key with ssh-keygen -R ${shq(v.lookupName)}`,
       extra,
     );
   }
@@ -661,8 +678,18 @@ class Session implements SshSession {
             killChannel(stream);
             return;
           }
+          const cap = o.maxOutputBytes ?? EXEC_MAX_OUTPUT_BYTES;
           const out: Buffer[] = [];
           const errOut: Buffer[] = [];
+          let outBytes = 0;
+          let errBytes = 0;
+          const dropped = { stdout: 0, stderr: 0 };
+          const keepErr = (d: Buffer) => {
+            const take = Math.min(d.length, Math.max(0, cap - errBytes));
+            if (take > 0) errOut.push(take === d.length ? d : d.subarray(0, take));
+            errBytes += take;
+            dropped.stderr += d.length - take;
+          };
           // The first stderr line is our process-group report (see withPgidReport).
           let head: Buffer | null = Buffer.alloc(0);
           const takeHead = (final: boolean) => {
@@ -677,18 +704,28 @@ class Session implements SshSession {
                 if (done) this.killProcessGroup(n);
                 else this.running.add(n);
               }
-              errOut.push(head.subarray(nl < 0 ? head.length : nl + 1));
+              keepErr(head.subarray(nl < 0 ? head.length : nl + 1));
             } else {
-              errOut.push(head);
+              keepErr(head);
             }
             head = null;
           };
           let code: number | null = null;
           let sig: string | null = null;
-          stream.on('data', (d: Buffer) => out.push(d));
+          const onStdout = o.onStdout;
+          stream.on('data', (d: Buffer) => {
+            if (onStdout) {
+              onStdout(d);
+              return;
+            }
+            const take = Math.min(d.length, Math.max(0, cap - outBytes));
+            if (take > 0) out.push(take === d.length ? d : d.subarray(0, take));
+            outBytes += take;
+            dropped.stdout += d.length - take;
+          });
           stream.stderr.on('data', (d: Buffer) => {
             if (head === null) {
-              errOut.push(d);
+              keepErr(d);
               return;
             }
             head = Buffer.concat([head, d]);
@@ -707,6 +744,7 @@ class Session implements SshSession {
                 code,
                 signal: sig,
                 durationMs: Math.round(performance.now() - start),
+                ...(dropped.stdout > 0 || dropped.stderr > 0 ? { droppedBytes: dropped } : {}),
               }),
             );
           });

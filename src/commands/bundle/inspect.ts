@@ -6,9 +6,11 @@ import { renderBundleSummary, summariseBundle, type BundleSummary } from '../../
 export default class BundleInspect extends NetdoctorCommand {
   static override summary = 'Summarise a support bundle: tool, time, cluster, nodes, redaction, findings, files';
   static override description = `Reads the bundle in memory (nothing is unpacked), verifies every checksum of
-its manifest and the snapshot's schema, and prints what it holds. A bundle
-that is not gzip, truncated, tampered with, holds links or paths that leave
-it, or comes from a newer netdoctor is refused (exit 2).`;
+its manifest and the manifest's and snapshot's schemas, and prints what it
+holds (control characters shown escaped). A bundle that is not gzip,
+truncated, tampered with, holds links or paths that leave it, is too large
+(1 GiB unpacked, 256 MiB per file, compression over 200:1), or comes from a
+newer netdoctor is refused (exit 2).`;
   static override examples = ['docker netdoctor bundle inspect netdoctor-abc-20260131T100000Z.tar.gz', 'docker netdoctor bundle inspect support.tar.gz --json'];
   static override enableJsonFlag = true;
   static override args = {

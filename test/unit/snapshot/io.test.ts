@@ -36,3 +36,44 @@ describe('reading a snapshot file', () => {
     await usage(() => parseSnapshot(JSON.stringify(newer), 'n.json'), /newer than this netdoctor understands/);
   });
 });
+
+describe('the snapshot schema', () => {
+  it('accepts the recorded lab snapshot, with and without probe results', () => {
+    const snap = labSnapshot('healthy');
+    expect(parseSnapshot(JSON.stringify(snap), 's.json').nodes.length).toBe(3);
+    const probed = { ...snap, probes: { startedAt: snap.startedAt, durationMs: 5, ports: [{ from: 'nd1', to: 'nd2', proto: 'udp', port: 4789, purpose: 'data-path', state: 'ok', detail: '' }], mtu: [], dataPath: [], errors: [] } };
+    expect(parseSnapshot(JSON.stringify(probed), 's.json').probes!.ports).toHaveLength(1);
+  });
+
+  const broken: [string, (s: Record<string, any>) => void, RegExp][] = [
+    ['a node without host facts object', (s) => (s.nodes[0].host = 'x'), /nodes\.0\.host: /],
+    ['interfaces not a list', (s) => (s.nodes[1].host.interfaces = {}), /nodes\.1\.host\.interfaces: .*Array/],
+    ['a raw section without stdout', (s) => delete s.nodes[0].raw['host/hostname'].stdout, /nodes\.0\.raw\.host\/hostname\.stdout/],
+    ['a sandbox fdb entry with a numeric mac', (s) => (s.nodes[2].sandboxes[0].fdb = [{ mac: 1 }]), /nodes\.2\.sandboxes\.0\.fdb\.0\.mac/],
+    ['cluster without networks', (s) => delete s.cluster.networks, /cluster\.networks: /],
+    ['an unknown node status', (s) => (s.nodes[0].status = 'pwned'), /nodes\.0\.status: /],
+    ['cluster.raw.services not a list', (s) => (s.cluster.raw.services = 'x'), /cluster\.raw\.services: /],
+  ];
+  for (const [what, mutate, msg] of broken) {
+    it(`refuses ${what} in one line naming the place`, async () => {
+      const s = JSON.parse(JSON.stringify(labSnapshot('healthy')));
+      mutate(s);
+      await usage(() => parseSnapshot(JSON.stringify(s), 'b.json'), msg);
+      try {
+        parseSnapshot(JSON.stringify(s), 'b.json');
+      } catch (e) {
+        expect((e as Error).message).toMatch(/^b\.json is not a valid netdoctor snapshot: /);
+        expect((e as Error).message).not.toContain('\n');
+      }
+    });
+  }
+});
+
+describe('reading a snapshot file is bounded', () => {
+  it('refuses a file larger than the limit before reading it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-snap-big-'));
+    const f = join(dir, 'big.json');
+    writeFileSync(f, Buffer.alloc(3 * 2 ** 20, 0x20));
+    await usage(readSnapshot(f, 2 * 2 ** 20), /big\.json is 3 MiB, larger than the 2 MiB accepted for a snapshot/);
+  });
+});
