@@ -419,6 +419,9 @@ export class SshConfigReader {
    * when CanonicalizeHostname or `Match final` asks for one.
    */
   async evaluate(hostArg: string, cmd: EvaluateOptions = {}): Promise<ClientOptions> {
+    // ssh.c (OpenSSH 9.6, backported by distributions): no shell metacharacters from the command line.
+    if (!validHostname(hostArg)) throw usageError(`ssh: hostname ${JSON.stringify(hostArg)} contains invalid characters`);
+    if (cmd.user !== undefined && !validRemoteUser(cmd.user)) throw usageError(`ssh: remote username ${JSON.stringify(cmd.user)} contains invalid characters`);
     const st: EvalState = {
       opts: { host: hostArg, identityFiles: [] },
       host: hostArg,
@@ -523,7 +526,9 @@ export class SshConfigReader {
           let p = a;
           if (p.startsWith('~') && src.system) throw usageError(`ssh config ${file} line ${l.line}: bad include path ${a}`);
           if (!isAbsolute(p) && !p.startsWith('~')) p = src.system ? `/etc/ssh/${p}` : `~/.ssh/${p}`;
-          p = tildeExpand(p, this.pw);
+          // glob(3) with GLOB_TILDE takes ~ from $HOME (other paths use the passwd entry).
+          const home = this.env.HOME;
+          p = tildeExpand(p, home !== undefined && home !== '' ? { ...this.pw, dir: home } : this.pw);
           for (const f of globPaths(p)) {
             this.readFile(src, f, st, active, neverMatch || !active, depth + 1);
           }
@@ -653,6 +658,19 @@ export class SshConfigReader {
     }
     return result;
   }
+}
+
+// eslint-disable-next-line no-control-regex
+const CNTRL = /[\x00-\x1f\x7f]/;
+
+/** ssh.c valid_hostname */
+export function validHostname(s: string): boolean {
+  return !s.startsWith('-') && !/['`"$\\;&<>|(){},\s]/.test(s) && !CNTRL.test(s);
+}
+
+/** ssh.c valid_ruser */
+export function validRemoteUser(s: string): boolean {
+  return !s.startsWith('-') && !/['`"$\\;&<>|(){}]/.test(s) && !/\s-/.test(s) && !CNTRL.test(s);
 }
 
 /** Syntax of a Match line, checked for every line like ssh does. */
