@@ -602,7 +602,7 @@ async function resolveEndpoint(name: string, layers: Layer[], ctx: Ctx): Promise
 const MAX_HOPS = 8;
 
 function flagLayer(ctx: Ctx, withJump: boolean): Layer {
-  const l: Layer = { source: 'command line' };
+  const l: Layer = { source: 'from the command line' };
   if (ctx.opts.user !== undefined) l.user = ctx.opts.user;
   if (ctx.opts.port !== undefined) l.port = ctx.opts.port;
   if (ctx.opts.identity !== undefined) l.identity = [ctx.opts.identity];
@@ -617,7 +617,7 @@ function flagLayer(ctx: Ctx, withJump: boolean): Layer {
 }
 
 function inventoryLayer(entry: InventoryEntry | undefined, inv: Inventory, what: string, withJump: boolean): Layer {
-  const l: Layer = { source: `inventory ${what} (${inv.file}:${entry?.line ?? 1})` };
+  const l: Layer = { source: `${what} in ${inv.file}:${entry?.line ?? 1}` };
   if (!entry) return l;
   if (entry.user !== undefined) l.user = entry.user;
   if (entry.port !== undefined) l.port = entry.port;
@@ -663,9 +663,9 @@ async function resolveHops(specs: JumpSpec[], ctx: Ctx, depth: number, forName: 
         name = spec.host;
         layers = [specLayer];
         if (ctx.inventory?.defaults.identity) {
-          layers.push({ identity: ctx.inventory.defaults.identity, source: `inventory defaults (${ctx.inventory.file})` });
+          layers.push({ identity: ctx.inventory.defaults.identity, source: `defaults in ${ctx.inventory.file}` });
         }
-        if (ctx.opts.identity !== undefined) layers.push({ identity: [ctx.opts.identity], source: 'command line' });
+        if (ctx.opts.identity !== undefined) layers.push({ identity: [ctx.opts.identity], source: 'from the command line' });
       }
       const { endpoint, view } = await resolveEndpoint(name, layers, ctx);
       const before: SshHop[] = [];

@@ -165,7 +165,7 @@ function lexFile(text: string, file: string): RawLine[] {
   const lines = text.split('\n');
   const out: RawLine[] = [];
   for (const [i, raw0] of lines.entries()) {
-    const at = `${file} line ${i + 1}`;
+    const at = `${file}:${i + 1}`;
     const raw = raw0.replace(/[ \t\r\n\f]+$/, '');
     // strdelim: the keyword ends at whitespace, a quote or one '='.
     const m = /^[ \t]*([^ \t"=]*)/.exec(raw);
@@ -348,7 +348,7 @@ export class SshConfigReader {
   }
 
   private validate(l: RawLine, file: string): void {
-    const at = `ssh config ${file} line ${l.line}`;
+    const at = `ssh config ${file}:${l.line}`;
     const ignore = l.keyword === 'ignoreunknown';
     if (!KEYWORDS.has(l.keyword) && !ignore) {
       // IgnoreUnknown is per evaluation; checked again in apply().
@@ -501,7 +501,7 @@ export class SshConfigReader {
     const o = st.opts;
     if (!KEYWORDS.has(l.keyword)) {
       if (st.ignoreUnknown !== undefined && matchPatternList(l.keyword, st.ignoreUnknown, true) === 1) return active;
-      throw usageError(`ssh config ${file} line ${l.line}: Bad configuration option: ${l.keyword}`);
+      throw usageError(`ssh config ${file}:${l.line}: Bad configuration option: ${l.keyword}`);
     }
     const first = l.args[0] ?? '';
     switch (l.keyword) {
@@ -524,7 +524,7 @@ export class SshConfigReader {
       case 'include': {
         for (const a of l.args) {
           let p = a;
-          if (p.startsWith('~') && src.system) throw usageError(`ssh config ${file} line ${l.line}: bad include path ${a}`);
+          if (p.startsWith('~') && src.system) throw usageError(`ssh config ${file}:${l.line}: bad include path ${a}`);
           if (!isAbsolute(p) && !p.startsWith('~')) p = src.system ? `/etc/ssh/${p}` : `~/.ssh/${p}`;
           // glob(3) with GLOB_TILDE takes ~ from $HOME (other paths use the passwd entry).
           const home = this.env.HOME;
@@ -660,7 +660,6 @@ export class SshConfigReader {
   }
 }
 
-// eslint-disable-next-line no-control-regex
 const CNTRL = /[\x00-\x1f\x7f]/;
 
 /** ssh.c valid_hostname */
