@@ -77,6 +77,7 @@ export function collectStages(docker: Dockerode, opts: CollectOptions): ListrTas
           const facts = await collectClusterFacts(docker);
           const nodes = selectNodes(facts, opts.nodes);
           ctx.targets = await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+          opts.events?.onTargets?.(ctx.targets);
           ctx.facts = facts;
         } catch (err) {
           ctx.fatal = err;
