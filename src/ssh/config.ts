@@ -6,16 +6,18 @@
  *      then its `defaults:`;
  *   2. command-line flags (user, port, identity, jump, known hosts file,
  *      accept-new-host-keys) — as with ssh, the command line beats ssh_config;
- *   3. ssh_config (default ~/.ssh/config when it exists), looked up with the
- *      name we would type after `ssh` (the inventory `host`, else the node's
- *      SSH address, else the node name), honouring Host/Match blocks,
- *      HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
- *      GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
- *      IdentitiesOnly, IdentityAgent and Include;
- *   4. built-in defaults: port 22, the local user name (os.userInfo(), as
- *      OpenSSH does), ~/.ssh/id_{rsa,ecdsa,ed25519,dsa} when no identity is
- *      configured at all, ~/.ssh/known_hosts{,2} + /etc/ssh/ssh_known_hosts{,2},
- *      StrictHostKeyChecking yes.
+ *   3. ssh_config, read the way `ssh` itself reads it: by `ssh -G` when an
+ *      ssh binary is installed (openssh.ts), else by the built-in reader that
+ *      follows OpenSSH's readconf.c (readconf.ts). The name looked up is what
+ *      we would type after `ssh` (the inventory `host`, else the node's SSH
+ *      address, else the node name); the user and port of layers 1-2 are
+ *      passed as `-l`/`-p` and their identities as `-i`, so Match and tokens
+ *      see them as ssh would;
+ *   4. ssh's defaults: port 22, the local user name (the passwd entry, as
+ *      OpenSSH does), ~/.ssh/id_{rsa,ecdsa,ecdsa_sk,ed25519,ed25519_sk,xmss,dsa}
+ *      (those that exist) when no identity is configured at all,
+ *      ~/.ssh/known_hosts{,2} + /etc/ssh/ssh_known_hosts{,2},
+ *      StrictHostKeyChecking ask (= yes: there is no one to ask).
  *
  * Identity files accumulate like `ssh -i` + IdentityFile: inventory, then
  * flag, then ssh_config, all tried in that order.
@@ -51,7 +53,9 @@
  * StrictHostKeyChecking=no is treated like accept-new, except that netdoctor
  * still refuses a CHANGED key (OpenSSH would connect with restrictions; a
  * diagnostic tool has no business talking to a possibly-spoofed node).
- * ProxyCommand is not supported (usage error); Match exec is not evaluated.
+ * ProxyCommand (other than none) is not supported: a usage error naming the
+ * host. `Match exec` runs under `ssh -G` as it would under ssh; the built-in
+ * reader never runs it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

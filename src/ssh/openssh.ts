@@ -51,6 +51,9 @@ export interface SshGOptions {
 
 const MAX_OUTPUT = 256 * 1024;
 
+// eslint-disable-next-line no-control-regex -- escaping control characters is the point
+const printable = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
+
 /** The `ssh` executable on PATH, or null. */
 export function findSsh(env: NodeJS.ProcessEnv = process.env): string | null {
   for (const dir of (env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
@@ -80,24 +83,24 @@ export function sshGArgs(host: string, o: Omit<SshGOptions, 'command'>): string[
 export async function sshG(host: string, o: SshGOptions = {}): Promise<SshGOutput> {
   const [cmd, ...pre] = o.command ?? ['ssh'];
   const args = [...pre, ...sshGArgs(host, o)];
-  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-    execFile(
-      cmd!,
-      args,
-      { timeout: o.timeoutMs ?? 10_000, maxBuffer: MAX_OUTPUT, env: o.env ?? process.env, encoding: 'utf8' },
-      (err, out, errOut) => {
-        const c = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-        resolve({ stdout: out, stderr: errOut || (err && c === null ? err.message : ''), code: c });
-      },
-    );
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const { stdout, stderr, code, killed } = await new Promise<{ stdout: string; stderr: string; code: number | null; killed: boolean }>((resolve) => {
+    execFile(cmd!, args, { timeout: timeoutMs, maxBuffer: MAX_OUTPUT, env: o.env ?? process.env, encoding: 'utf8' }, (err, out, errOut) => {
+      const c = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
+      const spawnFailed = err && typeof (err as { code?: unknown }).code === 'string';
+      resolve({ stdout: out, stderr: errOut || (spawnFailed ? err.message : ''), code: c, killed: err?.killed === true });
+    });
   });
+  if (killed) {
+    throw usageError(`ssh -G ${printable(host)} did not answer within ${timeoutMs / 1000} s (a Match exec command that hangs?)`);
+  }
   if (code !== 0) {
     const why =
       stderr
         .split('\n')
         .map((l) => l.trim())
         .find((l) => l !== '' && !/^Pseudo-terminal/.test(l)) ?? `exited ${code ?? 'abnormally'}`;
-    throw usageError(`ssh -G ${host}: ${why.replace(/[\x00-\x1f\x7f]/g, '?')}`);
+    throw usageError(`ssh -G ${printable(host)}: ${printable(why)}`);
   }
   return parseSshG(stdout);
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetdoctorError } from '../../../src/errors.js';
 import { chooseResolver, describeResolution, resolveTargets } from '../../../src/ssh/config.js';
-import { parseSshG, splitKnownHostsLine, sshGArgs } from '../../../src/ssh/openssh.js';
+import { parseSshG, splitKnownHostsLine, sshG, sshGArgs } from '../../../src/ssh/openssh.js';
 import { a2port, argvSplit, matchPattern, matchPatternList, SshConfigReader } from '../../../src/ssh/readconf.js';
 
 const fixture = (f: string) => readFileSync(new URL(`../../fixtures/ssh/${f}`, import.meta.url), 'utf8');
@@ -107,6 +107,12 @@ describe('ssh -G output', () => {
       identitiesOnly: false,
     });
     expect(g.proxyCommand).toBeUndefined();
+  });
+
+  it('an ssh -G that hangs (a Match exec) is a bounded usage error', async () => {
+    const started = Date.now();
+    await expect(sshG('web', { command: ['sh', '-c', 'sleep 5', 'sh'], timeoutMs: 300 })).rejects.toThrow(/^ssh -G web did not answer within 0\.3 s/);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('builds argv with -- before the host', () => {
