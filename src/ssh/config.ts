@@ -420,7 +420,7 @@ function parserLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, 
   };
 }
 
-function sshGLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, warn: (m: string) => void, command: string[]): Lookup {
+function sshGLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, command: string[]): Lookup {
   const f = opts.sshConfigFile;
   const configFile = f === undefined ? undefined : f === '' || f.toLowerCase() === 'none' ? 'none' : tildeExpand(f, pw);
   let hintReader: Lookup | null | undefined;
@@ -493,7 +493,6 @@ function sshGLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, wa
         from.proxyCommand = fromG;
       }
       if (g.identityAgent !== undefined) view.identityAgent = g.identityAgent;
-      void warn;
       return view;
     },
   };
@@ -729,7 +728,7 @@ export async function resolveTargets(nodes: readonly NodeAddress[], opts: Resolv
   const pw: Passwd = { name: opts.localUser ?? sys.name, dir: opts.homedir ?? sys.dir, uid: sys.uid };
   const warn = opts.onWarning ?? (() => undefined);
   const choice = chooseResolver(opts);
-  const lookup = memo(choice.kind === 'ssh -G' ? sshGLookup(opts, pw, env, warn, choice.command) : parserLookup(opts, pw, env, warn));
+  const lookup = memo(choice.kind === 'ssh -G' ? sshGLookup(opts, pw, env, choice.command) : parserLookup(opts, pw, env, warn));
   const inventory = opts.inventoryFile !== undefined ? loadInventory(tildeExpand(opts.inventoryFile, pw)) : null;
 
   const ctx: Ctx = { lookup, inventory, nodes, opts, env, pw, warn };
