@@ -9,7 +9,7 @@ export const nodeFlags = {
   // No `exists`: a missing file is reported like any bad input (one line, exit 2).
   inventory: Flags.file({ description: 'YAML inventory mapping node names to SSH host, port, user, identity and jump host' }),
   identity: Flags.file({ char: 'i', description: 'Private key for SSH (tried after the agent); passphrase from NETDOCTOR_SSH_PASSPHRASE or a prompt on a TTY', env: 'NETDOCTOR_SSH_IDENTITY' }),
-  'ssh-config': Flags.string({ description: 'ssh_config file to honour (Host, HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config, "none" to skip' }),
+  'ssh-config': Flags.string({ description: 'ssh_config file to honour, like ssh -F (read by `ssh -G` when ssh is installed, else by a built-in reader); default ~/.ssh/config then /etc/ssh/ssh_config, "none" to skip' }),
   'ssh-user': Flags.string({ description: 'SSH user for nodes whose inventory entry names none; wins over ssh_config, like ssh -l (default: ssh_config, else your login name); non-root users need passwordless sudo' }),
   'ssh-port': Flags.integer({ description: 'SSH port for nodes whose inventory entry names none; wins over ssh_config, like ssh -p', min: 1, max: 65535 }),
   jump: Flags.string({ description: 'ProxyJump for every node: [user@]host[:port][,…]' }),

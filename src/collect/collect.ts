@@ -18,6 +18,8 @@ import { SectionSplitter } from './sections.js';
 export interface CollectEvents {
   onNodePhase?(node: string, phase: 'connecting' | 'collecting'): void;
   onWarning?(message: string): void;
+  /** Every node's resolved SSH target, once discovery resolved them (`check -v` prints them). */
+  onTargets?(targets: readonly SshTarget[]): void;
 }
 
 export interface CollectOptions {

@@ -10,6 +10,7 @@ import type { Selection } from '../checks/registry.js';
 import { analyse, runCheck } from '../run/check.js';
 import { readSnapshot } from '../snapshot/io.js';
 import { readBundle } from '../bundle/read.js';
+import { describeResolution } from '../ssh/config.js';
 
 export default class Check extends NetdoctorCommand {
   static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
@@ -49,7 +50,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       description: 'Analyse a support bundle (`bundle`) instead of the live cluster: every check, on its snapshot and recorded probe results; nothing touches the network',
       exclusive: ['from-snapshot'],
     }),
-    verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too' }),
+    verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too, and print each node\'s resolved SSH target (host, port, user, keys, known hosts, jump hosts) with where each value came from' }),
   };
 
   async run(): Promise<Report> {
@@ -92,8 +93,12 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
       const { docker, endpoint } = await this.manager();
+      const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
+      if (flags.verbose) {
+        collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };
+      }
       const result = await runCheck(docker, endpoint, {
-        collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
+        collect,
         probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
         selection,
         progress: { silent: machine },

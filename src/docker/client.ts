@@ -76,12 +76,16 @@ export function createDockerClient(ep: ResolvedEndpoint, options: DockerClientOp
 }
 
 function tcpOptions(ep: ResolvedEndpoint): ModemOptions {
-  // tcp://host:port[/path]. docker-modem cannot use a base path (it resolves
-  // request paths from the root), so a path in the host is ignored.
+  // tcp://host:port[/path]. Like the docker client, a URL path is a prefix of
+  // every request (/prefix/_ping, /prefix/info). docker-modem resolves request
+  // paths from the root but puts its `version` in front of each one, so the
+  // prefix travels there (netdoctor sets no API version of its own).
   const u = new URL(`http://${ep.host.slice('tcp://'.length)}`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = u.port === '' ? 80 : Number(u.port);
-  if (!ep.tls) return { host, port, protocol: 'http' };
+  const prefix = u.pathname.replace(/^\/+|\/+$/g, '');
+  const base: ModemOptions = prefix === '' ? {} : { version: prefix };
+  if (!ep.tls) return { ...base, host, port, protocol: 'http' };
 
   const read = (file: string | undefined, what: string): Buffer | undefined => {
     if (file === undefined) return undefined;
@@ -100,7 +104,7 @@ function tcpOptions(ep: ResolvedEndpoint): ModemOptions {
   // an agent's options take precedence over request options in Node, so the
   // agent carries the complete TLS configuration.
   const agent = new https.Agent({ ca, cert, key, rejectUnauthorized: ep.tls.verify, keepAlive: false });
-  return { host, port, protocol: 'https', ca, cert, key, agent };
+  return { ...base, host, port, protocol: 'https', ca, cert, key, agent };
 }
 
 function sshModemOptions(

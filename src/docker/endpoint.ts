@@ -16,7 +16,7 @@
  *
  * Deliberate differences from the CLI are marked "Differs from docker:".
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,10 +108,86 @@ export function resolveEndpoint(
   }
   const configDir = resolveConfigDir(opts, env, homedir);
   const { name, source } = resolveContextName(opts, env, configDir);
-  if (name === DEFAULT_CONTEXT_NAME) {
-    return resolveDefaultEndpoint(opts, env, homedir, configDir, source);
+  const ep =
+    name === DEFAULT_CONTEXT_NAME ? resolveDefaultEndpoint(opts, env, homedir, configDir, source) : resolveContextEndpoint(name, source, configDir);
+  // docker loads the TLS material for tcp before connecting and refuses bad files.
+  if (ep.tls && ep.protocol === 'tcp') validateTLSMaterial(ep.tls);
+  return ep;
+}
+
+/** Bounds for reading TLS files: PEM material is small. */
+const MAX_PEM_BYTES = 1 << 20;
+
+function readPem(file: string, what: string): string {
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_PEM_BYTES) throw usageError(`TLS ${what} ${file} is larger than ${MAX_PEM_BYTES} bytes`);
+    text = readFileSync(file, 'latin1');
+  } catch (err) {
+    if (err instanceof Error && 'exitCode' in err) throw err;
+    throw usageError(`cannot read TLS ${what} ${file}: ${errnoReason(err)}`, err);
   }
-  return resolveContextEndpoint(name, source, configDir);
+  return text;
+}
+
+/** The PEM blocks of a given type (linear scan, no backtracking regex). */
+function pemBlocks(text: string, type: string): string[] {
+  const begin = `-----BEGIN ${type}-----`;
+  const end = `-----END ${type}-----`;
+  const out: string[] = [];
+  let at = 0;
+  for (;;) {
+    const b = text.indexOf(begin, at);
+    if (b < 0) break;
+    const e = text.indexOf(end, b + begin.length);
+    if (e < 0) break;
+    out.push(text.slice(b, e + end.length));
+    at = e + end.length;
+  }
+  return out;
+}
+
+/**
+ * What docker (go-connections tlsconfig) checks before dialling tcp with TLS:
+ * the CA file must hold at least one PEM certificate ("ca.pem seems
+ * invalid"); with a client certificate AND key, the key must be a PEM private
+ * key ("no valid private key found") matching the certificate ("private key
+ * does not match public key"). Each is a usage error naming the file.
+ */
+export function validateTLSMaterial(tls: EndpointTLS): void {
+  if (tls.ca !== undefined) {
+    const ca = tls.ca;
+    const certs = pemBlocks(readPem(ca, 'CA certificate'), 'CERTIFICATE').filter((b) => {
+      try {
+        new X509Certificate(b);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (certs.length === 0) throw usageError(`TLS CA certificate ${ca} holds no PEM certificate (docker refuses it too)`);
+  }
+  if (tls.cert === undefined || tls.key === undefined) return;
+  const certFile = tls.cert;
+  const keyFile = tls.key;
+  const certPem = pemBlocks(readPem(certFile, 'client certificate'), 'CERTIFICATE')[0];
+  let cert: X509Certificate;
+  try {
+    if (certPem === undefined) throw new Error('no PEM certificate');
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw usageError(`TLS client certificate ${certFile} holds no PEM certificate (docker refuses it too)`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: readPem(keyFile, 'client key'), format: 'pem' });
+  } catch (err) {
+    if (err instanceof Error && 'exitCode' in err) throw err;
+    throw usageError(`TLS client key ${keyFile} holds no valid PEM private key (docker refuses it too)`);
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw usageError(`TLS client key ${keyFile} does not match the certificate ${certFile} (docker refuses it too)`);
+  }
 }
 
 /** Config dir: --config > DOCKER_CONFIG > ~/.docker (cli/config/config.go). */
@@ -388,10 +464,10 @@ export function parseDockerHost(value: string, defaultToTLS: boolean): string {
   let proto: string;
   let rest: string;
   if (sep < 0) {
-    // Differs from docker 28.x, which turns "/path/docker.sock" into
-    // tcp://localhost:2375/path/docker.sock; newer docker/cli (and we) take a
-    // value that looks like a filesystem path as a unix socket.
-    proto = host.startsWith('/') || host.startsWith('./') ? 'unix' : 'tcp';
+    // As docker 28 (opts.ParseHost → parseDockerDaemonHost): no scheme means
+    // tcp, so "/path/docker.sock" is tcp://localhost:2375/path/docker.sock
+    // (a URL path prefix), not a unix socket.
+    proto = 'tcp';
     rest = host;
   } else {
     proto = host.slice(0, sep);

@@ -68,41 +68,75 @@ function assign(globals: DockerGlobalOptions, flag: string, spec: GlobalFlag, va
 }
 
 /**
- * Consume one global flag at argv[i]. Returns how many tokens it used, or 0
- * when argv[i] is not a docker global flag.
+ * Consume the global flag(s) at argv[i] the way spf13/pflag (docker's flag
+ * parser) does. Returns how many tokens were used, or 0 when argv[i] is not
+ * made of docker global flags (then it is the plugin name or our own args).
+ *
+ *   --name value | --name=value     (a bool takes no value: --tls, --tls=false)
+ *   -H value | -Hvalue | -H=value
+ *   -Dc prod | -DH unix:///x | -Dcprod   (combined shorthands: bools first,
+ *                                        the first string flag takes the rest
+ *                                        of the token or the next argument)
  */
 function consumeGlobal(argv: string[], i: number, globals: DockerGlobalOptions): number {
   const token = argv[i]!;
-  // --name=value
-  const eq = token.startsWith('--') ? token.indexOf('=') : -1;
-  if (eq > 0) {
-    const name = token.slice(0, eq);
-    const spec = GLOBAL_FLAGS[name];
-    if (!spec) return 0;
-    assign(globals, name, spec, token.slice(eq + 1));
-    return 1;
-  }
-  const exact = GLOBAL_FLAGS[token];
-  if (exact) {
-    if (exact.kind === 'bool') {
-      assign(globals, token, exact, true);
+  if (token.startsWith('--')) {
+    const eq = token.indexOf('=');
+    const name = eq > 0 ? token.slice(0, eq) : token;
+    const spec = Object.hasOwn(GLOBAL_FLAGS, name) ? GLOBAL_FLAGS[name] : undefined;
+    if (!spec || name.length <= 2) return 0;
+    if (eq > 0) {
+      assign(globals, name, spec, token.slice(eq + 1));
+      return 1;
+    }
+    if (spec.kind === 'bool') {
+      assign(globals, name, spec, true);
       return 1;
     }
     const value = argv[i + 1];
     if (value === undefined) throw usageError(`flag needs an argument: ${token}`);
-    assign(globals, token, exact, value);
+    assign(globals, name, spec, value);
     return 2;
   }
-  // pflag shorthand with attached value: -Hunix:///x.sock, -ldebug, -cmyctx
-  if (/^-[A-Za-z]./.test(token) && !token.startsWith('--')) {
-    const short = token.slice(0, 2);
-    const spec = GLOBAL_FLAGS[short];
-    if (spec && spec.kind === 'string') {
-      assign(globals, short, spec, token.slice(2).replace(/^=/, ''));
-      return 1;
-    }
+  if (!/^-[^-]/.test(token)) return 0;
+  // Check first that every shorthand up to the first string flag is one of docker's,
+  // so that our own flags (e.g. `-v` for check when run directly) are left alone.
+  const shorts = token.slice(1);
+  for (let k = 0; k < shorts.length; k++) {
+    const spec = shortSpec(shorts[k]!);
+    if (!spec) return 0;
+    if (spec.kind === 'string' || shorts[k + 1] === '=') break;
   }
-  return 0;
+  let used = 1;
+  for (let k = 0; k < shorts.length; k++) {
+    const c = shorts[k]!;
+    const flag = `-${c}`;
+    const spec = shortSpec(c)!;
+    const rest = shorts.slice(k + 1);
+    if (rest.startsWith('=')) {
+      assign(globals, flag, spec, rest.slice(1));
+      break;
+    }
+    if (spec.kind === 'bool') {
+      assign(globals, flag, spec, true);
+      continue;
+    }
+    if (rest !== '') {
+      assign(globals, flag, spec, rest);
+      break;
+    }
+    const value = argv[i + 1];
+    if (value === undefined) throw usageError(`flag needs an argument: '${c}' in -${shorts}`);
+    assign(globals, flag, spec, value);
+    used = 2;
+    break;
+  }
+  return used;
+}
+
+function shortSpec(c: string): GlobalFlag | undefined {
+  const k = `-${c}`;
+  return Object.hasOwn(GLOBAL_FLAGS, k) ? GLOBAL_FLAGS[k] : undefined;
 }
 
 /** Split argv (without node and script) into docker globals and our args. */
@@ -111,6 +145,11 @@ export function splitPluginArgv(argv: readonly string[], env: NodeJS.ProcessEnv 
   const globals: DockerGlobalOptions = {};
   let i = 0;
   while (i < list.length) {
+    // pflag: `--` ends the flags; what follows is the command (`docker -D -- netdoctor`).
+    if (list[i] === '--') {
+      i++;
+      break;
+    }
     const used = consumeGlobal(list, i, globals);
     if (used === 0) break;
     i += used;

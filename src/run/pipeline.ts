@@ -53,6 +53,7 @@ export async function discover(
     const nodes = selectNodes(facts, opts.nodes).filter((n) => only === undefined || only.has(n.name));
     const targets =
       o.sshTargets === false ? [] : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+    if (o.sshTargets !== false) opts.events?.onTargets?.(targets);
     const overlays = facts.networks.filter((n) => n.driver === 'overlay').length;
     ev.stageEnd?.('discover', { summary: `${facts.nodes.length} nodes, ${overlays} overlay networks, manager ${facts.managerNode ?? '?'}` });
     return { facts, targets };

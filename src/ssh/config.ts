@@ -6,16 +6,18 @@
  *      then its `defaults:`;
  *   2. command-line flags (user, port, identity, jump, known hosts file,
  *      accept-new-host-keys) — as with ssh, the command line beats ssh_config;
- *   3. ssh_config (default ~/.ssh/config when it exists), looked up with the
- *      name we would type after `ssh` (the inventory `host`, else the node's
- *      SSH address, else the node name), honouring Host/Match blocks,
- *      HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
- *      GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
- *      IdentitiesOnly, IdentityAgent and Include;
- *   4. built-in defaults: port 22, the local user name (os.userInfo(), as
- *      OpenSSH does), ~/.ssh/id_{rsa,ecdsa,ed25519,dsa} when no identity is
- *      configured at all, ~/.ssh/known_hosts{,2} + /etc/ssh/ssh_known_hosts{,2},
- *      StrictHostKeyChecking yes.
+ *   3. ssh_config, read the way `ssh` itself reads it: by `ssh -G` when an
+ *      ssh binary is installed (openssh.ts), else by the built-in reader that
+ *      follows OpenSSH's readconf.c (readconf.ts). The name looked up is what
+ *      we would type after `ssh` (the inventory `host`, else the node's SSH
+ *      address, else the node name); the user and port of layers 1-2 are
+ *      passed as `-l`/`-p` and their identities as `-i`, so Match and tokens
+ *      see them as ssh would;
+ *   4. ssh's defaults: port 22, the local user name (the passwd entry, as
+ *      OpenSSH does), ~/.ssh/id_{rsa,ecdsa,ecdsa_sk,ed25519,ed25519_sk,xmss,dsa}
+ *      (those that exist) when no identity is configured at all,
+ *      ~/.ssh/known_hosts{,2} + /etc/ssh/ssh_known_hosts{,2},
+ *      StrictHostKeyChecking ask (= yes: there is no one to ask).
  *
  * Identity files accumulate like `ssh -i` + IdentityFile: inventory, then
  * flag, then ssh_config, all tried in that order.
@@ -51,14 +53,28 @@
  * StrictHostKeyChecking=no is treated like accept-new, except that netdoctor
  * still refuses a CHANGED key (OpenSSH would connect with restrictions; a
  * diagnostic tool has no business talking to a possibly-spoofed node).
- * ProxyCommand is not supported (usage error); Match exec is not evaluated.
+ * ProxyCommand (other than none) is not supported: a usage error naming the
+ * host. `Match exec` runs under `ssh -G` as it would under ssh; the built-in
+ * reader never runs it.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
-import SSHConfig, { LineType, type Line } from 'ssh-config';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { usageError } from '../errors.js';
+import { unreachableError, usageError } from '../errors.js';
+import { findSsh, splitKnownHostsLine, sshG } from './openssh.js';
+import {
+  DEFAULT_IDENTITIES,
+  expandClientPath,
+  localPasswd,
+  parseJumpList,
+  SshConfigReader,
+  tildeExpand,
+  type ConfigSource,
+  type JumpSpec,
+  type Passwd,
+  type TokenInfo,
+} from './readconf.js';
 
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
 
@@ -81,6 +97,8 @@ export interface SshEndpoint {
   identitiesOnly?: boolean;
   /** ssh_config IdentityAgent: a socket path, or null for `none`; undefined means $SSH_AUTH_SOCK. */
   identityAgent?: string | null;
+  /** Where each value came from (inventory, command line, ssh_config file:line, default), for `-v`. */
+  from?: Partial<Record<TargetField, string>>;
 }
 
 /** A ProxyJump hop; each is resolved through ssh_config like the target. */
@@ -91,11 +109,19 @@ export interface SshTarget extends SshEndpoint {
   node: string;
   /** Jump hosts to go through, first to last; empty for a direct connection. */
   proxyJump: SshHop[];
+  /** How ssh_config was read: by `ssh -G` itself, or by the built-in parser (no ssh binary). */
+  resolver?: ResolverKind;
 }
 
 export interface ResolveOptions {
-  /** ssh_config file; default ~/.ssh/config when it exists. Pass '' or 'none' to read none. */
+  /** ssh_config file (like ssh -F); default ~/.ssh/config then /etc/ssh/ssh_config. Pass '' or 'none' to read none. */
   sshConfigFile?: string;
+  /** The system-wide file read after ~/.ssh/config when no sshConfigFile is given (default /etc/ssh/ssh_config). */
+  systemSshConfigFile?: string;
+  /** 'auto' (default; NETDOCTOR_SSH_RESOLVER=parser|ssh overrides): `ssh -G` when ssh is on PATH, else the parser. */
+  resolver?: 'auto' | 'ssh' | 'parser';
+  /** argv prefix that runs ssh for `ssh -G` (default: ssh from PATH). */
+  sshCommand?: string[];
   inventoryFile?: string;
   user?: string;
   port?: number;
@@ -108,6 +134,7 @@ export interface ResolveOptions {
   globalKnownHostsFiles?: string[];
   acceptNewHostKeys?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The home directory ssh uses for ~ (default: the passwd entry's, as ssh does, not $HOME). */
   homedir?: string;
   /** The local user name (default os.userInfo().username). */
   localUser?: string;
@@ -121,63 +148,16 @@ export interface NodeAddress {
 }
 
 // ---------------------------------------------------------------------------
-// ProxyJump specs
+// ProxyJump specs (readconf.ts parses them the way ssh does)
 
-export interface JumpSpec {
-  user?: string;
-  host: string;
-  port?: number;
-}
+export type { JumpSpec } from './readconf.js';
+/** ProxyJump syntax: `none`, or a comma list of `[ssh://][user@]host[:port]`. Throws Error on bad syntax. */
+export const parseJumpSpec = parseJumpList;
 
 function parsePortValue(raw: string): number | null {
   if (!/^\d{1,5}$/.test(raw)) return null;
   const n = Number(raw);
   return n >= 1 && n <= 65535 ? n : null;
-}
-
-/**
- * Parse ProxyJump syntax: `none`, or a comma list of `[ssh://][user@]host[:port]`
- * (IPv6 hosts in brackets when a port is given). Throws Error on bad syntax.
- */
-export function parseJumpSpec(value: string): JumpSpec[] | 'none' {
-  const v = value.trim();
-  if (v.toLowerCase() === 'none') return 'none';
-  if (v === '') throw new Error('empty jump host');
-  return v.split(',').map((part) => {
-    let rest = part.trim();
-    if (rest === '') throw new Error(`empty jump host in "${value}"`);
-    if (/^ssh:\/\//i.test(rest)) rest = rest.slice(6).replace(/\/$/, '');
-    const spec: JumpSpec = { host: '' };
-    const at = rest.lastIndexOf('@');
-    if (at >= 0) {
-      const user = rest.slice(0, at);
-      if (user === '') throw new Error(`empty user in jump host "${part.trim()}"`);
-      spec.user = user;
-      rest = rest.slice(at + 1);
-    }
-    let portRaw: string | undefined;
-    if (rest.startsWith('[')) {
-      const close = rest.indexOf(']');
-      if (close < 0) throw new Error(`unbalanced [ in jump host "${part.trim()}"`);
-      spec.host = rest.slice(1, close);
-      const after = rest.slice(close + 1);
-      if (after.startsWith(':')) portRaw = after.slice(1);
-      else if (after !== '') throw new Error(`bad jump host "${part.trim()}"`);
-    } else if ((rest.match(/:/g) ?? []).length === 1) {
-      const i = rest.indexOf(':');
-      spec.host = rest.slice(0, i);
-      portRaw = rest.slice(i + 1);
-    } else {
-      spec.host = rest;
-    }
-    if (spec.host === '' || /[\s/@]/.test(spec.host)) throw new Error(`bad jump host "${part.trim()}"`);
-    if (portRaw !== undefined) {
-      const p = parsePortValue(portRaw);
-      if (p === null) throw new Error(`bad port "${portRaw}" in jump host "${part.trim()}"`);
-      spec.port = p;
-    }
-    return spec;
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -327,360 +307,213 @@ export function loadInventory(file: string): Inventory {
 }
 
 // ---------------------------------------------------------------------------
-// ssh_config
+// What OpenSSH's configuration says about one host: `ssh -G` when ssh is
+// installed, else the fallback reader (readconf.ts), both giving a HostView.
 
-interface Loc {
-  file: string;
-  line: number;
+/** Fields whose origin `-v` shows. */
+export type TargetField = 'host' | 'port' | 'user' | 'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'strictHostKeyChecking' | 'hostKeyAlias';
+
+/** What ssh would use for `ssh [-l user] [-p port] [-i key]… name` (before netdoctor's own layers). */
+interface HostView {
+  host: string;
+  port: number;
+  user: string;
+  /** Raw (unexpanded), the -i ones first; ssh's defaults when none configured. */
+  identityFiles: string[];
+  proxyJump?: JumpSpec[] | 'none';
+  proxyCommand?: string;
+  /** Expanded. */
+  userKnownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  strict: 'yes' | 'no' | 'ask' | 'accept-new';
+  hostKeyAlias?: string;
+  identitiesOnly: boolean;
+  identityAgent?: string;
+  from: Partial<Record<TargetField | 'proxyCommand', string>>;
 }
 
-export interface LoadedSshConfig {
-  config: SSHConfig;
-  /** Where each parsed line came from (Include-aware). */
-  where: WeakMap<object, Loc>;
-  files: string[];
+interface LookupArgs {
+  user?: string;
+  port?: number;
+  identities: string[];
 }
 
-const describeFsError = (err: unknown): string => {
+export type ResolverKind = 'ssh -G' | 'parser';
+
+interface Lookup {
+  kind: ResolverKind;
+  view(name: string, a: LookupArgs): Promise<HostView>;
+}
+
+const DEFAULT_IDENTITY_RAW = new Set(DEFAULT_IDENTITIES.map((f) => `~/.ssh/${f}`));
+const STRICT_G: Record<string, HostView['strict']> = { true: 'yes', yes: 'yes', ask: 'ask', false: 'no', no: 'no', off: 'no', 'accept-new': 'accept-new' };
+
+function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return (err as Error).message;
-};
+}
 
-const countNewlines = (s: string | undefined): number => (s ? (s.match(/\n/g)?.length ?? 0) : 0);
+/** The config files ssh reads: `-F file` alone, else ~/.ssh/config then /etc/ssh/ssh_config; none for "none". */
+function configSources(opts: ResolveOptions, pw: Passwd): ConfigSource[] {
+  const f = opts.sshConfigFile;
+  if (f === undefined) {
+    return [
+      { path: join(pw.dir, '.ssh', 'config'), required: false, system: false, checkPerm: true },
+      { path: opts.systemSshConfigFile ?? '/etc/ssh/ssh_config', required: false, system: true, checkPerm: false },
+    ];
+  }
+  if (f === '' || f.toLowerCase() === 'none') return [];
+  return [{ path: tildeExpand(f, pw), required: true, system: false, checkPerm: false }];
+}
 
-function annotate(config: SSHConfig, file: string, where: WeakMap<object, Loc>): void {
-  let nl = 0;
-  const visit = (lines: readonly Line[]) => {
-    for (const l of lines) {
-      nl += countNewlines(l.before);
-      where.set(l, { file, line: nl + 1 });
-      // A keyword with no value swallows the line break into `param` (ssh-config quirk).
-      if (l.type === LineType.DIRECTIVE) nl += countNewlines(l.param);
-      nl += countNewlines(l.after);
-      if ('config' in l) visit(l.config);
-    }
+function parserLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, warn: (m: string) => void): Lookup {
+  const reader = new SshConfigReader(configSources(opts, pw), { pw, env, onWarning: warn });
+  return {
+    kind: 'parser',
+    async view(name, a) {
+      const o = await reader.evaluate(name, { ...(a.user !== undefined ? { user: a.user } : {}), ...(a.port !== undefined ? { port: a.port } : {}) });
+      const user = o.user ?? pw.name;
+      const port = o.port ?? 22;
+      const alias = o.hostKeyAlias?.value.toLowerCase();
+      const tokens: TokenInfo = { host: o.host, hostArg: name, port, user, keyAlias: alias ?? name, pw };
+      const from: HostView['from'] = {};
+      if (o.hostOrigin) from.host = `ssh_config ${o.hostOrigin}`;
+      if (o.userOrigin && o.userOrigin !== 'command line') from.user = `ssh_config ${o.userOrigin}`;
+      if (o.portOrigin && o.portOrigin !== 'command line') from.port = `ssh_config ${o.portOrigin}`;
+      const cfgIds = o.identityFiles.map((i) => i.value);
+      if (o.identityFiles.length > 0) from.identityFiles = `ssh_config ${[...new Set(o.identityFiles.map((i) => i.origin))].join(', ')}`;
+      let identityFiles = [...a.identities, ...cfgIds];
+      if (identityFiles.length === 0) identityFiles = [...DEFAULT_IDENTITY_RAW];
+      const ukh = o.userKnownHostsFiles?.value ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+      if (o.userKnownHostsFiles) from.knownHostsFiles = `ssh_config ${o.userKnownHostsFiles.origin}`;
+      const gkh = o.globalKnownHostsFiles?.value ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+      const view: HostView = {
+        host: o.host,
+        port,
+        user,
+        identityFiles,
+        userKnownHostsFiles: ukh[0]?.toLowerCase() === 'none' ? [] : ukh.map((f) => expandClientPath(f, tokens, env, 'ssh config UserKnownHostsFile')),
+        globalKnownHostsFiles: gkh[0]?.toLowerCase() === 'none' ? [] : gkh,
+        strict: o.strictHostKeyChecking?.value ?? 'ask',
+        identitiesOnly: o.identitiesOnly?.value ?? false,
+        from,
+      };
+      if (o.strictHostKeyChecking) from.strictHostKeyChecking = `ssh_config ${o.strictHostKeyChecking.origin}`;
+      if (alias !== undefined) {
+        view.hostKeyAlias = alias;
+        from.hostKeyAlias = `ssh_config ${o.hostKeyAlias!.origin}`;
+      }
+      if (o.proxyJump) {
+        view.proxyJump = parseJumpList(o.proxyJump.value);
+        from.proxyJump = `ssh_config ${o.proxyJump.origin}`;
+      }
+      if (o.proxyCommand) {
+        view.proxyCommand = o.proxyCommand.value;
+        from.proxyCommand = `ssh_config ${o.proxyCommand.origin}`;
+      }
+      if (o.identityAgent) view.identityAgent = expandClientPath(o.identityAgent.value, tokens, env, 'ssh config IdentityAgent');
+      return view;
+    },
   };
-  visit(config);
 }
 
-function parseOrLocate(text: string, file: string): SSHConfig {
-  try {
-    return SSHConfig.parse(text);
-  } catch (err) {
-    const lines = text.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      try {
-        SSHConfig.parse(lines[i] ?? '');
-      } catch (lineErr) {
-        const m = (lineErr as Error).message;
-        const reason = /Unexpected line break/.test(m)
-          ? 'unterminated quote'
-          : lineErr instanceof TypeError
-            ? 'missing value'
-            : m;
-        throw usageError(`ssh config ${file}:${i + 1}: ${reason}`, lineErr);
-      }
-    }
-    throw usageError(`ssh config ${file}: ${(err as Error).message}`, err);
-  }
-}
-
-const directiveValues = (value: string | { val: string }[]): string[] =>
-  Array.isArray(value) ? value.map((v) => v.val) : [value];
-
-/** Minimal glob(3) for Include: `*` and `?` in any path component, no dotfiles for wildcards, sorted. */
-function globPaths(pattern: string): string[] {
-  const parts = pattern.split('/');
-  let bases: string[] = [pattern.startsWith('/') ? '/' : '.'];
-  for (const [i, part] of parts.entries()) {
-    if (part === '' && i === 0) continue;
-    if (part === '') continue;
-    const next: string[] = [];
-    for (const base of bases) {
-      if (!/[*?[]/.test(part)) {
-        next.push(join(base, part));
-        continue;
-      }
-      let names: string[];
-      try {
-        names = readdirSync(base);
-      } catch {
-        continue;
-      }
-      const re = new RegExp(
-        `^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
-      );
-      for (const n of names.sort()) if (!n.startsWith('.') && re.test(n)) next.push(join(base, n));
-    }
-    bases = next;
-  }
-  return bases.filter((p) => {
-    try {
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
-
-interface LoadCtx {
-  homedir: string;
-  env: NodeJS.ProcessEnv;
-  files: string[];
-  where: WeakMap<object, Loc>;
-}
-
-function loadSshConfigFile(file: string, ctx: LoadCtx, depth: number): SSHConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw usageError(`ssh config ${file}: ${describeFsError(err)}`, err);
-  }
-  ctx.files.push(file);
-  const config = parseOrLocate(text, file);
-  annotate(config, file, ctx.where);
-  expandIncludes(config, ctx, depth);
-  return config;
-}
-
-/**
- * Include: relative paths are under ~/.ssh (as for a user config). A top-level
- * Include is replaced by the included lines. Inside a Host/Match block the
- * included file's leading directives join that block and its own blocks follow
- * it (OpenSSH would additionally keep them conditional on the outer block).
- */
-function expandIncludes(config: SSHConfig, ctx: LoadCtx, depth: number): void {
-  const load = (line: Line): Line[] => {
-    if (line.type !== LineType.DIRECTIVE) return [];
-    const loc = ctx.where.get(line);
-    if (depth >= 16) throw usageError(`ssh config ${loc?.file}:${loc?.line}: Include nested too deeply`);
-    const out: Line[] = [];
-    for (const raw of directiveValues(line.value)) {
-      let p = expandTilde(raw, ctx.homedir);
-      if (!isAbsolute(p)) p = join(ctx.homedir, '.ssh', p);
-      for (const f of globPaths(p)) out.push(...loadSshConfigFile(f, ctx, depth + 1));
-    }
-    return out;
-  };
-  const isInclude = (l: Line | undefined) => l?.type === LineType.DIRECTIVE && /^include$/i.test(l.param);
-  for (let i = 0; i < config.length; i++) {
-    const l = config[i];
-    if (!l) continue;
-    if (isInclude(l)) {
-      const inc = load(l);
-      config.splice(i, 1, ...inc);
-      i += inc.length - 1;
-      continue;
-    }
-    if ('config' in l) {
-      const sub = l.config;
-      for (let j = 0; j < sub.length; j++) {
-        const s = sub[j];
-        if (!isInclude(s) || !s) continue;
-        const inc = load(s);
-        const firstSection = inc.findIndex((x) => 'config' in x);
-        const leading = firstSection < 0 ? inc : inc.slice(0, firstSection);
-        const sections = firstSection < 0 ? [] : inc.slice(firstSection);
-        sub.splice(j, 1, ...leading);
-        j += leading.length - 1;
-        config.splice(i + 1, 0, ...sections);
-      }
-    }
-  }
-}
-
-const STRICT_VALUES: Record<string, StrictHostKeyChecking> = {
-  yes: 'yes',
-  true: 'yes',
-  ask: 'yes', // no one to ask: same as yes
-  'accept-new': 'accept-new',
-  no: 'no',
-  off: 'no',
-  false: 'no',
-};
-
-/** Reject values ssh itself would reject, wherever they are (ssh checks every line, matching or not). */
-function validateSshConfig(config: SSHConfig, where: WeakMap<object, Loc>): void {
-  const visit = (lines: readonly Line[]) => {
-    for (const l of lines) {
-      if (l.type !== LineType.DIRECTIVE) continue;
-      const loc = where.get(l);
-      const at = `ssh config ${loc?.file ?? '?'}:${loc?.line ?? '?'}`;
-      const value = directiveValues(l.value).join(' ');
-      if (/\s/.test(l.param) || value.trim() === '') throw usageError(`${at}: missing value for ${l.param.trim()}`);
-      switch (l.param.toLowerCase()) {
-        case 'port':
-          if (parsePortValue(value) === null) throw usageError(`${at}: bad port "${value}"`);
-          break;
-        case 'stricthostkeychecking':
-          if (!(value.toLowerCase() in STRICT_VALUES)) {
-            throw usageError(`${at}: bad StrictHostKeyChecking "${value}" (yes, accept-new, no, ask)`);
-          }
-          break;
-        case 'proxyjump':
+function sshGLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, command: string[]): Lookup {
+  const f = opts.sshConfigFile;
+  const configFile = f === undefined ? undefined : f === '' || f.toLowerCase() === 'none' ? 'none' : tildeExpand(f, pw);
+  let hintReader: Lookup | null | undefined;
+  return {
+    kind: 'ssh -G',
+    async view(name, a) {
+      const g = await sshG(name, {
+        command,
+        ...(configFile !== undefined ? { configFile } : {}),
+        ...(a.user !== undefined ? { user: a.user } : {}),
+        ...(a.port !== undefined ? { port: a.port } : {}),
+        identities: a.identities,
+        env,
+      });
+      const from: HostView['from'] = {};
+      const fromG = 'ssh_config (ssh -G)';
+      const lname = isIP(name) ? name : name.toLowerCase();
+      if (g.hostname !== lname) from.host = fromG;
+      if (a.user === undefined && g.user !== pw.name) from.user = fromG;
+      if (a.port === undefined && g.port !== 22) from.port = fromG;
+      const cfgIds = g.identityFiles.slice(a.identities.length);
+      if (cfgIds.some((i) => !DEFAULT_IDENTITY_RAW.has(i))) from.identityFiles = fromG;
+      // Known-hosts lines are space-joined; a path with a space needs the parser's reading.
+      let userKnown: string[];
+      const ambiguous = g.userKnownHostsLine.split(/ (?=\/)/).some((p) => p.includes(' '));
+      if (ambiguous) {
+        if (hintReader === undefined) {
           try {
-            parseJumpSpec(value);
-          } catch (err) {
-            throw usageError(`${at}: ProxyJump: ${(err as Error).message}`);
+            hintReader = parserLookup(opts, pw, env, () => undefined);
+          } catch {
+            hintReader = null;
           }
-          break;
-        default:
-          break;
+        }
+        let hint: string[] | undefined;
+        try {
+          hint = hintReader ? (await hintReader.view(name, a)).userKnownHostsFiles : undefined;
+        } catch {
+          hint = undefined;
+        }
+        userKnown = splitKnownHostsLine(g.userKnownHostsLine, pw, hint);
+      } else userKnown = splitKnownHostsLine(g.userKnownHostsLine, pw);
+      const defaultKnown = [join(pw.dir, '.ssh', 'known_hosts'), join(pw.dir, '.ssh', 'known_hosts2')];
+      if (userKnown.join('\n') !== defaultKnown.join('\n')) from.knownHostsFiles = fromG;
+      const strict = STRICT_G[g.strictHostKeyChecking.toLowerCase()] ?? 'ask';
+      if (strict !== 'ask') from.strictHostKeyChecking = fromG;
+      const view: HostView = {
+        host: g.hostname,
+        port: g.port,
+        user: g.user,
+        identityFiles: g.identityFiles,
+        userKnownHostsFiles: userKnown,
+        globalKnownHostsFiles: g.globalKnownHostsLine === '' ? [] : g.globalKnownHostsLine.split(' '),
+        strict,
+        identitiesOnly: g.identitiesOnly,
+        from,
+      };
+      if (g.hostKeyAlias !== undefined) {
+        view.hostKeyAlias = g.hostKeyAlias;
+        from.hostKeyAlias = fromG;
       }
-      if ('config' in l) visit(l.config);
-    }
+      if (g.proxyJump !== undefined) {
+        try {
+          view.proxyJump = parseJumpList(g.proxyJump);
+        } catch (err) {
+          throw usageError(`ssh -G ${name}: ProxyJump "${g.proxyJump}": ${(err as Error).message}`);
+        }
+        from.proxyJump = fromG;
+      } else if (g.proxyCommand !== undefined && g.proxyCommand.toLowerCase() !== 'none') {
+        view.proxyCommand = g.proxyCommand;
+        from.proxyCommand = fromG;
+      }
+      if (g.identityAgent !== undefined) view.identityAgent = g.identityAgent;
+      return view;
+    },
   };
-  visit(config);
 }
 
-/** Parse ssh_config text (no Include following); exported for tests and callers holding text. */
-export function parseSshConfig(text: string, file: string, opts: { homedir?: string; env?: NodeJS.ProcessEnv } = {}): LoadedSshConfig {
-  const ctx: LoadCtx = { homedir: opts.homedir ?? os.homedir(), env: opts.env ?? process.env, files: [file], where: new WeakMap() };
-  const config = parseOrLocate(text, file);
-  annotate(config, file, ctx.where);
-  expandIncludes(config, ctx, 0);
-  validateSshConfig(config, ctx.where);
-  return { config, where: ctx.where, files: ctx.files };
-}
-
-export function loadSshConfig(file: string, opts: { homedir?: string; env?: NodeJS.ProcessEnv } = {}): LoadedSshConfig {
-  const ctx: LoadCtx = { homedir: opts.homedir ?? os.homedir(), env: opts.env ?? process.env, files: [], where: new WeakMap() };
-  const config = loadSshConfigFile(file, ctx, 0);
-  validateSshConfig(config, ctx.where);
-  return { config, where: ctx.where, files: ctx.files };
-}
-
-/** What ssh_config says about one host (lower-cased keys from ssh-config's compute). */
-interface HostConfig {
-  hostname?: string;
-  user?: string;
-  port?: number;
-  identityFiles: string[];
-  proxyJump?: JumpSpec[] | 'none';
-  proxyCommand?: string;
-  userKnownHostsFiles?: string[];
-  globalKnownHostsFiles?: string[];
-  strictHostKeyChecking?: StrictHostKeyChecking;
-  hostKeyAlias?: string;
-  identitiesOnly?: boolean;
-  identityAgent?: string;
-}
-
-function lookupHost(loaded: LoadedSshConfig | null, name: string): HostConfig {
-  if (!loaded) return { identityFiles: [] };
-  // matchExec false: a read-only diagnostic tool does not run `Match exec` commands.
-  const c = loaded.config.compute(name.toLowerCase(), { ignoreCase: true, matchExec: false });
-  const one = (k: string): string | undefined => {
-    const v = c[k];
-    return Array.isArray(v) ? v.join(' ') : v;
+/** Memoise lookups: a bastion shared by every node is asked about once. */
+function memo(l: Lookup): Lookup {
+  const cache = new Map<string, Promise<HostView>>();
+  return {
+    kind: l.kind,
+    view(name, a) {
+      const key = JSON.stringify([name, a.user, a.port, a.identities]);
+      let p = cache.get(key);
+      if (!p) {
+        p = l.view(name, a);
+        cache.set(key, p);
+      }
+      return p;
+    },
   };
-  const list = (k: string): string[] | undefined => {
-    const v = c[k];
-    if (v === undefined) return undefined;
-    return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(/\s+/)).filter((s) => s !== '');
-  };
-  const hc: HostConfig = { identityFiles: list('identityfile') ?? [] };
-  const hostname = one('hostname');
-  if (hostname) hc.hostname = hostname;
-  const user = one('user');
-  if (user) hc.user = user;
-  const port = one('port');
-  if (port) hc.port = parsePortValue(port) ?? 22; // validated already
-  const pj = one('proxyjump');
-  if (pj) hc.proxyJump = parseJumpSpec(pj);
-  const pc = one('proxycommand');
-  if (pc && pc.toLowerCase() !== 'none') hc.proxyCommand = pc;
-  const ukh = list('userknownhostsfile');
-  if (ukh) hc.userKnownHostsFiles = ukh;
-  const gkh = list('globalknownhostsfile');
-  if (gkh) hc.globalKnownHostsFiles = gkh;
-  const shkc = one('stricthostkeychecking');
-  if (shkc) hc.strictHostKeyChecking = STRICT_VALUES[shkc.toLowerCase()] ?? 'yes';
-  const alias = one('hostkeyalias');
-  if (alias) hc.hostKeyAlias = alias;
-  const io = one('identitiesonly');
-  if (io) hc.identitiesOnly = /^(yes|true)$/i.test(io);
-  const ia = one('identityagent');
-  if (ia) hc.identityAgent = ia;
-  return hc;
 }
-
-function firstDirectiveLoc(loaded: LoadedSshConfig, param: RegExp): string {
-  let found: Loc | undefined;
-  const visit = (lines: readonly Line[]) => {
-    for (const l of lines) {
-      if (found) return;
-      if (l.type === LineType.DIRECTIVE && param.test(l.param)) found = loaded.where.get(l);
-      if ('config' in l) visit(l.config);
-    }
-  };
-  visit(loaded.config);
-  return found ? `${found.file}:${found.line}` : (loaded.files[0] ?? 'ssh config');
-}
-
-// ---------------------------------------------------------------------------
-// Token and path expansion
-
-export function expandTilde(p: string, homedir: string): string {
-  if (p === '~') return homedir;
-  if (p.startsWith('~/')) return join(homedir, p.slice(2));
-  return p;
-}
-
-interface TokenValues {
-  d: string;
-  h: string;
-  n: string;
-  p: string;
-  r: string;
-  u: string;
-  k: string;
-}
-
-/** ssh_config(5) TOKENS (%d %h %i %k %L %l %n %p %r %u %%) and ${ENV}, then ~. */
-function expandPath(raw: string, t: TokenValues, env: NodeJS.ProcessEnv, what: string): string {
-  const withEnv = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-    const v = env[name];
-    if (v === undefined) throw usageError(`${what} "${raw}": environment variable ${name} is not set`);
-    return v;
-  });
-  const host = os.hostname();
-  const expanded = withEnv.replace(/%(.)/g, (_m, c: string) => {
-    switch (c) {
-      case '%':
-        return '%';
-      case 'd':
-        return t.d;
-      case 'h':
-        return t.h;
-      case 'n':
-        return t.n;
-      case 'p':
-        return t.p;
-      case 'r':
-        return t.r;
-      case 'u':
-        return t.u;
-      case 'k':
-        return t.k;
-      case 'i':
-        return String(typeof process.getuid === 'function' ? process.getuid() : 0);
-      case 'l':
-        return host;
-      case 'L':
-        return host.split('.')[0] ?? host;
-      default:
-        throw usageError(`${what} "${raw}": unsupported token %${c}`);
-    }
-  });
-  return expandTilde(expanded, t.d);
-}
-
-const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ed25519', 'id_dsa'];
 
 // ---------------------------------------------------------------------------
 // Resolution
@@ -690,111 +523,83 @@ interface Layer {
   port?: number;
   identity?: string[];
   jump?: JumpSpec[] | 'none';
-  /** Shown in errors about this layer's identity files. */
+  /** Shown in errors about this layer's identity files, and by -v. */
   source: string;
 }
 
 interface Ctx {
-  sshConfig: LoadedSshConfig | null;
+  lookup: Lookup;
   inventory: Inventory | null;
   nodes: readonly NodeAddress[];
   opts: ResolveOptions;
   env: NodeJS.ProcessEnv;
-  homedir: string;
-  localUser: string;
+  pw: Passwd;
   warn: (msg: string) => void;
 }
 
-const firstDefined = <T>(...xs: (T | undefined)[]): T | undefined => xs.find((x) => x !== undefined);
-
-function defaultLocalUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return env.USER ?? env.LOGNAME ?? 'root';
-  }
-}
+const firstLayer = <K extends 'user' | 'port' | 'jump'>(layers: Layer[], k: K): Layer | undefined => layers.find((l) => l[k] !== undefined);
 
 /** Resolve one endpoint: `name` is what we would type after `ssh`; layers are highest precedence first. */
-function resolveEndpoint(name: string, layers: Layer[], ctx: Ctx): { endpoint: SshEndpoint; hostConfig: HostConfig } {
-  const lookupName = name.toLowerCase();
-  const hc = lookupHost(ctx.sshConfig, lookupName);
-  const user = firstDefined(...layers.map((l) => l.user), hc.user) ?? ctx.localUser;
-  const port = firstDefined(...layers.map((l) => l.port), hc.port) ?? 22;
-  const host = hc.hostname ? hc.hostname.replace(/%([%h])/g, (_m, c: string) => (c === '%' ? '%' : lookupName)) : lookupName;
-  const tokens: TokenValues = {
-    d: ctx.homedir,
-    h: host,
-    n: lookupName,
-    p: String(port),
-    r: user,
-    u: ctx.localUser,
-    k: hc.hostKeyAlias ?? lookupName,
-  };
-
-  const identityFiles: string[] = [];
-  const addIdentity = (p: string) => {
-    if (!identityFiles.includes(p)) identityFiles.push(p);
-  };
+async function resolveEndpoint(name: string, layers: Layer[], ctx: Ctx): Promise<{ endpoint: SshEndpoint; view: HostView }> {
+  const userLayer = firstLayer(layers, 'user');
+  const portLayer = firstLayer(layers, 'port');
+  const identities: string[] = [];
+  const idSources: string[] = [];
   for (const layer of layers) {
     for (const raw of layer.identity ?? []) {
-      const p = expandTilde(raw, ctx.homedir);
+      const p = tildeExpand(raw, ctx.pw);
       if (!existsSync(p)) throw usageError(`identity file ${p} (${layer.source}) does not exist`);
-      addIdentity(p);
+      if (!identities.includes(p)) identities.push(p);
+      if (!idSources.includes(layer.source)) idSources.push(layer.source);
     }
   }
-  for (const raw of hc.identityFiles) {
+  const args: LookupArgs = { identities };
+  if (userLayer) args.user = userLayer.user!;
+  if (portLayer) args.port = portLayer.port!;
+  const v = await ctx.lookup.view(name, args);
+
+  const tokens: TokenInfo = { host: v.host, hostArg: name, port: v.port, user: v.user, keyAlias: v.hostKeyAlias ?? name, pw: ctx.pw };
+  const identityFiles: string[] = [...identities];
+  for (const raw of v.identityFiles.slice(identities.length)) {
     if (raw.toLowerCase() === 'none') continue;
-    const p = expandPath(raw, tokens, ctx.env, 'ssh config IdentityFile');
-    if (existsSync(p)) addIdentity(p);
-    else ctx.warn(`ssh config IdentityFile ${p} (for ${lookupName}) does not exist; skipped`);
-  }
-  if (identityFiles.length === 0 && hc.identityFiles.length === 0) {
-    for (const f of DEFAULT_IDENTITIES) {
-      const p = join(ctx.homedir, '.ssh', f);
-      if (existsSync(p)) addIdentity(p);
-    }
+    const p = expandClientPath(raw, tokens, ctx.env, 'ssh config IdentityFile');
+    if (identityFiles.includes(p)) continue;
+    if (existsSync(p)) identityFiles.push(p);
+    else if (!DEFAULT_IDENTITY_RAW.has(raw)) ctx.warn(`ssh config IdentityFile ${p} (for ${name}) does not exist; skipped`);
   }
 
-  let userKnown: string[];
-  if (ctx.opts.knownHostsFile !== undefined) userKnown = [expandTilde(ctx.opts.knownHostsFile, ctx.homedir)];
-  else if (hc.userKnownHostsFiles) {
-    userKnown = hc.userKnownHostsFiles.some((f) => f.toLowerCase() === 'none')
-      ? []
-      : hc.userKnownHostsFiles.map((f) => expandPath(f, tokens, ctx.env, 'ssh config UserKnownHostsFile'));
-  } else userKnown = [join(ctx.homedir, '.ssh', 'known_hosts'), join(ctx.homedir, '.ssh', 'known_hosts2')];
-  let globalKnown: string[];
-  if (ctx.opts.globalKnownHostsFiles !== undefined) globalKnown = [...ctx.opts.globalKnownHostsFiles];
-  else if (hc.globalKnownHostsFiles) {
-    globalKnown = hc.globalKnownHostsFiles.some((f) => f.toLowerCase() === 'none')
-      ? []
-      : hc.globalKnownHostsFiles.map((f) => expandPath(f, tokens, ctx.env, 'ssh config GlobalKnownHostsFile'));
-  } else globalKnown = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  const userKnown = ctx.opts.knownHostsFile !== undefined ? [tildeExpand(ctx.opts.knownHostsFile, ctx.pw)] : v.userKnownHostsFiles;
+  const globalKnown = ctx.opts.globalKnownHostsFiles !== undefined ? [...ctx.opts.globalKnownHostsFiles] : v.globalKnownHostsFiles;
+  const strictHostKeyChecking: StrictHostKeyChecking = ctx.opts.acceptNewHostKeys ? 'accept-new' : v.strict === 'ask' ? 'yes' : v.strict;
 
-  const strictHostKeyChecking: StrictHostKeyChecking = ctx.opts.acceptNewHostKeys
-    ? 'accept-new'
-    : (hc.strictHostKeyChecking ?? 'yes');
-
+  const from: NonNullable<SshEndpoint['from']> = {
+    host: v.from.host ?? 'the name itself',
+    port: portLayer?.source ?? v.from.port ?? 'default',
+    user: userLayer?.source ?? v.from.user ?? 'default (local user)',
+    identityFiles: [...idSources, ...(v.from.identityFiles ? [v.from.identityFiles] : [])].join(' + ') || 'default (~/.ssh/id_*)',
+    knownHostsFiles: ctx.opts.knownHostsFile !== undefined ? 'command line (--known-hosts)' : (v.from.knownHostsFiles ?? 'default'),
+    strictHostKeyChecking: ctx.opts.acceptNewHostKeys ? 'command line (--accept-new-host-keys)' : (v.from.strictHostKeyChecking ?? 'default'),
+  };
+  if (v.hostKeyAlias) from.hostKeyAlias = v.from.hostKeyAlias ?? 'ssh_config';
   const endpoint: SshEndpoint = {
-    name: lookupName,
-    host,
-    port,
-    user,
+    name,
+    host: v.host,
+    port: v.port,
+    user: v.user,
     identityFiles,
     knownHostsFiles: [...userKnown, ...globalKnown.filter((f) => !userKnown.includes(f))],
     strictHostKeyChecking,
+    from,
   };
-  if (hc.hostKeyAlias) endpoint.hostKeyAlias = hc.hostKeyAlias;
-  if (hc.identitiesOnly) endpoint.identitiesOnly = true;
-  if (hc.identityAgent !== undefined) {
-    if (hc.identityAgent.toLowerCase() === 'none') endpoint.identityAgent = null;
-    else if (hc.identityAgent !== 'SSH_AUTH_SOCK') {
-      endpoint.identityAgent = hc.identityAgent.startsWith('$')
-        ? (ctx.env[hc.identityAgent.slice(1)] ?? null)
-        : expandPath(hc.identityAgent, tokens, ctx.env, 'ssh config IdentityAgent');
+  if (v.hostKeyAlias) endpoint.hostKeyAlias = v.hostKeyAlias;
+  if (v.identitiesOnly) endpoint.identitiesOnly = true;
+  if (v.identityAgent !== undefined) {
+    if (v.identityAgent.toLowerCase() === 'none') endpoint.identityAgent = null;
+    else if (v.identityAgent !== 'SSH_AUTH_SOCK') {
+      endpoint.identityAgent = v.identityAgent.startsWith('$') ? (ctx.env[v.identityAgent.slice(1)] ?? null) : v.identityAgent;
     }
   }
-  return { endpoint, hostConfig: hc };
+  return { endpoint, view: v };
 }
 
 const MAX_HOPS = 8;
@@ -806,7 +611,7 @@ function flagLayer(ctx: Ctx, withJump: boolean): Layer {
   if (ctx.opts.identity !== undefined) l.identity = [ctx.opts.identity];
   if (withJump && ctx.opts.jump !== undefined) {
     try {
-      l.jump = parseJumpSpec(ctx.opts.jump);
+      l.jump = parseJumpList(ctx.opts.jump);
     } catch (err) {
       throw usageError(`jump host "${ctx.opts.jump}": ${(err as Error).message}`);
     }
@@ -832,53 +637,86 @@ function inventoryLayers(entry: InventoryEntry | undefined, inv: Inventory, node
   return [own, defaults];
 }
 
+const printable = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
+
+function proxyCommandError(view: HostView, name: string): Error {
+  return usageError(
+    `${view.from.proxyCommand ?? 'ssh_config'}: ProxyCommand "${printable(view.proxyCommand ?? '')}" (used for ${printable(name)}) is not supported; use ProxyJump or an inventory "jump"`,
+  );
+}
+
 /** Resolve a ProxyJump chain into hops, recursing into the first hop's own ProxyJump as `ssh -J` does. */
-function resolveHops(specs: JumpSpec[], ctx: Ctx, depth: number, forName: string): SshHop[] {
-  const hops: SshHop[] = [];
-  for (const [i, spec] of specs.entries()) {
-    const invEntry = ctx.inventory?.nodes.get(spec.host);
-    const swarmNode = ctx.nodes.find((n) => n.name === spec.host);
-    const specLayer: Layer = { source: 'jump host' };
-    if (spec.user !== undefined) specLayer.user = spec.user;
-    if (spec.port !== undefined) specLayer.port = spec.port;
-    let name: string;
-    let layers: Layer[];
-    if (invEntry || swarmNode) {
-      // A swarm node used as a jump host: same settings as when we connect to it.
-      name = invEntry?.host ?? swarmNode?.sshAddress ?? spec.host;
-      layers = [specLayer];
-      if (ctx.inventory) layers.push(...inventoryLayers(invEntry, ctx.inventory, spec.host, i === 0, false));
-      layers.push(flagLayer(ctx, false));
-    } else {
-      name = spec.host;
-      layers = [specLayer];
-      if (ctx.inventory?.defaults.identity) {
-        layers.push({ identity: ctx.inventory.defaults.identity, source: `defaults in ${ctx.inventory.file}` });
+async function resolveHops(specs: JumpSpec[], ctx: Ctx, depth: number, forName: string): Promise<SshHop[]> {
+  const resolved = await Promise.all(
+    specs.map(async (spec, i) => {
+      const invEntry = ctx.inventory?.nodes.get(spec.host);
+      const swarmNode = ctx.nodes.find((n) => n.name === spec.host);
+      const specLayer: Layer = { source: 'jump host spec' };
+      if (spec.user !== undefined) specLayer.user = spec.user;
+      if (spec.port !== undefined) specLayer.port = spec.port;
+      let name: string;
+      let layers: Layer[];
+      if (invEntry || swarmNode) {
+        // A swarm node used as a jump host: same settings as when we connect to it.
+        name = invEntry?.host ?? swarmNode?.sshAddress ?? spec.host;
+        layers = [specLayer];
+        if (ctx.inventory) layers.push(...inventoryLayers(invEntry, ctx.inventory, spec.host, i === 0, false));
+        layers.push(flagLayer(ctx, false));
+      } else {
+        name = spec.host;
+        layers = [specLayer];
+        if (ctx.inventory?.defaults.identity) {
+          layers.push({ identity: ctx.inventory.defaults.identity, source: `defaults in ${ctx.inventory.file}` });
+        }
+        if (ctx.opts.identity !== undefined) layers.push({ identity: [ctx.opts.identity], source: 'from the command line' });
       }
-      if (ctx.opts.identity !== undefined) layers.push({ identity: [ctx.opts.identity], source: 'from the command line' });
-    }
-    const { endpoint, hostConfig } = resolveEndpoint(name, layers, ctx);
-    if (i === 0) {
-      const own = firstDefined(...layers.map((l) => l.jump), hostConfig.proxyJump);
-      if (own !== undefined && own !== 'none') {
-        if (depth + 1 >= MAX_HOPS) throw usageError(`ProxyJump chain for ${forName} is longer than ${MAX_HOPS} hops (a loop?)`);
-        hops.push(...resolveHops(own, ctx, depth + 1, forName));
-      } else if (own === undefined && hostConfig.proxyCommand && ctx.sshConfig) {
-        throw proxyCommandError(ctx.sshConfig, endpoint.name);
+      const { endpoint, view } = await resolveEndpoint(name, layers, ctx);
+      const before: SshHop[] = [];
+      if (i === 0) {
+        const own = firstLayer(layers, 'jump')?.jump ?? view.proxyJump;
+        if (own !== undefined && own !== 'none') {
+          if (depth + 1 >= MAX_HOPS) throw usageError(`ProxyJump chain for ${forName} is longer than ${MAX_HOPS} hops (a loop?)`);
+          before.push(...(await resolveHops(own, ctx, depth + 1, forName)));
+        } else if (own === undefined && view.proxyCommand !== undefined) {
+          throw proxyCommandError(view, endpoint.name);
+        }
       }
-    }
-    hops.push(endpoint);
-  }
+      return [...before, endpoint];
+    }),
+  );
+  const hops = resolved.flat();
   if (hops.length > MAX_HOPS) throw usageError(`ProxyJump chain for ${forName} is longer than ${MAX_HOPS} hops (a loop?)`);
   return hops;
 }
 
-const proxyCommandError = (loaded: LoadedSshConfig, name: string) =>
-  usageError(
-    `ssh config ${firstDirectiveLoc(loaded, /^proxycommand$/i)}: ProxyCommand (used for ${name}) is not supported; use ProxyJump or an inventory "jump"`,
-  );
-
 const sameEndpoint = (a: SshEndpoint, b: SshEndpoint) => a.host === b.host && a.port === b.port;
+
+/** How ssh_config will be read: `ssh -G` (when ssh is installed) or the built-in parser. */
+export function chooseResolver(opts: Pick<ResolveOptions, 'resolver' | 'sshCommand' | 'env'>): { kind: ResolverKind; command: string[] } {
+  const env = opts.env ?? process.env;
+  const fromEnv = env.NETDOCTOR_SSH_RESOLVER;
+  const want = opts.resolver ?? (fromEnv === 'parser' || fromEnv === 'ssh' ? fromEnv : 'auto');
+  if (want === 'parser') return { kind: 'parser', command: [] };
+  if (opts.sshCommand) return { kind: 'ssh -G', command: opts.sshCommand };
+  const ssh = findSsh(env);
+  if (ssh) return { kind: 'ssh -G', command: [ssh] };
+  if (want === 'ssh') throw unreachableError('no ssh binary on PATH (NETDOCTOR_SSH_RESOLVER=ssh needs one)');
+  return { kind: 'parser', command: [] };
+}
+
+/** Run tasks with at most `limit` at once. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 /**
  * Resolve every swarm node to an SshTarget (same order as `nodes`). Throws a
@@ -886,28 +724,14 @@ const sameEndpoint = (a: SshEndpoint, b: SshEndpoint) => a.host === b.host && a.
  */
 export async function resolveTargets(nodes: readonly NodeAddress[], opts: ResolveOptions = {}): Promise<SshTarget[]> {
   const env = opts.env ?? process.env;
-  const homedir = opts.homedir ?? os.homedir();
+  const sys = localPasswd();
+  const pw: Passwd = { name: opts.localUser ?? sys.name, dir: opts.homedir ?? sys.dir, uid: sys.uid };
   const warn = opts.onWarning ?? (() => undefined);
+  const choice = chooseResolver(opts);
+  const lookup = memo(choice.kind === 'ssh -G' ? sshGLookup(opts, pw, env, choice.command) : parserLookup(opts, pw, env, warn));
+  const inventory = opts.inventoryFile !== undefined ? loadInventory(tildeExpand(opts.inventoryFile, pw)) : null;
 
-  let sshConfig: LoadedSshConfig | null = null;
-  if (opts.sshConfigFile === undefined) {
-    const def = join(homedir, '.ssh', 'config');
-    if (existsSync(def)) sshConfig = loadSshConfig(def, { homedir, env });
-  } else if (opts.sshConfigFile !== '' && opts.sshConfigFile.toLowerCase() !== 'none') {
-    sshConfig = loadSshConfig(expandTilde(opts.sshConfigFile, homedir), { homedir, env });
-  }
-  const inventory = opts.inventoryFile !== undefined ? loadInventory(expandTilde(opts.inventoryFile, homedir)) : null;
-
-  const ctx: Ctx = {
-    sshConfig,
-    inventory,
-    nodes,
-    opts,
-    env,
-    homedir,
-    localUser: opts.localUser ?? defaultLocalUser(env),
-    warn,
-  };
+  const ctx: Ctx = { lookup, inventory, nodes, opts, env, pw, warn };
 
   if (inventory) {
     for (const [name, entry] of inventory.nodes) {
@@ -917,24 +741,40 @@ export async function resolveTargets(nodes: readonly NodeAddress[], opts: Resolv
     }
   }
 
-  const targets: SshTarget[] = [];
-  for (const node of nodes) {
+  return mapLimit(nodes, 16, async (node) => {
     const entry = inventory?.nodes.get(node.name);
     const layers: Layer[] = [];
     if (inventory) layers.push(...inventoryLayers(entry, inventory, node.name, true, true));
     layers.push(flagLayer(ctx, true));
     const name = entry?.host ?? node.sshAddress ?? node.name;
-    const { endpoint, hostConfig } = resolveEndpoint(name, layers, ctx);
-    const jump = firstDefined(...layers.map((l) => l.jump), hostConfig.proxyJump);
+    const { endpoint, view } = await resolveEndpoint(name, layers, ctx);
+    const jumpLayer = firstLayer(layers, 'jump');
+    const jump = jumpLayer?.jump ?? view.proxyJump;
     let proxyJump: SshHop[] = [];
     if (jump !== undefined && jump !== 'none') {
-      proxyJump = resolveHops(jump, ctx, 0, node.name).filter((h) => !sameEndpoint(h, endpoint));
-    } else if (jump === undefined && hostConfig.proxyCommand && sshConfig) {
-      throw proxyCommandError(sshConfig, endpoint.name);
+      proxyJump = (await resolveHops(jump, ctx, 0, node.name)).filter((h) => !sameEndpoint(h, endpoint));
+    } else if (jump === undefined && view.proxyCommand !== undefined) {
+      throw proxyCommandError(view, endpoint.name);
     }
-    targets.push({ node: node.name, ...endpoint, proxyJump });
-  }
-  return targets;
+    endpoint.from = { ...endpoint.from, proxyJump: jumpLayer?.source ?? view.from.proxyJump ?? 'none' };
+    return { node: node.name, ...endpoint, proxyJump, resolver: lookup.kind };
+  });
+}
+
+/** `-v`: one line per value with where it came from. */
+export function describeResolution(t: SshTarget): string[] {
+  const f = t.from ?? {};
+  const lines = [
+    `${t.node}: ${describeEndpoint(t)} (resolved with ${t.resolver ?? 'parser'})`,
+    `  host ${t.host} <- ${f.host ?? '?'}`,
+    `  port ${t.port} <- ${f.port ?? '?'}`,
+    `  user ${t.user} <- ${f.user ?? '?'}`,
+    `  identity ${t.identityFiles.length > 0 ? t.identityFiles.join(', ') : '(agent only)'} <- ${f.identityFiles ?? '?'}`,
+    `  known hosts ${t.knownHostsFiles.join(', ') || '(none)'} <- ${f.knownHostsFiles ?? '?'}`,
+    `  host keys ${t.strictHostKeyChecking}${t.hostKeyAlias ? ` (as ${t.hostKeyAlias})` : ''} <- ${f.strictHostKeyChecking ?? '?'}`,
+    `  jump ${t.proxyJump.length > 0 ? t.proxyJump.map((h) => describeEndpoint(h)).join(' -> ') : 'none'} <- ${f.proxyJump ?? '?'}`,
+  ];
+  return lines.map((l) => printable(l));
 }
 
 /** `user@host:port` (plus ` via hop, hop`) for messages. */

@@ -2,8 +2,8 @@
  * dockerode client construction, and requireSwarmManager's connection errors
  * against real unix socket paths (no daemon; swarm/worker cases are e2e).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,13 +70,16 @@ describe('createDockerClient', () => {
   it('uses https with the TLS file contents for tcp with TLS', () => {
     const certs = path.join(dir, 'certs');
     mkdirSync(certs);
-    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(certs, f), `${f} data`);
-    const ep = resolveEndpoint({ host: ['tcp://h:2376'], tls: true }, { DOCKER_CERT_PATH: certs }, dir);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-subj', '/CN=netdoctor-test', '-keyout', path.join(certs, 'key.pem'), '-out', path.join(certs, 'cert.pem')], { stdio: 'ignore' });
+    writeFileSync(path.join(certs, 'ca.pem'), readFileSync(path.join(certs, 'cert.pem')));
+    const ep = resolveEndpoint({ host: ['tcp://h:2376/api/'], tls: true }, { DOCKER_CERT_PATH: certs }, dir);
     const modem = modemOf(createDockerClient(ep));
-    expect(modem).toMatchObject({ host: 'h', port: 2376, protocol: 'https' });
-    expect(String(modem.ca)).toBe('ca.pem data');
-    expect(String(modem.cert)).toBe('cert.pem data');
-    expect(String(modem.key)).toBe('key.pem data');
+    // the URL path is a prefix of every request, as with the docker client
+    expect(modem).toMatchObject({ host: 'h', port: 2376, protocol: 'https', version: 'api' });
+    expect(String(modem.ca)).toBe(readFileSync(path.join(certs, 'ca.pem'), 'utf8'));
+    expect(String(modem.cert)).toBe(readFileSync(path.join(certs, 'cert.pem'), 'utf8'));
+    expect(String(modem.key)).toBe(readFileSync(path.join(certs, 'key.pem'), 'utf8'));
     // --tls without --tlsverify: no certificate verification
     expect((modem.agent as { options: Record<string, unknown> }).options.rejectUnauthorized).toBe(false);
   });

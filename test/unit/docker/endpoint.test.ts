@@ -122,8 +122,8 @@ describe('host parsing (opts.ParseHost)', () => {
     ['ssh://root@10.0.0.5', false, 'ssh://root@10.0.0.5'],
     ['ssh://u@h:2222', false, 'ssh://u@h:2222'],
     ['npipe://', false, 'npipe:////./pipe/docker_engine'],
-    // Differs from docker 28.x (tcp://localhost:2375/tmp/x.sock): newer docker/cli reads a path as a socket.
-    ['/tmp/x.sock', false, 'unix:///tmp/x.sock'],
+    // As docker 28: no scheme is tcp, and the path becomes a URL path prefix.
+    ['/tmp/x.sock', false, 'tcp://localhost:2375/tmp/x.sock'],
   ];
   it.each(cases)('%j (tls=%s) → %s', (input, tls, expected) => {
     expect(parseDockerHost(input, tls)).toBe(expected);
@@ -333,13 +333,8 @@ describe('TLS from flags and environment (default context)', () => {
   let certs: { ca: string; cert: string; key: string };
   beforeEach(() => {
     certDir = path.join(home, 'certs');
-    mkdirSync(certDir);
-    certs = {
-      ca: path.join(certDir, 'ca.pem'),
-      cert: path.join(certDir, 'cert.pem'),
-      key: path.join(certDir, 'key.pem'),
-    };
-    for (const f of Object.values(certs)) writeFileSync(f, 'pem');
+    // Real PEM material: docker (and netdoctor) refuse files that are not.
+    certs = makeCerts(certDir);
   });
 
   it('is off by default', () => {
@@ -378,7 +373,7 @@ describe('TLS from flags and environment (default context)', () => {
   });
 
   it('cert dir: DOCKER_CERT_PATH, else DOCKER_CONFIG, else ~/.docker, never --config', () => {
-    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(cfg, f), 'pem');
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(cfg, f), readFileSync(path.join(certDir, f)));
     expect(resolve({ tlsverify: true }, { DOCKER_CONFIG: cfg }).tls?.ca).toBe(path.join(cfg, 'ca.pem'));
     expect(resolve({ tlsverify: true }, { DOCKER_CONFIG: cfg, DOCKER_CERT_PATH: certDir }).tls?.ca).toBe(certs.ca);
     const e = failure({ tlsverify: true, config: cfg });

@@ -23,6 +23,20 @@ describe('splitPluginArgv', () => {
     [['nodes', '--json'], {}, ['nodes', '--json']],
     [['--help'], {}, ['--help']],
     [['-H', 'unix:///x', 'nodes', '-H', 'y'], { host: ['unix:///x'] }, ['nodes', '-H', 'y']],
+    // pflag: combined shorthands (bools first; a string flag takes the rest or the next argument)
+    [['-Dc', 'prod', 'netdoctor', 'nodes'], { debug: true, context: 'prod' }, ['nodes']],
+    [['-DH', 'unix:///x.sock', 'netdoctor'], { debug: true, host: ['unix:///x.sock'] }, ['check']],
+    [['-Dcprod', 'netdoctor'], { debug: true, context: 'prod' }, ['check']],
+    [['-H=tcp://h:1', '-c=x', 'netdoctor'], { host: ['tcp://h:1'], context: 'x' }, ['check']],
+    [['-D=false', '-ldebug', 'netdoctor'], { debug: false, logLevel: 'debug' }, ['check']],
+    [['-DD', '--debug=true', 'netdoctor'], { debug: true }, ['check']],
+    [['--log-level=warn', '--tlsverify=false', 'netdoctor'], { logLevel: 'warn', tlsverify: false }, ['check']],
+    // `--` ends docker's flags
+    [['-D', '--', 'netdoctor', 'nodes'], { debug: true }, ['nodes']],
+    // not docker's: left to our parser (e.g. check -v when run directly)
+    [['-v', 'nodes'], {}, ['check', '-v', 'nodes']],
+    [['-Dv', 'nodes'], {}, ['check', '-Dv', 'nodes']],
+    [['--hostname', 'x'], {}, ['check', '--hostname', 'x']],
   ])('%j', (argv, globals, args) => {
     const r = splitPluginArgv(argv, viaDocker);
     expect(r.globals).toEqual(globals);
@@ -41,5 +55,6 @@ describe('splitPluginArgv', () => {
   it('rejects a global flag without its value, and a non-boolean boolean', () => {
     expect(() => splitPluginArgv(['-H'], {})).toThrow(NetdoctorError);
     expect(() => splitPluginArgv(['--tls=maybe', 'netdoctor'], {})).toThrow(/invalid argument "maybe" for "--tls"/);
+    expect(() => splitPluginArgv(['-Dc'], {})).toThrow(/flag needs an argument: 'c' in -Dc/);
   });
 });

@@ -7,7 +7,6 @@ import {
   describeEndpoint,
   parseInventory,
   parseJumpSpec,
-  parseSshConfig,
   resolveTargets,
   type ResolveOptions,
 } from '../../../src/ssh/config.js';
@@ -38,6 +37,9 @@ const base = (extra: ResolveOptions = {}): ResolveOptions => ({
   localUser: 'alice',
   env: { HOME: home, KEYDIR: join(home, 'keys') },
   globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts'],
+  // The parser (what runs without ssh); conformance.test.ts compares it and `ssh -G` with ssh itself.
+  resolver: 'parser',
+  systemSshConfigFile: '/nonexistent/ssh_config',
   ...extra,
 });
 
@@ -56,7 +58,7 @@ describe('defaults', () => {
   it('connects to the SSH address as the local user on port 22 with OpenSSH default files', async () => {
     touch('.ssh/id_ed25519');
     const [t1, , t3] = await resolveTargets(nodes, base());
-    expect(t1).toEqual({
+    expect(t1).toMatchObject({
       node: 'nd1',
       name: '10.213.0.11',
       host: '10.213.0.11',
@@ -66,7 +68,10 @@ describe('defaults', () => {
       knownHostsFiles: [join(home, '.ssh/known_hosts'), join(home, '.ssh/known_hosts2'), '/etc/ssh/ssh_known_hosts'],
       strictHostKeyChecking: 'yes',
       proxyJump: [],
+      resolver: 'parser',
+      from: { host: 'the name itself', port: 'default', user: 'default (local user)', identityFiles: 'default (~/.ssh/id_*)', proxyJump: 'none' },
     });
+    expect(t1?.hostKeyAlias).toBeUndefined();
     // no address: the node name, as `ssh nd3` would
     expect(t3?.host).toBe('nd3');
     expect(describeEndpoint(t1!)).toBe('alice@10.213.0.11');
@@ -191,7 +196,7 @@ Host 10.213.0.*
     expect(await usageMessage(resolveTargets(nodes.slice(0, 1), base()))).toMatch(/loop/);
     write('.ssh/config', 'Host x\n  User y\n\nHost 10.*\n  ProxyCommand nc %h %p\n');
     expect(await usageMessage(resolveTargets(nodes.slice(0, 1), base()))).toMatch(
-      new RegExp(`ssh config ${join(home, '.ssh/config')}:5: ProxyCommand .* not supported`),
+      new RegExp(`ssh_config ${join(home, '.ssh/config')}:5: ProxyCommand "nc %h %p" \\(used for 10\\.213\\.0\\.11\\) is not supported`),
     );
   });
 
@@ -205,16 +210,19 @@ Host 10.213.0.*
 
   it('reports bad lines with file and line', async () => {
     const cases: [string, RegExp][] = [
-      ['Host a\n  User b\n  Port 99999\n', /:3: bad port "99999"/],
-      ['Host a\n\n  StrictHostKeyChecking maybe\n', /:3: bad StrictHostKeyChecking/],
-      ['Host a\n  ProxyJump user@:22\n', /:2: ProxyJump: bad jump host/],
-      ['Host a\n  IdentityFile "~/x\n', /:2: unterminated quote/],
-      ['Host a\nHost\n', /:2: missing value/],
+      ['Host a\n  User b\n  Port 99999\n', /:3: Bad port '99999'/],
+      ['Host a\n\n  StrictHostKeyChecking maybe\n', /:3: unsupported option "maybe"/],
+      ['Host a\n  ProxyJump user@:22\n', /:2: Invalid ProxyJump "user@:22": bad jump host/],
+      ['Host a\n  IdentityFile "~/x\n', /:2: invalid quotes/],
+      ['Host a\nHost\n', /:2: no argument after keyword "host"/],
+      ['Host a\n  Colour blue\n', /:2: Bad configuration option: colour/],
+      ['Match hots a\n', /:1: Unsupported Match attribute hots/],
     ];
     for (const [text, re] of cases) {
       const f = write('.ssh/bad', text);
-      expect(await usageMessage(resolveTargets(nodes, base({ sshConfigFile: f })))).toMatch(re);
-      expect(await usageMessage(() => parseSshConfig(text, 'inline'))).toMatch(/^ssh config inline:\d+: /);
+      const msg = await usageMessage(resolveTargets(nodes, base({ sshConfigFile: f })));
+      expect(msg).toMatch(new RegExp(`^ssh config ${f}:\\d+: `));
+      expect(msg).toMatch(re);
     }
   });
 });
