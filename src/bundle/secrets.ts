@@ -189,7 +189,7 @@ export function scrubText(text: string, hits: Record<string, number> = {}): Scru
       const match = m[0] as string;
       const groups = m[m.length - 1] as Record<string, string | undefined> | string;
       const cut = typeof groups === 'object' && groups.rest !== undefined && r.cutTo !== undefined;
-      const to = (cut ? r.cutTo! : r.to).replace(/\$1/g, () => String(m[1] ?? ''));
+      const to = (cut ? r.cutTo! : r.to).replace(/\$1/g, () => typeof m[1] === 'string' ? m[1] : '');
       if (to !== match) count(hits, r.name);
       return to;
     });
@@ -248,7 +248,7 @@ export function redactJson(value: unknown, hits: Record<string, number> = {}, o:
         const keep = LOG_DRIVER_KEYS.get(k);
         if (LOG_OPTION_KEYS.has(k)) out[k] = all(x, 'logging-driver options');
         else if (keep !== undefined && x && typeof x === 'object' && !Array.isArray(x)) {
-          out[k] = Object.fromEntries(Object.entries(x).map(([dk, dv]) => [dk, dk === keep ? walk(dv, false) : all(dv, 'logging-driver options')]));
+          out[k] = Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([dk, dv]) => [dk, dk === keep ? walk(dv, false) : all(dv, 'logging-driver options')]));
         } else if (k === 'Env') out[k] = env(x);
         else if (SECRET_FIELDS.has(k) || ((named || o.config) && isSecretKeyName(k))) out[k] = all(x, 'secret-named value');
         else out[k] = walk(x, NAMED_OPTION_MAPS.has(k));

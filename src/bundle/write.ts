@@ -60,8 +60,9 @@ function networkFiles(networks: unknown): TarFile[] {
   const list = Array.isArray(networks) ? (networks as J[]) : [];
   const seen = new Set<string>();
   return list.map((n) => {
-    let name = safeSegment(String(n.Name ?? n.Id ?? 'network'));
-    if (seen.has(name)) name = `${name}-${safeSegment(String(n.Id ?? '').slice(0, 12))}`;
+    const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+    let name = safeSegment(text(n.Name) || text(n.Id) || 'network');
+    if (seen.has(name)) name = `${name}-${safeSegment(text(n.Id).slice(0, 12))}`;
     seen.add(name);
     return { path: `cluster/networks/${name}.json`, data: json(n) };
   });

@@ -56,7 +56,7 @@ function ipvsSkip(c: AnyCheck, n: NodeModel, at: Pick<FindingDraft, 'node' | 'ne
  * The sandbox a network-node check reads, or the skip that replaces the call; null: nothing to say,
  * 'none': the node has no such sandbox and the check's own noSandbox() says what that means.
  */
-export function sandboxFor(c: AnyCheck, m: Model, n: NodeModel, net: NetworkFacts, hosting: Set<string>): SandboxModel | Skip | 'none' | null {
+export function sandboxFor(c: AnyCheck, n: NodeModel, net: NetworkFacts, hosting: Set<string>): SandboxModel | Skip | 'none' | null {
   const at = { node: n.name, network: net.name };
   const kind = c.meta.sandbox ?? 'overlay';
   const sbs = n.sandboxes.filter((s) => s.kind === kind && s.network?.id === net.id);
@@ -112,7 +112,7 @@ export function runScoped(c: AnyCheck, m: Model): FindingDraft[] {
           continue;
         }
         for (const network of nets) {
-          const sb = sandboxFor(c, m, node, network, hosting.get(network.id)!);
+          const sb = sandboxFor(c, node, network, hosting.get(network.id)!);
           if (sb === null) continue;
           const report = reporter({ node: node.name, network: network.name });
           if (sb === 'none') c.noSandbox!({ model: m, node, network, report });

@@ -78,7 +78,7 @@ interface BaseContext<M extends string> {
   model: Model;
   report: Reporter<M>;
 }
-export interface ClusterContext<M extends string = string> extends BaseContext<M> {}
+export type ClusterContext<M extends string = string> = BaseContext<M>;
 export interface NodeContext<M extends string = string> extends BaseContext<M> {
   node: NodeModel;
 }

@@ -11,7 +11,9 @@ import type { ClusterFacts, NetworkEndpoint, NetworkFacts, ServiceFacts } from '
 
 export type ClusterRaw = ClusterFacts['raw'];
 
-type J = Record<string, any>; // Engine API JSON, read defensively below.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
+   Engine API JSON as the daemon answers it, read defensively field by field below. */
+type J = Record<string, any>;
 
 export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
   const [info, swarm, nodes, networks, services, tasks] = await Promise.all([

@@ -98,7 +98,7 @@ export async function collectNode(
       keepaliveIntervalMs: opts.keepaliveIntervalMs ?? COLLECT_DEFAULTS.keepaliveIntervalMs,
       signal: abort.signal,
       ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
-      ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}),
+      ...(opts.events?.onWarning ? { onWarning: (m: string) => opts.events?.onWarning?.(m) } : {}),
     });
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');

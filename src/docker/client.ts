@@ -262,6 +262,7 @@ export async function requireSwarmManager(
   docker: Dockerode,
   ep: ResolvedEndpoint,
   options: RequireManagerOptions = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- GET /info as the daemon answers it, read field by field by callers
 ): Promise<{ info: any; swarm: SwarmInfo }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_INFO_TIMEOUT_MS;
   const info: unknown = await dockerInfo(docker, ep, timeoutMs);
@@ -311,7 +312,7 @@ async function dockerInfo(docker: Dockerode, ep: ResolvedEndpoint, timeoutMs: nu
     }, timeoutMs);
   });
   // dockerode's info() takes { abortSignal } (missing from @types/dockerode).
-  const info = docker.info as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>;
+  const info = docker.info.bind(docker) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>;
   try {
     return await Promise.race([info.call(docker, { abortSignal: abort.signal }), timeout]);
   } catch (err) {

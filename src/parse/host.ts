@@ -167,7 +167,7 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
       ),
     },
     interfaces: ok(addr) ? parseInterfaces(addr.stdout, raw['host/link']?.stdout).items : [],
-    routes: ok(raw['host/route']) ? parseRoutes(raw['host/route']!.stdout).items : [],
+    routes: ok(raw['host/route']) ? parseRoutes(raw['host/route'].stdout).items : [],
     listening: ok(listen) ? parseListening(listen.stdout) : unavailable(listen, 'ss'),
     offload: ok(eth) ? parseEthtool(eth.stdout) : unavailable(eth, 'ethtool'),
     clock: clock && !Number.isNaN(Number.parseFloat(clock)) ? { node: Number.parseFloat(clock), localReceived } : null,

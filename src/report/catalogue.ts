@@ -4,7 +4,7 @@
  * keeps them equal).
  */
 import { REGISTRY } from '../checks/registry.js';
-import { LAYERS, type Check } from '../checks/types.js';
+import { LAYERS, type AnyCheck as Check } from '../checks/types.js';
 import { renderTable } from './nodes-table.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();

@@ -67,7 +67,7 @@ const xml = (s: string): string =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     // XML 1.0 forbids most control characters.
-    // eslint-disable-next-line no-control-regex
+     
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 const caseName = (f: Finding): string => [f.id, where(f)].filter(Boolean).join(' ');

@@ -52,7 +52,7 @@ export async function discover(
     const only = o.only?.(facts);
     const nodes = selectNodes(facts, opts.nodes).filter((n) => only === undefined || only.has(n.name));
     const targets =
-      o.sshTargets === false ? [] : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: opts.events.onWarning } : {}) });
+      o.sshTargets === false ? [] : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: (m: string) => opts.events?.onWarning?.(m) } : {}) });
     if (o.sshTargets !== false) opts.events?.onTargets?.(targets);
     const overlays = facts.networks.filter((n) => n.driver === 'overlay').length;
     ev.stageEnd?.('discover', { summary: `${facts.nodes.length} nodes, ${overlays} overlay networks, manager ${facts.managerNode ?? '?'}` });

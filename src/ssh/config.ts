@@ -60,7 +60,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { unreachableError, usageError } from '../errors.js';
 import { findSsh, splitKnownHostsLine, sshG } from './openssh.js';
 import {
@@ -287,7 +287,7 @@ export function parseInventory(text: string, file: string): Inventory {
       for (const np of nodes.items) {
         const name = isScalar(np.key) ? String(np.key.value).trim() : '';
         if (name === '') return fail(np.key, 'node names must be non-empty strings');
-        inv.nodes.set(name, parseEntry(np.value as YamlNode | null, ENTRY_KEYS, `node "${name}"`));
+        inv.nodes.set(name, parseEntry(np.value, ENTRY_KEYS, `node "${name}"`));
       }
     } else {
       return fail(pair.key, `unknown top-level key "${k}" (expected nodes, defaults)`);

@@ -51,7 +51,7 @@ export interface SshGOptions {
 
 const MAX_OUTPUT = 256 * 1024;
 
-// eslint-disable-next-line no-control-regex -- escaping control characters is the point
+ 
 const printable = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
 
 /** The `ssh` executable on PATH, or null. */

@@ -283,7 +283,7 @@ describe('--redact-ips', () => {
       const back = (x: string | null) => (x === null ? null : (names.get(x) ?? x));
       const a = keys((await offline(plain.file)).report.findings);
       const r = (await offline(red.file)).report.findings.map((f) => ({ ...f, node: back(f.node), peer: back(f.peer) }));
-      const c = keys(r as Finding[]);
+      const c = keys(r);
       diff = [...a.filter((x) => !c.includes(x)).map((x) => `- ${x}`), ...c.filter((x) => !a.includes(x)).map((x) => `+ ${x}`)];
       // The redacted bundle's own report agrees with its offline analysis.
       expect(keys((await offline(red.file)).report.findings)).toEqual(keys(red.b.report!.findings));

@@ -42,7 +42,7 @@ const key = (r: Reported | Finding): string =>
 
 /** A finding as the expectation sees it: fields the expectation leaves out are wildcards. */
 const seen = (f: Finding, like: Reported): string =>
-  key({ ...f, ...(like.node === undefined ? { node: undefined } : {}), ...(like.peer === undefined ? { peer: undefined } : {}), ...(like.network === undefined ? { network: undefined } : {}) } as Reported);
+  key({ ...f, ...(like.node === undefined ? { node: undefined } : {}), ...(like.peer === undefined ? { peer: undefined } : {}), ...(like.network === undefined ? { network: undefined } : {}) });
 
 function expectExactly(found: Finding[], want: Reported[], what: string): void {
   const remaining = [...found];

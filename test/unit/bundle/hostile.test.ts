@@ -23,7 +23,7 @@ import { gz, KEY, labBundle, rawTar, tempDir, type RawEntry } from './helpers.js
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'docker-netdoctor');
-// eslint-disable-next-line no-control-regex
+ 
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 let tmp: ReturnType<typeof tempDir>;
@@ -69,7 +69,7 @@ const sha = (d: string | Buffer) => createHash('sha256').update(d).digest('hex')
 
 /** The lab bundle's entries with one replaced and the manifest's checksum updated, so only the content is wrong. */
 function replaced(path: string, data: string): RawEntry[] {
-  const files = labBundle().files.map((f) => ({ path: f.path, data: f.data as Buffer | string }));
+  const files = labBundle().files.map((f) => ({ path: f.path, data: f.data }));
   const m = JSON.parse(String(files.find((f) => f.path === 'manifest.json')!.data)) as { files: Record<string, string> };
   m.files[path] = sha(data);
   return files.map((f) => (f.path === path ? { path, data } : f.path === 'manifest.json' ? { path: f.path, data: JSON.stringify(m) } : f));
@@ -206,7 +206,7 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
   });
 
   it('a manifest with a wrong field type is one line, exit 2', () => {
-    const files = labBundle().files.map((f) => ({ path: f.path, data: f.data as Buffer | string }));
+    const files = labBundle().files.map((f) => ({ path: f.path, data: f.data }));
     const m = JSON.parse(String(files.find((f) => f.path === 'manifest.json')!.data));
     m.nodes = 'nd1';
     const file = tmp.file('badmanifest.tar.gz', gz(rawTar(files.map((f) => (f.path === 'manifest.json' ? { path: f.path, data: JSON.stringify(m) } : f)))));

@@ -20,14 +20,14 @@ describe('netdoctor.log', () => {
       report,
     }).render(start);
     const lines = text.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^2026-11-25T15:12:00.000Z \+ +0.000s INFO  \[start\] docker-netdoctor 0.0.0-test: bundle --no-probe$/);
+    expect(lines[0]).toMatch(/^2026-11-25T15:12:00.000Z \+ +0.000s INFO {2}\[start\] docker-netdoctor 0.0.0-test: bundle --no-probe$/);
     expect(text).toMatch(/\[discover\] cluster \w+: 3 nodes \(nd1 manager ready, nd2 worker ready, nd3 worker ready\)/);
     expect(text).toMatch(/\[collect\] nd2 \(root@10\.213\.0\.12:22\): ok in 550 ms \(connect 50 ms, script 500 ms, node CPU [^)]+\); \d+ sections, \d+ sandboxes \(\d overlay\), namespaces direct/);
     expect(text).toMatch(/\[collect\] nd2: \d+ section\(s\) exited non-zero or were cut short: .*ipvs \(exit 3: IPVS is not available/);
     expect(text).toContain('[probe] skipped (--no-probe)');
     expect(text).toMatch(/\[analyse\] \d+ findings: \d+ failed/);
     expect(text).toContain('[analyse] fail service.ingress.ipvs-available [nd1]');
-    expect(text).toMatch(/WARN  \[warning\] host key of nd3 accepted on first use/);
+    expect(text).toMatch(/WARN {2}\[warning\] host key of nd3 accepted on first use/);
     // In time order: the warning (at +0.2 s) comes before the end.
     expect(lines.findIndex((l) => l.includes('[warning]'))).toBeLessThan(lines.findIndex((l) => l.includes('[end]')));
   });

@@ -3,7 +3,6 @@
  * templates, and the per-file layout every check follows.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REGISTRY } from '../../../src/checks/registry.js';
 import { runChecks } from '../../../src/checks/runner.js';
@@ -82,7 +81,7 @@ describe('every check in the registry', () => {
       expect(c.meta.id.split('.')[0]).toBe(c.meta.layer);
       for (const field of [c.meta.title, c.meta.looksAt, c.meta.remediation]) expect(field.trim()).not.toBe('');
       expect(Object.keys(c.meta.messages).length, c.meta.id).toBeGreaterThan(0);
-      for (const t of Object.values(c.meta.messages) as string[]) {
+      for (const t of Object.values<string>(c.meta.messages)) {
         expect(t.trim()).not.toBe('');
         expect(placeholders(t).every(Boolean)).toBe(true);
       }

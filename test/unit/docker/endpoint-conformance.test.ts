@@ -285,7 +285,7 @@ describe.skipIf(!DOCKER || !OPENSSL)(`endpoint conformance with the docker CLI (
         try {
           const split = splitPluginArgv(argv, { ...env, DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker' });
           expect(split.args).toEqual(['nodes']);
-          const ep = resolveEndpoint(split.globals, env, env.HOME!);
+          const ep = resolveEndpoint(split.globals, env, env.HOME);
           const client = createDockerClient(ep, { timeoutMs: 5000, env, homedir: env.HOME! });
           const v = (await client.version()) as { Version?: string };
           ok = v.Version === '20.10.24';

@@ -13,7 +13,7 @@ import { analyse } from '../../../src/run/check.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
-// eslint-disable-next-line no-control-regex
+ 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const EVIL = 'nd3\u001b[2J\u001b]8;;http://evil/\u0007\n    ✔ all checks passed\r\u009b0m';
 
