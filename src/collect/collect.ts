@@ -13,6 +13,7 @@ import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
 import { buildCollectScript, type ScriptOptions } from './script.js';
+import { COLLECT_DEFAULTS } from './defaults.js';
 import { splitSections } from './sections.js';
 
 export interface CollectEvents {
@@ -35,12 +36,7 @@ export interface CollectOptions {
   script?: Pick<ScriptOptions, 'dockerLog'>;
 }
 
-export const COLLECT_DEFAULTS = {
-  concurrency: 64,
-  connectTimeoutMs: 10_000,
-  nodeTimeoutMs: 60_000,
-  keepaliveIntervalMs: 5_000,
-} as const;
+export { COLLECT_DEFAULTS };
 
 /** Map an SSH failure to the stage it happened in. */
 export function collectionError(err: unknown): CollectionError {

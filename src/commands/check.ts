@@ -3,13 +3,10 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
 import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { PROBE_DEFAULTS } from '../probe/run.js';
+import { PROBE_DEFAULTS } from '../probe/options.js';
 import { FORMATS, render, type Format } from '../report/render.js';
 import { buildReport, failureReport, reportFailed, type Report } from '../report/model.js';
 import type { Selection } from '../checks/registry.js';
-import { analyse, runCheck } from '../run/check.js';
-import { readSnapshot } from '../snapshot/io.js';
-import { readBundle } from '../bundle/read.js';
 
 export default class Check extends NetdoctorCommand {
   static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
@@ -86,12 +83,17 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
 
   private async produce(flags: Interfaces.InferredFlags<typeof Check.flags>, selection: Selection, machine: boolean): Promise<Report> {
     let report: Report;
+    // Each path loads only what it uses: no SSH or progress code offline, no tar reader live.
     if (flags['from-snapshot'] || flags['from-bundle']) {
       const started = new Date();
-      const snapshot = flags['from-bundle'] ? (await readBundle(flags['from-bundle'])).snapshot : await readSnapshot(flags['from-snapshot']!);
+      const { analyse } = await import('../run/analyse.js');
+      const snapshot = flags['from-bundle']
+        ? (await (await import('../bundle/read.js')).readBundle(flags['from-bundle'])).snapshot
+        : await (await import('../snapshot/io.js')).readSnapshot(flags['from-snapshot']!);
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
       const { docker, endpoint } = await this.manager();
+      const { runCheck } = await import('../run/check.js');
       const result = await runCheck(docker, endpoint, {
         collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
         probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,

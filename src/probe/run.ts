@@ -9,12 +9,8 @@ import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
 import { buildCaptureScript, buildSenderScript, parseCaptures, parseProbeLines, type SenderPlan } from './script.js';
 import type { DataPathProbe, ProbeResults, ProbeState } from './types.js';
 
-export interface ProbeOptions {
-  /** Per-probe timeout, seconds. */
-  timeoutSec: number;
-}
-
-export const PROBE_DEFAULTS: ProbeOptions = { timeoutSec: 2 };
+import type { ProbeOptions } from './options.js';
+export { PROBE_DEFAULTS, type ProbeOptions } from './options.js';
 
 /** VXLAN over IPv4 adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). */
 export const VXLAN_OVERHEAD = 50;

@@ -6,7 +6,7 @@
 import type Dockerode from 'dockerode';
 import { Listr, type ListrTask } from 'listr2';
 import type { CollectOptions } from '../collect/collect.js';
-import { runChecks } from '../checks/runner.js';
+import { analyse } from './analyse.js';
 import type { Selection } from '../checks/registry.js';
 import type { Finding } from '../checks/types.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
@@ -33,10 +33,7 @@ export interface CheckRunResult {
   report: Report;
 }
 
-/** Analyse a snapshot (live or from a file): pure. */
-export function analyse(snapshot: ClusterSnapshot, selection: Selection): Finding[] {
-  return runChecks({ snapshot, probes: snapshot.probes ?? null }, selection);
-}
+export { analyse };
 
 export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o: CheckRunOptions): Promise<CheckRunResult> {
   const startedAt = new Date();

@@ -80,6 +80,8 @@ export interface ExecOptions {
   stdin?: string;
   /** Kill the command (signal KILL, then close the channel) and reject with 'exec-timeout'. */
   timeoutMs?: number;
+  /** Each stdout chunk as it arrives (the result still holds all of it): lets a caller act on a line before the command ends. */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -685,7 +687,10 @@ class Session implements SshSession {
           };
           let code: number | null = null;
           let sig: string | null = null;
-          stream.on('data', (d: Buffer) => out.push(d));
+          stream.on('data', (d: Buffer) => {
+            out.push(d);
+            o.onStdout?.(d);
+          });
           stream.stderr.on('data', (d: Buffer) => {
             if (head === null) {
               errOut.push(d);

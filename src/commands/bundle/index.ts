@@ -3,10 +3,8 @@ import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
 import { describeRun, RunLog } from '../../bundle/runlog.js';
 import { parseSince } from '../../bundle/since.js';
-import { buildBundle, defaultBundleName, writeBundleFile } from '../../bundle/write.js';
 import { collectOptionsFromFlags, nodeFlags } from '../../flags.js';
-import { PROBE_DEFAULTS } from '../../probe/run.js';
-import { runCheck } from '../../run/check.js';
+import { PROBE_DEFAULTS } from '../../probe/options.js';
 import type { BundleManifest } from '../../bundle/format.js';
 
 export default class Bundle extends NetdoctorCommand {
@@ -52,6 +50,8 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     });
     if (flags['log-lines'] > 0) collect.script = { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } };
     const { docker, endpoint } = await this.manager();
+    const { runCheck } = await import('../../run/check.js');
+    const { buildBundle, defaultBundleName, writeBundleFile } = await import('../../bundle/write.js');
     const { snapshot, report } = await runCheck(docker, endpoint, {
       collect,
       probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,

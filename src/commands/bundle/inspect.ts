@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
-import { readBundle } from '../../bundle/read.js';
 import { renderBundleSummary, summariseBundle, type BundleSummary } from '../../bundle/summary.js';
 
 export default class BundleInspect extends NetdoctorCommand {
@@ -17,7 +16,7 @@ it, or comes from a newer netdoctor is refused (exit 2).`;
 
   async run(): Promise<BundleSummary> {
     const { args } = await this.parse(BundleInspect);
-    const summary = summariseBundle(args.file, await readBundle(args.file));
+    const summary = summariseBundle(args.file, await (await import('../../bundle/read.js')).readBundle(args.file));
     if (!this.jsonEnabled()) process.stdout.write(renderBundleSummary(summary));
     return summary;
   }
