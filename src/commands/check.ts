@@ -3,7 +3,7 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
 import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { PROBE_DEFAULTS } from '../probe/options.js';
+import { PROBE_DEFAULTS, PROBE_PAIRS, type ProbePairsMode } from '../probe/options.js';
 import { FORMATS, render, type Format } from '../report/render.js';
 import { buildReport, failureReport, reportFailed, type Report } from '../report/model.js';
 import type { Selection } from '../checks/registry.js';
@@ -37,6 +37,11 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    'probe-pairs': Flags.string({
+      description: 'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+      options: [...PROBE_PAIRS],
+      default: 'auto',
+    }),
     only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),
     skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
     network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
@@ -96,7 +101,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       const { runCheck } = await import('../run/check.js');
       const result = await runCheck(docker, endpoint, {
         collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
-        probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+        probe: flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,
         selection,
         progress: { silent: machine },
         toolVersion: this.config.version,
