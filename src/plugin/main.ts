@@ -60,7 +60,9 @@ export async function main(argv: string[], root: string): Promise<void> {
     }
     setDockerGlobals(split.globals);
     if (split.viaDocker) watchDockerCliSocket(process.env);
-    oclif = await import('@oclif/core');
+    // @oclif/core is CommonJS: Node gives its exports as named ones too, a bundler only as the default.
+    const loaded = (await import('@oclif/core')) as typeof import('@oclif/core') & { default?: typeof import('@oclif/core') };
+    oclif = loaded.default ?? loaded;
     await oclif.run(split.args, root);
     await oclif.flush();
   } catch (err) {
