@@ -11,6 +11,9 @@
 //   probes    the probe stage in process over SSH-only lab nodes (no dockerd):
 //             3, 10, 30, 60 nodes as available, --probe-pairs auto and all;
 //             wall, client CPU per node, node CPU per node
+// BASELINE=DIR adds the same commands from another build of netdoctor (a
+// checkout with its dist/ built, e.g. the commit before a change) to every
+// round of startup, collect and check: both measured under the same load.
 // Usage (root, after npm run build):
 //   node bench/speed.mjs startup                  (no lab needed)
 //   node bench/speed.mjs collect check            (lab up: npm run lab -- up)
@@ -29,6 +32,9 @@ if (!Number.isInteger(R) || R < 1) {
 }
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/docker-netdoctor');
+const BASE_BIN = process.env.BASELINE ? join(process.env.BASELINE, 'bin/docker-netdoctor') : null;
+/** The entry, and its baseline twin when BASELINE is set. */
+const withBase = (name, bin, run) => [{ name, run: () => run(BIN) }, ...(BASE_BIN ? [{ name: `${name} [baseline]`, run: () => run(BASE_BIN) }] : [])];
 const LAB_SH = join(ROOT, 'test/lab/lab.sh');
 const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup'];
 const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1' };
@@ -75,10 +81,10 @@ console.log(`machine: ${machineLine()}`);
 if (sections.includes('startup')) {
   const entries = [
     { name: 'node -e 0', run: () => timed(process.execPath, ['-e', '0']) },
-    { name: 'docker-netdoctor docker-cli-plugin-metadata', run: () => timed(process.execPath, [BIN, 'docker-cli-plugin-metadata']) },
-    { name: 'docker-netdoctor --version', run: () => timed(process.execPath, [BIN, '--version']) },
-    { name: 'docker-netdoctor --help', run: () => timed(process.execPath, [BIN, '--help']) },
-    { name: 'docker-netdoctor checks', run: () => timed(process.execPath, [BIN, 'checks']) },
+    ...withBase('docker-netdoctor docker-cli-plugin-metadata', BIN, (b) => timed(process.execPath, [b, 'docker-cli-plugin-metadata'])),
+    ...withBase('docker-netdoctor --version', BIN, (b) => timed(process.execPath, [b, '--version'])),
+    ...withBase('docker-netdoctor --help', BIN, (b) => timed(process.execPath, [b, '--help'])),
+    ...withBase('docker-netdoctor checks', BIN, (b) => timed(process.execPath, [b, 'checks'])),
   ];
   const m = await sideBySide(entries);
   console.log('\nstartup (whole processes):');
@@ -97,12 +103,13 @@ if (sections.includes('collect')) {
   try {
     const entries = [
       { name: 'raw floor: sh bench/raw-floor.sh (curl + ssh per node)', run: () => timed('sh', [join(ROOT, 'bench/raw-floor.sh'), manager.dockerSocket, lab.sshKey, lab.knownHosts, ...lab.nodes.map((n) => n.ip)]) },
-      { name: 'docker-netdoctor collect -o FILE', run: () => timed(process.execPath, [BIN, '-H', `unix://${manager.dockerSocket}`, 'collect', '-o', join(dir, 's.json'), ...sshFlags]) },
+      ...withBase('docker-netdoctor collect -o FILE', BIN, (b) => timed(process.execPath, [b, '-H', `unix://${manager.dockerSocket}`, 'collect', '-o', join(dir, 's.json'), ...sshFlags])),
     ];
     const m = await sideBySide(entries);
     console.log(`\ncollect, ${lab.nodes.length}-node lab (whole processes):`);
     for (const e of entries) row(e.name, m.get(e.name));
     const ratio = m.get(entries[1].name).median / m.get(entries[0].name).median;
+    if (BASE_BIN) console.log(`  baseline: ${(m.get(entries[2].name).median / m.get(entries[0].name).median).toFixed(2)}× the raw floor`);
     console.log(`  ${mark(ratio <= 1.5)} collect ≤ 1.5× the raw floor: ${ratio.toFixed(2)}×`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -111,18 +118,19 @@ if (sections.includes('collect')) {
 
 if (sections.includes('check')) {
   const check = ['-H', `unix://${manager.dockerSocket}`, 'check', '--format', 'json', ...sshFlags];
-  const healthy = await sideBySide([{ name: 'check', run: () => timed(process.execPath, [BIN, ...check], [0, 1]) }]);
+  const entries = () => withBase('check', BIN, (b) => timed(process.execPath, [b, ...check], [0, 1]));
+  const healthy = await sideBySide(entries());
   const rule = ['INPUT', '-p', 'udp', '--dport', String(4789), '-j', 'DROP'];
   execFileSync('bash', [LAB_SH, 'exec', 'nd3', '--', 'iptables', '-I', ...rule], { stdio: 'ignore' });
   let blocked;
   try {
-    blocked = await sideBySide([{ name: 'check', run: () => timed(process.execPath, [BIN, ...check], [1]) }]);
+    blocked = await sideBySide(entries());
   } finally {
     execFileSync('bash', [LAB_SH, 'exec', 'nd3', '--', 'iptables', '-D', ...rule], { stdio: 'ignore' });
   }
   console.log(`\ncheck with probes, ${lab.nodes.length}-node lab (whole process, probe timeout 2 s):`);
-  row('healthy', healthy.get('check'));
-  row('udp/4789 dropped on nd3 (INPUT)', blocked.get('check'));
+  for (const [k, v] of healthy) row(`healthy: ${k}`, v);
+  for (const [k, v] of blocked) row(`udp/4789 dropped on nd3 (INPUT): ${k}`, v);
   console.log(`  ${mark(healthy.get('check').median < 2000)} healthy < 2 s`);
   console.log(`  ${mark(blocked.get('check').median < 3000)} one node's 4789 blocked < probe timeout + 1 s (3 s)`);
 }

@@ -46,18 +46,31 @@ export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Ve
   return { state: 'blocked', detail: 'connection refused (nothing listening, or a REJECT rule)' };
 }
 
+/** What a receiver's capture saw, read once: `src/port` of every datagram, or why it cannot tell. */
+export type CaptureSeen = { ok: true; seen: ReadonlySet<string> } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
+
+export function readCapture(cap: Outcome): CaptureSeen {
+  if (!cap.ok) return { ok: false, why: 'failed', text: cap.text };
+  if (parseProbeLines(cap.text).noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
+  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)) };
+}
+
 /**
  * UDP datagrams from `from` to `to`'s port, as the receiver's capture saw
  * them: ok when one arrived from any of the sender's addresses.
  */
 export function udpVerdict(
-  o: { from: string; to: string; port: number; senderIps: ReadonlySet<string>; receiverReachable: boolean; capture: Outcome | undefined; captureSec: number },
+  o: { from: string; to: string; port: number; senderIps: ReadonlySet<string>; receiverReachable: boolean; capture: CaptureSeen | undefined; captureSec: number },
 ): Verdict {
   if (!o.receiverReachable) return { state: 'unconfirmed', detail: `sent; ${o.to} could not be reached to confirm receipt` };
   const cap = o.capture;
-  if (!cap?.ok) return { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap?.text ?? 'not run'}` };
-  if (parseProbeLines(cap.text).noTcpdump) return { state: 'unconfirmed', detail: `sent; no tcpdump on ${o.to} to confirm receipt` };
-  if (parseCaptures(cap.text).some((c) => c.port === o.port && o.senderIps.has(c.src))) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
+  if (!cap) return { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: not run` };
+  if (!cap.ok) {
+    return cap.why === 'no-tcpdump'
+      ? { state: 'unconfirmed', detail: `sent; no tcpdump on ${o.to} to confirm receipt` }
+      : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
+  }
+  for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
   return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} within ${o.captureSec} s` };
 }
 
@@ -111,13 +124,21 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
   const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const dataPort = snapshot.cluster.dataPathPort;
   const t = obs.timeoutSec;
+  const captures = new Map([...obs.captures].map(([node, cap]) => [node, readCapture(cap)]));
   for (const s of obs.senders) {
     if (!s.output.ok) {
       results.errors.push({ node: s.node, message: `probes from ${s.node} failed: ${s.output.text}` });
       continue;
     }
-    const parsed = parseProbeLines(s.output.text);
-    const line = (kind: SenderLine['kind'], ...key: string[]) => parsed.lines.find((l) => l.kind === kind && key.every((k, i) => l.fields[i] === k));
+    // Indexed once (a sender at 300 nodes prints ~600 lines, each looked up per peer).
+    const index = new Map<string, SenderLine>();
+    for (const l of parseProbeLines(s.output.text).lines) {
+      for (let k = 1; k <= Math.min(3, l.fields.length); k++) {
+        const key = [l.kind, ...l.fields.slice(0, k)].join(' ');
+        if (!index.has(key)) index.set(key, l);
+      }
+    }
+    const line = (kind: SenderLine['kind'], ...key: string[]) => index.get([kind, ...key].join(' '));
     const senderIps = addressesOf(byName.get(s.node));
     const tcpTo = new Set(s.plan.tcp.map((x) => `${x.ip}/${x.port}`));
     for (const p of s.peers) {
@@ -133,7 +154,7 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
           port,
           senderIps,
           receiverReachable: byName.has(p.name) && obs.captures.has(p.name),
-          capture: obs.captures.get(p.name),
+          capture: captures.get(p.name),
           captureSec: obs.captureSec,
         });
         const probe: PortProbe = { from: s.node, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail };

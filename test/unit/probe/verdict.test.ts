@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dataPathVerdict, mtuVerdict, probeResults, tcpVerdict, udpVerdict, type ObservedProbes } from '../../../src/probe/verdict.js';
+import { dataPathVerdict, mtuVerdict, probeResults, readCapture, tcpVerdict, udpVerdict, type ObservedProbes } from '../../../src/probe/verdict.js';
 import { parseProbeLines } from '../../../src/probe/script.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -122,7 +122,7 @@ describe('single verdicts on the lines the sender prints', () => {
   });
 
   it('udp: a datagram from any of the sender\'s addresses counts; from another node it does not', () => {
-    const capture = { ok: true as const, text: 'READY\nC 10.213.0.13 10.213.0.11 7946\nDONE\n' };
+    const capture = readCapture({ ok: true, text: 'READY\nC 10.213.0.13 10.213.0.11 7946\nDONE\n' });
     const base = { from: 'nd2', to: 'nd1', port: 7946, receiverReachable: true, capture, captureSec: 2 };
     expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.12']) }).state).toBe('blocked');
     expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.13']) }).state).toBe('ok');
