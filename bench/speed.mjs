@@ -202,5 +202,48 @@ if (sections.includes('probes')) {
   const at30 = rows.find((r) => r.n === 30 && r.pairs === 'auto')?.wall;
   if (base && at30) console.log(`  ${mark(at30 <= 2 * base)} probe stage at 30 nodes ≤ 2× at 3 nodes: ${(at30 / base).toFixed(2)}×`);
 }
+if (sections.includes('verdicts')) {
+  // The client's share at scale, in process: verdicts for N nodes from
+  // probe output of the exact form the programs print (healthy: every
+  // datagram seen), the covering plan above 20 nodes.
+  const { probeResults } = await import('../dist/probe/verdict.js');
+  const { planNode, planPairs } = await import('../dist/probe/plan.js');
+  console.log('\nverdicts in process (synthetic healthy output of the recorded form, covering plan):');
+  for (const n of [30, 60, 300]) {
+    const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    const ip = (i) => `10.${Math.floor(i / 250)}.${i % 250}.${10 + (i % 7)}`;
+    const iface = (i) => [{ name: 'eth0', addresses: [{ address: ip(i), prefixLen: 24 }] }];
+    const snapshot = {
+      cluster: { dataPathPort: 4789, networks: [], nodes: names.map((name, i) => ({ name, role: i < 3 ? 'manager' : 'worker', advertiseAddress: ip(i) })) },
+      nodes: names.map((name, i) => ({ name, host: { interfaces: iface(i), dockerd: { execRoot: '/var/run/docker' } }, sandboxes: [], sandboxAccess: 'direct', errors: [] })),
+    };
+    const pairs = planPairs(names, 'auto');
+    const peersOf = (i) => names.map((name, j) => ({ name, ip: ip(j), manager: j < 3 })).filter((_, j) => j !== i);
+    const senders = names.map((name, i) => {
+      const plan = planNode(snapshot, snapshot.nodes[i], peersOf(i), { timeoutSec: 2 }, new Set(pairs.full.get(name)));
+      const text = [
+        ...plan.udp.map((u) => `U ${u.ip} ${u.port} 0`),
+        ...plan.tcp.map((c) => `T ${c.ip} ${c.port} 0`),
+        ...plan.mtu.flatMap((m) => [`P ${m.ip} ${m.payload} 0 `, `B ${m.ip} 0`]),
+        'DONE',
+      ].join('\n');
+      return { node: name, peers: peersOf(i), plan, output: { ok: true, text } };
+    });
+    const captures = new Map(
+      names.map((name, i) => [name, { ok: true, text: ['READY', ...names.flatMap((_, j) => (j === i ? [] : [7946, 4789].map((p) => `C ${ip(j)} ${ip(i)} ${p}`))), 'COMPLETE', 'DONE'].join('\n') }]),
+    );
+    const obs = { startedAt: '', durationMs: 0, timeoutSec: 2, captureSec: 2, senders, captures, errors: [] };
+    const ms = [];
+    let r;
+    for (let k = 0; k < 3; k++) {
+      const t = performance.now();
+      r = probeResults(snapshot, obs);
+      ms.push(performance.now() - t);
+    }
+    const bad = [...r.ports, ...r.mtu].filter((p) => p.state !== 'ok').length;
+    console.log(`  ${String(n).padStart(4)} nodes: ${fmt(median(ms))} for ${r.ports.length + r.mtu.length} results (${bad} not ok), ${(median(ms) / n).toFixed(2)} ms per node`);
+  }
+}
+
 console.log(`\nmachine at the end: ${machineLine()}`);
 process.exit(0);

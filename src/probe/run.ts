@@ -9,16 +9,17 @@
  *  2. As soon as every capture is ready (or the readiness wait, bounded by
  *     the probe timeout, is over), every node probes its peers, everything at
  *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
- *  3. Each capture ends as soon as every expected datagram arrived; the
- *     probe timeout is only its upper bound. Senders end when their last
- *     probe answers or times out.
+ *  3. Each capture ends as soon as every expected datagram arrived, or,
+ *     when some never do, once every sender is done (their datagrams went
+ *     out first) plus a short grace; the probe timeout + 3 s is only its
+ *     upper bound. Senders end when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
 import { sudoWrap, type SshSession } from '../ssh/session.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions } from './options.js';
 import { planNode, planPairs, type Peer } from './plan.js';
-import { buildCaptureScript, buildSenderScript, type ExpectedDatagram } from './script.js';
+import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, type ExpectedDatagram } from './script.js';
 import { probeResults, type ObservedProbes, type Outcome, type SenderRun } from './verdict.js';
 import type { ProbeResults } from './types.js';
 
@@ -39,8 +40,11 @@ export async function observeProbes(
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const dataPort = snapshot.cluster.dataPathPort;
   const t = o.timeoutSec;
-  // The capture's upper bound, counted from its start: the senders start once it listens.
-  const captureSec = t;
+  // A capture ends when its count is in, or when it is stopped once every sender is done;
+  // this upper bound (from its start) only matters when the stop cannot reach it.
+  const captureSec = t + 3;
+  // After the last sender ends, datagrams still in flight or in tcpdump's buffer get this long.
+  const graceMs = 500;
   const errors: { node: string; message: string }[] = [];
 
   const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null);
@@ -66,6 +70,7 @@ export async function observeProbes(
       markReady = r;
     });
     let seen = '';
+    let finished = false;
     const done: Promise<Outcome> = s
       .exec(sudoWrap('sh -s', s.target.user), {
         stdin: buildCaptureScript([7946, dataPort], captureSec, expect),
@@ -77,8 +82,12 @@ export async function observeProbes(
       })
       .then((r) => ({ ok: true as const, text: r.stdout }))
       .catch((err: Error) => ({ ok: false as const, text: err.message }))
-      .finally(markReady);
-    return { name: n.name, ready, done };
+      .finally(() => {
+        finished = true;
+        markReady();
+      });
+    const pid = () => Number(/^PID (\d{1,10})$/m.exec(seen)?.[1] ?? NaN);
+    return { name: n.name, session: s, ready, done, pid, finished: () => finished };
   });
   let readyTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -105,6 +114,17 @@ export async function observeProbes(
         output = { ok: false, text: (err as Error).message };
       }
       return { node: n.name, peers, plan, output };
+    }),
+  );
+  // 3. Every sender is done: a capture still waiting has seen all it will see.
+  const stopAt = Date.now() + graceMs;
+  await Promise.all(
+    captures.map(async (c) => {
+      await Promise.race([c.done, new Promise((r) => setTimeout(r, Math.max(0, stopAt - Date.now())))]);
+      if (c.finished()) return;
+      const pid = c.pid();
+      if (!Number.isSafeInteger(pid) || pid <= 1) return;
+      await c.session.exec(sudoWrap('sh -s', c.session.target.user), { stdin: buildCaptureStopScript(pid), timeoutMs: 5000 }).catch(() => undefined);
     }),
   );
   const captured = new Map<string, Outcome>();

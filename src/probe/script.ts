@@ -78,11 +78,13 @@ export interface ExpectedDatagram {
 
 /**
  * Receiver: capture our probe datagrams until one has arrived from every
- * expected source on every expected port, or `seconds` have passed, whichever
- * comes first. Prints READY once tcpdump is listening (the senders start
- * then), `C <src> <dst> <dport>` per datagram, DONE at the end; NOTCPDUMP
- * when there is no tcpdump. The reading loop is plain sh `read` (unbuffered
- * on a pipe, unlike mawk), and it stops tcpdump itself when the count is in.
+ * expected source on every expected port (then COMPLETE), or until the client
+ * stops it (buildCaptureStopScript, once every sender is done), or `seconds`
+ * have passed, whichever comes first. Prints `PID <pid>` (what to stop),
+ * READY once tcpdump is listening (the senders start then), `C <src> <dst>
+ * <dport>` per datagram, DONE at the end; NOTCPDUMP when there is no tcpdump.
+ * The reading loop is plain sh `read` (unbuffered on a pipe, unlike mawk), and
+ * it stops tcpdump itself when the count is in.
  */
 export function buildCaptureScript(ports: number[], seconds: number, expect: readonly ExpectedDatagram[] = []): string {
   const portExpr = [...new Set(ports)].map((p) => `dst port ${Math.trunc(p)}`).join(' or ');
@@ -98,7 +100,7 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       '  pid=""',
       '  while IFS= read -r l; do',
       '    case $l in',
-      '      "PID "*) pid=${l#PID } ;;',
+      '      "PID "*) pid=${l#PID }; echo "$l" ;;',
       '      *"listening on"*) echo READY ;;',
       '      *" IP "*" > "*)',
       '        set -- ${l#* IP }',
@@ -115,6 +117,15 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       'echo DONE',
     ].join('\n') + '\n'
   );
+}
+
+/**
+ * Stop a capture that is still waiting (its senders are all done): TERM to
+ * the pid it printed, only if that pid is still its `timeout` or tcpdump.
+ */
+export function buildCaptureStopScript(pid: number): string {
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`not a capture pid: ${pid}`);
+  return `case "$(cat /proc/${pid}/comm 2>/dev/null)" in timeout|tcpdump) kill ${pid} 2>/dev/null ;; esac; true\n`;
 }
 
 export interface SenderLine {

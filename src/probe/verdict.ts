@@ -71,7 +71,7 @@ export function udpVerdict(
       : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
   }
   for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
-  return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} within ${o.captureSec} s` };
+  return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
 }
 
 /** DF ping of `payload` bytes, with the small baseline ping to tell "ICMP filtered" from "MTU". */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCaptureScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
+import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
 import { dataPathTargets, planNode } from '../../../src/probe/run.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -105,7 +105,9 @@ describe('the capture stops when the count is in', () => {
   it('READY once tcpdump listens; COMPLETE and done at once when every sender was seen on every port', () => {
     const r = captureWith([...header, from('10.213.0.11', 7946), from('10.213.0.11', 7946), from('10.213.0.13', 4789), from('10.213.0.11', 4789), from('10.213.0.13', 7946)], expected, 5);
     const p = parseProbeLines(r.out);
-    expect(r.out.split('\n')[0]).toBe('READY');
+    const [first, second] = r.out.split('\n');
+    expect(first).toMatch(/^PID \d+$/);
+    expect(second).toBe('READY');
     expect(p.complete).toBe(true);
     expect(p.done).toBe(true);
     expect(parseCaptures(r.out)).toContainEqual({ src: '10.213.0.13', dst: '10.213.0.12', port: 4789 });
@@ -119,6 +121,14 @@ describe('the capture stops when the count is in', () => {
     expect(p.done).toBe(true);
     expect(parseCaptures(r.out)).toHaveLength(5);
     expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the stop command signals only a pid that is still a capture, and takes nothing but a pid', () => {
+    expect(buildCaptureStopScript(6856)).toBe('case "$(cat /proc/6856/comm 2>/dev/null)" in timeout|tcpdump) kill 6856 2>/dev/null ;; esac; true\n');
+    for (const bad of [0, 1, -5, 1.5, Number.NaN]) expect(() => buildCaptureStopScript(bad)).toThrow(/not a capture pid/);
+    // A live process that is not a capture is left alone.
+    const r = spawnSync('sh', ['-c', `sleep 5 & p=$!; sh -c "$(printf '%s' "$0" | sed "s/4242/$p/g")"; kill -0 $p && echo alive; kill $p`, buildCaptureStopScript(4242)], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.stdout.trim()).toBe('alive');
   });
 
   it.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v tcpdump']).status !== 0)(
