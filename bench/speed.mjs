@@ -10,7 +10,7 @@
 //             with udp/4789 dropped by nd3's INPUT chain (as test/e2e/check.test.ts)
 //   probes    the probe stage in process over SSH-only lab nodes (no dockerd):
 //             3, 10, 30, 60 nodes as available, --probe-pairs auto and all;
-//             wall, client CPU per node, node CPU per node
+//             wall, client CPU per node, node CPU per node (BENCH_PROBE_SIZES=3,30 for some)
 // BASELINE=DIR adds the same commands from another build of netdoctor (a
 // checkout with its dist/ built, e.g. the commit before a change) to every
 // round of startup, collect and check: both measured under the same load.
@@ -149,7 +149,8 @@ if (sections.includes('probes')) {
   const facts = { ...(await collectClusterFacts(new Dockerode({ socketPath: manager.dockerSocket }))), networks: [] };
   const ssh = { identity: lab.sshKey, knownHostsFile: lab.knownHosts, sshConfigFile: 'none', user: 'root' };
   const opts = { ssh, concurrency: 64, connectTimeoutMs: 10_000, nodeTimeoutMs: 60_000 };
-  const sizes = [3, 10, 30, 60].filter((n) => n <= lab.sshNodes.length);
+  // BENCH_PROBE_SIZES=3,30 to measure only some sizes.
+  const sizes = (process.env.BENCH_PROBE_SIZES ? process.env.BENCH_PROBE_SIZES.split(',').map(Number) : [3, 10, 30, 60]).filter((n) => n <= lab.sshNodes.length);
   console.log(`\nprobe stage over SSH-only lab nodes (in process; sessions opened and collected first, not timed; ${R} runs each):`);
   console.log('  nodes  pairs   mode      probe wall   client CPU/node   node CPU/node (median)   not ok (UDP, MTU, errors)');
   const rows = [];

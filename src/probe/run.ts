@@ -11,8 +11,8 @@
  *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
  *  3. Each capture ends as soon as every expected datagram arrived, or,
  *     when some never do, once every sender is done (their datagrams went
- *     out first) plus a short grace; the probe timeout + 3 s is only its
- *     upper bound. Senders end when their last probe answers or times out.
+ *     out first) plus a short grace; 2 × the probe timeout + 7 s is only
+ *     its upper bound. Senders end when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
 import { sudoWrap, type SshSession } from '../ssh/session.js';
@@ -41,8 +41,11 @@ export async function observeProbes(
   const dataPort = snapshot.cluster.dataPathPort;
   const t = o.timeoutSec;
   // A capture ends when its count is in, or when it is stopped once every sender is done;
-  // this upper bound (from its start) only matters when the stop cannot reach it.
-  const captureSec = t + 3;
+  // this upper bound (from its start) only matters when the stop cannot reach it. It
+  // outlasts the readiness wait (t) plus a sender's own limit (t + 6), so that late
+  // senders on an overloaded node are still seen (60 lab nodes on 2 CPUs: a 5 s bound
+  // turned half the UDP probes into false failures).
+  const captureSec = 2 * t + 7;
   // After the last sender ends, datagrams still in flight or in tcpdump's buffer get this long.
   const graceMs = 500;
   const errors: { node: string; message: string }[] = [];
