@@ -11,7 +11,7 @@
  *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
  *  3. Each capture ends as soon as every expected datagram arrived, or,
  *     when some never do, once every sender is done (their datagrams went
- *     out first) plus a short grace; 2 × the probe timeout + 7 s is only
+ *     out first) and its output has been quiet for a short grace; 2 × the probe timeout + 7 s is only
  *     its upper bound. Senders end when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
@@ -46,7 +46,8 @@ export async function observeProbes(
   // senders on an overloaded node are still seen (60 lab nodes on 2 CPUs: a 5 s bound
   // turned half the UDP probes into false failures).
   const captureSec = 2 * t + 7;
-  // After the last sender ends, datagrams still in flight or in tcpdump's buffer get this long.
+  // After the last sender ends, a capture is stopped once its output has been quiet this
+  // long: datagrams still in flight, or in tcpdump's backlog on a busy node, come first.
   const graceMs = 500;
   const errors: { node: string; message: string }[] = [];
 
@@ -74,11 +75,13 @@ export async function observeProbes(
     });
     let seen = '';
     let finished = false;
+    let lastOutput = Date.now();
     const done: Promise<Outcome> = s
       .exec(sudoWrap('sh -s', s.target.user), {
         stdin: buildCaptureScript([7946, dataPort], captureSec, expect),
         timeoutMs: (captureSec + 5) * 1000,
         onStdout: (chunk) => {
+          lastOutput = Date.now();
           if (seen.length < 4096) seen += chunk.toString('latin1');
           if (/^(READY|NOTCPDUMP)$/m.test(seen)) markReady();
         },
@@ -90,7 +93,7 @@ export async function observeProbes(
         markReady();
       });
     const pid = () => Number(/^PID (\d{1,10})$/m.exec(seen)?.[1] ?? NaN);
-    return { name: n.name, session: s, ready, done, pid, finished: () => finished };
+    return { name: n.name, session: s, ready, done, pid, finished: () => finished, lastOutput: () => lastOutput };
   });
   let readyTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -119,11 +122,15 @@ export async function observeProbes(
       return { node: n.name, peers, plan, output };
     }),
   );
-  // 3. Every sender is done: a capture still waiting has seen all it will see.
-  const stopAt = Date.now() + graceMs;
+  // 3. Every sender is done: a capture still waiting, once quiet, has seen all it will see.
+  const sendersDone = Date.now();
   await Promise.all(
     captures.map(async (c) => {
-      await Promise.race([c.done, new Promise((r) => setTimeout(r, Math.max(0, stopAt - Date.now())))]);
+      for (;;) {
+        const quietAt = Math.max(sendersDone, c.lastOutput()) + graceMs;
+        if (c.finished() || Date.now() >= quietAt) break;
+        await Promise.race([c.done, new Promise((r) => setTimeout(r, quietAt - Date.now()))]);
+      }
       if (c.finished()) return;
       const pid = c.pid();
       if (!Number.isSafeInteger(pid) || pid <= 1) return;
