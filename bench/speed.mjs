@@ -167,6 +167,7 @@ if (sections.includes('probes')) {
       const clientPerNode = [];
       const nodePerNode = [];
       let notOk = 0;
+      const notOkBy = {};
       for (let i = 0; i <= R; i++) {
         const sessions = new Map();
         const results = await Promise.all(targets.map((t) => collectNode(t, null, cluster, opts, (s) => sessions.set(t.node, s))));
@@ -190,12 +191,14 @@ if (sections.includes('probes')) {
         nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
         const r = probeResults(snapshot, obs);
         // Nothing listens on 7946 on SSH-only nodes: TCP 7946 is refused there. Count the rest.
+        for (const p of [...r.ports.filter((x) => x.proto === 'udp'), ...r.mtu]) if (p.state !== 'ok') notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] = (notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] ?? 0) + 1;
+        if (r.errors.length) notOkBy.errors = (notOkBy.errors ?? 0) + r.errors.length;
         notOk += [...r.ports.filter((p) => p.proto === 'udp'), ...r.mtu].filter((p) => p.state !== 'ok').length + r.errors.length;
       }
       const w = median(walls);
       rows.push({ n, pairs, wall: w });
       console.log(
-        `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(clientPerNode)).padEnd(16)}  ${fmt(median(nodePerNode)).padEnd(23)}  ${notOk}`,
+        `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(clientPerNode)).padEnd(16)}  ${fmt(median(nodePerNode)).padEnd(23)}  ${notOk}${notOk ? ` (${Object.entries(notOkBy).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
       );
     }
   }

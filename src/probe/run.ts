@@ -11,8 +11,8 @@
  *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
  *  3. Each capture ends as soon as every expected datagram arrived, or,
  *     when some never do, once every sender is done (their datagrams went
- *     out first) and its output has been quiet for a short grace; 2 × the probe timeout + 7 s is only
- *     its upper bound. Senders end when their last probe answers or times out.
+ *     out first) and its output has been quiet for a short grace;
+ *     2 × the probe timeout + 10 s is only its upper bound. Senders end when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
 import { sudoWrap, type SshSession } from '../ssh/session.js';
@@ -42,10 +42,10 @@ export async function observeProbes(
   const t = o.timeoutSec;
   // A capture ends when its count is in, or when it is stopped once every sender is done;
   // this upper bound (from its start) only matters when the stop cannot reach it. It
-  // outlasts the readiness wait (t) plus a sender's own limit (t + 6), so that late
+  // outlasts the readiness wait (t + 3) plus a sender's own limit (t + 6), so that late
   // senders on an overloaded node are still seen (60 lab nodes on 2 CPUs: a 5 s bound
   // turned half the UDP probes into false failures).
-  const captureSec = 2 * t + 7;
+  const captureSec = 2 * t + 10;
   // After the last sender ends, a capture is stopped once its output has been quiet this
   // long: datagrams still in flight, or in tcpdump's backlog on a busy node, come first.
   const graceMs = 500;
@@ -63,7 +63,9 @@ export async function observeProbes(
 
   // 1. Captures on every reachable node, each expecting a datagram from every other prober on each port.
   onOutput(`capturing probe datagrams on ${probers.length} nodes`);
-  const readyWaitMs = t * 1000;
+  // A capture normally listens within ~0.1 s; an overloaded node's tcpdump can take
+  // seconds, and datagrams sent before it listens are lost. Only a hung one waits this out.
+  const readyWaitMs = (t + 3) * 1000;
   const captures = probers.map((n) => {
     const s = sessions.get(n.name)!;
     const expect: ExpectedDatagram[] = probers
