@@ -7,12 +7,13 @@
  *     to it, told which datagrams to expect (one from each sender on each
  *     UDP port); it prints READY once tcpdump listens.
  *  2. As soon as every capture is ready (or the readiness wait, bounded by
- *     the probe timeout, is over), every node probes its peers, everything at
+ *     the probe timeout + 3 s, is over), every node probes its peers, everything at
  *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
  *  3. Each capture ends as soon as every expected datagram arrived, or,
  *     when some never do, once every sender is done (their datagrams went
  *     out first) and its output has been quiet for a short grace;
- *     2 × the probe timeout + 10 s is only its upper bound. Senders end when their last probe answers or times out.
+ *     2 × the probe timeout + 10 s is only its upper bound. Senders end
+ *     when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
 import { sudoWrap, type SshSession } from '../ssh/session.js';
