@@ -4,7 +4,6 @@
  */
 import { Command } from '@oclif/core';
 import type Dockerode from 'dockerode';
-import { createDockerClient, requireSwarmManager } from './docker/client.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './docker/endpoint.js';
 import { dockerGlobals } from './plugin/globals.js';
 import { oneLine } from './plugin/main.js';
@@ -19,6 +18,8 @@ export abstract class NetdoctorCommand extends Command {
   /** A dockerode client on a swarm manager; one-line errors (exit 3) otherwise. */
   protected async manager(): Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }> {
     const endpoint = this.endpoint();
+    // Loaded here, not at startup: commands that never reach a daemon skip dockerode.
+    const { createDockerClient, requireSwarmManager } = await import('./docker/client.js');
     const docker = createDockerClient(endpoint);
     await requireSwarmManager(docker, endpoint);
     return { docker, endpoint };

@@ -2,7 +2,8 @@
  * Flags shared by the commands that reach nodes (collect, check, bundle).
  */
 import { Flags } from '@oclif/core';
-import { COLLECT_DEFAULTS, type CollectOptions } from './collect/collect.js';
+import type { CollectOptions } from './collect/collect.js';
+import { COLLECT_DEFAULTS } from './collect/defaults.js';
 
 export const nodeFlags = {
   node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),

@@ -13,6 +13,7 @@ import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
 import { buildCollectScript, type ScriptOptions } from './script.js';
+import { COLLECT_DEFAULTS } from './defaults.js';
 import { SectionSplitter } from './sections.js';
 
 export interface CollectEvents {
@@ -37,12 +38,7 @@ export interface CollectOptions {
   script?: Pick<ScriptOptions, 'dockerLog'>;
 }
 
-export const COLLECT_DEFAULTS = {
-  concurrency: 64,
-  connectTimeoutMs: 10_000,
-  nodeTimeoutMs: 60_000,
-  keepaliveIntervalMs: 5_000,
-} as const;
+export { COLLECT_DEFAULTS };
 
 /** Map an SSH failure to the stage it happened in. */
 export function collectionError(err: unknown): CollectionError {
@@ -110,7 +106,7 @@ export async function collectNode(
     // Sections are split as the bytes arrive, each one bounded (sections.ts):
     // a node printing hundreds of MiB costs a truncated section, not the run.
     const splitter = new SectionSplitter(marker);
-    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, onStdout: (d) => splitter.push(d) });
+    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, takeStdout: (d) => splitter.push(d) });
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
     if (sudo) throw sudo;

@@ -3,14 +3,10 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
 import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { PROBE_DEFAULTS } from '../probe/run.js';
+import { PROBE_DEFAULTS, PROBE_PAIRS, type ProbePairsMode } from '../probe/options.js';
 import { FORMATS, render, type Format } from '../report/render.js';
 import { buildReport, failureReport, reportFailed, type Report } from '../report/model.js';
 import type { Selection } from '../checks/registry.js';
-import { analyse, runCheck } from '../run/check.js';
-import { readSnapshot } from '../snapshot/io.js';
-import { readBundle } from '../bundle/read.js';
-import { describeResolution } from '../ssh/config.js';
 
 export default class Check extends NetdoctorCommand {
   static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
@@ -41,6 +37,11 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    'probe-pairs': Flags.string({
+      description: 'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+      options: [...PROBE_PAIRS],
+      default: 'auto',
+    }),
     only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),
     skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
     network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
@@ -87,19 +88,25 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
 
   private async produce(flags: Interfaces.InferredFlags<typeof Check.flags>, selection: Selection, machine: boolean): Promise<Report> {
     let report: Report;
+    // Each path loads only what it uses: no SSH or progress code offline, no tar reader live.
     if (flags['from-snapshot'] || flags['from-bundle']) {
       const started = new Date();
-      const snapshot = flags['from-bundle'] ? (await readBundle(flags['from-bundle'])).snapshot : await readSnapshot(flags['from-snapshot']!);
+      const { analyse } = await import('../run/analyse.js');
+      const snapshot = flags['from-bundle']
+        ? (await (await import('../bundle/read.js')).readBundle(flags['from-bundle'])).snapshot
+        : await (await import('../snapshot/io.js')).readSnapshot(flags['from-snapshot']!);
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
       const { docker, endpoint } = await this.manager();
       const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
       if (flags.verbose) {
+        const { describeResolution } = await import('../ssh/config.js');
         collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };
       }
+      const { runCheck } = await import('../run/check.js');
       const result = await runCheck(docker, endpoint, {
         collect,
-        probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+        probe: flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,
         selection,
         progress: { silent: machine },
         toolVersion: this.config.version,

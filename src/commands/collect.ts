@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { runCollect } from '../run/check.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
 export default class Collect extends NetdoctorCommand {
@@ -31,6 +30,7 @@ The snapshot is what \`check\` analyses and what a support bundle contains.`;
     const { docker, endpoint } = await this.manager();
     const toStdout = !flags.output;
     const opts = collectOptionsFromFlags(flags, (m) => this.warn(m));
+    const { runCollect } = await import('../run/check.js');
     const snapshot = await runCollect(docker, endpoint, this.config.version, opts, { silent: toStdout });
     const json = `${JSON.stringify(snapshot, null, 2)}\n`;
     if (flags.output) {

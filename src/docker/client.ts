@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import url from 'node:url';
-import Dockerode from 'dockerode';
-import ssh2 from 'ssh2';
+import type Dockerode from 'dockerode';
+import type ssh2 from 'ssh2';
+import DockerodeClient from './dockerode.js';
 import { parseKnownHosts, verifyHostKey, type HostKeyVerdict } from '../ssh/known-hosts.js';
 import { type NetdoctorError, unreachableError, usageError } from '../errors.js';
 import { parseSSHURL, type ResolvedEndpoint } from './endpoint.js';
@@ -72,7 +74,7 @@ export function createDockerClient(ep: ResolvedEndpoint, options: DockerClientOp
       silenceModemSshUrlWarning();
       break;
   }
-  return withoutModemEnv(() => new Dockerode(modemOptions));
+  return withoutModemEnv(() => new DockerodeClient(modemOptions));
 }
 
 function tcpOptions(ep: ResolvedEndpoint): ModemOptions {
@@ -171,6 +173,9 @@ function sshHostVerifier(host: string, port: number, env: NodeJS.ProcessEnv, hom
   };
 }
 
+/** ssh2 only for an ssh:// docker host: most runs never load it. */
+const loadSsh2 = (): typeof ssh2 => createRequire(import.meta.url)('ssh2') as typeof ssh2;
+
 function defaultIdentity(homedir: string): Buffer | undefined {
   for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
     let data: Buffer;
@@ -180,7 +185,7 @@ function defaultIdentity(homedir: string): Buffer | undefined {
       continue;
     }
     // parseKey returns an Error for encrypted keys (no passphrase) and junk.
-    if (!(ssh2.utils.parseKey(data) instanceof Error)) return data;
+    if (!(loadSsh2().utils.parseKey(data) instanceof Error)) return data;
   }
   return undefined;
 }

@@ -3,8 +3,9 @@
  * split docker's argv, run the oclif command, and turn every error into one
  * line on stderr with a documented exit code.
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { Errors, flush, run } from '@oclif/core';
+import { join } from 'node:path';
 import { ExitCode, NetdoctorError } from '../errors.js';
 import { sanitize, sanitizeLine } from '../text/sanitize.js';
 import { splitPluginArgv } from './argv.js';
@@ -41,17 +42,32 @@ function watchDockerCliSocket(env: NodeJS.ProcessEnv): void {
   sock.unref();
 }
 
+/** What oclif prints for --version (its config.userAgent), without loading oclif. */
+export function versionLine(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
+}
+
 export async function main(argv: string[], root: string): Promise<void> {
   let debug = false;
+  // oclif is loaded only when a command or help runs; the version needs none of it.
+  let oclif: typeof import('@oclif/core') | undefined;
   try {
     const split = splitPluginArgv(argv);
     debug = split.globals.debug === true;
+    if (split.args.length === 1 && split.args[0] === '--version') {
+      process.stdout.write(`${versionLine(root)}\n`);
+      return;
+    }
     setDockerGlobals(split.globals);
     if (split.viaDocker) watchDockerCliSocket(process.env);
-    await run(split.args, root);
-    await flush();
+    // @oclif/core is CommonJS: Node gives its exports as named ones too, a bundler only as the default.
+    const loaded = (await import('@oclif/core')) as typeof import('@oclif/core') & { default?: typeof import('@oclif/core') };
+    oclif = loaded.default ?? loaded;
+    await oclif.run(split.args, root);
+    await oclif.flush();
   } catch (err) {
-    if (err instanceof Errors.ExitError) {
+    if (oclif && err instanceof oclif.Errors.ExitError) {
       process.exitCode = err.oclif.exit ?? ExitCode.Ok;
       return;
     }

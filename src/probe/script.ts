@@ -5,11 +5,13 @@
  *
  * Sender (one per node, all its pairs at once, each probe a background job):
  *   T <ip> <port> <rc>            TCP connect (bash /dev/tcp, else nc -z)
- *   U <ip> <port> <rc>            UDP datagrams sent (confirmed by the receiver's capture)
  *   P <ip> <payload> <rc> <text>  ICMP with DF set (path MTU), payload bytes
  *   B <ip> <rc>                   small ICMP (baseline, tells "ICMP filtered" from "MTU")
  *   D <sbox> <ip> <size> <rc>     ping inside a docker sandbox (overlay data path); size 0 = small
- * Receiver: a short tcpdump for our magic UDP payload, printing `C <src> <dst> <dport>`.
+ *   U <ip> <port> 0               UDP datagrams sent (all of a sender's from one process; confirmed by the receiver's capture)
+ * Receiver: tcpdump for our magic UDP payload, printing READY once it listens,
+ * `C <src> <dst> <dport>` per datagram, COMPLETE when every expected datagram
+ * arrived (it then stops at once), DONE at the end.
  */
 
 /** First 4 payload bytes of every probe datagram: "NDPR". */
@@ -42,39 +44,88 @@ export function buildSenderScript(p: SenderPlan): string {
     'PING=ping; command -v ping >/dev/null 2>&1 || PING="busybox ping"',
     'HAVEBASH=0; command -v bash >/dev/null 2>&1 && HAVEBASH=1',
     `tcp() { if [ $HAVEBASH = 1 ]; then timeout ${t} bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; else timeout ${t} busybox nc -z -w ${t} "$1" "$2" 2>/dev/null; fi; echo "T $1 $2 $?"; }`,
-    `udp() { i=0; while [ $i -lt 3 ]; do if [ $HAVEBASH = 1 ]; then bash -c "printf ${UDP_PAYLOAD} > /dev/udp/$1/$2" 2>/dev/null; else printf ${UDP_PAYLOAD} | timeout 1 busybox nc -u -w 1 "$1" "$2" 2>/dev/null; fi; i=$((i+1)); sleep 0.2; done; echo "U $1 $2 0"; }`,
+    // Every datagram from one process (bash), 3 rounds 0.05 s apart; the receivers' captures confirm them.
+    `udp() { if [ $HAVEBASH = 1 ]; then bash -c 'for r in 1 2 3; do for x in "$@"; do printf ${UDP_PAYLOAD} >"/dev/udp/\${x%:*}/\${x##*:}"; done; [ $r = 3 ] || sleep 0.05; done' udp "$@" 2>/dev/null; else for r in 1 2 3; do for x in "$@"; do printf ${UDP_PAYLOAD} | timeout 1 busybox nc -u -w 1 "\${x%:*}" "\${x##*:}" >/dev/null 2>&1 & done; [ $r = 3 ] || sleep 0.05; done; wait; fi; for x in "$@"; do echo "U \${x%:*} \${x##*:} 0"; done; }`,
     `mtu() { out=$(timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$2" "$1" 2>&1); rc=$?; echo "P $1 $2 $rc $(printf %s "$out" | grep -Eio 'message too long.*|mtu[ =][0-9]+|frag needed.*' | head -n1)"; }`,
     `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; echo "B $1 $?"; }`,
     p.viaDockerdMountNs ? 'NSPFX="nsenter -t $(pidof dockerd | cut -d" " -f1) -m --"' : 'NSPFX=""',
     `dp() { if [ "$3" = 0 ]; then $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} "$2" >/dev/null 2>&1; else $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$3" "$2" >/dev/null 2>&1; fi; echo "D $1 $2 $3 $?"; }`,
     `NSDIR=${q(p.netnsDir)}`,
   ];
-  for (const u of p.udp) lines.push(`udp ${safeIp(u.ip)} ${u.port} &`);
-  for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${c.port} &`);
+  // UDP first: the receivers' captures are waiting for it. Then every other probe, all at once.
+  if (p.udp.length > 0) lines.push(`udp ${p.udp.map((u) => `${safeIp(u.ip)}:${Math.trunc(u.port)}`).join(' ')} &`);
+  for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${Math.trunc(c.port)} &`);
   const baselines = new Set<string>();
   for (const m of p.mtu) {
-    lines.push(`mtu ${safeIp(m.ip)} ${m.payload} &`);
+    lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
     baselines.add(m.ip);
   }
   for (const ip of baselines) lines.push(`base ${safeIp(ip)} &`);
   for (const d of p.dataPath) {
     if (!/^[\w.-]+$/.test(d.sandbox)) throw new Error(`not a sandbox name: ${d.sandbox}`);
     lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} 0 &`);
-    if (d.payload !== null) lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} ${d.payload} &`);
+    if (d.payload !== null) lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} ${Math.trunc(d.payload)} &`);
   }
   lines.push('wait', 'echo DONE');
   return `${lines.join('\n')}\n`;
 }
 
-/** Receiver: capture our probe datagrams for `seconds`, then stop. */
-export function buildCaptureScript(ports: number[], seconds: number): string {
+/** One datagram the receiver waits for: from this source address to this port. */
+export interface ExpectedDatagram {
+  src: string;
+  port: number;
+}
+
+/**
+ * Receiver: capture our probe datagrams until one has arrived from every
+ * expected source on every expected port (then COMPLETE), or until the client
+ * stops it (buildCaptureStopScript, once every sender is done), or `seconds`
+ * have passed, whichever comes first. Prints `PID <pid>` (what to stop),
+ * READY once tcpdump is listening (the senders start then), `C <src> <dst>
+ * <dport>` per datagram, DONE at the end; NOTCPDUMP when there is no tcpdump.
+ * The reading loop is plain sh `read` (unbuffered on a pipe, unlike mawk), and
+ * it stops tcpdump itself when the count is in.
+ */
+export function buildCaptureScript(ports: number[], seconds: number, expect: readonly ExpectedDatagram[] = []): string {
   const portExpr = [...new Set(ports)].map((p) => `dst port ${Math.trunc(p)}`).join(' or ');
-  return [
-    'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"',
-    'command -v tcpdump >/dev/null 2>&1 || { echo "NOTCPDUMP"; exit 0; }',
-    `timeout ${Math.max(1, seconds)} tcpdump -i any -n -l -q -p 'udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>/dev/null | sed -nE 's/.* IP ([0-9.]+)\\.[0-9]+ > ([0-9.]+)\\.([0-9]+):.*/C \\1 \\2 \\3/p'`,
-    'echo DONE',
-  ].join('\n') + '\n';
+  const keys = [...new Set(expect.map((e) => `${safeIp(e.src)}/${Math.trunc(e.port)}`))];
+  return (
+    [
+      'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"',
+      'command -v tcpdump >/dev/null 2>&1 || { echo "NOTCPDUMP"; exit 0; }',
+      'set -f',
+      `WANT=' ${keys.join(' ')} '`,
+      `LEFT=${keys.length}`,
+      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p 'udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
+      '  pid=""',
+      '  while IFS= read -r l; do',
+      '    case $l in',
+      '      "PID "*) pid=${l#PID }; echo "$l" ;;',
+      '      *"listening on"*) echo READY ;;',
+      '      *" IP "*" > "*)',
+      '        set -- ${l#* IP }',
+      '        s=${1%.*}; d=${3%:}; p=${d##*.}; d=${d%.*}',
+      '        echo "C $s $d $p"',
+      '        case $WANT in',
+      '          *" $s/$p "*)',
+      '            pre=${WANT%% $s/$p *}; post=${WANT#* $s/$p }; WANT="$pre $post"; LEFT=$((LEFT - 1))',
+      '            if [ $LEFT -le 0 ]; then [ -n "$pid" ] && kill "$pid" 2>/dev/null; echo COMPLETE; break; fi ;;',
+      '        esac ;;',
+      '    esac',
+      '  done',
+      '}',
+      'echo DONE',
+    ].join('\n') + '\n'
+  );
+}
+
+/**
+ * Stop a capture that is still waiting (its senders are all done): TERM to
+ * the pid it printed, only if that pid is still its `timeout` or tcpdump.
+ */
+export function buildCaptureStopScript(pid: number): string {
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`not a capture pid: ${pid}`);
+  return `case "$(cat /proc/${pid}/comm 2>/dev/null)" in timeout|tcpdump) kill ${pid} 2>/dev/null ;; esac; true\n`;
 }
 
 export interface SenderLine {
@@ -82,20 +133,22 @@ export interface SenderLine {
   fields: string[];
 }
 
-export function parseProbeLines(text: string): { lines: SenderLine[]; done: boolean; noTcpdump: boolean } {
+export function parseProbeLines(text: string): { lines: SenderLine[]; done: boolean; noTcpdump: boolean; complete: boolean } {
   const lines: SenderLine[] = [];
   let done = false;
   let noTcpdump = false;
+  let complete = false;
   for (const raw of text.split('\n')) {
     const l = raw.trim();
     if (l === 'DONE') done = true;
     else if (l === 'NOTCPDUMP') noTcpdump = true;
+    else if (l === 'COMPLETE') complete = true;
     else if (/^[TUPBD] /.test(l)) {
       const [kind, ...fields] = l.split(' ');
       lines.push({ kind: kind as SenderLine['kind'], fields });
     }
   }
-  return { lines, done, noTcpdump };
+  return { lines, done, noTcpdump, complete };
 }
 
 /** Captured datagrams `C <src> <dst> <dport>`. */

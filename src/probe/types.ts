@@ -47,6 +47,13 @@ export interface DataPathProbe {
 export interface ProbeResults {
   startedAt: string;
   durationMs: number;
+  /**
+   * 'covering': TCP 7946, DF pings and overlay pings ran on a covering subset
+   * of pairs (src/probe/plan.ts; UDP and tcp/2377 still on every pair).
+   * Absent (every snapshot before it existed, and every run up to
+   * ALL_PAIRS_MAX nodes or with --probe-pairs all): every pair got every probe.
+   */
+  pairs?: 'covering';
   ports: PortProbe[];
   mtu: MtuProbe[];
   dataPath: DataPathProbe[];

@@ -15,8 +15,6 @@ import { buildReport, type Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import { analyse, assembleSnapshot, collectNodes, discover, probe } from './pipeline.js';
 
-export { analyse };
-
 export interface CheckRunOptions {
   collect: CollectOptions;
   probe: ProbeOptions | null;
@@ -29,6 +27,8 @@ export interface CheckRunResult {
   snapshot: ClusterSnapshot;
   report: Report;
 }
+
+export { analyse };
 
 export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o: CheckRunOptions): Promise<CheckRunResult> {
   const startedAt = new Date();

@@ -6,30 +6,14 @@
  */
 import type Dockerode from 'dockerode';
 import { collectClusterFacts, collectNode, selectNodes, type CollectOptions } from '../collect/collect.js';
-import type { Selection } from '../checks/registry.js';
-import { runChecks } from '../checks/runner.js';
-import type { Finding } from '../checks/types.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
-import { buildModel } from '../model/build.js';
 import { runProbes, type ProbeOptions } from '../probe/run.js';
 import type { ProbeResults } from '../probe/types.js';
 import { resolveTargets, type SshTarget } from '../ssh/config.js';
 import type { SshSession } from '../ssh/session.js';
 import { buildNodeSnapshot } from '../snapshot/node.js';
+import type { PipelineEvents } from './events.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
-
-export type StageName = 'read-stack' | 'discover' | 'collect' | 'probe' | 'analyse';
-
-/** What a stage tells whoever shows progress; every handler is optional. */
-export interface PipelineEvents {
-  stageStart?(stage: StageName): void;
-  /** A stage ended: its one-line summary, or the error that ended it, or why it was skipped. */
-  stageEnd?(stage: StageName, outcome: { summary: string } | { error: unknown } | { skipped: string }): void;
-  nodesPlanned?(targets: readonly SshTarget[]): void;
-  nodePhase?(node: string, phase: 'connecting' | 'collecting', target: SshTarget): void;
-  nodeEnd?(node: string, snapshot: NodeSnapshot): void;
-  probeProgress?(message: string): void;
-}
 
 export interface Discovery {
   facts: ClusterFacts;
@@ -143,11 +127,5 @@ export async function probe(collected: ClusterSnapshot, sessions: Map<string, Ss
   }
 }
 
-/** Snapshot → model → checks: pure, the same for a live run, a snapshot file and a bundle. */
-export function analyse(snapshot: ClusterSnapshot, selection: Selection, ev: PipelineEvents = {}): Finding[] {
-  ev.stageStart?.('analyse');
-  const findings = runChecks(buildModel(snapshot), selection);
-  const fails = findings.filter((f) => f.status === 'fail').length;
-  ev.stageEnd?.('analyse', { summary: `${findings.length} findings, ${fails} failed` });
-  return findings;
-}
+export { analyse } from './analyse.js';
+export type { PipelineEvents, StageName } from './events.js';

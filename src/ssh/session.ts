@@ -81,11 +81,13 @@ export interface ExecOptions {
   stdin?: string;
   /** Kill the command (signal KILL, then close the channel) and reject with 'exec-timeout'. */
   timeoutMs?: number;
+  /** Each stdout chunk as it arrives (stdout is still kept in the result, bounded): lets a caller act on a line before the command ends. */
+  onStdout?: (chunk: Buffer) => void;
   /**
    * Take stdout as it arrives instead of buffering it (ExecResult.stdout is
    * then ''): the collection splits sections on the fly and bounds each.
    */
-  onStdout?: (chunk: Buffer) => void;
+  takeStdout?: (chunk: Buffer) => void;
   /**
    * Bytes of stdout (when buffered) and of stderr kept; beyond, the rest is
    * counted and dropped (ExecResult.droppedBytes) while the command runs on
@@ -712,10 +714,11 @@ class Session implements SshSession {
           };
           let code: number | null = null;
           let sig: string | null = null;
-          const onStdout = o.onStdout;
+          const takeStdout = o.takeStdout;
           stream.on('data', (d: Buffer) => {
-            if (onStdout) {
-              onStdout(d);
+            o.onStdout?.(d);
+            if (takeStdout) {
+              takeStdout(d);
               return;
             }
             const take = Math.min(d.length, Math.max(0, cap - outBytes));

@@ -3,10 +3,8 @@ import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
 import { describeRun, RunLog } from '../../bundle/runlog.js';
 import { parseSince } from '../../bundle/since.js';
-import { buildBundle, defaultBundleName, writeBundleFile } from '../../bundle/write.js';
 import { collectOptionsFromFlags, nodeFlags } from '../../flags.js';
-import { PROBE_DEFAULTS } from '../../probe/run.js';
-import { runCheck } from '../../run/check.js';
+import { PROBE_DEFAULTS, PROBE_PAIRS, type ProbePairsMode } from '../../probe/options.js';
 import type { BundleManifest } from '../../bundle/format.js';
 
 export default class Bundle extends NetdoctorCommand {
@@ -39,6 +37,11 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     output: Flags.string({ char: 'o', description: 'Bundle file to write (default: netdoctor-<cluster id>-<UTC time>.tar.gz here)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    'probe-pairs': Flags.string({
+      description: 'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+      options: [...PROBE_PAIRS],
+      default: 'auto',
+    }),
     'log-lines': Flags.integer({ description: 'Lines of dockerd\'s log to take from each node (0: none)', default: 1000, min: 0 }),
     since: Flags.string({ description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>' }),
     'redact-ips': Flags.boolean({ description: 'Replace IP addresses (prefix-preserving), Docker MACs, hostnames and SSH jump hosts with consistent pseudonyms in every file' }),
@@ -55,9 +58,11 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     });
     if (flags['log-lines'] > 0) collect.script = { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } };
     const { docker, endpoint } = await this.manager();
+    const { runCheck } = await import('../../run/check.js');
+    const { buildBundle, defaultBundleName, writeBundleFile } = await import('../../bundle/write.js');
     const { snapshot, report } = await runCheck(docker, endpoint, {
       collect,
-      probe: flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+      probe: flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,
       selection: flags.node ? { nodes: flags.node } : {},
       progress: { silent: false },
       toolVersion: this.config.version,

@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
-import { readBundle } from '../../bundle/read.js';
 import { renderBundleSummary, summariseBundle, type BundleSummary } from '../../bundle/summary.js';
 
 export default class BundleInspect extends NetdoctorCommand {
@@ -19,7 +18,7 @@ newer netdoctor is refused (exit 2).`;
 
   async run(): Promise<BundleSummary> {
     const { args } = await this.parse(BundleInspect);
-    const summary = summariseBundle(args.file, await readBundle(args.file));
+    const summary = summariseBundle(args.file, await (await import('../../bundle/read.js')).readBundle(args.file));
     if (!this.jsonEnabled()) process.stdout.write(renderBundleSummary(summary));
     return summary;
   }

@@ -48,7 +48,7 @@ describe('code shape', () => {
     'docker/client.ts describeConnectError',
     'docker/endpoint.ts resolveContextEndpoint',
     'parse/ipvs.ts parseIpvsadm',
-    'probe/run.ts runProbes',
+    'probe/run.ts observeProbes',
     'ssh/config.ts parseInventory',
     'ssh/readconf.ts apply',
     'ssh/session.ts connectOne',

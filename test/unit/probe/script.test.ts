@@ -1,6 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCaptureScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
+import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
 import { dataPathTargets, planNode } from '../../../src/probe/run.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -68,4 +71,85 @@ describe('probe scripts under a real sh', () => {
     ]);
     expect(parseProbeLines('NOTCPDUMP\n').noTcpdump).toBe(true);
   });
+});
+
+describe('the capture stops when the count is in', () => {
+  // Lines of the exact form tcpdump -i any -n -l -q prints (recorded on this machine).
+  const recordedTcpdump = readFileSync(new URL('../../fixtures/lab/probes/tcpdump-any-q.txt', import.meta.url), 'utf8');
+  const header = recordedTcpdump.split('\n').filter((l) => l.startsWith('tcpdump:') || l.startsWith('listening on'));
+  const datagram = recordedTcpdump.split('\n').find((l) => l.includes(' IP 127.0.0.1.41237 > 127.0.0.1.7946:'))!;
+  const from = (src: string, port: number) => datagram.replace('127.0.0.1.41237 > 127.0.0.1.7946', `${src}.41237 > 10.213.0.12.${port}`);
+
+  /** Run the capture script with `tcpdump` on PATH replaced by a program that prints `lines` then waits (as tcpdump does). */
+  function captureWith(lines: string[], expect: { src: string; port: number }[], seconds: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-capture-'));
+    try {
+      const body = lines.map((l) => `printf '%s\\n' '${l.replace(/'/g, `'\\''`)}'`).join('\n');
+      writeFileSync(join(dir, 'tcpdump'), `#!/bin/sh\n${body}\nexec sleep 30\n`, { mode: 0o755 });
+      const script = buildCaptureScript([7946, 4789], seconds, expect).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const t = performance.now();
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      return { out: r.stdout, ms: performance.now() - t };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const expected = [
+    { src: '10.213.0.11', port: 7946 },
+    { src: '10.213.0.11', port: 4789 },
+    { src: '10.213.0.13', port: 7946 },
+    { src: '10.213.0.13', port: 4789 },
+  ];
+
+  it('READY once tcpdump listens; COMPLETE and done at once when every sender was seen on every port', () => {
+    const r = captureWith([...header, from('10.213.0.11', 7946), from('10.213.0.11', 7946), from('10.213.0.13', 4789), from('10.213.0.11', 4789), from('10.213.0.13', 7946)], expected, 5);
+    const p = parseProbeLines(r.out);
+    const [first, second] = r.out.split('\n');
+    expect(first).toMatch(/^PID \d+$/);
+    expect(second).toBe('READY');
+    expect(p.complete).toBe(true);
+    expect(p.done).toBe(true);
+    expect(parseCaptures(r.out)).toContainEqual({ src: '10.213.0.13', dst: '10.213.0.12', port: 4789 });
+    expect(r.ms).toBeLessThan(4000);
+  });
+
+  it('duplicates and unexpected sources do not count: without one expected datagram it waits out the window', () => {
+    const r = captureWith([...header, from('10.213.0.11', 7946), from('10.213.0.11', 7946), from('10.213.0.11', 4789), from('10.213.0.99', 7946), from('10.213.0.13', 7946)], expected, 1);
+    const p = parseProbeLines(r.out);
+    expect(p.complete).toBe(false);
+    expect(p.done).toBe(true);
+    expect(parseCaptures(r.out)).toHaveLength(5);
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the stop command signals only a pid that is still a capture, and takes nothing but a pid', () => {
+    expect(buildCaptureStopScript(6856)).toBe('case "$(cat /proc/6856/comm 2>/dev/null)" in timeout|tcpdump) kill 6856 2>/dev/null ;; esac; true\n');
+    for (const bad of [0, 1, -5, 1.5, Number.NaN]) expect(() => buildCaptureStopScript(bad)).toThrow(/not a capture pid/);
+    // A live process that is not a capture is left alone.
+    const r = spawnSync('sh', ['-c', `sleep 5 & p=$!; sh -c "$(printf '%s' "$0" | sed "s/4242/$p/g")"; kill -0 $p && echo alive; kill $p`, buildCaptureStopScript(4242)], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.stdout.trim()).toBe('alive');
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v tcpdump']).status !== 0)(
+    'with the real tcpdump (root): the sender\'s datagrams on loopback complete the count',
+    async () => {
+      const script = buildCaptureScript([7946, 4789], 5, [
+        { src: '127.0.0.1', port: 7946 },
+        { src: '127.0.0.1', port: 4789 },
+      ]);
+      const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      let out = '';
+      const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), /READY/.test(out) && resolve())));
+      const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      child.stdin.end(script);
+      const t = performance.now();
+      await ready;
+      const sender = buildSenderScript({ tcp: [], udp: [{ ip: '127.0.0.1', port: 7946 }, { ip: '127.0.0.1', port: 4789 }], mtu: [], dataPath: [], netnsDir: '/x', viaDockerdMountNs: false, timeoutSec: 1 });
+      spawnSync('sh', ['-s'], { input: sender, encoding: 'utf8', timeout: 10_000 });
+      await ended;
+      expect(parseProbeLines(out).complete).toBe(true);
+      expect(performance.now() - t).toBeLessThan(4000);
+    },
+  );
 });

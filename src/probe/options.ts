@@ -1,0 +1,14 @@
+/** Probe options and their defaults, apart from the runner so that flag definitions load no SSH code. */
+
+/** auto: every pair up to ALL_PAIRS_MAX nodes, a covering subset above (src/probe/plan.ts); all: every pair. */
+export const PROBE_PAIRS = ['auto', 'all'] as const;
+export type ProbePairsMode = (typeof PROBE_PAIRS)[number];
+
+export interface ProbeOptions {
+  /** Per-probe timeout, seconds: the upper bound of every probe and of each receiver's capture. */
+  timeoutSec: number;
+  /** Which pairs get the per-pair probes (TCP 7946, DF pings, overlay pings); default auto. */
+  pairs?: ProbePairsMode;
+}
+
+export const PROBE_DEFAULTS: ProbeOptions = { timeoutSec: 2, pairs: 'auto' };

@@ -1,0 +1,136 @@
+/**
+ * Which ordered node pairs get which probes (pure).
+ *
+ * Two kinds of probe cost differently on a node:
+ *  - UDP datagrams to 7946 and to the data-path port: one process per sender
+ *    writes all of them, and the receivers' captures confirm them. Cheap per
+ *    pair, so every ordered pair always gets them.
+ *  - TCP connects, DF pings (path MTU) and overlay pings: a process (or a
+ *    fork) per pair and probe on the sender.
+ *
+ * Up to ALL_PAIRS_MAX nodes (and always with `--probe-pairs all`), every
+ * ordered pair gets every probe. Above it, the second kind runs on a covering
+ * subset: node i probes the nodes at ring offsets 1, 2, 4, 8, … (i + 2^j mod
+ * n), so each node sends to and receives from about log2(n) peers, and tcp/2377
+ * still goes from every node to every manager. What that still finds:
+ *  - any single blocked pair (traffic between two nodes dropped): its
+ *    data-path and gossip UDP datagrams are probed on every pair;
+ *  - a node whose firewall blocks a port in or out: log2(n) pairs show it;
+ *  - a manager port blocked from any node: every node probes every manager.
+ */
+
+import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
+import type { ProbeOptions, ProbePairsMode } from './options.js';
+import type { SenderPlan } from './script.js';
+
+export type { ProbePairsMode };
+
+/** Largest cluster probed on every pair by default (20 nodes: 380 ordered pairs). */
+export const ALL_PAIRS_MAX = 20;
+
+export interface PairPlan {
+  /** 'all': every probe on every ordered pair; 'covering': see the module comment. */
+  mode: 'all' | 'covering';
+  /** Sender → the peers it sends UDP datagrams to (always every other node). */
+  udp: Map<string, string[]>;
+  /** Sender → the peers it runs TCP 7946, DF and overlay pings against. */
+  full: Map<string, string[]>;
+}
+
+/** Ring offsets 1, 2, 4, … below n. */
+export function coveringOffsets(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d < n; d *= 2) out.push(d);
+  return out;
+}
+
+/**
+ * Plan pairs over `names` (swarm node names, in a stable order: the caller
+ * sorts them so that every run probes the same pairs).
+ */
+export function planPairs(names: readonly string[], mode: ProbePairsMode): PairPlan {
+  const n = names.length;
+  const udp = new Map<string, string[]>();
+  const full = new Map<string, string[]>();
+  const covering = mode === 'auto' && n > ALL_PAIRS_MAX;
+  const offsets = covering ? coveringOffsets(n) : [];
+  names.forEach((name, i) => {
+    const others = names.filter((_, j) => j !== i);
+    udp.set(name, others);
+    full.set(name, covering ? [...new Set(offsets.map((d) => names[(i + d) % n]!))] : others);
+  });
+  return { mode: covering ? 'covering' : 'all', udp, full };
+}
+
+// ---------------------------------------------------------------------------
+// What one node sends, from the snapshot (pure).
+
+/** VXLAN over IPv4 adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). */
+export const VXLAN_OVERHEAD = 50;
+export const ICMP_IP_HEADERS = 28;
+export const DEFAULT_OVERLAY_MTU = 1450;
+
+export interface Peer {
+  name: string;
+  ip: string;
+  manager: boolean;
+}
+
+const overlayMtu = (n: NodeSnapshot): number => {
+  const mtus = n.sandboxes.filter((s) => s.kind === 'overlay').flatMap((s) => s.links.filter((l) => l.kind === 'vxlan').map((l) => l.mtu ?? 0));
+  return Math.max(0, ...mtus) || DEFAULT_OVERLAY_MTU;
+};
+
+/**
+ * What node `from` probes: UDP datagrams (gossip and data-path ports) to
+ * every peer in `peers`, tcp/2377 to every manager among them, and TCP
+ * 7946, DF pings and overlay pings to the peers in `full` (default: all).
+ */
+export function planNode(
+  snapshot: ClusterSnapshot,
+  from: NodeSnapshot,
+  peers: readonly Peer[],
+  o: ProbeOptions,
+  full: ReadonlySet<string> | null = null,
+): SenderPlan {
+  const port = snapshot.cluster.dataPathPort;
+  const required = overlayMtu(from) + VXLAN_OVERHEAD;
+  const plan: SenderPlan = {
+    tcp: [],
+    udp: [],
+    mtu: [],
+    dataPath: [],
+    netnsDir: `${from.host?.dockerd.execRoot ?? '/var/run/docker'}/netns`,
+    viaDockerdMountNs: from.sandboxAccess === 'dockerd-mount-ns',
+    timeoutSec: o.timeoutSec,
+  };
+  const isFull = (p: Peer) => full === null || full.has(p.name);
+  for (const p of peers) {
+    if (isFull(p)) plan.tcp.push({ ip: p.ip, port: 7946 });
+    if (p.manager) plan.tcp.push({ ip: p.ip, port: 2377 });
+    plan.udp.push({ ip: p.ip, port: 7946 }, { ip: p.ip, port });
+    if (isFull(p)) plan.mtu.push({ ip: p.ip, payload: required - ICMP_IP_HEADERS });
+  }
+  plan.dataPath.push(...dataPathTargets(snapshot, from, peers.filter(isFull)));
+  return plan;
+}
+
+/** Per overlay network: from this node's lb_/ingress sandbox to one endpoint on each peer. */
+export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: readonly Peer[]): SenderPlan['dataPath'] {
+  const out: SenderPlan['dataPath'] = [];
+  for (const net of snapshot.cluster.networks.filter((n) => n.driver === 'overlay')) {
+    const source = from.sandboxes.find(
+      (s) => s.enterError === null && s.networkId === net.id && (net.ingress ? s.kind === 'ingress' : s.kind === 'lb'),
+    );
+    if (!source) continue;
+    const vx = from.sandboxes.find((s) => s.kind === 'overlay' && s.networkId === net.id)?.links.find((l) => l.kind === 'vxlan');
+    const mtu = vx?.mtu ?? net.mtu ?? DEFAULT_OVERLAY_MTU;
+    for (const p of peers) {
+      const eps = net.endpoints.filter((e) => e.hostIp === p.ip && e.ip !== '');
+      const target = eps.find((e) => e.kind === 'task') ?? eps[0];
+      if (!target) continue;
+      out.push({ sandbox: source.name, ip: target.ip, payload: mtu - ICMP_IP_HEADERS, network: net.name, peer: p.name });
+    }
+  }
+  return out;
+}

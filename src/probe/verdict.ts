@@ -1,0 +1,178 @@
+/**
+ * Probe verdicts (pure): from what the senders and receivers printed to
+ * ok / blocked / unconfirmed per pair and probe. No I/O here: run.ts runs
+ * the programs and hands their output over; unit tests hand over output
+ * recorded from the lab.
+ */
+import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
+import { ICMP_IP_HEADERS, VXLAN_OVERHEAD, type Peer } from './plan.js';
+import { parseCaptures, parseProbeLines, type SenderLine, type SenderPlan } from './script.js';
+import type { DataPathProbe, MtuProbe, PortProbe, ProbeResults, ProbeState } from './types.js';
+
+/** A program's outcome: its stdout when it ran to the end, else why it did not. */
+export type Outcome = { ok: true; text: string } | { ok: false; text: string };
+
+export interface SenderRun {
+  node: string;
+  /** Every peer the plan names (UDP went to all of them). */
+  peers: readonly Peer[];
+  plan: SenderPlan;
+  output: Outcome;
+}
+
+export interface ObservedProbes {
+  startedAt: string;
+  durationMs: number;
+  timeoutSec: number;
+  /** Upper bound of each receiver's capture, seconds. */
+  captureSec: number;
+  /** Which pairs got TCP 7946, DF and overlay pings (plan.ts); absent: all. */
+  pairs?: 'all' | 'covering';
+  senders: readonly SenderRun[];
+  /** Receiver node → its capture's outcome; nodes without one could not confirm receipt. */
+  captures: ReadonlyMap<string, Outcome>;
+  /** Nodes that could not probe at all (no session, not collected). */
+  errors: { node: string; message: string }[];
+}
+
+type Verdict = { state: ProbeState; detail: string };
+
+/** TCP connect: rc 0 connected, 124 timed out (dropped), anything else refused. */
+export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Verdict {
+  if (!line) return { state: 'unconfirmed', detail: 'probe did not report' };
+  const rc = Number(line.fields[2]);
+  if (rc === 0) return { state: 'ok', detail: 'TCP handshake completed' };
+  if (rc === 124) return { state: 'blocked', detail: `no answer within ${timeoutSec} s (dropped by a firewall or no route)` };
+  return { state: 'blocked', detail: 'connection refused (nothing listening, or a REJECT rule)' };
+}
+
+/** What a receiver's capture saw, read once: `src/port` of every datagram, or why it cannot tell. */
+export type CaptureSeen = { ok: true; seen: ReadonlySet<string> } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
+
+export function readCapture(cap: Outcome): CaptureSeen {
+  if (!cap.ok) return { ok: false, why: 'failed', text: cap.text };
+  if (parseProbeLines(cap.text).noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
+  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)) };
+}
+
+/**
+ * UDP datagrams from `from` to `to`'s port, as the receiver's capture saw
+ * them: ok when one arrived from any of the sender's addresses.
+ */
+export function udpVerdict(
+  o: { from: string; to: string; port: number; senderIps: ReadonlySet<string>; receiverReachable: boolean; capture: CaptureSeen | undefined; captureSec: number },
+): Verdict {
+  if (!o.receiverReachable) return { state: 'unconfirmed', detail: `sent; ${o.to} could not be reached to confirm receipt` };
+  const cap = o.capture;
+  if (!cap) return { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: not run` };
+  if (!cap.ok) {
+    return cap.why === 'no-tcpdump'
+      ? { state: 'unconfirmed', detail: `sent; no tcpdump on ${o.to} to confirm receipt` }
+      : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
+  }
+  for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
+  return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
+}
+
+/** DF ping of `payload` bytes, with the small baseline ping to tell "ICMP filtered" from "MTU". */
+export function mtuVerdict(df: SenderLine | undefined, base: SenderLine | undefined, required: number): Verdict {
+  if (df && Number(df.fields[2]) === 0) return { state: 'ok', detail: `${required}-byte packets with DF pass` };
+  if (df && base && Number(base.fields[1]) === 0) {
+    const why = df.fields.slice(3).join(' ');
+    return {
+      state: 'blocked',
+      detail: `${required}-byte packets with DF do not pass though small pings do${why ? ` (${why})` : ''}: path MTU is below overlay MTU + ${VXLAN_OVERHEAD}`,
+    };
+  }
+  if (df) return { state: 'unconfirmed', detail: 'ICMP echo is not answered at all; path MTU cannot be measured' };
+  return { state: 'unconfirmed', detail: 'probe did not report' };
+}
+
+/** Overlay ping from a sandbox (small), and its full-size DF twin when planned. */
+export function dataPathVerdict(
+  d: SenderPlan['dataPath'][number],
+  small: SenderLine | undefined,
+  big: SenderLine | undefined,
+  from: string,
+  dataPort: number,
+): Omit<DataPathProbe, 'from' | 'to' | 'network' | 'sandbox' | 'target'> {
+  const state: ProbeState = !small ? 'unconfirmed' : Number(small.fields[3]) === 0 ? 'ok' : 'blocked';
+  const dfState: ProbeState | null = !big ? null : Number(big.fields[3]) === 0 ? 'ok' : 'blocked';
+  const detail =
+    state === 'ok'
+      ? `ping from ${d.sandbox} to ${d.ip} on ${d.peer} answered${dfState === 'blocked' ? `, but ${(d.payload ?? 0) + ICMP_IP_HEADERS}-byte packets with DF do not pass` : ''}`
+      : state === 'blocked'
+        ? `ping from ${d.sandbox} on ${from} to ${d.ip} on ${d.peer} over VXLAN (udp/${dataPort}) got no answer`
+        : 'probe did not report';
+  return { state, dfState, detail };
+}
+
+const addressesOf = (n: NodeSnapshot | undefined): Set<string> =>
+  new Set((n?.host?.interfaces ?? []).flatMap((i) => i.addresses.map((a) => a.address)));
+
+/** Every probe result, per ordered pair, from what was observed. */
+export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): ProbeResults {
+  const results: ProbeResults = {
+    startedAt: obs.startedAt,
+    durationMs: obs.durationMs,
+    ...(obs.pairs === 'covering' ? { pairs: 'covering' as const } : {}),
+    ports: [],
+    mtu: [],
+    dataPath: [],
+    errors: [...obs.errors],
+  };
+  const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
+  const dataPort = snapshot.cluster.dataPathPort;
+  const t = obs.timeoutSec;
+  const captures = new Map([...obs.captures].map(([node, cap]) => [node, readCapture(cap)]));
+  for (const s of obs.senders) {
+    if (!s.output.ok) {
+      results.errors.push({ node: s.node, message: `probes from ${s.node} failed: ${s.output.text}` });
+      continue;
+    }
+    // Indexed once (a sender at 300 nodes prints ~600 lines, each looked up per peer).
+    const index = new Map<string, SenderLine>();
+    for (const l of parseProbeLines(s.output.text).lines) {
+      for (let k = 1; k <= Math.min(3, l.fields.length); k++) {
+        const key = [l.kind, ...l.fields.slice(0, k)].join(' ');
+        if (!index.has(key)) index.set(key, l);
+      }
+    }
+    const line = (kind: SenderLine['kind'], ...key: string[]) => index.get([kind, ...key].join(' '));
+    const senderIps = addressesOf(byName.get(s.node));
+    const tcpTo = new Set(s.plan.tcp.map((x) => `${x.ip}/${x.port}`));
+    for (const p of s.peers) {
+      for (const port of [7946, 2377]) {
+        if (!tcpTo.has(`${p.ip}/${port}`)) continue;
+        const { state, detail } = tcpVerdict(line('T', p.ip, String(port)), t);
+        results.ports.push({ from: s.node, to: p.name, proto: 'tcp', port, purpose: port === 2377 ? 'manager' : 'gossip', state, detail });
+      }
+      for (const port of [7946, dataPort]) {
+        const { state, detail } = udpVerdict({
+          from: s.node,
+          to: p.name,
+          port,
+          senderIps,
+          receiverReachable: byName.has(p.name) && obs.captures.has(p.name),
+          capture: captures.get(p.name),
+          captureSec: obs.captureSec,
+        });
+        const probe: PortProbe = { from: s.node, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail };
+        results.ports.push(probe);
+      }
+      const planned = s.plan.mtu.find((x) => x.ip === p.ip);
+      if (planned) {
+        const required = planned.payload + ICMP_IP_HEADERS;
+        const { state, detail } = mtuVerdict(line('P', p.ip, String(planned.payload)), line('B', p.ip), required);
+        const m: MtuProbe = { from: s.node, to: p.name, payload: planned.payload, required, state, detail };
+        results.mtu.push(m);
+      }
+    }
+    for (const d of s.plan.dataPath) {
+      const small = line('D', d.sandbox, d.ip, '0');
+      const big = d.payload !== null ? line('D', d.sandbox, d.ip, String(d.payload)) : undefined;
+      results.dataPath.push({ from: s.node, to: d.peer, network: d.network, sandbox: d.sandbox, target: d.ip, ...dataPathVerdict(d, small, big, s.node, dataPort) });
+    }
+  }
+  return results;
+}

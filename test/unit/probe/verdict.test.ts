@@ -1,0 +1,138 @@
+/**
+ * Probe verdicts on what the probe programs really printed on the lab
+ * (test/fixtures/lab/probes, recorded with scripts/record-probes.mjs): a
+ * healthy run, and a run with udp/4789 dropped by nd3's INPUT chain.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dataPathVerdict, mtuVerdict, probeResults, readCapture, tcpVerdict, udpVerdict, type ObservedProbes } from '../../../src/probe/verdict.js';
+import { parseProbeLines } from '../../../src/probe/script.js';
+import { labSnapshot } from '../../support/lab-fixtures.js';
+
+const snapshot = labSnapshot('healthy');
+
+function recorded(name: string): ObservedProbes {
+  const raw = JSON.parse(readFileSync(new URL(`../../fixtures/lab/probes/${name}.json`, import.meta.url), 'utf8')) as ObservedProbes & {
+    captures: Record<string, ObservedProbes['captures'] extends ReadonlyMap<string, infer V> ? V : never>;
+  };
+  return { ...raw, captures: new Map(Object.entries(raw.captures)) };
+}
+
+const line = (text: string) => parseProbeLines(text).lines[0];
+
+describe('a healthy lab run', () => {
+  const r = probeResults(snapshot, recorded('healthy'));
+
+  it('every probe between the 3 nodes is ok, on every ordered pair', () => {
+    expect(r.errors).toEqual([]);
+    // per ordered pair: tcp/7946, udp/7946, udp/4789; tcp/2377 from the two workers to the manager
+    expect(r.ports).toHaveLength(6 * 3 + 2);
+    expect(r.mtu).toHaveLength(6);
+    // 2 overlay networks (ndnet, ingress) × 6 ordered pairs
+    expect(r.dataPath).toHaveLength(12);
+    const notOk = [...r.ports, ...r.mtu, ...r.dataPath].filter((p) => p.state !== 'ok');
+    expect(notOk).toEqual([]);
+    expect(r.dataPath.every((d) => d.dfState === 'ok')).toBe(true);
+    expect(r.pairs).toBeUndefined();
+  });
+
+  it('every receiver stopped its capture as soon as the expected datagrams were in', () => {
+    const obs = recorded('healthy');
+    for (const [, cap] of obs.captures) {
+      expect(cap.ok).toBe(true);
+      expect(parseProbeLines(cap.text).complete).toBe(true);
+    }
+    expect(obs.durationMs).toBeLessThan(obs.captureSec * 1000);
+  });
+
+  it('a receiver that saw nothing from one sender makes exactly those pairs blocked', () => {
+    const obs = recorded('healthy');
+    const nd3 = obs.captures.get('nd3')!;
+    const without = nd3.text
+      .split('\n')
+      .filter((l) => !/^C 10\.213\.0\.12 \S+ 4789$/.test(l) && l !== 'COMPLETE')
+      .join('\n');
+    const r2 = probeResults(snapshot, { ...obs, captures: new Map([...obs.captures, ['nd3', { ok: true, text: without }]]) });
+    const blocked = r2.ports.filter((p) => p.state !== 'ok');
+    expect(blocked).toEqual([
+      expect.objectContaining({ from: 'nd2', to: 'nd3', proto: 'udp', port: 4789, purpose: 'data-path', state: 'blocked', detail: '3 datagrams sent from nd2, none arrived on nd3 while every sender ran' }),
+    ]);
+  });
+
+  it('no tcpdump, or a failed capture, on the receiver: unconfirmed, never ok or blocked', () => {
+    const obs = recorded('healthy');
+    const r2 = probeResults(snapshot, {
+      ...obs,
+      captures: new Map([...obs.captures, ['nd2', { ok: true, text: 'NOTCPDUMP\n' }], ['nd3', { ok: false, text: 'command timed out after 7000 ms' }]]),
+    });
+    const udp = (to: string) => r2.ports.filter((p) => p.proto === 'udp' && p.to === to);
+    expect(udp('nd2').every((p) => p.state === 'unconfirmed' && p.detail === 'sent; no tcpdump on nd2 to confirm receipt')).toBe(true);
+    expect(udp('nd3').every((p) => p.state === 'unconfirmed' && /capture on nd3 failed: command timed out/.test(p.detail))).toBe(true);
+    expect(udp('nd1').every((p) => p.state === 'ok')).toBe(true);
+  });
+
+  it('a sender whose program failed: one error for it, no results from it', () => {
+    const obs = recorded('healthy');
+    const senders = obs.senders.map((s) => (s.node === 'nd2' ? { ...s, output: { ok: false as const, text: 'connection closed' } } : s));
+    const r2 = probeResults(snapshot, { ...obs, senders });
+    expect(r2.errors).toEqual([{ node: 'nd2', message: 'probes from nd2 failed: connection closed' }]);
+    expect(r2.ports.some((p) => p.from === 'nd2')).toBe(false);
+    expect(r2.ports.filter((p) => p.to === 'nd2').length).toBeGreaterThan(0);
+  });
+});
+
+describe('udp/4789 dropped by INPUT on nd3 (recorded)', () => {
+  const r = probeResults(snapshot, recorded('udp4789-dropped-on-nd3'));
+
+  it('the overlay pings to and from nd3 get no answer; the others pass', () => {
+    const blocked = r.dataPath.filter((d) => d.state === 'blocked').map((d) => `${d.from}->${d.to} ${d.network}`).sort();
+    expect(blocked).toEqual(['nd1->nd3 ingress', 'nd1->nd3 ndnet', 'nd2->nd3 ingress', 'nd2->nd3 ndnet', 'nd3->nd1 ingress', 'nd3->nd1 ndnet', 'nd3->nd2 ingress', 'nd3->nd2 ndnet']);
+    expect(r.dataPath.filter((d) => d.state === 'ok')).toHaveLength(4);
+    expect(r.dataPath.find((d) => d.from === 'nd1' && d.to === 'nd3' && d.network === 'ndnet')!.detail).toMatch(/over VXLAN \(udp\/4789\) got no answer$/);
+  });
+
+  it('the datagrams to nd3 are seen by its capture (before INPUT): ok here, the INPUT rule is the underlay check\'s to find', () => {
+    const toNd3 = r.ports.filter((p) => p.proto === 'udp' && p.port === 4789 && p.to === 'nd3');
+    expect(toNd3.map((p) => p.state)).toEqual(['ok', 'ok']);
+  });
+
+  it('the run took about one probe timeout (the blocked pings), not a fixed window more', () => {
+    const obs = recorded('udp4789-dropped-on-nd3');
+    expect(obs.durationMs).toBeGreaterThanOrEqual(obs.timeoutSec * 1000);
+    expect(obs.durationMs).toBeLessThan(obs.timeoutSec * 1000 + 1000);
+  });
+});
+
+describe('single verdicts on the lines the sender prints', () => {
+  it('tcp: 0 connected, 124 timed out, other codes refused, nothing: unconfirmed', () => {
+    expect(tcpVerdict(line('T 10.213.0.11 7946 0\n'), 2).state).toBe('ok');
+    expect(tcpVerdict(line('T 10.213.0.11 7946 124\n'), 2)).toEqual({ state: 'blocked', detail: 'no answer within 2 s (dropped by a firewall or no route)' });
+    expect(tcpVerdict(line('T 10.213.0.11 7946 1\n'), 2).detail).toMatch(/refused/);
+    expect(tcpVerdict(undefined, 2).state).toBe('unconfirmed');
+  });
+
+  it('mtu: DF fails while small pings pass → blocked with ping\'s reason; no ICMP at all → unconfirmed', () => {
+    const df = line('P 10.213.0.12 1472 1 message too long, mtu=1400\n');
+    expect(mtuVerdict(df, line('B 10.213.0.12 0\n'), 1500)).toEqual({
+      state: 'blocked',
+      detail: '1500-byte packets with DF do not pass though small pings do (message too long, mtu=1400): path MTU is below overlay MTU + 50',
+    });
+    expect(mtuVerdict(df, line('B 10.213.0.12 1\n'), 1500).state).toBe('unconfirmed');
+    expect(mtuVerdict(line('P 10.213.0.12 1472 0 \n'), undefined, 1500).state).toBe('ok');
+  });
+
+  it('udp: a datagram from any of the sender\'s addresses counts; from another node it does not', () => {
+    const capture = readCapture({ ok: true, text: 'READY\nC 10.213.0.13 10.213.0.11 7946\nDONE\n' });
+    const base = { from: 'nd2', to: 'nd1', port: 7946, receiverReachable: true, capture, captureSec: 2 };
+    expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.12']) }).state).toBe('blocked');
+    expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.13']) }).state).toBe('ok');
+    expect(udpVerdict({ ...base, receiverReachable: false, senderIps: new Set(['10.213.0.13']) }).state).toBe('unconfirmed');
+  });
+
+  it('data path: the small ping decides the state, the DF ping the dfState', () => {
+    const d = { sandbox: 'lb_n28s5d637', ip: '10.0.1.4', payload: 1422, network: 'ndnet', peer: 'nd2' };
+    const v = dataPathVerdict(d, line('D lb_n28s5d637 10.0.1.4 0 0\n'), line('D lb_n28s5d637 10.0.1.4 1422 1\n'), 'nd1', 4789);
+    expect(v).toEqual({ state: 'ok', dfState: 'blocked', detail: 'ping from lb_n28s5d637 to 10.0.1.4 on nd2 answered, but 1450-byte packets with DF do not pass' });
+    expect(dataPathVerdict(d, undefined, undefined, 'nd1', 4789)).toEqual({ state: 'unconfirmed', dfState: null, detail: 'probe did not report' });
+  });
+});
