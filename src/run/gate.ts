@@ -60,7 +60,7 @@ export function notBlocking(f: Finding, st: StackModel): string | null {
   return null;
 }
 
-function judge(findings: Finding[], st: StackModel): Finding[] {
+export function judge(findings: Finding[], st: StackModel): Finding[] {
   return findings.map((f) => {
     if (f.layer === 'stack' || (f.status !== 'fail' && f.status !== 'error')) return f;
     const why = notBlocking(f, st);
