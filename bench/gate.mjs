@@ -19,6 +19,13 @@ const BIN = fileURLToPath(new URL('../bin/docker-netdoctor', import.meta.url));
 const STACK = fileURLToPath(new URL('../test/fixtures/stack/go.yml', import.meta.url));
 const ssh = ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
 
+// Floors, for reading the figures on a loaded machine: a process of ours that
+// does nothing (node start + oclif load), and `docker stack config` alone.
+const FLOORS = {
+  'docker-netdoctor --version': [process.execPath, [BIN, '--version']],
+  'docker stack config': ['docker', ['stack', 'config', '-c', STACK]],
+};
+
 const COMMANDS = {
   'gate --no-live': ['gate', '-c', STACK, '--stack', 'bench', '--no-live'],
   gate: ['gate', '-c', STACK, '--stack', 'bench'],
@@ -48,6 +55,15 @@ for (let i = 0; i < R; i++) {
     walls[name].push(r.wall);
     last[name] = r;
   }
+}
+for (const [name, [cmd, args]] of Object.entries(FLOORS)) {
+  const ws = [];
+  for (let i = 0; i < R; i++) {
+    const t = performance.now();
+    await new Promise((resolve, reject) => execFile(cmd, args, (err) => (err ? reject(err) : resolve())));
+    ws.push(performance.now() - t);
+  }
+  console.log(`floor: ${name}: median ${fmt(median(ws))}`);
 }
 console.log('| command | median wall | min–max | exit | results |');
 console.log('|---|---|---|---|---|');
