@@ -52,8 +52,7 @@ and no --format, findings are GitHub annotations on the file and line.`;
     const started = new Date();
     let report: Report;
     try {
-      const { docker, endpoint } = await this.manager();
-      ({ report } = await runGate(docker, endpoint, {
+      ({ report } = await runGate(() => this.manager(), {
         files,
         stackName: flags.stack ?? defaultStackName(files[0]!),
         live: flags.live,

@@ -41,8 +41,15 @@ export function reportFailed(r: Report, strict: boolean): boolean {
   return r.summary.fail > 0 || r.summary.error > 0 || (strict && r.summary.warn > 0);
 }
 
-export const where = (f: Finding): string =>
-  [f.node && f.peer ? `${f.node} → ${f.peer}` : f.node, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
+export const where = (f: Finding, file = true): string =>
+  [
+    f.service ? `service ${f.service}` : null,
+    f.node && f.peer ? `${f.node} → ${f.peer}` : f.node,
+    f.network ? `network ${f.network}` : null,
+    file && f.location ? `${f.location.file}:${f.location.line}` : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
 
 /**
  * Why a run could not start, by cause (the exit code says which): each has

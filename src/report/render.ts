@@ -44,7 +44,14 @@ export function renderText(r: Report, o: TextOptions): string {
         group = f.node;
         lines.push(`  ${group === null ? 'cluster-wide' : t(group)}`);
       }
-      const loc = [f.peer ? `→ ${f.peer}` : null, f.network ? `network ${f.network}` : null].filter(Boolean).join(', ');
+      const loc = [
+        f.service ? `service ${f.service}` : null,
+        f.peer ? `→ ${f.peer}` : null,
+        f.network ? `network ${f.network}` : null,
+        f.location ? `${f.location.file}:${f.location.line}` : null,
+      ]
+        .filter(Boolean)
+        .join(', ');
       lines.push(`    ${paint(f.status, GLYPH[f.status])} ${t(f.title)}${loc ? ` [${t(loc)}]` : ''}  (${t(f.id)})`);
       if (f.status !== 'pass') {
         if (f.detail) lines.push(`        ${t(f.detail)}`);
@@ -159,7 +166,7 @@ export function renderGithub(r: Report): string {
   for (const f of r.findings) {
     const level = f.status === 'fail' || f.status === 'error' ? 'error' : f.status === 'warn' ? 'warning' : null;
     if (level === null) continue;
-    const props = [f.location ? `file=${ghProp(f.location.file)},line=${f.location.line}` : null, `title=${ghProp(`${f.id}${where(f) ? ` (${where(f)})` : ''}`)}`]
+    const props = [f.location ? `file=${ghProp(f.location.file)},line=${f.location.line}` : null, `title=${ghProp(`${f.id}${where(f, false) ? ` (${where(f, false)})` : ''}`)}`]
       .filter(Boolean)
       .join(',');
     out.push(`::${level} ${props}::${ghData(`${f.detail}${f.remediation ? `\nfix: ${f.remediation}` : ''}`)}`);

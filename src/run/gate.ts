@@ -60,7 +60,7 @@ export function notBlocking(f: Finding, st: StackModel): string | null {
   return null;
 }
 
-function judge(findings: Finding[], st: StackModel): Finding[] {
+export function judge(findings: Finding[], st: StackModel): Finding[] {
   return findings.map((f) => {
     if (f.layer === 'stack' || (f.status !== 'fail' && f.status !== 'error')) return f;
     const why = notBlocking(f, st);
@@ -68,16 +68,16 @@ function judge(findings: Finding[], st: StackModel): Finding[] {
   });
 }
 
-export async function runGate(docker: Dockerode, endpoint: ResolvedEndpoint, o: GateOptions): Promise<GateResult> {
+/** The stack is read before the manager is asked, so a bad file is exit 2 wherever the gate runs (no manager needed). */
+export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }>, o: GateOptions): Promise<GateResult> {
   const startedAt = new Date();
+  // Before any progress output: a bad file or an unreachable manager is one line on stderr (exit 2 or 3).
+  const { stack, locator } = await readStack(o.files, o.stackName);
+  const { docker, endpoint } = await manager();
   const view = progressView(o.live ? ['read-stack', 'discover', 'collect', 'probe', 'analyse'] : ['read-stack', 'discover', 'analyse'], o.progress);
   const ev = view.events;
   try {
     ev.stageStart?.('read-stack');
-    const { stack, locator } = await readStack(o.files, o.stackName).catch((error: unknown) => {
-      ev.stageEnd?.('read-stack', { error });
-      throw error;
-    });
     ev.stageEnd?.('read-stack', { summary: `${stack.name}: ${stack.services.length} services, ${stack.networks.length} networks` });
     // Live runs reach only the nodes the stack can land on.
     let plan: StackModel | undefined;

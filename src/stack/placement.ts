@@ -27,14 +27,19 @@ export interface Constraint {
   text: string;
 }
 
-/** One constraint, or why it is not one (swarm rejects the service then). */
+const KEY = /^[a-z_][a-z0-9\-_.]+$/i;
+const VALUE = /^[a-z0-9:\-_\s.*()?+[\]\\^$|/]+$/i;
+
+/** One constraint, or why it is not one (swarm rejects the service then). As swarmkit: `==` wins when both appear. */
 export function parseConstraint(text: string): Constraint | { error: string } {
-  const i = text.search(/==|!=/);
-  if (i < 0) return { error: `constraint "${text}" has no == or !=` };
+  const op = text.includes('==') ? '==' : text.includes('!=') ? '!=' : null;
+  if (op === null) return { error: `constraint "${text}" has no == or !=` };
+  const i = text.indexOf(op);
   const key = text.slice(0, i).trim();
   const value = text.slice(i + 2).trim();
-  if (!/^[a-z_][a-z0-9\-_.]+$/i.test(key)) return { error: `constraint "${text}": key '${key}' is invalid` };
-  return { key, op: text.slice(i, i + 2) as Constraint['op'], value, text };
+  if (!KEY.test(key)) return { error: `constraint "${text}": key '${key}' is invalid` };
+  if (!VALUE.test(value)) return { error: `constraint "${text}": value '${value}' is invalid` };
+  return { key, op, value, text };
 }
 
 const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();

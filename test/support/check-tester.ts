@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/checks/runner.js';
 import type { AnyCheck, Finding, Status } from '../../src/checks/types.js';
+import { buildModel } from '../../src/model/build.js';
+import type { StackModel } from '../../src/model/stack.js';
 import type { ProbeResults } from '../../src/probe/types.js';
 import type { ClusterSnapshot } from '../../src/snapshot/types.js';
 
@@ -23,6 +25,8 @@ interface Case {
   /** A fresh snapshot per call (tests mutate it). */
   snapshot: () => ClusterSnapshot;
   probes?: ProbeResults | null;
+  /** gate checks: the stack the run is about, planned against the case's snapshot. */
+  stack?: (snapshot: ClusterSnapshot) => StackModel;
   /** When given: exactly these skips (framework `skip.*` ids included). */
   skips?: Reported[];
   /** When given: these passes are among the findings. */
@@ -58,6 +62,7 @@ function expectExactly(found: Finding[], want: Reported[], what: string): void {
 
 export function runCheck(check: AnyCheck, c: Case): Finding[] {
   const snapshot = c.snapshot();
+  if (c.stack) return runChecks(buildModel(snapshot, c.stack(snapshot)), {}, [check]);
   return runChecks({ snapshot, probes: c.probes === undefined ? (snapshot.probes ?? null) : c.probes }, {}, [check]);
 }
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `gate` benchmark (issue 10) on the lab, whole processes side by side, as a
+// CI pipeline runs them (`bin/docker-netdoctor … --format json`):
+//  - gate --no-live (docker stack config + the manager API only; target < 1 s wall),
+//  - gate (live: SSH collection of the candidate nodes and probes between them),
+//  - check (the full check, probes on),
+// each BENCH_RUNS times, interleaved, medians reported. The stack is
+// test/fixtures/stack/go.yml (dnsrr, a fresh overlay, two replicas), which
+// gates 0 on the lab.
+// Usage: node bench/gate.mjs      (after npm run build, as root, lab up)
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fmt, labState, machineLine, median, runs } from './lib.mjs';
+
+const lab = labState();
+const R = runs();
+const manager = lab.nodes.find((n) => n.role === 'manager');
+const BIN = fileURLToPath(new URL('../bin/docker-netdoctor', import.meta.url));
+const STACK = fileURLToPath(new URL('../test/fixtures/stack/go.yml', import.meta.url));
+const ssh = ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
+
+// Floors, for reading the figures on a loaded machine: a process of ours that
+// does nothing (node start + oclif load), and `docker stack config` alone.
+const FLOORS = {
+  'docker-netdoctor --version': [process.execPath, [BIN, '--version']],
+  'docker stack config': ['docker', ['stack', 'config', '-c', STACK]],
+};
+
+const COMMANDS = {
+  'gate --no-live': ['gate', '-c', STACK, '--stack', 'bench', '--no-live'],
+  gate: ['gate', '-c', STACK, '--stack', 'bench'],
+  check: ['check'],
+};
+
+function once(args) {
+  const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1', GITHUB_ACTIONS: '' };
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    execFile(process.execPath, [BIN, '-H', `unix://${manager.dockerSocket}`, ...args, '--format', 'json', ...ssh], { env, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
+      const wall = performance.now() - t;
+      const code = err ? err.code : 0;
+      if (code !== 0 && code !== 1) return reject(new Error(`${args[0]} exited ${code}: ${stderr}`));
+      const s = JSON.parse(stdout).summary;
+      resolve({ wall, code, results: s.pass + s.warn + s.fail + s.skip + s.error });
+    });
+  });
+}
+
+console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved; ${machineLine()}`);
+const walls = Object.fromEntries(Object.keys(COMMANDS).map((k) => [k, []]));
+const last = {};
+for (let i = 0; i < R; i++) {
+  for (const [name, args] of Object.entries(COMMANDS)) {
+    const r = await once(args);
+    walls[name].push(r.wall);
+    last[name] = r;
+  }
+}
+for (const [name, [cmd, args]] of Object.entries(FLOORS)) {
+  const ws = [];
+  for (let i = 0; i < R; i++) {
+    const t = performance.now();
+    await new Promise((resolve, reject) => execFile(cmd, args, (err) => (err ? reject(err) : resolve())));
+    ws.push(performance.now() - t);
+  }
+  console.log(`floor: ${name}: median ${fmt(median(ws))}`);
+}
+console.log('| command | median wall | min–max | exit | results |');
+console.log('|---|---|---|---|---|');
+for (const [name, ws] of Object.entries(walls)) {
+  console.log(`| \`${name}\` | ${fmt(median(ws))} | ${fmt(Math.min(...ws))}–${fmt(Math.max(...ws))} | ${last[name].code} | ${last[name].results} |`);
+}
+const nl = median(walls['gate --no-live']);
+console.log(`gate --no-live target < 1 s: ${nl < 1000 ? 'met' : 'NOT met'} (${fmt(nl)})`);

@@ -1,0 +1,236 @@
+/**
+ * `gate` against the real lab swarm, then the real `docker stack deploy` of
+ * the same file: a stack that gates 0 deploys and its tasks on two nodes
+ * reach each other over its overlay; each no-go stack gates 1 with the right
+ * check, service or network and file:line, and, deployed anyway, really
+ * fails (docker's own error, tasks pending with "no suitable node", or no
+ * traffic). Every stack deployed here is removed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labUp, nodeDocker, nodeExec, type LabState } from '../lab/lab.js';
+import type { Finding } from '../../src/checks/types.js';
+import type { Report } from '../../src/report/model.js';
+import { expectOneLineError, run, type RunResult } from './support/cli.js';
+import { managerHost, nd } from './support/netdoctor.js';
+import { stackFile } from '../support/stack-fixtures.js';
+
+let lab: LabState;
+const deployed: string[] = [];
+const ip = (node: string) => lab.nodes.find((n) => n.name === node)!.ip;
+
+beforeAll(async () => {
+  if (process.env.ND_LAB_REUSE !== '1') await labDown();
+  lab = await labUp();
+});
+
+afterAll(async () => {
+  for (const s of deployed) await dk(['stack', 'rm', s]);
+  // stack rm is asynchronous: wait until its networks are gone so the lab is left as found.
+  await until(async () => (await dk(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').every((n) => !deployed.some((s) => n.startsWith(`${s}_`))), 60);
+});
+
+/** The host's docker CLI against the lab manager. */
+const dk = (args: string[]): Promise<RunResult> => run('/usr/local/bin/docker', ['-H', managerHost(lab), ...args], { DOCKER_HOST: '', DOCKER_CONTEXT: '' }, 60_000);
+
+async function until<T>(fn: () => Promise<T | false | null | undefined>, seconds: number): Promise<T | null> {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) return null;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function gate(files: string[], stack: string, extra: string[] = []): Promise<{ r: RunResult; report: Report }> {
+  const r = await nd(['gate', ...files.flatMap((f) => ['-c', stackFile(f)]), '--stack', stack, '--format', 'json', ...extra]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`gate exited ${r.code}: ${r.stderr}`);
+  return { r, report: JSON.parse(r.stdout) as Report };
+}
+
+async function deploy(file: string, stack: string): Promise<RunResult> {
+  deployed.push(stack);
+  return dk(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile(file), stack]);
+}
+
+interface Task {
+  node: string;
+  state: string;
+  error: string;
+}
+async function tasks(service: string): Promise<Task[]> {
+  const r = await dk(['service', 'ps', '--no-trunc', '--format', '{{.Node}}|{{.CurrentState}}|{{.Error}}', service]);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('|'))
+    .map((l) => {
+      const [node = '', state = '', error = ''] = l.split('|');
+      return { node, state, error };
+    });
+}
+
+/** The task container of a service on a node, and its address on a network. */
+async function taskOn(node: string, service: string, network: string): Promise<{ id: string; ip: string }> {
+  const id = (await nodeDocker(node, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`])).stdout.trim().split('\n')[0]!;
+  const addr = await nodeDocker(node, ['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, id]);
+  return { id, ip: addr.stdout.trim() };
+}
+
+/** Waits for two running tasks on two nodes; pings from the first to the second over the network. */
+async function pingAcross(service: string, network: string): Promise<{ from: string; to: string; code: number; out: string }> {
+  const running = await until(async () => {
+    const ts = (await tasks(service)).filter((t) => t.state.startsWith('Running'));
+    return new Set(ts.map((t) => t.node)).size >= 2 ? ts : null;
+  }, 60);
+  expect(running, JSON.stringify(await tasks(service))).not.toBeNull();
+  const [a, b] = [...new Set(running!.map((t) => t.node))] as [string, string];
+  const src = await taskOn(a, service, network);
+  const dst = await taskOn(b, service, network);
+  expect(dst.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  const r = await nodeDocker(a, ['exec', src.id, 'ping', '-c', '2', '-W', '2', dst.ip]);
+  return { from: a, to: b, code: r.code, out: r.stdout + r.stderr };
+}
+
+const blocking = (r: Report) => r.findings.filter((f) => f.status === 'fail' || f.status === 'error');
+const show = (r: Report) => blocking(r).map((f) => `${f.id} ${f.node ?? '-'}→${f.peer ?? '-'} ${f.network ?? '-'} ${f.service ?? '-'}: ${f.detail}`).join('\n');
+const one = (r: Report, id: string): Finding => {
+  const f = blocking(r).find((x) => x.id === id);
+  expect(f, show(r)).toBeDefined();
+  return f!;
+};
+
+describe('a stack that gates 0', () => {
+  it('dnsrr on a fresh overlay, nothing published: go on this IPVS-less lab, then deployed, its tasks on two nodes talk', async () => {
+    const { r, report } = await gate(['go'], 'ndgo');
+    expect(r.code, show(report)).toBe(0);
+    expect(report.stack).toEqual({ name: 'ndgo', files: [stackFile('go')] });
+    // What the lab lacks is reported, and says why it does not block.
+    expect(report.findings.some((f) => f.id === 'service.ingress.ipvs-available' && f.status === 'warn' && f.detail.includes('does not block'))).toBe(true);
+    expect((await deploy('go', 'ndgo')).code).toBe(0);
+    const p = await pingAcross('ndgo_app', 'ndgo_back');
+    expect(p.code, p.out).toBe(0);
+  });
+});
+
+describe('no-go stacks, gated then deployed anyway', () => {
+  it('a subnet overlapping the underlay: stack.network.subnet on the network, at its ipam line', async () => {
+    const { r, report } = await gate(['subnet-underlay'], 'ndsub');
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.network.subnet')).toMatchObject({ network: 'ndsub_back', location: { file: stackFile('subnet-underlay'), line: 12 } });
+    // --no-live sees it too, from the nodes' advertise addresses.
+    const nl = await gate(['subnet-underlay'], 'ndsub', ['--no-live']);
+    expect(nl.r.code).toBe(1);
+    one(nl.report, 'stack.network.subnet');
+    // Deployed: a task can no longer reach another node's underlay address (the overlay route wins).
+    expect((await deploy('subnet-underlay', 'ndsub')).code).toBe(0);
+    const running = await until(async () => (await tasks('ndsub_app')).find((t) => t.state.startsWith('Running')), 60);
+    expect(running).not.toBeNull();
+    const peer = lab.nodes.find((n) => n.name !== running!.node)!;
+    const t = await taskOn(running!.node, 'ndsub_app', 'ndsub_back');
+    const ping = await nodeDocker(running!.node, ['exec', t.id, 'ping', '-c', '2', '-W', '2', peer.ip]);
+    expect(ping.code, ping.stdout).not.toBe(0);
+  });
+
+  it("a port already published by the lab's web: stack.ports.conflict on the service, at its ports line; deploy fails", async () => {
+    const { r, report } = await gate(['port-web'], 'ndweb', ['--no-live']);
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.ports.conflict')).toMatchObject({ service: 'ndweb_app', messageId: 'ingressTaken', location: { file: stackFile('port-web'), line: 6 } });
+    const d = await deploy('port-web', 'ndweb');
+    expect(d.code).not.toBe(0);
+    expect(d.stderr).toMatch(/already in use|port.*8080/i);
+  });
+
+  it('a host-mode port in use on the nodes: stack.ports.conflict (listening); the tasks fail to bind', async () => {
+    const { r, report } = await gate(['host-port'], 'ndhost');
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.ports.conflict')).toMatchObject({ service: 'ndhost_app', messageId: 'listening', location: { file: stackFile('host-port'), line: 8 } });
+    expect((await deploy('host-port', 'ndhost')).code).toBe(0);
+    const failed = await until(async () => (await tasks('ndhost_app')).find((t) => /address already in use/i.test(t.error)), 60);
+    expect(failed, JSON.stringify(await tasks('ndhost_app'))).not.toBeNull();
+  });
+
+  it('a constraint no node satisfies: stack.placement.feasible; the task stays pending, "no suitable node"', async () => {
+    const { r, report } = await gate(['constraint'], 'ndcon', ['--no-live']);
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.placement.feasible')).toMatchObject({ service: 'ndcon_app', messageId: 'nowhere', location: { file: stackFile('constraint'), line: 9 } });
+    expect((await deploy('constraint', 'ndcon')).code).toBe(0);
+    const pending = await until(async () => (await tasks('ndcon_app')).find((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error)), 30);
+    expect(pending, JSON.stringify(await tasks('ndcon_app'))).not.toBeNull();
+  });
+
+  it('replicas beyond max_replicas_per_node × nodes: one stays pending, "no suitable node"', async () => {
+    const { r, report } = await gate(['max-replicas'], 'ndmax', ['--no-live']);
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.placement.feasible')).toMatchObject({ service: 'ndmax_app', messageId: 'tooFew', location: { file: stackFile('max-replicas'), line: 8 } });
+    expect((await deploy('max-replicas', 'ndmax')).code).toBe(0);
+    const seen = await until(async () => {
+      const ts = await tasks('ndmax_app');
+      return ts.filter((t) => t.state.startsWith('Running')).length === 3 && ts.some((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error)) ? ts : null;
+    }, 60);
+    expect(seen, JSON.stringify(await tasks('ndmax_app'))).not.toBeNull();
+  });
+
+  it('an encrypted network on this XFRM-less kernel: stack.network.encrypted; deployed, its tasks cannot talk', async () => {
+    const { r, report } = await gate(['encrypted'], 'ndenc');
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.network.encrypted')).toMatchObject({ network: 'ndenc_secret', location: { file: stackFile('encrypted'), line: 15 } });
+    const d = await deploy('encrypted', 'ndenc');
+    if (d.code === 0) {
+      const p = await pingAcross('ndenc_app', 'ndenc_secret');
+      expect(p.code, p.out).not.toBe(0);
+    } else expect(d.stderr).not.toBe('');
+  });
+
+  it('an ingress-published port on this IPVS-less lab: stack.ports.mesh; deployed, the port does not answer', async () => {
+    const { r, report } = await gate(['ingress'], 'ndmesh');
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.ports.mesh')).toMatchObject({ service: 'ndmesh_app', messageId: 'noMesh', location: { file: stackFile('ingress'), line: 6 } });
+    expect((await deploy('ingress', 'ndmesh')).code).toBe(0);
+    await until(async () => (await tasks('ndmesh_app')).find((t) => t.state.startsWith('Running')), 60);
+    const probe = await nodeExec('nd2', `timeout 5 bash -c 'exec 3<>/dev/tcp/${ip('nd2')}/9090 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3'`);
+    expect(probe.stdout).not.toMatch(/^HTTP/);
+  });
+
+  it('a missing external network: stack.network.external; deploy fails', async () => {
+    const { r, report } = await gate(['external'], 'ndext', ['--no-live']);
+    expect(r.code).toBe(1);
+    expect(one(report, 'stack.network.external')).toMatchObject({ network: 'nd-missing-net', location: { file: stackFile('external'), line: 10 } });
+    const d = await deploy('external', 'ndext');
+    expect(d.code).not.toBe(0);
+    expect(d.stderr).toMatch(/nd-missing-net/);
+  });
+
+  it('udp/4789 dropped between the two candidate nodes (live): no-go; deployed, the tasks cannot talk', async () => {
+    const rule = `INPUT -p udp --dport 4789 -s ${ip('nd2')} -j DROP`;
+    expect((await nodeExec('nd3', `iptables -I ${rule}`)).code).toBe(0);
+    try {
+      const { r, report } = await gate(['workers'], 'ndvx');
+      expect(r.code, show(report)).toBe(1);
+      expect(blocking(report).some((f) => f.id === 'underlay.datapath.udp' && [f.node, f.peer].sort().join() === 'nd2,nd3'), show(report)).toBe(true);
+      // The same stack with --no-live cannot see it: the plan alone is go.
+      expect((await gate(['workers'], 'ndvx', ['--no-live'])).r.code).toBe(0);
+      expect((await deploy('workers', 'ndvx')).code).toBe(0);
+      const p = await pingAcross('ndvx_app', 'ndvx_back');
+      expect(p.code, p.out).not.toBe(0);
+    } finally {
+      await nodeExec('nd3', `iptables -D ${rule}`);
+    }
+  });
+});
+
+describe('malformed stack files: exit 2, one line naming the file', () => {
+  for (const [what, file] of [
+    ['YAML syntax', 'bad-syntax'],
+    ['an unknown top-level key', 'bad-key'],
+    ['a required variable unset', 'bad-interp'],
+    ['a missing file', 'no-such-file'],
+  ] as const) {
+    it(what, async () => {
+      // ${X?err} fails only when X is unset (an empty value is a value): the test environment has no ND_GATE_TAG.
+      expect(Object.hasOwn(process.env, 'ND_GATE_TAG')).toBe(false);
+      const r = await nd(['gate', '-c', stackFile(file), '--stack', 'ndbad']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(expectOneLineError(r)).toContain(`${file}.yml`);
+    });
+  }
+});
