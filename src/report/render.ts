@@ -10,7 +10,10 @@
  */
 import { LAYERS, type Finding, type Status } from '../checks/types.js';
 import { sanitizeLine } from '../text/sanitize.js';
+import { listText } from '../text/list.js';
+import { pairMatrix } from './matrix.js';
 import { where, type Report } from './model.js';
+import { placeText, type Problem } from './problems.js';
 
 export const FORMATS = ['text', 'json', 'junit', 'markdown', 'github'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -24,7 +27,8 @@ export interface TextOptions {
   verbose?: boolean;
 }
 
-export function renderText(r: Report, o: TextOptions): string {
+/** Every row, layer by layer and node by node (the -v report). */
+function renderRows(r: Report, o: TextOptions): string[] {
   const t = sanitizeLine;
   const paint = (s: Status, text: string) => (o.color ? `\u001b[${COLOR[s]}m${text}\u001b[0m` : text);
   const lines: string[] = [];
@@ -52,9 +56,80 @@ export function renderText(r: Report, o: TextOptions): string {
       }
     }
   }
+  return lines;
+}
+
+
+const countLine = (r: Report): string => {
   const s = r.summary;
-  lines.push('');
-  lines.push(`${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors  (${r.cluster.nodes.length} nodes, ${(r.durationMs / 1000).toFixed(1)} s)`);
+  return `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors  (${r.cluster.nodes.length} nodes, ${(r.durationMs / 1000).toFixed(1)} s)`;
+};
+
+/** One line: each layer's passed/total. */
+export function layerSummary(r: Report): string {
+  const parts: string[] = [];
+  for (const layer of LAYERS) {
+    const fs = r.findings.filter((f) => f.layer === layer);
+    if (fs.length > 0) parts.push(`${layer} ${fs.filter((f) => f.status === 'pass').length}/${fs.length}`);
+  }
+  return `passed by layer: ${parts.join(' · ')}`;
+}
+
+/** At most this many distinct per-node remediations are printed for one problem (the rest: -v). */
+const MAX_FIXES = 3;
+
+/**
+ * The text report: problems first, ordered by impact, each with where it is,
+ * one detail and one remediation (per node only where the commands differ),
+ * what follows from it indented under it; then a pair matrix of the probes,
+ * a layer summary and the counts. `-v` prints every row as well.
+ */
+export function renderText(r: Report, o: TextOptions): string {
+  const t = sanitizeLine;
+  const paint = (s: Status, text: string) => (o.color ? `\u001b[${COLOR[s]}m${text}\u001b[0m` : text);
+  const lines: string[] = o.verbose ? [...renderRows(r, o), ''] : [];
+  const byId = new Map(r.problems.map((p) => [p.id, p]));
+  const roots = r.problems.filter((p) => p.causedBy === null);
+  const count = (st: Status) => roots.filter((p) => p.status === st).length;
+  if (roots.length === 0) {
+    lines.push('No problems found.');
+  } else {
+    const parts = [
+      count('fail') ? `${count('fail')} failing` : '',
+      count('error') ? `${count('error')} errors` : '',
+      count('warn') ? `${count('warn')} ${count('warn') === 1 ? 'warning' : 'warnings'}` : '',
+      count('skip') ? `${count('skip')} skipped` : '',
+    ].filter(Boolean);
+    lines.push(`${roots.length === 1 ? '1 problem' : `${roots.length} problems`}: ${parts.join(', ')}`);
+  }
+  const descendants = (p: Problem): Problem[] => p.consequences.flatMap((id) => [byId.get(id)!, ...descendants(byId.get(id)!)]);
+  roots.forEach((p, i) => {
+    lines.push('');
+    lines.push(`${paint(p.status, GLYPH[p.status])} ${i + 1}. ${t(p.title)} — ${t(placeText(p))}  (${t(p.check)})`);
+    if (p.detail) lines.push(`     ${t(p.detail)}`);
+    if (p.status !== 'skip') {
+      const distinct = p.remediations.length;
+      if (distinct <= 1 || p.remediation !== p.remediations[0]?.remediation) {
+        if (p.remediation) lines.push(`     fix: ${t(p.remediation)}`);
+      } else {
+        for (const x of p.remediations.slice(0, MAX_FIXES)) lines.push(`     fix: ${t(x.remediation)}`);
+        if (distinct > MAX_FIXES) lines.push(`     … ${distinct - MAX_FIXES} more fixes of the same form (-v lists every one)`);
+      }
+    }
+    const follows = descendants(p);
+    const failing = follows.filter((q) => q.status !== 'skip');
+    const skipped = follows.filter((q) => q.status === 'skip');
+    for (const q of failing) lines.push(`     ↳ ${paint(q.status, GLYPH[q.status])} ${t(q.title)} — ${t(placeText(q))}  (${t(q.check)})`);
+    if (skipped.length > 0) {
+      const ids = [...new Set(skipped.map((q) => q.check))];
+      const order = new Map(r.cluster.nodes.map((n, k) => [n.name, k]));
+      const nodes = [...new Set(skipped.flatMap((q) => q.nodes))].sort((a, b) => (order.get(a) ?? order.size) - (order.get(b) ?? order.size));
+      lines.push(`     ↳ ${paint('skip', GLYPH.skip)} ${ids.length === 1 ? '1 check' : `${ids.length} checks`} skipped because of it${nodes.length ? ` ${t(placeText({ nodes, pairs: [], networks: [] }))}` : ''}: ${t(listText(ids, 6))}`);
+    }
+  });
+  const matrix = pairMatrix(r);
+  if (matrix.length > 0) lines.push('', ...matrix);
+  lines.push('', layerSummary(r), countLine(r));
   return lines.join('\n');
 }
 
