@@ -147,30 +147,42 @@ const xml = (s: string): string =>
 
 const caseName = (f: Finding): string => [f.id, where(f)].filter(Boolean).join(' ');
 
+/** Where a problem is: as a finding's place when it is one finding, else the folded place ("on nd1, nd2 and nd3"). */
+const problemWhere = (p: Problem): string =>
+  p.findings === 1
+    ? [p.pairs[0] ? `${p.pairs[0].from} → ${p.pairs[0].to}` : (p.nodes[0] ?? null), p.networks[0] ? `network ${p.networks[0]}` : null].filter(Boolean).join(', ')
+    : placeText(p);
+const problemCaseName = (p: Problem): string => [p.check, problemWhere(p)].filter(Boolean).join(' ');
+
 export function renderJunit(r: Report): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const s = r.summary;
+  const total = (st: Status) => r.problems.filter((p) => p.status === st).length;
+  const tests = r.summary.pass + r.problems.length;
   out.push(
-    `<testsuites name="docker-netdoctor" tests="${r.findings.length}" failures="${s.fail}" errors="${s.error}" skipped="${s.skip}" time="${(r.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="docker-netdoctor" tests="${tests}" failures="${total('fail')}" errors="${total('error')}" skipped="${total('skip')}" time="${(r.durationMs / 1000).toFixed(3)}">`,
   );
   for (const layer of LAYERS) {
     const fs = r.findings.filter((f) => f.layer === layer);
     if (fs.length === 0) continue;
-    const count = (st: Status) => fs.filter((f) => f.status === st).length;
+    const ps = r.problems.filter((p) => p.layer === layer);
+    const count = (st: Status) => ps.filter((p) => p.status === st).length;
+    const tests = fs.filter((f) => f.status === 'pass').length + ps.length;
     out.push(
-      `  <testsuite name="${layer}" tests="${fs.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skip')}" timestamp="${r.startedAt}">`,
+      `  <testsuite name="${layer}" tests="${tests}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skip')}" timestamp="${r.startedAt}">`,
     );
-    for (const f of fs) {
-      const open = `    <testcase classname="netdoctor.${xml(f.layer)}" name="${xml(caseName(f))}">`;
-      const body = `${f.title}\n${f.detail}${f.remediation ? `\nremediation: ${f.remediation}` : ''}`;
-      if (f.status === 'pass') {
-        out.push(`${open}</testcase>`);
-      } else if (f.status === 'fail') {
-        out.push(open, `      <failure message="${xml(f.detail)}" type="${xml(f.id)}">${xml(body)}</failure>`, '    </testcase>');
-      } else if (f.status === 'error') {
-        out.push(open, `      <error message="${xml(f.detail)}" type="${xml(f.id)}">${xml(body)}</error>`, '    </testcase>');
-      } else if (f.status === 'skip') {
-        out.push(open, `      <skipped message="${xml(f.detail)}"/>`, '    </testcase>');
+    // Passes one testcase per finding; everything else one testcase per problem (findings folded across nodes and pairs).
+    for (const f of fs.filter((x) => x.status === 'pass')) out.push(`    <testcase classname="netdoctor.${xml(f.layer)}" name="${xml(caseName(f))}"></testcase>`);
+    for (const p of r.problems.filter((x) => x.layer === layer)) {
+      const open = `    <testcase classname="netdoctor.${xml(p.layer)}" name="${xml(problemCaseName(p))}">`;
+      const cause = p.causedBy === null ? '' : `follows from ${p.causedBy}: `;
+      const message = `${cause}${p.detail}`;
+      const body = `${p.title}\n${placeText(p)}\n${cause}${p.detail}${p.remediation ? `\nremediation: ${p.remediation}` : ''}${p.remediations.length > 1 ? `\n${p.remediations.map((x) => `  ${x.remediation}`).join('\n')}` : ''}`;
+      if (p.status === 'fail') {
+        out.push(open, `      <failure message="${xml(message)}" type="${xml(p.check)}">${xml(body)}</failure>`, '    </testcase>');
+      } else if (p.status === 'error') {
+        out.push(open, `      <error message="${xml(message)}" type="${xml(p.check)}">${xml(body)}</error>`, '    </testcase>');
+      } else if (p.status === 'skip') {
+        out.push(open, `      <skipped message="${xml(message)}"/>`, '    </testcase>');
       } else {
         // Warnings pass in JUnit (they do not fail a CI gate unless --strict) but stay visible.
         out.push(open, `      <system-out>${xml(`WARNING: ${body}`)}</system-out>`, '    </testcase>');
@@ -205,11 +217,14 @@ export function renderMarkdown(r: Report): string {
     `**${s.fail} failed, ${s.warn} warnings, ${s.error} errors**, ${s.pass} passed, ${s.skip} skipped.`,
     '',
   ];
-  const problems = r.findings.filter((f) => f.status !== 'pass');
-  if (problems.length > 0) {
+  if (r.problems.length > 0) {
+    // One row per problem (findings folded across nodes and pairs), by impact; what follows from a problem right under it.
     out.push('## Problems', '', '| | check | where | detail | remediation |', '|---|---|---|---|---|');
-    for (const f of problems) {
-      out.push(`| ${GLYPH[f.status]} ${f.status} | ${md(f.title)} (\`${f.id}\`) | ${md(where(f))} | ${md(f.detail)} | ${f.remediation ? mdRemediation(f.remediation) : ''} |`);
+    for (const p of r.problems) {
+      const cause = p.causedBy === null ? '' : `↳ follows from \`${p.causedBy}\`: `;
+      out.push(
+        `| ${GLYPH[p.status]} ${p.status} | ${cause ? '↳ ' : ''}${md(p.title)} (\`${p.check}\`) | ${md(problemWhere(p))} | ${cause}${md(p.detail)} | ${p.remediation && p.status !== 'skip' ? mdRemediation(p.remediation) : ''} |`,
+      );
     }
     out.push('');
   }

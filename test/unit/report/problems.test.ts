@@ -4,7 +4,7 @@ import type { Finding } from '../../../src/checks/types.js';
 import type { ProbeResults } from '../../../src/probe/types.js';
 import { buildReport } from '../../../src/report/model.js';
 import { buildProblems } from '../../../src/report/problems.js';
-import { renderText } from '../../../src/report/render.js';
+import { renderJunit, renderMarkdown, renderText } from '../../../src/report/render.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labAtScale, probesFor } from '../../support/lab-scale.js';
 import { lab } from '../../support/lab-mutate.js';
@@ -59,6 +59,13 @@ describe('problems, not rows', () => {
     expect(t).toContain('Overlay subnets do not overlap — on 30 nodes (nd1, nd2, nd3, nd4, nd5, nd6 and 24 more)  (cluster.subnets.overlap)');
     // The matrix keeps the one failing row.
     expect(t).toMatch(/\nnd5 +V +V +V/);
+    // JUnit and Markdown follow the grouping: one testcase / one row per problem, not 29.
+    const x = renderJunit(r);
+    expect(x.match(/<testcase [^>]*name="underlay\.datapath\.udp[^"]*">\s*<failure/g)).toHaveLength(1);
+    expect(x).toContain('name="underlay.datapath.udp from nd5 to 29 nodes"');
+    expect((x.match(/<failure /g) ?? []).length).toBe(r.problems.filter((p) => p.status === 'fail').length);
+    const m = renderMarkdown(r);
+    expect(m.split('\n').filter((l) => l.startsWith("| ") && l.includes("(`underlay.datapath.udp`)"))).toHaveLength(1);
   });
 });
 
