@@ -1,7 +1,7 @@
 /**
- * Renderers: text (summary grouped by layer and node), json (the contract),
- * junit (one testcase per check and node/pair), markdown. All fed by the
- * same Report.
+ * Renderers: text (problems first; -v every row by layer and node), json (the
+ * contract), junit (a testcase per problem and per pass), markdown, github,
+ * html (html.ts). All fed by the same Report.
  *
  * Text and markdown are for people: every value in them goes through the
  * terminal sanitiser (control characters shown escaped, one line each), so a
@@ -11,11 +11,12 @@
 import { LAYERS, type Finding, type Status } from '../checks/types.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { listText } from '../text/list.js';
+import { renderHtml } from './html.js';
 import { pairMatrix } from './matrix.js';
 import { where, type Report } from './model.js';
 import { placeText, type Problem } from './problems.js';
 
-export const FORMATS = ['text', 'json', 'junit', 'markdown', 'github'] as const;
+export const FORMATS = ['text', 'json', 'junit', 'markdown', 'github', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 const GLYPH: Record<Status, string> = { pass: '✔', warn: '!', fail: '✖', skip: '-', error: '✖' };
@@ -265,6 +266,7 @@ const RENDERERS: Record<Format, (r: Report, text: TextOptions) => string> = {
   junit: renderJunit,
   markdown: renderMarkdown,
   github: renderGithub,
+  html: renderHtml,
 };
 
 export const render = (r: Report, format: Format, text: TextOptions): string => RENDERERS[format](r, text);
