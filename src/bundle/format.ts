@@ -3,7 +3,7 @@
  *
  *   manifest.json                      what, when, who made it; sha256 of every other entry
  *   snapshot.json                      the ClusterSnapshot (probe results included)
- *   report.json, report.md             the checks' findings (buildReport)
+ *   report.json, report.md, report.html the checks' findings (buildReport); report.html opens offline
  *   netdoctor.log                      the run: stages, per-node timings and errors, warnings
  *   cluster/{info,swarm,nodes,services,tasks}.json   the manager's Engine API answers
  *   cluster/networks/<name>.json       `docker network inspect --verbose` of each swarm network
@@ -43,6 +43,7 @@ export const MANIFEST = 'manifest.json';
 export const SNAPSHOT = 'snapshot.json';
 export const REPORT_JSON = 'report.json';
 export const REPORT_MD = 'report.md';
+export const REPORT_HTML = 'report.html';
 export const RUN_LOG = 'netdoctor.log';
 
 /** Limits of what a reader accepts. */

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { renderHtml } from '../report/html.js';
 import { renderJson, renderMarkdown } from '../report/render.js';
 import type { Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
@@ -16,6 +17,7 @@ import {
   MANIFEST,
   REDACTION_NOTES,
   REPORT_JSON,
+  REPORT_HTML,
   REPORT_MD,
   RUN_LOG,
   SNAPSHOT,
@@ -115,6 +117,7 @@ export function buildBundle(input: BundleInput): BuiltBundle {
   const raw = snapshot.cluster.raw;
   const rendered: TarFile[] = [
     { path: REPORT_MD, data: Buffer.from(renderMarkdown(report)) },
+    { path: REPORT_HTML, data: Buffer.from(renderHtml(report)) },
     { path: REPORT_JSON, data: Buffer.from(renderJson(report)) },
     { path: SNAPSHOT, data: json(snapshot) },
     { path: RUN_LOG, data: Buffer.from(log) },

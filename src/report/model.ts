@@ -6,6 +6,7 @@ import { summarise, type Summary } from '../checks/runner.js';
 import type { Finding } from '../checks/types.js';
 import { ExitCode, NetdoctorError } from '../errors.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
+import { buildProblems, type Problem } from './problems.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -17,11 +18,14 @@ export interface Report {
   cluster: { id: string | null; nodes: { name: string; id: string; address: string | null; role: 'manager' | 'worker' }[] };
   summary: Summary;
   findings: Finding[];
+  /** The findings folded into problems (src/report/problems.ts), ordered by impact; additive to schemaVersion 1. */
+  problems: Problem[];
   /** gate only: the stack judged and the files it was read from. */
   stack?: { name: string; files: string[] };
 }
 
 export function buildReport(snapshot: ClusterSnapshot, findings: Finding[], toolVersion: string, startedAt: Date, durationMs: number): Report {
+  const nodes = snapshot.cluster.nodes.map((n) => ({ name: n.name, id: n.id, address: n.advertiseAddress, role: n.role }));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'docker-netdoctor', version: toolVersion },
@@ -29,10 +33,11 @@ export function buildReport(snapshot: ClusterSnapshot, findings: Finding[], tool
     durationMs,
     cluster: {
       id: snapshot.cluster.swarmId,
-      nodes: snapshot.cluster.nodes.map((n) => ({ name: n.name, id: n.id, address: n.advertiseAddress, role: n.role })),
+      nodes,
     },
     summary: summarise(findings),
     findings,
+    problems: buildProblems(findings, nodes),
   };
 }
 
@@ -115,5 +120,6 @@ export function failureReport(err: unknown, toolVersion: string, startedAt: Date
     cluster: { id: null, nodes: [] },
     summary: summarise(findings),
     findings,
+    problems: buildProblems(findings, []),
   };
 }

@@ -62,7 +62,7 @@ describe('failureReport files start-up failures by cause', () => {
   it('keeps the JSON contract and the JUnit error CI reads', async () => {
     const r = failureReport(await thrown(() => parseSnapshot('[]', 'snap.json')), '1.2.3', startedAt);
     const j = JSON.parse(renderJson(r));
-    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings']);
+    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings', 'problems']);
     expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'messageId', 'detail', 'remediation']);
     expect(j.summary).toEqual({ pass: 0, warn: 0, fail: 0, skip: 0, error: 1 });
     const xml = renderJunit(r);

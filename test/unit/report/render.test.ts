@@ -30,11 +30,14 @@ const report = buildReport(labSnapshot('healthy'), findings, '1.2.3', new Date('
 describe('report model', () => {
   it('matches the documented JSON contract', () => {
     const j = JSON.parse(renderJson(report));
-    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings']);
+    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings', 'problems']);
     expect(j).toMatchObject({ schemaVersion: 1, tool: { name: 'docker-netdoctor', version: '1.2.3' }, startedAt: '2026-11-25T15:00:00.000Z', durationMs: 4200 });
     expect(j.cluster.nodes).toContainEqual({ name: 'nd1', id: expect.any(String), address: '10.213.0.11', role: 'manager' });
     expect(j.summary).toEqual({ pass: 1, warn: 1, fail: 1, skip: 1, error: 0 });
     expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'messageId', 'detail', 'remediation']);
+    expect(j.problems.map((p: { id: string }) => p.id)).toEqual(['overlay.fdb.missing:missing', 'host.mountns.separate:missing', 'underlay.mtu.path:missing']);
+    expect(j.problems[0]).toMatchObject({ check: 'overlay.fdb.missing', status: 'fail', nodes: ['nd2', 'nd3'], pairs: [{ from: 'nd2', to: 'nd3' }], networks: ['ndnet'], causedBy: null });
+    for (const k of ['id', 'check', 'status', 'nodes', 'pairs', 'networks', 'causedBy', 'title', 'remediation']) expect(Object.keys(j.problems[0])).toContain(k);
   });
 
   it('fails on failures, and on warnings only with --strict', () => {
@@ -46,14 +49,23 @@ describe('report model', () => {
 });
 
 describe('renderers', () => {
-  it('text: grouped by layer, problems with where and fix, a closing count line', () => {
+  it('text: problems by impact with where and fix, a layer line and a closing count line; -v every row grouped by layer', () => {
     const t = renderText(report, { color: false });
-    expect(t).toContain('OVERLAY  (0/1 passed)');
-    expect(t).toContain('OVERLAY  (0/1 passed)\n  nd2\n    ✖ FDB has every remote task [→ nd3, network ndnet]  (overlay.fdb.missing)');
-    expect(t).toContain('UNDERLAY  (0/1 passed)\n  cluster-wide\n    - Path MTU');
-    expect(t).toContain('fix: docker service update --force web');
+    expect(t.split('\n').slice(0, 5)).toEqual([
+      '3 problems: 1 failing, 1 warning, 1 skipped',
+      '',
+      '✖ 1. FDB has every remote task — nd2 → nd3 (network ndnet)  (overlay.fdb.missing)',
+      '     no FDB entry for 10.0.1.4 (web.2) on nd3 <&"x">',
+      '     fix: docker service update --force web',
+    ]);
+    expect(t).toContain('! 2. dockerd mount namespace — on nd2  (host.mountns.separate)');
+    expect(t).toContain('- 3. Path MTU — cluster-wide  (underlay.mtu.path)');
+    expect(t).toContain('passed by layer: host 1/2 · underlay 0/1 · overlay 0/1');
     expect(t).not.toContain('IP forwarding on');
-    expect(renderText(report, { color: false, verbose: true })).toContain('IP forwarding on');
+    const v = renderText(report, { color: false, verbose: true });
+    expect(v).toContain('IP forwarding on');
+    expect(v).toContain('OVERLAY  (0/1 passed)\n  nd2\n    ✖ FDB has every remote task [→ nd3, network ndnet]  (overlay.fdb.missing)');
+    expect(v).toContain('UNDERLAY  (0/1 passed)\n  cluster-wide\n    - Path MTU');
     expect(t.trim().split('\n').at(-1)).toMatch(/^1 passed, 1 warnings, 1 failed, 1 skipped, 0 errors/);
     expect(t).not.toContain('\u001b[');
     expect(renderText(report, { color: true })).toContain('\u001b[31m✖');

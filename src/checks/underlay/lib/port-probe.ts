@@ -29,7 +29,7 @@ export const PORT_MESSAGES = {
 
 export type PortMessage = keyof typeof PORT_MESSAGES;
 
-type Verdict = { status: Status; messageId: PortMessage; data: Record<string, string> };
+type Verdict = { status: Status; messageId: PortMessage; data: Record<string, string>; remediation?: string };
 
 /**
  * A capture sees a datagram before the receiver's netfilter INPUT does, so a
@@ -44,12 +44,20 @@ export function receiverVerdict(model: Model, p: PortProbe): Verdict | null {
   const src = model.ipByName.get(p.from) ?? null;
   const dst = model.ipByName.get(p.to) ?? null;
   const base = { port: `${p.proto}/${p.port}`, from: p.from, to: p.to };
-  for (const { label, dump } of f.value) {
+  for (const { section, label, dump } of f.value) {
     const ev = evaluate(dump, 'INPUT', { proto: 'udp', dport: p.port, sport: null, src, dst, iface: null });
     const o = ev.drops[0];
     if (ev.result === 'accepted' || !o) continue;
     const data = { ...base, how: describeOutcome(o, 'INPUT'), dump: label };
-    return ev.result === 'dropped' ? { status: 'fail', messageId: 'receiverDrops', data } : { status: 'warn', messageId: 'receiverMaybe', data };
+    if (ev.result !== 'dropped') return { status: 'warn', messageId: 'receiverMaybe', data };
+    // The cause is on the receiver: delete the rule found (when it sits in INPUT itself), or put an ACCEPT before it.
+    const bin = section.includes('legacy') ? 'iptables-legacy' : section.includes('nft') ? 'iptables-nft' : 'iptables';
+    const accept = `${bin} -I INPUT -p udp --dport ${p.port}${src !== null ? ` -s ${shq(src)}` : ''} -j ACCEPT`;
+    const remediation =
+      o.rule !== null && o.via.length === 0 && o.rule.chain === 'INPUT'
+        ? `on ${p.to}: ${bin} -D INPUT ${o.rule.args.map(shq).join(' ')} (the rule that drops it; to keep it, insert an ACCEPT for the swarm's nodes before it)`
+        : `on ${p.to}: ${accept}`;
+    return { status: 'fail', messageId: 'receiverDrops', data, remediation };
   }
   if (f.warnings.length > 0) return { status: 'warn', messageId: 'receiverUnread', data: { ...base, warnings: firewallWarningsText(f.warnings) } };
   return null;
@@ -57,11 +65,14 @@ export function receiverVerdict(model: Model, p: PortProbe): Verdict | null {
 
 const STATUS: Record<PortProbe['state'], Status> = { ok: 'pass', blocked: 'fail', unconfirmed: 'warn' };
 
-/** Allow the probed port on both ends, with the sender's real address when the swarm knows it. */
+/**
+ * Allow the probed port into the receiver, with the sender's real address when the swarm knows it. No OUTPUT
+ * change on the sender: a rule there that drops it is host.firewall.ports's finding, with the rule named.
+ */
 function allow(model: Model, p: PortProbe): string {
   const from = model.ipByName.get(p.from);
   const src = from !== undefined ? ` -s ${shq(from)}` : '';
-  return `on ${p.to}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT; on ${p.from}: iptables -I OUTPUT -p ${p.proto} --dport ${p.port} -j ACCEPT (and any cloud firewall between them)`;
+  return `on ${p.to}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT (and any cloud firewall or security group between ${p.from} and ${p.to})`;
 }
 
 /** The body of a port-probe check: probe errors as skips, then one finding per selected probe. */
@@ -75,6 +86,6 @@ export const probePorts =
       const status = v?.status ?? STATUS[p.state];
       const messageId = v?.messageId ?? p.state;
       const data = v?.data ?? { port: `${p.proto}/${p.port}`, from: p.from, to: p.to, detail: p.detail };
-      report(status, messageId, data, { node: p.from, peer: p.to, ...(status === 'pass' ? {} : { remediation: allow(model, p) }) });
+      report(status, messageId, data, { node: p.from, peer: p.to, ...(status === 'pass' ? {} : { remediation: v?.remediation ?? allow(model, p) }) });
     }
   };
