@@ -11,6 +11,8 @@ import { analyse, runCheck } from '../run/check.js';
 import { readSnapshot } from '../snapshot/io.js';
 import { readBundle } from '../bundle/read.js';
 import { describeResolution } from '../ssh/config.js';
+import { parseSince } from '../bundle/since.js';
+import { LOG_DEFAULTS } from '../collect/script.js';
 
 export default class Check extends NetdoctorCommand {
   static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
@@ -38,6 +40,10 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     ...nodeFlags,
     format: Flags.string({ description: 'Report format', options: [...FORMATS], default: 'text' }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
+    since: Flags.string({
+      description: 'The log layer reads dockerd\'s and the kernel\'s lines since then: a duration (30m, 2h, 1d), a date/time (UTC when no zone) or @<epoch>',
+      default: '1h',
+    }),
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
@@ -94,6 +100,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     } else {
       const { docker, endpoint } = await this.manager();
       const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
+      collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since: parseSince(flags.since) } };
       if (flags.verbose) {
         collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };
       }

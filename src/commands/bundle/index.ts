@@ -53,7 +53,7 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
       log.warn(m);
       this.warn(m);
     });
-    if (flags['log-lines'] > 0) collect.script = { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } };
+    collect.script = flags['log-lines'] > 0 ? { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } } : {};
     const { docker, endpoint } = await this.manager();
     const { snapshot, report } = await runCheck(docker, endpoint, {
       collect,
