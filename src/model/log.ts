@@ -176,7 +176,12 @@ function memberMap(scans: Map<string, RawHit[]>, texts: Map<string, string>, ctx
     if (i >= 0) {
       const open = text.indexOf('(', i);
       const close = open < 0 ? -1 : text.indexOf(')', open);
-      if (open > i && open - i < 200 && close > open && close - open < 80 && !text.slice(i, close).includes('\n')) map.set(text.slice(open + 1, close), node);
+      if (open > i && open - i < 200 && close > open && close - open < 80 && !text.slice(i, close).includes('\n')) {
+        const id = text.slice(open + 1, close);
+        map.set(id, node);
+        // memberlist's name for the node is `<hostname>-<id>` on engines ≥ 17.06
+        if (t !== null) map.set(`${t}-${id}`, node);
+      }
     }
   }
   for (const hits of scans.values()) {

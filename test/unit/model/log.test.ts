@@ -120,13 +120,15 @@ describe('the log model', () => {
           ...Array.from({ length: 41 }, (_, i) => `dockerd[700]: ${t(`15:${String(10 + i).padStart(2, '0')}:00.5`)} level=info msg="memberlist: Suspect bbbbbbbbbbb3 has failed, no acks received"`),
           `dockerd[700]: ${t('15:55:00.0')} level=warning msg="memberlist: Was able to connect to nd2-cccccccccc22 but other probes failed, network may be misconfigured"`,
           `dockerd[700]: ${t('15:56:00.0')} level=warning msg="memberlist: Failed fallback ping: read tcp 10.213.0.11:53028->10.213.0.12:7946: i/o timeout"`,
+          `dockerd[700]: ${t('15:56:30.0')} level=error msg="Bulk sync to node eeeeeeeeeee2 timed out"`,
           `dockerd[700]: ${t('15:57:00.0')} level=warning msg="Peer delete operation failed" error="could not delete fdb entry for nid:aweos9uhri8ik0l89avdlzg78 eid:0df1 into the sandbox"`,
         ].join('\n'),
         stderr: 'docker log: /var/log/docker.log (last 2000 lines since @1796000000)\n',
         rc: 0,
       });
       setSection(s, 'nd2', 'host/kernel-log', ok('2026-11-29T15:30:00+0000 nd2 kernel: neighbour: arp_cache: neighbor table overflow!\n'));
-      setSection(s, 'nd2', 'host/docker-log', { stdout: '', stderr: `${NOTE}\n`, rc: 0 });
+      // nd2's own stats line names its NetworkDB id: nd1's bulk-sync line uses it
+      setSection(s, 'nd2', 'host/docker-log', { stdout: `dockerd[701]: ${t('15:01:00.2')} level=info msg="NetworkDB stats nd2(eeeeeeeeeee2) - netID:aweos9uhri8ik0l89avdlzg78 leaving:false netPeers:3 entries:6 Queue qLen:0 netMsg/s:0"\n`, stderr: `${NOTE}\n`, rc: 0 });
     });
 
   it('counts per peer with first and last time, mapping members through join events and hostnames, addresses and network ids', () => {
@@ -138,6 +140,7 @@ describe('the log model', () => {
     expect(by('udpProbesFailed').map((h) => [h.peer, h.subject])).toEqual([['nd2', 'nd2-cccccccccc22']]);
     expect(by('fallbackPing').map((h) => h.peer)).toEqual(['nd2']);
     expect(by('peerDelete').map((h) => h.network)).toEqual(['ndnet']);
+    expect(by('bulkSyncTimeout').map((h) => [h.peer, h.subject])).toEqual([['nd2', 'eeeeeeeeeee2']]);
     // one join event is no storm
     expect(by('nodeJoin')).toEqual([]);
     expect(m.node('nd2')!.log!.hits.map((h) => h.signature.key)).toEqual(['neighOverflow']);
