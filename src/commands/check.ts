@@ -98,9 +98,11 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       const snapshot = flags['from-bundle'] ? (await readBundle(flags['from-bundle'])).snapshot : await readSnapshot(flags['from-snapshot']!);
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
+      // Bad input before any connection: exit 2 with one line.
+      const since = parseSince(flags.since);
       const { docker, endpoint } = await this.manager();
       const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
-      collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since: parseSince(flags.since) } };
+      collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since } };
       if (flags.verbose) {
         collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };
       }
