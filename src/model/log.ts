@@ -164,12 +164,16 @@ function hostOf(addr: string): string {
 
 /**
  * Memberlist name → swarm node name, learnt from every node's log: a node's
- * own `NetworkDB stats <host>(<id>)` lines, and `Node join event for
- * <member>/<addr>` (addr → node by advertise address).
+ * own start-up line (`will use memberlist nodeID:<id>`) and `NetworkDB stats
+ * <host>(<id>)` lines (every 5 min), and `Node join event for <member>/<addr>`
+ * (addr → node by advertise address).
  */
 function memberMap(scans: Map<string, RawHit[]>, texts: Map<string, string>, ctx: LogContext): Map<string, string> {
   const map = new Map<string, string>();
   for (const [node, text] of texts) {
+    // dockerd's start-up line: "New memberlist node - Node:nd1 will use memberlist nodeID:d14975e76171 with config:…"
+    const own = tokenAfter(text, ['will use memberlist nodeID:']);
+    if (own !== null) map.set(own, node);
     const t = tokenAfter(text, ['NetworkDB stats ']);
     if (t !== null) map.set(t, node);
     const i = text.indexOf('NetworkDB stats ');
