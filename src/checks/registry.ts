@@ -5,6 +5,7 @@
 import { usageError } from '../errors.js';
 import { clusterLayer } from './cluster/index.js';
 import { hostLayer } from './host/index.js';
+import { logLayer } from './log/index.js';
 import { overlayLayer } from './overlay/index.js';
 import { serviceLayer } from './service/index.js';
 import { stackLayer } from './stack/index.js';
@@ -31,6 +32,7 @@ export const REGISTRY: readonly Check[] = buildRegistry([
   underlayLayer,
   overlayLayer,
   serviceLayer,
+  logLayer,
   stackLayer,
 ]);
 

@@ -9,7 +9,7 @@
 import type { Model, NodeModel, SandboxModel } from '../model/types.js';
 import type { NetworkFacts } from '../snapshot/types.js';
 
-export const LAYERS = ['cluster', 'host', 'underlay', 'overlay', 'service', 'stack'] as const;
+export const LAYERS = ['cluster', 'host', 'underlay', 'overlay', 'service', 'log', 'stack'] as const;
 export type Layer = (typeof LAYERS)[number];
 
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;

@@ -12,7 +12,7 @@ import { connect, SshError, sudoFailure, sudoWrap, type SshSession } from '../ss
 import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
-import { buildCollectScript, type ScriptOptions } from './script.js';
+import { buildCollectScript, LOG_DEFAULTS, type ScriptOptions } from './script.js';
 import { COLLECT_DEFAULTS } from './defaults.js';
 import { SectionSplitter } from './sections.js';
 
@@ -34,11 +34,21 @@ export interface CollectOptions {
   keepaliveIntervalMs?: number;
   passphrase?: string;
   events?: CollectEvents;
-  /** Extra node-script options (the bundle asks for the docker log this way). */
+  /**
+   * Extra node-script options (`check --since` and the bundle set the docker log this way).
+   * When absent, the log layer's default is read: the last hour (LOG_DEFAULTS); `{}` reads no log.
+   */
   script?: Pick<ScriptOptions, 'dockerLog'>;
 }
 
 export { COLLECT_DEFAULTS };
+
+/** The log layer's default window: the last hour, bounded in lines and bytes. */
+export const defaultLog = (now = Date.now()): NonNullable<ScriptOptions['dockerLog']> => ({
+  lines: LOG_DEFAULTS.lines,
+  bytes: LOG_DEFAULTS.bytes,
+  since: Math.floor(now / 1000) - LOG_DEFAULTS.sinceSec,
+});
 
 /** Map an SSH failure to the stage it happened in. */
 export function collectionError(err: unknown): CollectionError {
@@ -99,7 +109,7 @@ export async function collectNode(
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
     const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
-    const { script, marker } = buildCollectScript({ ...opts.script, dataPathPort: cluster.dataPathPort, encryptedPrefixes });
+    const { script, marker } = buildCollectScript({ ...(opts.script ?? { dockerLog: defaultLog() }), dataPathPort: cluster.dataPathPort, encryptedPrefixes });
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;

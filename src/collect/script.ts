@@ -58,8 +58,18 @@ export interface ScriptOptions {
    * bundle asks for it): at most `lines` lines, from `since` (seconds since
    * the epoch) on. Redacted on the node (see REDACT_LOG).
    */
-  dockerLog?: { lines: number; since?: number };
+  dockerLog?: { lines: number; since?: number; bytes?: number };
 }
+
+/**
+ * What `check` and `collect` read of the logs by default (the `log` layer):
+ * dockerd's lines of the last hour, at most 2000 lines and 1 MiB, and the
+ * kernel's table-overflow / conntrack / vxlan lines of the same window.
+ */
+export const LOG_DEFAULTS = { lines: 2000, bytes: 2 ** 20, sinceSec: 3600 } as const;
+
+/** Kernel lines the log layer looks for (grep -E on the node: a DFA, linear). */
+export const KERNEL_LOG_PATTERN = 'table overflow|table full|vxlan';
 
 export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
 
@@ -176,10 +186,11 @@ export const JOURNAL_JSON_AWK = String.raw`awk 'index($0, "\"CONTAINER_ID\":") {
  * else the syslog files filtered for dockerd. Which source was read is
  * noted on stderr.
  */
-export function dockerLogSection(o: { lines: number; since?: number }, files = DOCKER_LOG_FILES): string {
+export function dockerLogSection(o: { lines: number; since?: number; bytes?: number }, files = DOCKER_LOG_FILES): string {
   const lines = Math.max(1, Math.floor(o.lines));
   const since = o.since === undefined ? '' : String(Math.floor(o.since));
   if (!/^[0-9]*$/.test(since)) throw new Error(`docker log since must be seconds since the epoch, got ${since}`);
+  const cap = o.bytes !== undefined && o.bytes > 0 ? ` | head -c ${Math.floor(o.bytes)}` : '';
   const quoted = (list: string[]) => list.map((f) => `'${f.replace(/'/g, '')}'`).join(' ');
   // Seconds since the epoch of an RFC 3339 stamp (Z or ±hh:mm), in any POSIX awk.
   const sinceAwk = String.raw`awk -v S="$1" 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
@@ -190,20 +201,20 @@ ndsince() { ${sinceAwk}; }
 ndlog() {
   if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl ${JOURNAL_MATCH} -n 1 --no-pager -q 2>/dev/null)" ]; then
     echo "docker log: journald (dockerd's own entries: journalctl ${JOURNAL_MATCH} -n ${lines}${since ? ` --since @${since}` : ''}, entries with CONTAINER_ID left out)" >&2
-    journalctl ${JOURNAL_MATCH} -o json --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${JOURNAL_JSON_AWK} | ${REDACT_LOG}
+    journalctl ${JOURNAL_MATCH} -o json --no-pager -n ${lines}${since ? ` --since @${since}` : ''} | ${JOURNAL_JSON_AWK} | ${REDACT_LOG}${cap}
     return 0
   fi
   for f in ${quoted(files.own)}; do
     if [ -r "$f" ]; then
       echo "docker log: $f (last ${lines} lines${since ? ` since @${since}` : ''})" >&2
-      ${since ? `ndsince ${since} < "$f" | tail -n ${lines}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}
+      ${since ? `ndsince ${since} < "$f" | tail -n ${lines}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}${cap}
       return 0
     fi
   done
   for f in ${quoted(files.syslog)}; do
     if [ -r "$f" ]; then
       echo "docker log: $f, dockerd lines (last ${lines})" >&2
-      grep -E 'dockerd(\[[0-9]+\])?:' "$f" | tail -n ${lines} | ${REDACT_LOG}
+      grep -E 'dockerd(\[[0-9]+\])?:' "$f" | tail -n ${lines} | ${REDACT_LOG}${cap}
       return 0
     fi
   done
@@ -211,6 +222,35 @@ ndlog() {
   return 1
 }
 sec host/docker-log ndlog
+`;
+}
+
+/**
+ * The `host/kernel-log` section: the kernel's own lines about neighbour and
+ * conntrack tables and vxlan, from journald (`journalctl -k`, ISO stamps,
+ * from `since` on) or else `dmesg`, filtered on the node, at most `lines`
+ * lines, redacted like dockerd's log. grep finding nothing is not a failure.
+ */
+export function kernelLogSection(o: { lines: number; since?: number }): string {
+  const lines = Math.max(1, Math.floor(o.lines));
+  const since = o.since === undefined ? '' : String(Math.floor(o.since));
+  if (!/^[0-9]*$/.test(since)) throw new Error(`kernel log since must be seconds since the epoch, got ${since}`);
+  const filter = `{ grep -E '${KERNEL_LOG_PATTERN}' || true; } | tail -n ${lines} | ${REDACT_LOG}`;
+  return String.raw`
+ndklog() {
+  if [ -d /run/systemd/system ] && have journalctl; then
+    echo "kernel log: journald (journalctl -k${since ? ` --since @${since}` : ''})" >&2
+    o=$(journalctl -k -o short-iso --no-pager -q${since ? ` --since @${since}` : ''}); r=$?
+  elif have dmesg; then
+    echo "kernel log: dmesg" >&2
+    o=$(dmesg); r=$?
+  else
+    echo "no kernel log: neither journald nor dmesg is available" >&2; return 127
+  fi
+  [ -n "$o" ] && printf '%s\n' "$o" | ${filter}
+  return $r
+}
+sec host/kernel-log ndklog
 `;
 }
 
@@ -252,7 +292,7 @@ sec host/docker-version sh -c '${need('docker')}; docker version --format "{{jso
 sec host/docker-info ndinfo
 sec host/containerd-version sh -c '${need('containerd')}; containerd --version'
 sec host/daemon-json nddaemonjson
-${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
+${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) + kernelLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
   sec host/systemd-docker ndredacted systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
 else
   sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'

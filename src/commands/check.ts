@@ -34,6 +34,10 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     ...nodeFlags,
     format: Flags.string({ description: 'Report format', options: [...FORMATS], default: 'text' }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
+    since: Flags.string({
+      description: 'The log layer reads dockerd\'s and the kernel\'s lines since then: a duration (30m, 2h, 1d), a date/time (UTC when no zone) or @<epoch>',
+      default: '1h',
+    }),
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
@@ -97,8 +101,13 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
         : await (await import('../snapshot/io.js')).readSnapshot(flags['from-snapshot']!);
       report = buildReport(snapshot, analyse(snapshot, selection), this.config.version, started, Date.now() - started.getTime());
     } else {
+      // Bad input before any connection: exit 2 with one line.
+      const { parseSince } = await import('../bundle/since.js');
+      const { LOG_DEFAULTS } = await import('../collect/script.js');
+      const since = parseSince(flags.since);
       const { docker, endpoint } = await this.manager();
       const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
+      collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since } };
       if (flags.verbose) {
         const { describeResolution } = await import('../ssh/config.js');
         collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };

@@ -9,6 +9,7 @@ import { hostFirewall } from './firewall.js';
 import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
+import { logModel, type NodeLog } from './log.js';
 import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
 import { readDump, readSection, sectionProblem, sectionState } from './sections.js';
@@ -34,7 +35,7 @@ function sandboxModel(node: NodeSnapshot, sb: SandboxSnapshot, network: NetworkF
   };
 }
 
-function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<string, NetworkFacts>): NodeModel {
+function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<string, NetworkFacts>, log: NodeLog | null): NodeModel {
   const summary = summaryOf(snapshot, n);
   const states = new Map<string, SectionState>();
   for (const [name, s] of Object.entries(n.raw)) states.set(name, sectionState(s));
@@ -52,6 +53,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     sandboxes: n.sandboxes.map((sb) => sandboxModel(n, sb, sb.networkId !== null ? networkById.get(sb.networkId) : undefined)),
     ipvs: nodeIpvs(n),
     firewall: hostFirewall(n),
+    log,
     section: (name) => states.get(name),
     unavailable: (name, what) => {
       const s = states.get(name);
@@ -69,7 +71,8 @@ export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model
   const t = topology(snapshot);
   const networkById = new Map(c.networks.map((x) => [x.id, x]));
   const networkByName = new Map(c.networks.map((x) => [x.name, x]));
-  const nodes = snapshot.nodes.map((n) => nodeModel(snapshot, n, networkById));
+  const logs = logModel({ nodes: snapshot.nodes.filter((n) => n.host !== null), nameByIp: t.nameByIp, networks: c.networks });
+  const nodes = snapshot.nodes.map((n) => nodeModel(snapshot, n, networkById, logs.get(n.name) ?? null));
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   return {
     snapshot,

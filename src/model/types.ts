@@ -13,6 +13,7 @@ import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapsh
 import type { IpvsRead, PublishedPort } from './lb.js';
 import type { StackModel } from './stack.js';
 import type { OverlayModel } from './overlay.js';
+import type { NodeLog } from './log.js';
 import type { Topology } from './topology.js';
 
 /** Something parsed from a section, or why it could not be. */
@@ -87,6 +88,8 @@ export interface NodeModel {
   /** Whether IPVS works on the node (ingress_sbox first, else any lb_ sandbox); null without such sandboxes. */
   ipvs: IpvsRead | null;
   firewall: NodeFirewall;
+  /** dockerd's and the kernel's log lines matched against the signature catalogue (log.ts); null when not collected. */
+  log: NodeLog | null;
   /** State of a host section (`host/modules` …); undefined when it was not collected. */
   section(name: string): SectionState | undefined;
   /** Why host section `name` is unusable, in the words of the node's own error (`what` names it when there are none). */

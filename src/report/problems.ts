@@ -136,7 +136,8 @@ export function buildProblems(
   const groups = new Map<string, Group>();
   for (const f of findings) {
     if (f.status === 'pass') continue;
-    const key = [f.id, f.messageId, f.status, normalise(f.detail, f, places)].join('\u0000');
+    // Skips with the same reason fold across checks too ("the log was not collected" for every log check).
+    const key = (f.status === 'skip' ? ['skip', normalise(f.detail, f, places)] : [f.id, f.messageId, f.status, normalise(f.detail, f, places)]).join('\u0000');
     let g = groups.get(key);
     if (!g) {
       g = { key, check: f.id, status: f.status, messageId: f.messageId, findings: [] };
@@ -163,6 +164,7 @@ export function buildProblems(
       if (f.network !== null) networks.add(f.network);
     }
     const problemNodes = [...nodeSet].sort(byOrder);
+    const checks = [...new Set(g.findings.map((f) => f.id))];
     const { remediation, remediations } = foldRemediations(g.findings, places, byOrder);
     problems.push({
       id: n === 1 ? base : `${base}~${n}`,
@@ -170,7 +172,7 @@ export function buildProblems(
       layer: first.layer,
       status: g.status,
       messageId: g.messageId,
-      title: first.title,
+      title: checks.length > 1 ? `${checks.length} checks skipped (${listText(checks, 4)})` : first.title,
       detail: first.detail,
       nodes: problemNodes,
       pairs,

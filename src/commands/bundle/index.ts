@@ -56,7 +56,7 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
       log.warn(m);
       this.warn(m);
     });
-    if (flags['log-lines'] > 0) collect.script = { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } };
+    collect.script = flags['log-lines'] > 0 ? { dockerLog: { lines: flags['log-lines'], ...(since !== undefined ? { since } : {}) } } : {};
     const { docker, endpoint } = await this.manager();
     const { runCheck } = await import('../../run/check.js');
     const { buildBundle, defaultBundleName, writeBundleFile } = await import('../../bundle/write.js');

@@ -49,6 +49,7 @@ describe('code shape', () => {
     'docker/endpoint.ts resolveContextEndpoint',
     'parse/ipvs.ts parseIpvsadm',
     'probe/run.ts observeProbes',
+    'report/problems.ts buildProblems',
     'ssh/config.ts parseInventory',
     'ssh/readconf.ts apply',
     'ssh/session.ts connectOne',

@@ -1,0 +1,17 @@
+import { defineCheck } from '../types.js';
+import { LOG_MESSAGES, reportSignatures, signaturesOf } from './lib/signatures.js';
+
+const ID = 'log.ipam.exhausted';
+
+export default defineCheck({
+  meta: {
+    id: 'log.ipam.exhausted',
+    layer: 'log',
+    title: "Overlay address allocation",
+    looksAt: "dockerd's \"failed to allocate network IP for task\", \"could not find an available IP\" and \"invalid pool request: Pool overlaps\" lines",
+    remediation: signaturesOf(ID)[0]!.remediation,
+    scope: 'node',
+    messages: LOG_MESSAGES,
+  },
+  check: reportSignatures(ID),
+});

@@ -1,0 +1,72 @@
+/**
+ * The log layer's node-side reads under a real sh: the docker log capped in
+ * bytes after redaction, and the kernel lines filtered on the node (dmesg
+ * here prints lines of the exact form kernels print, quoted from public
+ * issue threads: kubernetes/kubernetes#71261, rtr7/router7#31).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultLog } from '../../../src/collect/collect.js';
+import { buildCollectScript, dockerLogSection, kernelLogSection, LOG_DEFAULTS } from '../../../src/collect/script.js';
+import { tempDir } from '../bundle/helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+const run = (script: string, env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync('/bin/sh', ['-s'], { input: `have() { command -v "$1" >/dev/null 2>&1; }\n${script}`, encoding: 'utf8', env, timeout: 20_000 });
+
+describe('host/docker-log bounded in bytes', () => {
+  it('cuts after redaction: at most `bytes` bytes, and no key in what is kept', () => {
+    const f = `${tmp.dir}/docker.log`;
+    const key = '0x3f1c9a0b7e2d4c5f8a9b0c1d2e3f4a5b6c7d8e9f';
+    writeFileSync(f, Array.from({ length: 50 }, (_, i) => `time="2026-11-25T15:36:${String(i).padStart(2, '0')}Z" level=warning msg="Failed Adding fSA{Aead: {Name: rfc4106(gcm(aes)), Key: ${key}, ICVLen: 128}}"`).join('\n') + '\n');
+    const r = run(dockerLogSection({ lines: 1000, bytes: 300 }, { own: [f], syslog: [] }).replace('sec host/docker-log ndlog', 'ndlog'));
+    expect(r.status).toBe(0);
+    expect(Buffer.byteLength(r.stdout)).toBe(300);
+    expect(r.stdout).not.toContain(key.slice(2, 20));
+    expect(r.stdout).toContain('Failed Adding fSA');
+  });
+});
+
+describe('host/kernel-log', () => {
+  it('keeps only the table and vxlan lines of dmesg, at most `lines`, and finding none is no failure', () => {
+    const bin = `${tmp.dir}/bin`;
+    spawnSync('mkdir', [bin]);
+    for (const t of ['grep', 'tail', 'sed', 'cat']) symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), `${bin}/${t}`);
+    const dmesg = `${bin}/dmesg`;
+    const lines = [
+      '[843041.359054] neighbour: arp_cache: neighbor table overflow!',
+      '[843041.360001] eth0: renamed from veth1a2b3c',
+      '[843042.100000] nf_conntrack: table full, dropping packet',
+      '[843043.000000] br0: port 2(veth9) entered forwarding state',
+      '[843044.000000] nf_conntrack: table full, dropping packet',
+    ];
+    writeFileSync(dmesg, `#!/bin/sh\ncat <<'X'\n${lines.join('\n')}\nX\n`);
+    chmodSync(dmesg, 0o755);
+    const section = kernelLogSection({ lines: 2 }).replace('sec host/kernel-log ndklog', 'ndklog');
+    // force the dmesg branch (a host may run systemd): journalctl is not on this PATH
+    const r = run(section, { PATH: bin });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([lines[2], lines[4]]);
+    writeFileSync(dmesg, "#!/bin/sh\necho '[1.0] eth0: link up'\n");
+    const quiet = run(section, { PATH: bin });
+    expect([quiet.status, quiet.stdout.trim()]).toEqual([0, '']);
+  });
+});
+
+describe('who reads the logs', () => {
+  it('the kernel section goes with the docker log; collect and check read the last hour by default, bounded', () => {
+    const s = buildCollectScript({ dataPathPort: 4789, dockerLog: { lines: 5, bytes: 1000, since: 1700000000 } }).script;
+    expect(s).toContain('sec host/kernel-log ndklog');
+    expect(s).toContain('journalctl -k -o short-iso --no-pager -q --since @1700000000');
+    expect(s).toContain('| head -c 1000');
+    expect(buildCollectScript({ dataPathPort: 4789 }).script).not.toContain('host/kernel-log');
+    const d = defaultLog(1_800_000_000_000);
+    expect(d).toEqual({ lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since: 1_800_000_000 - 3600 });
+  });
+});
