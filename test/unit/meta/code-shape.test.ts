@@ -47,7 +47,6 @@ describe('code shape', () => {
     'bundle/tar.ts (anonymous)',
     'docker/client.ts describeConnectError',
     'docker/endpoint.ts resolveContextEndpoint',
-    'parse/ipvs.ts parseIpvsadm',
     'probe/run.ts runProbes',
     'ssh/config.ts parseInventory',
     'ssh/readconf.ts apply',
@@ -58,5 +57,5 @@ describe('code shape', () => {
   it('no function in src/ is over 80 lines', () => {
     const long = files(SRC).flatMap((f) => longFunctions(f, 80));
     expect(long.filter((l) => !KNOWN.includes(l.replace(/:\d+ /, ' ').replace(/ \(\d+ lines\)$/, '')))).toEqual([]);
-  });
+  }, 60_000); // parses every file in src/: slow on a loaded machine
 });
