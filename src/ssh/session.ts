@@ -583,6 +583,77 @@ function atHop(err: SshError, hop: string): SshError {
   return new SshError(kind, `jump host ${hop}: ${err.message}`, extra);
 }
 
+/**
+ * The output of one exec: stdout and stderr kept up to a cap each (the rest
+ * counted as dropped), and the process-group report that withPgidReport puts on
+ * the first stderr line taken off and handed to onPgid.
+ */
+class ExecCapture {
+  private readonly out: Buffer[] = [];
+  private readonly errOut: Buffer[] = [];
+  private outBytes = 0;
+  private errBytes = 0;
+  private readonly dropped = { stdout: 0, stderr: 0 };
+  private head: Buffer | null = Buffer.alloc(0);
+
+  constructor(
+    private readonly cap: number,
+    private readonly onPgid: (pgid: number) => void,
+  ) {}
+
+  stdout(d: Buffer): void {
+    const take = Math.min(d.length, Math.max(0, this.cap - this.outBytes));
+    if (take > 0) this.out.push(take === d.length ? d : d.subarray(0, take));
+    this.outBytes += take;
+    this.dropped.stdout += d.length - take;
+  }
+
+  stderr(d: Buffer): void {
+    if (this.head === null) {
+      this.keepErr(d);
+      return;
+    }
+    this.head = Buffer.concat([this.head, d]);
+    this.takeHead(false);
+  }
+
+  /** The first stderr line is our process-group report (see withPgidReport). */
+  takeHead(final: boolean): void {
+    const head = this.head;
+    if (head === null) return;
+    const nl = head.indexOf(10);
+    if (nl < 0 && !final && head.length < 64) return;
+    const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
+    if (line.startsWith(PGID_MARK)) {
+      const n = Number(line.slice(PGID_MARK.length));
+      if (Number.isInteger(n) && n > 1) this.onPgid(n);
+      this.keepErr(head.subarray(nl < 0 ? head.length : nl + 1));
+    } else {
+      this.keepErr(head);
+    }
+    this.head = null;
+  }
+
+  result(code: number | null, signal: string | null, durationMs: number): ExecResult {
+    const dropped = this.dropped;
+    return {
+      stdout: Buffer.concat(this.out).toString('utf8'),
+      stderr: Buffer.concat(this.errOut).toString('utf8'),
+      code,
+      signal,
+      durationMs,
+      ...(dropped.stdout > 0 || dropped.stderr > 0 ? { droppedBytes: dropped } : {}),
+    };
+  }
+
+  private keepErr(d: Buffer): void {
+    const take = Math.min(d.length, Math.max(0, this.cap - this.errBytes));
+    if (take > 0) this.errOut.push(take === d.length ? d : d.subarray(0, take));
+    this.errBytes += take;
+    this.dropped.stderr += d.length - take;
+  }
+}
+
 class Session implements SshSession {
   private readonly clients: Client[];
   private readonly client: Client;
@@ -678,75 +749,26 @@ class Session implements SshSession {
             killChannel(stream);
             return;
           }
-          const cap = o.maxOutputBytes ?? EXEC_MAX_OUTPUT_BYTES;
-          const out: Buffer[] = [];
-          const errOut: Buffer[] = [];
-          let outBytes = 0;
-          let errBytes = 0;
-          const dropped = { stdout: 0, stderr: 0 };
-          const keepErr = (d: Buffer) => {
-            const take = Math.min(d.length, Math.max(0, cap - errBytes));
-            if (take > 0) errOut.push(take === d.length ? d : d.subarray(0, take));
-            errBytes += take;
-            dropped.stderr += d.length - take;
-          };
-          // The first stderr line is our process-group report (see withPgidReport).
-          let head: Buffer | null = Buffer.alloc(0);
-          const takeHead = (final: boolean) => {
-            if (head === null) return;
-            const nl = head.indexOf(10);
-            if (nl < 0 && !final && head.length < 64) return;
-            const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
-            if (line.startsWith(PGID_MARK)) {
-              const n = Number(line.slice(PGID_MARK.length));
-              if (Number.isInteger(n) && n > 1) {
-                pgid = n;
-                if (done) this.killProcessGroup(n);
-                else this.running.add(n);
-              }
-              keepErr(head.subarray(nl < 0 ? head.length : nl + 1));
-            } else {
-              keepErr(head);
-            }
-            head = null;
-          };
+          const capture = new ExecCapture(o.maxOutputBytes ?? EXEC_MAX_OUTPUT_BYTES, (n) => {
+            pgid = n;
+            if (done) this.killProcessGroup(n);
+            else this.running.add(n);
+          });
           let code: number | null = null;
           let sig: string | null = null;
           const onStdout = o.onStdout;
           stream.on('data', (d: Buffer) => {
-            if (onStdout) {
-              onStdout(d);
-              return;
-            }
-            const take = Math.min(d.length, Math.max(0, cap - outBytes));
-            if (take > 0) out.push(take === d.length ? d : d.subarray(0, take));
-            outBytes += take;
-            dropped.stdout += d.length - take;
+            if (onStdout) onStdout(d);
+            else capture.stdout(d);
           });
-          stream.stderr.on('data', (d: Buffer) => {
-            if (head === null) {
-              keepErr(d);
-              return;
-            }
-            head = Buffer.concat([head, d]);
-            takeHead(false);
-          });
+          stream.stderr.on('data', (d: Buffer) => capture.stderr(d));
           stream.on('exit', (c: number | null, s?: string) => {
             code = typeof c === 'number' ? c : null;
             sig = s ?? null;
           });
           stream.on('close', () => {
-            takeHead(true);
-            finish(() =>
-              resolve({
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(errOut).toString('utf8'),
-                code,
-                signal: sig,
-                durationMs: Math.round(performance.now() - start),
-                ...(dropped.stdout > 0 || dropped.stderr > 0 ? { droppedBytes: dropped } : {}),
-              }),
-            );
+            capture.takeHead(true);
+            finish(() => resolve(capture.result(code, sig, Math.round(performance.now() - start))));
           });
           stream.on('error', () => undefined);
           stream.end(o.stdin ?? undefined);
