@@ -392,17 +392,9 @@ interface Connected {
   hostKey: HostKeyInfo;
 }
 
-async function connectOne(
-  ep: SshEndpoint,
-  sock: Duplex | undefined,
-  opts: ConnectOptions,
-  env: NodeJS.ProcessEnv,
-  warn: (m: string) => void,
-  signal: AbortSignal | undefined,
-): Promise<Connected> {
-  const who = describeEndpoint(ep);
+/** The authentication plan and the known_hosts entries for one endpoint; problems with local files are warned once per process, not once per node. */
+async function authAndKnownHosts(ep: SshEndpoint, opts: ConnectOptions, env: NodeJS.ProcessEnv, warn: (m: string) => void) {
   const plan = await planAuth(ep, opts, env);
-  // Warnings about local files: once per process, not once per node.
   const warnOnce = (m: string) => {
     if (warnedOnce.has(m)) return;
     warnedOnce.add(m);
@@ -412,6 +404,19 @@ async function connectOne(
 
   const known = await loadKnownHosts(ep.knownHostsFiles);
   for (const p of known.problems) warnOnce(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.reason}; ${p.line ? 'line' : 'file'} ignored`);
+  return { plan, known };
+}
+
+async function connectOne(
+  ep: SshEndpoint,
+  sock: Duplex | undefined,
+  opts: ConnectOptions,
+  env: NodeJS.ProcessEnv,
+  warn: (m: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<Connected> {
+  const who = describeEndpoint(ep);
+  const { plan, known } = await authAndKnownHosts(ep, opts, env, warn);
   const keyHost = ep.hostKeyAlias ?? ep.host;
   const keyPort = ep.hostKeyAlias ? 22 : ep.port;
 
@@ -437,51 +442,14 @@ async function connectOne(
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
-      const v = verifyHostKey(known.entries, keyHost, keyPort, key);
-      const info = (status: HostKeyInfo['status']): HostKeyInfo => ({
-        endpoint: who,
-        fingerprint: v.fingerprint,
-        keyType: v.keyType,
-        status,
-      });
-      if (v.status === 'match') {
-        hostKey = info('match');
-        verify(true);
-        return;
-      }
-      if (v.status !== 'unknown' || ep.strictHostKeyChecking === 'yes') {
-        // 'changed' and 'revoked' are refused under every policy, StrictHostKeyChecking=no included.
-        hostKeyFailure = hostKeyError(v, who);
-        verify(false);
-        return;
-      }
-      const file = ep.knownHostsFiles[0];
-      if (file === undefined) {
-        warn(`${who}: accepted ${keyTypeLabel(v.keyType)} host key ${v.fingerprint} (no known_hosts file to record it in)`);
-        hostKey = info('accepted');
-        verify(true);
-        return;
-      }
-      appendKnownHost(file, keyHost, keyPort, key).then(
-        (r) => {
-          if (r === 'added') warn(`permanently added ${knownHostName(keyHost, keyPort)} (${keyTypeLabel(v.keyType)} ${v.fingerprint}) to ${file}`);
-          hostKey = info(r === 'added' ? 'added' : 'match');
-          verify(true);
-        },
-        (err: unknown) => {
-          if (err instanceof KnownHostsConflictError) {
-            // Another connection recorded a different key meanwhile: treat as changed.
-            hostKeyFailure = hostKeyError({ ...err.verdict, fingerprint: v.fingerprint, keyType: v.keyType }, who);
-            verify(false);
-            return;
-          }
-          warn(`${who}: could not record host key in ${file}: ${(err as Error).message}`);
-          hostKey = info('accepted');
-          verify(true);
-        },
-      );
-    };
+    const hostVerifier = makeHostVerifier(ep, known.entries, warn, {
+      accept: (k) => {
+        hostKey = k;
+      },
+      refuse: (e) => {
+        hostKeyFailure = e;
+      },
+    });
 
     client.on('error', (err: Errno) => {
       if (settled) return;
@@ -495,16 +463,7 @@ async function connectOne(
         return;
       }
       if (hostKeyFailure) return fail(hostKeyFailure);
-      if (/All configured authentication methods failed/.test(err.message)) {
-        const skipped = plan.skipped.length > 0 ? `; skipped ${plan.skipped.join(', ')}` : '';
-        const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
-        return fail(
-          new SshError('auth', `permission denied for ${who} (publickey); offered ${plan.offered.join(', ')}${skipped}${extra}`, {
-            endpoint: who,
-            cause: err,
-          }),
-        );
-      }
+      if (/All configured authentication methods failed/.test(err.message)) return fail(authError(err, plan, notes, who));
       fail(classify(err, ep, opts.connectTimeoutMs));
     });
     client.on('close', () => {
@@ -518,18 +477,7 @@ async function connectOne(
       resolve({ client, hostKey: hostKey ?? { endpoint: who, fingerprint: '', keyType: '', status: 'match' } });
     });
 
-    const cfg: ConnectConfig = {
-      host: ep.host,
-      port: ep.port,
-      username: ep.user,
-      readyTimeout: opts.connectTimeoutMs,
-      keepaliveInterval: opts.keepaliveIntervalMs ?? 0,
-      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
-      hostVerifier,
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(known.entries, keyHost, keyPort)) },
-      authHandler: plan.methods,
-      tryKeyboard: false,
-    };
+    const cfg = connectConfig(ep, opts, plan, hostVerifier, knownKeyTypes(known.entries, keyHost, keyPort));
     if (sock) cfg.sock = sock;
     if (opts.debug) cfg.debug = opts.debug;
     try {
@@ -538,6 +486,98 @@ async function connectOne(
       fail(classify(err as Errno, ep, opts.connectTimeoutMs));
     }
   });
+}
+
+/**
+ * The ssh2 hostVerifier for one endpoint: a known key passes, a changed or
+ * revoked one is refused under every policy, an unknown one is refused under
+ * StrictHostKeyChecking=yes and otherwise recorded in the first known_hosts file.
+ */
+function makeHostVerifier(
+  ep: SshEndpoint,
+  entries: Awaited<ReturnType<typeof loadKnownHosts>>['entries'],
+  warn: (m: string) => void,
+  set: { accept: (k: HostKeyInfo) => void; refuse: (e: SshError) => void },
+): (key: Buffer, verify: (ok: boolean) => void) => void {
+  const who = describeEndpoint(ep);
+  const keyHost = ep.hostKeyAlias ?? ep.host;
+  const keyPort = ep.hostKeyAlias ? 22 : ep.port;
+  return (key: Buffer, verify: (ok: boolean) => void): void => {
+    const v = verifyHostKey(entries, keyHost, keyPort, key);
+    const info = (status: HostKeyInfo['status']): HostKeyInfo => ({
+      endpoint: who,
+      fingerprint: v.fingerprint,
+      keyType: v.keyType,
+      status,
+    });
+    if (v.status === 'match') {
+      set.accept(info('match'));
+      verify(true);
+      return;
+    }
+    if (v.status !== 'unknown' || ep.strictHostKeyChecking === 'yes') {
+      // 'changed' and 'revoked' are refused under every policy, StrictHostKeyChecking=no included.
+      set.refuse(hostKeyError(v, who));
+      verify(false);
+      return;
+    }
+    const file = ep.knownHostsFiles[0];
+    if (file === undefined) {
+      warn(`${who}: accepted ${keyTypeLabel(v.keyType)} host key ${v.fingerprint} (no known_hosts file to record it in)`);
+      set.accept(info('accepted'));
+      verify(true);
+      return;
+    }
+    appendKnownHost(file, keyHost, keyPort, key).then(
+      (r) => {
+        if (r === 'added') warn(`permanently added ${knownHostName(keyHost, keyPort)} (${keyTypeLabel(v.keyType)} ${v.fingerprint}) to ${file}`);
+        set.accept(info(r === 'added' ? 'added' : 'match'));
+        verify(true);
+      },
+      (err: unknown) => {
+        if (err instanceof KnownHostsConflictError) {
+          // Another connection recorded a different key meanwhile: treat as changed.
+          set.refuse(hostKeyError({ ...err.verdict, fingerprint: v.fingerprint, keyType: v.keyType }, who));
+          verify(false);
+          return;
+        }
+        warn(`${who}: could not record host key in ${file}: ${(err as Error).message}`);
+        set.accept(info('accepted'));
+        verify(true);
+      },
+    );
+  };
+}
+
+/** "permission denied" naming the identities offered and skipped and what ssh2 said about each. */
+function authError(err: Errno, plan: Awaited<ReturnType<typeof planAuth>>, notes: string[], who: string): SshError {
+  const skipped = plan.skipped.length > 0 ? `; skipped ${plan.skipped.join(', ')}` : '';
+  const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
+  return new SshError('auth', `permission denied for ${who} (publickey); offered ${plan.offered.join(', ')}${skipped}${extra}`, {
+    endpoint: who,
+    cause: err,
+  });
+}
+
+function connectConfig(
+  ep: SshEndpoint,
+  opts: ConnectOptions,
+  plan: Awaited<ReturnType<typeof planAuth>>,
+  hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void,
+  knownTypes: ReturnType<typeof knownKeyTypes>,
+): ConnectConfig {
+  return {
+    host: ep.host,
+    port: ep.port,
+    username: ep.user,
+    readyTimeout: opts.connectTimeoutMs,
+    keepaliveInterval: opts.keepaliveIntervalMs ?? 0,
+    keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+    hostVerifier,
+    algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) },
+    authHandler: plan.methods,
+    tryKeyboard: false,
+  };
 }
 
 /** Open a direct-tcpip channel from `via` to the next hop (what `ssh -W host:port` does). */
