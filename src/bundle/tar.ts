@@ -92,34 +92,11 @@ export async function readTarGz(gz: Buffer, limits: ReadLimits): Promise<Map<str
     const parser = new Parser({ strict: true, maxMetaEntrySize: 1024 * 1024 });
     parser.on('entry', (entry: ReadEntry) => {
       if (failed) return entry.resume();
-      const shown = JSON.stringify(entry.path);
       const path = safeEntryPath(entry.path);
-      let keep = false;
-      if (entry.type === 'Directory' && /^(\.\/?)+$/.test(entry.path)) {
-        // `./`: the archive's own root (tar -C dir .).
-      } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-        fail(new BadArchive(`entry ${shown} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${JSON.stringify(entry.linkpath ?? '?')}); bundles hold regular files only`));
-      } else if (path === null) {
-        fail(new BadArchive(`entry ${shown} escapes the bundle (absolute path or ..)`));
-      } else if (entry.type === 'Directory') {
-        // Folders carry nothing.
-      } else if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
-        fail(new BadArchive(`entry ${shown} is a ${entry.type}; bundles hold regular files only`));
-      } else if (files.has(path)) {
-        fail(new BadArchive(`entry ${JSON.stringify(path)} appears twice`));
-      } else if (files.size >= limits.maxEntries) {
-        fail(new BadArchive(`more than ${limits.maxEntries} entries`));
-      } else if (entry.size > maxEntry) {
-        fail(new BadArchive(`entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`));
-      } else if (declared + entry.size > RATIO_FLOOR && declared + entry.size > gz.length * maxRatio) {
-        fail(new BadArchive(`compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gz.length / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`));
-      } else if (declared + entry.size > limits.maxBytes) {
-        fail(new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed (entry ${shown} would pass it)`));
-      } else {
-        declared += entry.size;
-        keep = true;
-      }
-      if (!keep) return entry.resume();
+      const verdict = entryVerdict(entry, path, { files, declared, gzLength: gz.length, limits, maxEntry, maxRatio });
+      if (verdict instanceof BadArchive) fail(verdict);
+      if (verdict !== 'keep') return entry.resume();
+      declared += entry.size;
       const chunks: Buffer[] = [];
       let got = 0;
       entry.on('data', (c: Buffer) => {
@@ -162,4 +139,45 @@ export async function readTarGz(gz: Buffer, limits: ReadLimits): Promise<Map<str
     });
     gunzip.end(gz);
   });
+}
+
+/** What entryVerdict needs to know about the archive read so far. */
+interface EntryContext {
+  files: Map<string, Buffer>;
+  declared: number;
+  gzLength: number;
+  limits: ReadLimits;
+  maxEntry: number;
+  maxRatio: number;
+}
+
+/**
+ * Whether a tar entry is kept, skipped (the archive's root, folders) or refuses
+ * the whole archive, decided from its header alone, before any of it is inflated.
+ */
+function entryVerdict(entry: ReadEntry, path: string | null, ctx: EntryContext): 'keep' | 'skip' | BadArchive {
+  const { files, declared, gzLength, limits, maxEntry, maxRatio } = ctx;
+  const shown = JSON.stringify(entry.path);
+  if (entry.type === 'Directory' && /^(\.\/?)+$/.test(entry.path)) {
+    return 'skip'; // `./`: the archive's own root (tar -C dir .).
+  } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+    return new BadArchive(`entry ${shown} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${JSON.stringify(entry.linkpath ?? '?')}); bundles hold regular files only`);
+  } else if (path === null) {
+    return new BadArchive(`entry ${shown} escapes the bundle (absolute path or ..)`);
+  } else if (entry.type === 'Directory') {
+    return 'skip'; // Folders carry nothing.
+  } else if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
+    return new BadArchive(`entry ${shown} is a ${entry.type}; bundles hold regular files only`);
+  } else if (files.has(path)) {
+    return new BadArchive(`entry ${JSON.stringify(path)} appears twice`);
+  } else if (files.size >= limits.maxEntries) {
+    return new BadArchive(`more than ${limits.maxEntries} entries`);
+  } else if (entry.size > maxEntry) {
+    return new BadArchive(`entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`);
+  } else if (declared + entry.size > RATIO_FLOOR && declared + entry.size > gzLength * maxRatio) {
+    return new BadArchive(`compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gzLength / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`);
+  } else if (declared + entry.size > limits.maxBytes) {
+    return new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed (entry ${shown} would pass it)`);
+  }
+  return 'keep';
 }

@@ -359,46 +359,9 @@ export function describeConnectError(err: unknown, ep: ResolvedEndpoint, timeout
   if (err instanceof InfoTimeout) {
     return fail(`${prefix}: no answer within ${formatMs(timeoutMs)}. ${running}`);
   }
-  if (typeof e.statusCode === 'number') {
-    // docker-modem: "(HTTP code 500) server error - <daemon message> ", json = parsed body.
-    const body = e.json as { message?: unknown } | undefined;
-    const detail =
-      typeof body?.message === 'string'
-        ? oneLine(body.message)
-        : message.replace(/^\(HTTP code \d+\)\s*/, '').replace(/^[a-z ]+ -\s*/, '');
-    const hint = /HTTP request to an HTTPS server/i.test(detail)
-      ? ' (it expects TLS: use --tlsverify or DOCKER_TLS_VERIFY=1)'
-      : e.statusCode === 404
-        ? ' (is it a Docker daemon?)'
-        : '';
-    return fail(`${ep.host} answered GET /info with HTTP ${e.statusCode}${detail ? `: ${detail}` : ''}${hint}`);
-  }
-  switch (code) {
-    case 'ENOENT':
-      return fail(`${prefix}: ${socket ? `socket ${socket} does not exist` : 'no such file or directory'}. ${running}`);
-    case 'ECONNREFUSED':
-      return fail(`${prefix}: connection refused. ${running}`);
-    case 'EACCES':
-    case 'EPERM':
-      return fail(
-        `${prefix}: permission denied${socket ? ` on ${socket} (is your user in the "docker" group?)` : ''}`,
-      );
-    case 'ENOTSOCK':
-      return fail(`${prefix}: ${socket} is not a socket`);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return fail(`${prefix}: cannot resolve host name (${message})`);
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return fail(`${prefix}: host unreachable`);
-    case 'ETIMEDOUT':
-      return fail(`${prefix}: connection timed out. ${running}`);
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return fail(`${prefix}: connection closed by the other end${closedHint(ep)}`);
-    default:
-      break;
-  }
+  if (typeof e.statusCode === 'number') return fail(httpStatusText(e.statusCode, e.json, message, ep));
+  const byErrno = errnoText(code, { prefix, running, socket, message, ep });
+  if (byErrno !== undefined) return fail(byErrno);
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
     return fail(`${prefix}: TLS error: ${message}`);
   }
@@ -424,6 +387,60 @@ export function describeConnectError(err: unknown, ep: ResolvedEndpoint, timeout
     return fail(`${prefix}: no answer within ${formatMs(timeoutMs)}. ${running}`);
   }
   return fail(`${prefix}: ${message || 'unknown error'}. ${running}`);
+}
+
+/** The one line for an HTTP error status from GET /info (docker-modem puts the parsed body in json). */
+function httpStatusText(statusCode: number, json: unknown, message: string, ep: ResolvedEndpoint): string {
+  // docker-modem: "(HTTP code 500) server error - <daemon message> ", json = parsed body.
+  const body = json as { message?: unknown } | undefined;
+  const detail =
+    typeof body?.message === 'string'
+      ? oneLine(body.message)
+      : message.replace(/^\(HTTP code \d+\)\s*/, '').replace(/^[a-z ]+ -\s*/, '');
+  const hint = /HTTP request to an HTTPS server/i.test(detail)
+    ? ' (it expects TLS: use --tlsverify or DOCKER_TLS_VERIFY=1)'
+    : statusCode === 404
+      ? ' (is it a Docker daemon?)'
+      : '';
+  return `${ep.host} answered GET /info with HTTP ${statusCode}${detail ? `: ${detail}` : ''}${hint}`;
+}
+
+/** The parts of the message describeConnectError's errno cases use. */
+interface ConnectContext {
+  prefix: string;
+  running: string;
+  socket: string;
+  message: string;
+  ep: ResolvedEndpoint;
+}
+
+/** The one line for a Node errno code (ENOENT, ECONNREFUSED...), or undefined when it is not one of them. */
+function errnoText(code: string, ctx: ConnectContext): string | undefined {
+  const { prefix, running, socket, message, ep } = ctx;
+  switch (code) {
+    case 'ENOENT':
+      return `${prefix}: ${socket ? `socket ${socket} does not exist` : 'no such file or directory'}. ${running}`;
+    case 'ECONNREFUSED':
+      return `${prefix}: connection refused. ${running}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${prefix}: permission denied${socket ? ` on ${socket} (is your user in the "docker" group?)` : ''}`;
+    case 'ENOTSOCK':
+      return `${prefix}: ${socket} is not a socket`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${prefix}: cannot resolve host name (${message})`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${prefix}: host unreachable`;
+    case 'ETIMEDOUT':
+      return `${prefix}: connection timed out. ${running}`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `${prefix}: connection closed by the other end${closedHint(ep)}`;
+    default:
+      return undefined;
+  }
 }
 
 function closedHint(ep: ResolvedEndpoint): string {

@@ -401,27 +401,7 @@ function resolveContextEndpoint(name: string, source: EndpointSource, configDir:
   }
   const skipTLSVerify = skip === true;
 
-  // TLS material: contexts/tls/<id>/docker/{ca,cert,key}.pem. As in docker, an
-  // existing endpoint directory means TLS (with the files it holds); with no
-  // files, SkipTLSVerify alone still means TLS, without verification.
-  const tlsDir = path.join(storeDir, 'tls', id, DOCKER_ENDPOINT);
-  let tls: EndpointTLS | undefined;
-  let files: string[] | undefined;
-  try {
-    files = readdirSync(tlsDir).filter((f) => !f.startsWith('.'));
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') {
-      throw usageError(`cannot read TLS files of context "${name}" in ${tlsDir}: ${errnoReason(err)}`, err);
-    }
-  }
-  if (files !== undefined) {
-    tls = { verify: !skipTLSVerify };
-    if (files.includes('ca.pem')) tls.ca = path.join(tlsDir, 'ca.pem');
-    if (files.includes('cert.pem')) tls.cert = path.join(tlsDir, 'cert.pem');
-    if (files.includes('key.pem')) tls.key = path.join(tlsDir, 'key.pem');
-  } else if (skipTLSVerify) {
-    tls = { verify: false };
-  }
+  const tls = contextTLS(storeDir, id, name, skipTLSVerify);
 
   let host: string;
   try {
@@ -439,6 +419,31 @@ function resolveContextEndpoint(name: string, source: EndpointSource, configDir:
   };
   if (tls) endpoint.tls = tls;
   return endpoint;
+}
+
+/**
+ * The TLS of a context: contexts/tls/<id>/docker/{ca,cert,key}.pem. As in docker, an
+ * existing endpoint directory means TLS (with the files it holds); with no
+ * files, SkipTLSVerify alone still means TLS, without verification.
+ */
+function contextTLS(storeDir: string, id: string, name: string, skipTLSVerify: boolean): EndpointTLS | undefined {
+  const tlsDir = path.join(storeDir, 'tls', id, DOCKER_ENDPOINT);
+  let files: string[] | undefined;
+  try {
+    files = readdirSync(tlsDir).filter((f) => !f.startsWith('.'));
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') {
+      throw usageError(`cannot read TLS files of context "${name}" in ${tlsDir}: ${errnoReason(err)}`, err);
+    }
+  }
+  if (files !== undefined) {
+    const tls: EndpointTLS = { verify: !skipTLSVerify };
+    if (files.includes('ca.pem')) tls.ca = path.join(tlsDir, 'ca.pem');
+    if (files.includes('cert.pem')) tls.cert = path.join(tlsDir, 'cert.pem');
+    if (files.includes('key.pem')) tls.key = path.join(tlsDir, 'key.pem');
+    return tls;
+  }
+  return skipTLSVerify ? { verify: false } : undefined;
 }
 
 /** Directory name of a context in the store: hex sha256 of its name (store.contextdirOf). */

@@ -187,16 +187,28 @@ const UNAVAILABLE_RES: RegExp[] = [
 /** Longest line read: ipvsadm prints well under 200 characters per line; longer ones are skipped with a warning. */
 export const MAX_LINE = 64 * 1024;
 
+/** What parseIpvsadm carries from one line to the next. */
+interface IpvsParseState {
+  out: IpvsTable;
+  warn: (m: string) => void;
+  sawHeader: boolean;
+  sawTitle: boolean;
+  current: IpvsService | null;
+  errorLines: string[];
+}
+
 export function parseIpvsadm(text: string): IpvsTable {
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
-  const out: IpvsTable = { available: true, services: [], warnings };
+  const st: IpvsParseState = {
+    out: { available: true, services: [], warnings },
+    warn,
+    sawHeader: false,
+    sawTitle: false,
+    current: null,
+    errorLines: [],
+  };
   const lines = (text ?? '').split(/\r?\n/);
-
-  let sawHeader = false;
-  let sawTitle = false;
-  let current: IpvsService | null = null;
-  const errorLines: string[] = [];
 
   for (let idx = 0; idx < lines.length; idx++) {
     const raw = lines[idx]!;
@@ -209,64 +221,79 @@ export function parseIpvsadm(text: string): IpvsTable {
     const line = raw.trimEnd();
     const t = line.trim();
     if (t === '') continue;
-
-    const ver = /^IP Virtual Server version (\S+)(?:\s+\(size=(\d+)\))?/.exec(t);
-    if (ver) {
-      sawHeader = true;
-      out.version = ver[1]!;
-      if (ver[2] !== undefined) out.tableSize = Number(ver[2]);
-      continue;
-    }
-    if (/^Prot\s+LocalAddress:Port\b/.test(t)) {
-      sawTitle = true;
-      if (!/Scheduler\s+Flags/.test(t)) {
-        warn(`line ${lineNo}: not the default listing (--stats/--rate/--thresholds?), real server columns may be misread: ${t}`);
-      }
-      continue;
-    }
-    if (/^->\s+RemoteAddress:Port\b/.test(t)) {
-      sawTitle = true;
-      continue;
-    }
+    if (headerLine(st, t, lineNo)) continue;
     if (t.startsWith('->')) {
-      const rs = parseRealServer(t);
-      if (!rs) {
-        warn(`line ${lineNo}: cannot read real server line: ${t}`);
-        continue;
-      }
-      if (!current) {
-        warn(`line ${lineNo}: real server before any service: ${t}`);
-        continue;
-      }
-      current.realServers.push(rs);
+      realServerLine(st, t, lineNo);
       continue;
     }
     if (SERVICE_RE.test(t)) {
       const svc = parseService(t, lineNo, warn);
-      current = svc;
-      if (svc) out.services.push(svc);
+      st.current = svc;
+      if (svc) st.out.services.push(svc);
       continue;
     }
     if (UNAVAILABLE_RES.some((re) => re.test(t))) {
-      errorLines.push(t);
+      st.errorLines.push(t);
       continue;
     }
     warn(`line ${lineNo}: unrecognised line: ${t}`);
   }
+  finishIpvs(st, text);
+  return st.out;
+}
 
+/** The version header and the two column-title lines; true when the line was one of them. */
+function headerLine(st: IpvsParseState, t: string, lineNo: number): boolean {
+  const ver = /^IP Virtual Server version (\S+)(?:\s+\(size=(\d+)\))?/.exec(t);
+  if (ver) {
+    st.sawHeader = true;
+    st.out.version = ver[1]!;
+    if (ver[2] !== undefined) st.out.tableSize = Number(ver[2]);
+    return true;
+  }
+  if (/^Prot\s+LocalAddress:Port\b/.test(t)) {
+    st.sawTitle = true;
+    if (!/Scheduler\s+Flags/.test(t)) {
+      st.warn(`line ${lineNo}: not the default listing (--stats/--rate/--thresholds?), real server columns may be misread: ${t}`);
+    }
+    return true;
+  }
+  if (/^->\s+RemoteAddress:Port\b/.test(t)) {
+    st.sawTitle = true;
+    return true;
+  }
+  return false;
+}
+
+/** A `-> addr:port Forward Weight ...` line, attached to the service above it. */
+function realServerLine(st: IpvsParseState, t: string, lineNo: number): void {
+  const rs = parseRealServer(t);
+  if (!rs) {
+    st.warn(`line ${lineNo}: cannot read real server line: ${t}`);
+    return;
+  }
+  if (!st.current) {
+    st.warn(`line ${lineNo}: real server before any service: ${t}`);
+    return;
+  }
+  st.current.realServers.push(rs);
+}
+
+/** After the last line: error text, empty output and a missing header decide availability and warnings. */
+function finishIpvs(st: IpvsParseState, text: string): void {
+  const { out, warn, errorLines } = st;
   if (errorLines.length > 0 && out.services.length === 0) {
     out.available = false;
     out.reason = errorLines.join('\n');
   } else if (errorLines.length > 0) {
     for (const e of errorLines) warn(`error text alongside the table: ${e}`);
-  } else if (!sawHeader && !sawTitle && out.services.length === 0) {
+  } else if (!st.sawHeader && !st.sawTitle && out.services.length === 0) {
     out.available = false;
     out.reason = (text ?? '').trim() === '' ? 'empty output' : 'no IPVS table in the output';
     if ((text ?? '').trim() === '') warn('empty output');
-  } else if (!sawHeader) {
+  } else if (!st.sawHeader) {
     warn('no "IP Virtual Server version" header (truncated at the start?)');
   }
-  return out;
 }
 
 /**

@@ -183,25 +183,21 @@ export interface Inventory {
 const ENTRY_KEYS = ['host', 'port', 'user', 'identity', 'jump'] as const;
 const DEFAULTS_KEYS = ['user', 'port', 'identity', 'jump'] as const;
 
-/** Parse an inventory (see the format at the top of this file). Errors are usage errors naming file:line. */
-export function parseInventory(text: string, file: string): Inventory {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
+/** The helpers parseInventory's sections share: file:line errors and typed scalar readers. */
+interface InventoryReader {
+  lineOf: (node: unknown) => number;
+  fail: (node: unknown, msg: string) => never;
+  scalarString: (node: unknown, what: string) => string;
+  stringList: (node: unknown, what: string) => string[];
+  hostValue: (node: unknown, what: string) => string;
+  baseDir: string;
+}
+
+function inventoryReader(file: string, lineAt: (offset: number | undefined) => number): InventoryReader {
   const lineOf = (node: unknown) => lineAt((node as { range?: [number, number, number] } | null)?.range?.[0]);
   const fail = (node: unknown, msg: string): never => {
     throw usageError(`inventory ${file}:${lineOf(node)}: ${msg}`);
   };
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const msg = firstError.message.split('\n')[0] ?? firstError.message;
-    throw usageError(`inventory ${file}:${lineAt(firstError.pos[0])}: ${msg}`);
-  }
-  const inv: Inventory = { file, defaults: { line: 1 }, nodes: new Map() };
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return inv;
-  if (!isMap(root)) return fail(root, 'expected a mapping with "nodes:" and/or "defaults:"');
-
   const scalarString = (node: unknown, what: string): string => {
     if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number')) {
       const s = String(node.value).trim();
@@ -216,70 +212,36 @@ export function parseInventory(text: string, file: string): Inventory {
     }
     return [scalarString(node, what)];
   };
-  const baseDir = dirname(resolvePath(file));
   const hostValue = (node: unknown, what: string): string => {
     const h = scalarString(node, what);
     if (/[@\s/]/.test(h)) return fail(node, `${what} "${h}" must be a bare host name or address (use user: and port: for the rest)`);
     if ((h.match(/:/g) ?? []).length === 1) return fail(node, `${what} "${h}" must not carry a port (use port:)`);
     return h.replace(/^\[(.*)\]$/, '$1');
   };
+  return { lineOf, fail, scalarString, stringList, hostValue, baseDir: dirname(resolvePath(file)) };
+}
 
-  const parseEntry = (node: unknown, keys: readonly string[], where: string): InventoryEntry => {
-    const entry: InventoryEntry = { line: lineOf(node) };
-    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return entry;
-    if (isScalar(node)) {
-      if (!keys.includes('host')) return fail(node, `${where} must be a mapping`);
-      entry.host = hostValue(node, `${where} host`);
-      return entry;
-    }
-    if (!isMap(node)) return fail(node, `${where} must be a mapping (${keys.join(', ')}) or a host name`);
-    for (const pair of node.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      const v = pair.value;
-      switch (keys.includes(k) ? k : '') {
-        case 'host':
-          entry.host = hostValue(v, `${where} host`);
-          break;
-        case 'user':
-          entry.user = scalarString(v, `${where} user`);
-          break;
-        case 'port': {
-          const p = parsePortValue(scalarString(v, `${where} port`));
-          if (p === null) return fail(v, `${where} port must be a number from 1 to 65535`);
-          entry.port = p;
-          break;
-        }
-        case 'identity':
-          entry.identity = stringList(v, `${where} identity`).map((p) =>
-            p.startsWith('~') || isAbsolute(p) ? p : resolvePath(baseDir, p),
-          );
-          break;
-        case 'jump': {
-          const specs = stringList(v, `${where} jump`);
-          try {
-            const parsed = specs.map((s) => parseJumpSpec(s));
-            if (parsed.includes('none')) {
-              if (parsed.length > 1) return fail(v, `${where} jump: "none" cannot be combined with hosts`);
-              entry.jump = 'none';
-            } else {
-              entry.jump = parsed.flatMap((p) => (p === 'none' ? [] : p));
-            }
-          } catch (err) {
-            return fail(v, `${where} jump: ${(err as Error).message}`);
-          }
-          break;
-        }
-        default:
-          return fail(pair.key, `unknown key "${k}" in ${where} (expected ${keys.join(', ')})`);
-      }
-    }
-    return entry;
-  };
+/** Parse an inventory (see the format at the top of this file). Errors are usage errors naming file:line. */
+export function parseInventory(text: string, file: string): Inventory {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
+  const r = inventoryReader(file, lineAt);
+  const { fail } = r;
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const msg = firstError.message.split('\n')[0] ?? firstError.message;
+    throw usageError(`inventory ${file}:${lineAt(firstError.pos[0])}: ${msg}`);
+  }
+  const inv: Inventory = { file, defaults: { line: 1 }, nodes: new Map() };
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return inv;
+  if (!isMap(root)) return fail(root, 'expected a mapping with "nodes:" and/or "defaults:"');
 
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : '';
     if (k === 'defaults') {
-      inv.defaults = parseEntry(pair.value, DEFAULTS_KEYS, 'defaults');
+      inv.defaults = parseEntry(r, pair.value, DEFAULTS_KEYS, 'defaults');
     } else if (k === 'nodes') {
       const nodes = pair.value;
       if (nodes === null || (isScalar(nodes) && nodes.value === null)) continue;
@@ -287,13 +249,70 @@ export function parseInventory(text: string, file: string): Inventory {
       for (const np of nodes.items) {
         const name = isScalar(np.key) ? String(np.key.value).trim() : '';
         if (name === '') return fail(np.key, 'node names must be non-empty strings');
-        inv.nodes.set(name, parseEntry(np.value, ENTRY_KEYS, `node "${name}"`));
+        inv.nodes.set(name, parseEntry(r, np.value, ENTRY_KEYS, `node "${name}"`));
       }
     } else {
       return fail(pair.key, `unknown top-level key "${k}" (expected nodes, defaults)`);
     }
   }
   return inv;
+}
+
+/** One inventory entry (a node, or defaults): a bare host name or a mapping of the allowed keys. */
+function parseEntry(r: InventoryReader, node: unknown, keys: readonly string[], where: string): InventoryEntry {
+  const { fail, scalarString, stringList, hostValue, baseDir } = r;
+  const entry: InventoryEntry = { line: r.lineOf(node) };
+  if (node === null || node === undefined || (isScalar(node) && node.value === null)) return entry;
+  if (isScalar(node)) {
+    if (!keys.includes('host')) return fail(node, `${where} must be a mapping`);
+    entry.host = hostValue(node, `${where} host`);
+    return entry;
+  }
+  if (!isMap(node)) return fail(node, `${where} must be a mapping (${keys.join(', ')}) or a host name`);
+  for (const pair of node.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '';
+    const v = pair.value;
+    switch (keys.includes(k) ? k : '') {
+      case 'host':
+        entry.host = hostValue(v, `${where} host`);
+        break;
+      case 'user':
+        entry.user = scalarString(v, `${where} user`);
+        break;
+      case 'port': {
+        const p = parsePortValue(scalarString(v, `${where} port`));
+        if (p === null) return fail(v, `${where} port must be a number from 1 to 65535`);
+        entry.port = p;
+        break;
+      }
+      case 'identity':
+        entry.identity = stringList(v, `${where} identity`).map((p) =>
+          p.startsWith('~') || isAbsolute(p) ? p : resolvePath(baseDir, p),
+        );
+        break;
+      case 'jump':
+        entry.jump = jumpValue(r, v, where);
+        break;
+      default:
+        return fail(pair.key, `unknown key "${k}" in ${where} (expected ${keys.join(', ')})`);
+    }
+  }
+  return entry;
+}
+
+/** An entry's jump: one spec or a list of them, or "none" alone. */
+function jumpValue(r: InventoryReader, v: unknown, where: string): InventoryEntry['jump'] {
+  const specs = r.stringList(v, `${where} jump`);
+  try {
+    const parsed = specs.map((s) => parseJumpSpec(s));
+    if (parsed.includes('none')) {
+      if (parsed.length > 1) return r.fail(v, `${where} jump: "none" cannot be combined with hosts`);
+      return 'none';
+    }
+    return parsed.flatMap((p) => (p === 'none' ? [] : p));
+  } catch (err) {
+    return r.fail(v, `${where} jump: ${(err as Error).message}`);
+  }
 }
 
 export function loadInventory(file: string): Inventory {

@@ -296,6 +296,107 @@ export interface EvaluateOptions {
   port?: number;
 }
 
+/** A Host line: true when a pattern matches and no negated one does (readconf.c process_config_line, oHost). */
+function hostLineMatches(host: string, args: string[]): boolean {
+  let act = false;
+  for (const a of args) {
+    const negated = a.startsWith('!');
+    if (matchPattern(host, negated ? a.slice(1) : a)) {
+      if (negated) return false;
+      act = true;
+    }
+  }
+  return act;
+}
+
+/** HostName, User, Port, IdentityFile, ProxyCommand/ProxyJump (first one wins); false for any other keyword. */
+function applyConnectionOption(l: RawLine, st: EvalState, at: string): boolean {
+  const o = st.opts;
+  const first = l.args[0] ?? '';
+  switch (l.keyword) {
+    case 'hostname':
+      if (st.hostname === undefined) {
+        st.hostname = first;
+        o.hostOrigin = at;
+      }
+      break;
+    case 'user':
+      if (o.user === undefined) {
+        o.user = first;
+        o.userOrigin = at;
+      }
+      break;
+    case 'port':
+      if (o.port === undefined) {
+        o.port = a2port(first) ?? 22;
+        o.portOrigin = at;
+      }
+      break;
+    case 'identityfile':
+    case 'identityfile2':
+      o.identityFiles.push({ value: first, origin: at });
+      break;
+    case 'proxycommand': {
+      // The first of ProxyCommand and ProxyJump wins; `ProxyCommand none` counts too.
+      if (o.proxyJump === undefined && o.proxyCommand === undefined) {
+        const v = l.rest.trim();
+        if (v.toLowerCase() === 'none') o.proxyJump = { value: 'none', origin: at };
+        else o.proxyCommand = { value: v, origin: at };
+      }
+      break;
+    }
+    case 'proxyjump': {
+      if (o.proxyJump === undefined && o.proxyCommand === undefined) {
+        const v = l.rest.replace(/#.*$/, '').trim();
+        o.proxyJump = { value: v, origin: at };
+      }
+      break;
+    }
+    default:
+      return false;
+  }
+  return true;
+}
+
+/** Known-hosts, identity-agent and canonicalisation options (first one wins). */
+function applyHostKeyOption(l: RawLine, o: EvalState['opts'], at: string): void {
+  const first = l.args[0] ?? '';
+  switch (l.keyword) {
+    case 'userknownhostsfile':
+      if (o.userKnownHostsFiles === undefined) o.userKnownHostsFiles = { value: l.args, origin: at };
+      break;
+    case 'globalknownhostsfile':
+      if (o.globalKnownHostsFiles === undefined) o.globalKnownHostsFiles = { value: l.args, origin: at };
+      break;
+    case 'stricthostkeychecking':
+      if (o.strictHostKeyChecking === undefined) o.strictHostKeyChecking = { value: STRICT[first.toLowerCase()]!, origin: at };
+      break;
+    case 'hostkeyalias':
+      if (o.hostKeyAlias === undefined) o.hostKeyAlias = { value: first, origin: at };
+      break;
+    case 'identitiesonly':
+      if (o.identitiesOnly === undefined) o.identitiesOnly = { value: FLAG[first.toLowerCase()]!, origin: at };
+      break;
+    case 'identityagent':
+      if (o.identityAgent === undefined) o.identityAgent = { value: first, origin: at };
+      break;
+    case 'canonicalizehostname':
+      if (o.canonicalize === undefined) o.canonicalize = CANON[first.toLowerCase()]!;
+      break;
+    case 'canonicaldomains':
+      if (o.canonicalDomains === undefined) o.canonicalDomains = l.args;
+      break;
+    case 'canonicalizemaxdots':
+      if (o.canonicalizeMaxDots === undefined) o.canonicalizeMaxDots = Number(first);
+      break;
+    case 'canonicalizefallbacklocal':
+      if (o.canonicalizeFallbackLocal === undefined) o.canonicalizeFallbackLocal = FLAG[first.toLowerCase()]!;
+      break;
+    default:
+      break;
+  }
+}
+
 /**
  * One user config file (`-F file`, or ~/.ssh/config): read once, evaluated per host.
  * Files (the main one and Includes) are read lazily and cached.
@@ -498,25 +599,23 @@ export class SshConfigReader {
   /** One line; returns the new active state. */
   private apply(src: ConfigSource, l: RawLine, file: string, st: EvalState, active: boolean, neverMatch: boolean, depth: number): boolean {
     const at = `${file}:${l.line}`;
-    const o = st.opts;
     if (!KEYWORDS.has(l.keyword)) {
       if (st.ignoreUnknown !== undefined && matchPatternList(l.keyword, st.ignoreUnknown, true) === 1) return active;
       throw usageError(`ssh config ${file}:${l.line}: Bad configuration option: ${l.keyword}`);
     }
-    const first = l.args[0] ?? '';
+    const control = this.applyControl(src, l, file, st, active, neverMatch, depth);
+    if (control !== undefined) return control;
+    if (!active) return active;
+    if (!applyConnectionOption(l, st, at)) applyHostKeyOption(l, st.opts, at);
+    return active;
+  }
+
+  /** Host, Match, Include and IgnoreUnknown: the new active state, or undefined for any other keyword. */
+  private applyControl(src: ConfigSource, l: RawLine, file: string, st: EvalState, active: boolean, neverMatch: boolean, depth: number): boolean | undefined {
+    const at = `${file}:${l.line}`;
     switch (l.keyword) {
-      case 'host': {
-        if (neverMatch) return false;
-        let act = false;
-        for (const a of l.args) {
-          const negated = a.startsWith('!');
-          if (matchPattern(st.host, negated ? a.slice(1) : a)) {
-            if (negated) return false;
-            act = true;
-          }
-        }
-        return act;
-      }
+      case 'host':
+        return neverMatch ? false : hostLineMatches(st.host, l.args);
       case 'match': {
         const r = this.matchLine(l.args, st, at);
         return neverMatch ? false : r;
@@ -536,85 +635,11 @@ export class SshConfigReader {
         return active;
       }
       case 'ignoreunknown':
-        if (active && st.ignoreUnknown === undefined) st.ignoreUnknown = first;
+        if (active && st.ignoreUnknown === undefined) st.ignoreUnknown = l.args[0] ?? '';
         return active;
       default:
-        break;
+        return undefined;
     }
-    if (!active) return active;
-    switch (l.keyword) {
-      case 'hostname':
-        if (st.hostname === undefined) {
-          st.hostname = first;
-          o.hostOrigin = at;
-        }
-        break;
-      case 'user':
-        if (o.user === undefined) {
-          o.user = first;
-          o.userOrigin = at;
-        }
-        break;
-      case 'port':
-        if (o.port === undefined) {
-          o.port = a2port(first) ?? 22;
-          o.portOrigin = at;
-        }
-        break;
-      case 'identityfile':
-      case 'identityfile2':
-        o.identityFiles.push({ value: first, origin: at });
-        break;
-      case 'proxycommand': {
-        // The first of ProxyCommand and ProxyJump wins; `ProxyCommand none` counts too.
-        if (o.proxyJump === undefined && o.proxyCommand === undefined) {
-          const v = l.rest.trim();
-          if (v.toLowerCase() === 'none') o.proxyJump = { value: 'none', origin: at };
-          else o.proxyCommand = { value: v, origin: at };
-        }
-        break;
-      }
-      case 'proxyjump': {
-        if (o.proxyJump === undefined && o.proxyCommand === undefined) {
-          const v = l.rest.replace(/#.*$/, '').trim();
-          o.proxyJump = { value: v, origin: at };
-        }
-        break;
-      }
-      case 'userknownhostsfile':
-        if (o.userKnownHostsFiles === undefined) o.userKnownHostsFiles = { value: l.args, origin: at };
-        break;
-      case 'globalknownhostsfile':
-        if (o.globalKnownHostsFiles === undefined) o.globalKnownHostsFiles = { value: l.args, origin: at };
-        break;
-      case 'stricthostkeychecking':
-        if (o.strictHostKeyChecking === undefined) o.strictHostKeyChecking = { value: STRICT[first.toLowerCase()]!, origin: at };
-        break;
-      case 'hostkeyalias':
-        if (o.hostKeyAlias === undefined) o.hostKeyAlias = { value: first, origin: at };
-        break;
-      case 'identitiesonly':
-        if (o.identitiesOnly === undefined) o.identitiesOnly = { value: FLAG[first.toLowerCase()]!, origin: at };
-        break;
-      case 'identityagent':
-        if (o.identityAgent === undefined) o.identityAgent = { value: first, origin: at };
-        break;
-      case 'canonicalizehostname':
-        if (o.canonicalize === undefined) o.canonicalize = CANON[first.toLowerCase()]!;
-        break;
-      case 'canonicaldomains':
-        if (o.canonicalDomains === undefined) o.canonicalDomains = l.args;
-        break;
-      case 'canonicalizemaxdots':
-        if (o.canonicalizeMaxDots === undefined) o.canonicalizeMaxDots = Number(first);
-        break;
-      case 'canonicalizefallbacklocal':
-        if (o.canonicalizeFallbackLocal === undefined) o.canonicalizeFallbackLocal = FLAG[first.toLowerCase()]!;
-        break;
-      default:
-        break;
-    }
-    return active;
   }
 
   /** readconf.c match_cfg_line */

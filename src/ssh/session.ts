@@ -394,17 +394,9 @@ interface Connected {
   hostKey: HostKeyInfo;
 }
 
-async function connectOne(
-  ep: SshEndpoint,
-  sock: Duplex | undefined,
-  opts: ConnectOptions,
-  env: NodeJS.ProcessEnv,
-  warn: (m: string) => void,
-  signal: AbortSignal | undefined,
-): Promise<Connected> {
-  const who = describeEndpoint(ep);
+/** The authentication plan and the known_hosts entries for one endpoint; problems with local files are warned once per process, not once per node. */
+async function authAndKnownHosts(ep: SshEndpoint, opts: ConnectOptions, env: NodeJS.ProcessEnv, warn: (m: string) => void) {
   const plan = await planAuth(ep, opts, env);
-  // Warnings about local files: once per process, not once per node.
   const warnOnce = (m: string) => {
     if (warnedOnce.has(m)) return;
     warnedOnce.add(m);
@@ -414,6 +406,19 @@ async function connectOne(
 
   const known = await loadKnownHosts(ep.knownHostsFiles);
   for (const p of known.problems) warnOnce(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.reason}; ${p.line ? 'line' : 'file'} ignored`);
+  return { plan, known };
+}
+
+async function connectOne(
+  ep: SshEndpoint,
+  sock: Duplex | undefined,
+  opts: ConnectOptions,
+  env: NodeJS.ProcessEnv,
+  warn: (m: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<Connected> {
+  const who = describeEndpoint(ep);
+  const { plan, known } = await authAndKnownHosts(ep, opts, env, warn);
   const keyHost = ep.hostKeyAlias ?? ep.host;
   const keyPort = ep.hostKeyAlias ? 22 : ep.port;
 
@@ -439,51 +444,14 @@ async function connectOne(
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
-      const v = verifyHostKey(known.entries, keyHost, keyPort, key);
-      const info = (status: HostKeyInfo['status']): HostKeyInfo => ({
-        endpoint: who,
-        fingerprint: v.fingerprint,
-        keyType: v.keyType,
-        status,
-      });
-      if (v.status === 'match') {
-        hostKey = info('match');
-        verify(true);
-        return;
-      }
-      if (v.status !== 'unknown' || ep.strictHostKeyChecking === 'yes') {
-        // 'changed' and 'revoked' are refused under every policy, StrictHostKeyChecking=no included.
-        hostKeyFailure = hostKeyError(v, who);
-        verify(false);
-        return;
-      }
-      const file = ep.knownHostsFiles[0];
-      if (file === undefined) {
-        warn(`${who}: accepted ${keyTypeLabel(v.keyType)} host key ${v.fingerprint} (no known_hosts file to record it in)`);
-        hostKey = info('accepted');
-        verify(true);
-        return;
-      }
-      appendKnownHost(file, keyHost, keyPort, key).then(
-        (r) => {
-          if (r === 'added') warn(`permanently added ${knownHostName(keyHost, keyPort)} (${keyTypeLabel(v.keyType)} ${v.fingerprint}) to ${file}`);
-          hostKey = info(r === 'added' ? 'added' : 'match');
-          verify(true);
-        },
-        (err: unknown) => {
-          if (err instanceof KnownHostsConflictError) {
-            // Another connection recorded a different key meanwhile: treat as changed.
-            hostKeyFailure = hostKeyError({ ...err.verdict, fingerprint: v.fingerprint, keyType: v.keyType }, who);
-            verify(false);
-            return;
-          }
-          warn(`${who}: could not record host key in ${file}: ${(err as Error).message}`);
-          hostKey = info('accepted');
-          verify(true);
-        },
-      );
-    };
+    const hostVerifier = makeHostVerifier(ep, known.entries, warn, {
+      accept: (k) => {
+        hostKey = k;
+      },
+      refuse: (e) => {
+        hostKeyFailure = e;
+      },
+    });
 
     client.on('error', (err: Errno) => {
       if (settled) return;
@@ -497,16 +465,7 @@ async function connectOne(
         return;
       }
       if (hostKeyFailure) return fail(hostKeyFailure);
-      if (/All configured authentication methods failed/.test(err.message)) {
-        const skipped = plan.skipped.length > 0 ? `; skipped ${plan.skipped.join(', ')}` : '';
-        const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
-        return fail(
-          new SshError('auth', `permission denied for ${who} (publickey); offered ${plan.offered.join(', ')}${skipped}${extra}`, {
-            endpoint: who,
-            cause: err,
-          }),
-        );
-      }
+      if (/All configured authentication methods failed/.test(err.message)) return fail(authError(err, plan, notes, who));
       fail(classify(err, ep, opts.connectTimeoutMs));
     });
     client.on('close', () => {
@@ -520,18 +479,7 @@ async function connectOne(
       resolve({ client, hostKey: hostKey ?? { endpoint: who, fingerprint: '', keyType: '', status: 'match' } });
     });
 
-    const cfg: ConnectConfig = {
-      host: ep.host,
-      port: ep.port,
-      username: ep.user,
-      readyTimeout: opts.connectTimeoutMs,
-      keepaliveInterval: opts.keepaliveIntervalMs ?? 0,
-      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
-      hostVerifier,
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(known.entries, keyHost, keyPort)) },
-      authHandler: plan.methods,
-      tryKeyboard: false,
-    };
+    const cfg = connectConfig(ep, opts, plan, hostVerifier, knownKeyTypes(known.entries, keyHost, keyPort));
     if (sock) cfg.sock = sock;
     if (opts.debug) cfg.debug = opts.debug;
     try {
@@ -540,6 +488,98 @@ async function connectOne(
       fail(classify(err as Errno, ep, opts.connectTimeoutMs));
     }
   });
+}
+
+/**
+ * The ssh2 hostVerifier for one endpoint: a known key passes, a changed or
+ * revoked one is refused under every policy, an unknown one is refused under
+ * StrictHostKeyChecking=yes and otherwise recorded in the first known_hosts file.
+ */
+function makeHostVerifier(
+  ep: SshEndpoint,
+  entries: Awaited<ReturnType<typeof loadKnownHosts>>['entries'],
+  warn: (m: string) => void,
+  set: { accept: (k: HostKeyInfo) => void; refuse: (e: SshError) => void },
+): (key: Buffer, verify: (ok: boolean) => void) => void {
+  const who = describeEndpoint(ep);
+  const keyHost = ep.hostKeyAlias ?? ep.host;
+  const keyPort = ep.hostKeyAlias ? 22 : ep.port;
+  return (key: Buffer, verify: (ok: boolean) => void): void => {
+    const v = verifyHostKey(entries, keyHost, keyPort, key);
+    const info = (status: HostKeyInfo['status']): HostKeyInfo => ({
+      endpoint: who,
+      fingerprint: v.fingerprint,
+      keyType: v.keyType,
+      status,
+    });
+    if (v.status === 'match') {
+      set.accept(info('match'));
+      verify(true);
+      return;
+    }
+    if (v.status !== 'unknown' || ep.strictHostKeyChecking === 'yes') {
+      // 'changed' and 'revoked' are refused under every policy, StrictHostKeyChecking=no included.
+      set.refuse(hostKeyError(v, who));
+      verify(false);
+      return;
+    }
+    const file = ep.knownHostsFiles[0];
+    if (file === undefined) {
+      warn(`${who}: accepted ${keyTypeLabel(v.keyType)} host key ${v.fingerprint} (no known_hosts file to record it in)`);
+      set.accept(info('accepted'));
+      verify(true);
+      return;
+    }
+    appendKnownHost(file, keyHost, keyPort, key).then(
+      (r) => {
+        if (r === 'added') warn(`permanently added ${knownHostName(keyHost, keyPort)} (${keyTypeLabel(v.keyType)} ${v.fingerprint}) to ${file}`);
+        set.accept(info(r === 'added' ? 'added' : 'match'));
+        verify(true);
+      },
+      (err: unknown) => {
+        if (err instanceof KnownHostsConflictError) {
+          // Another connection recorded a different key meanwhile: treat as changed.
+          set.refuse(hostKeyError({ ...err.verdict, fingerprint: v.fingerprint, keyType: v.keyType }, who));
+          verify(false);
+          return;
+        }
+        warn(`${who}: could not record host key in ${file}: ${(err as Error).message}`);
+        set.accept(info('accepted'));
+        verify(true);
+      },
+    );
+  };
+}
+
+/** "permission denied" naming the identities offered and skipped and what ssh2 said about each. */
+function authError(err: Errno, plan: Awaited<ReturnType<typeof planAuth>>, notes: string[], who: string): SshError {
+  const skipped = plan.skipped.length > 0 ? `; skipped ${plan.skipped.join(', ')}` : '';
+  const extra = notes.length > 0 ? `; ${notes.join('; ')}` : '';
+  return new SshError('auth', `permission denied for ${who} (publickey); offered ${plan.offered.join(', ')}${skipped}${extra}`, {
+    endpoint: who,
+    cause: err,
+  });
+}
+
+function connectConfig(
+  ep: SshEndpoint,
+  opts: ConnectOptions,
+  plan: Awaited<ReturnType<typeof planAuth>>,
+  hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void,
+  knownTypes: ReturnType<typeof knownKeyTypes>,
+): ConnectConfig {
+  return {
+    host: ep.host,
+    port: ep.port,
+    username: ep.user,
+    readyTimeout: opts.connectTimeoutMs,
+    keepaliveInterval: opts.keepaliveIntervalMs ?? 0,
+    keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+    hostVerifier,
+    algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) },
+    authHandler: plan.methods,
+    tryKeyboard: false,
+  };
 }
 
 /** Open a direct-tcpip channel from `via` to the next hop (what `ssh -W host:port` does). */
@@ -583,6 +623,77 @@ function atHop(err: SshError, hop: string): SshError {
   // Host key problems keep their kind: the remedy (known_hosts / --accept-new-host-keys) is the same.
   const kind: SshErrorKind = err.kind.startsWith('hostkey-') ? err.kind : 'proxy';
   return new SshError(kind, `jump host ${hop}: ${err.message}`, extra);
+}
+
+/**
+ * The output of one exec: stdout and stderr kept up to a cap each (the rest
+ * counted as dropped), and the process-group report that withPgidReport puts on
+ * the first stderr line taken off and handed to onPgid.
+ */
+class ExecCapture {
+  private readonly out: Buffer[] = [];
+  private readonly errOut: Buffer[] = [];
+  private outBytes = 0;
+  private errBytes = 0;
+  private readonly dropped = { stdout: 0, stderr: 0 };
+  private head: Buffer | null = Buffer.alloc(0);
+
+  constructor(
+    private readonly cap: number,
+    private readonly onPgid: (pgid: number) => void,
+  ) {}
+
+  stdout(d: Buffer): void {
+    const take = Math.min(d.length, Math.max(0, this.cap - this.outBytes));
+    if (take > 0) this.out.push(take === d.length ? d : d.subarray(0, take));
+    this.outBytes += take;
+    this.dropped.stdout += d.length - take;
+  }
+
+  stderr(d: Buffer): void {
+    if (this.head === null) {
+      this.keepErr(d);
+      return;
+    }
+    this.head = Buffer.concat([this.head, d]);
+    this.takeHead(false);
+  }
+
+  /** The first stderr line is our process-group report (see withPgidReport). */
+  takeHead(final: boolean): void {
+    const head = this.head;
+    if (head === null) return;
+    const nl = head.indexOf(10);
+    if (nl < 0 && !final && head.length < 64) return;
+    const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
+    if (line.startsWith(PGID_MARK)) {
+      const n = Number(line.slice(PGID_MARK.length));
+      if (Number.isInteger(n) && n > 1) this.onPgid(n);
+      this.keepErr(head.subarray(nl < 0 ? head.length : nl + 1));
+    } else {
+      this.keepErr(head);
+    }
+    this.head = null;
+  }
+
+  result(code: number | null, signal: string | null, durationMs: number): ExecResult {
+    const dropped = this.dropped;
+    return {
+      stdout: Buffer.concat(this.out).toString('utf8'),
+      stderr: Buffer.concat(this.errOut).toString('utf8'),
+      code,
+      signal,
+      durationMs,
+      ...(dropped.stdout > 0 || dropped.stderr > 0 ? { droppedBytes: dropped } : {}),
+    };
+  }
+
+  private keepErr(d: Buffer): void {
+    const take = Math.min(d.length, Math.max(0, this.cap - this.errBytes));
+    if (take > 0) this.errOut.push(take === d.length ? d : d.subarray(0, take));
+    this.errBytes += take;
+    this.dropped.stderr += d.length - take;
+  }
 }
 
 class Session implements SshSession {
@@ -680,76 +791,27 @@ class Session implements SshSession {
             killChannel(stream);
             return;
           }
-          const cap = o.maxOutputBytes ?? EXEC_MAX_OUTPUT_BYTES;
-          const out: Buffer[] = [];
-          const errOut: Buffer[] = [];
-          let outBytes = 0;
-          let errBytes = 0;
-          const dropped = { stdout: 0, stderr: 0 };
-          const keepErr = (d: Buffer) => {
-            const take = Math.min(d.length, Math.max(0, cap - errBytes));
-            if (take > 0) errOut.push(take === d.length ? d : d.subarray(0, take));
-            errBytes += take;
-            dropped.stderr += d.length - take;
-          };
-          // The first stderr line is our process-group report (see withPgidReport).
-          let head: Buffer | null = Buffer.alloc(0);
-          const takeHead = (final: boolean) => {
-            if (head === null) return;
-            const nl = head.indexOf(10);
-            if (nl < 0 && !final && head.length < 64) return;
-            const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
-            if (line.startsWith(PGID_MARK)) {
-              const n = Number(line.slice(PGID_MARK.length));
-              if (Number.isInteger(n) && n > 1) {
-                pgid = n;
-                if (done) this.killProcessGroup(n);
-                else this.running.add(n);
-              }
-              keepErr(head.subarray(nl < 0 ? head.length : nl + 1));
-            } else {
-              keepErr(head);
-            }
-            head = null;
-          };
+          const capture = new ExecCapture(o.maxOutputBytes ?? EXEC_MAX_OUTPUT_BYTES, (n) => {
+            pgid = n;
+            if (done) this.killProcessGroup(n);
+            else this.running.add(n);
+          });
           let code: number | null = null;
           let sig: string | null = null;
           const takeStdout = o.takeStdout;
           stream.on('data', (d: Buffer) => {
             o.onStdout?.(d);
-            if (takeStdout) {
-              takeStdout(d);
-              return;
-            }
-            const take = Math.min(d.length, Math.max(0, cap - outBytes));
-            if (take > 0) out.push(take === d.length ? d : d.subarray(0, take));
-            outBytes += take;
-            dropped.stdout += d.length - take;
+            if (takeStdout) takeStdout(d);
+            else capture.stdout(d);
           });
-          stream.stderr.on('data', (d: Buffer) => {
-            if (head === null) {
-              keepErr(d);
-              return;
-            }
-            head = Buffer.concat([head, d]);
-            takeHead(false);
-          });
+          stream.stderr.on('data', (d: Buffer) => capture.stderr(d));
           stream.on('exit', (c: number | null, s?: string) => {
             code = typeof c === 'number' ? c : null;
             sig = s ?? null;
           });
           stream.on('close', () => {
-            takeHead(true);
-            finish(() =>
-              resolve({
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(errOut).toString('utf8'),
-                code,
-                signal: sig,
-                durationMs: Math.round(performance.now() - start),
-                ...(dropped.stdout > 0 || dropped.stderr > 0 ? { droppedBytes: dropped } : {}),
-              }),
-            );
+            capture.takeHead(true);
+            finish(() => resolve(capture.result(code, sig, Math.round(performance.now() - start))));
           });
           stream.on('error', () => undefined);
           stream.end(o.stdin ?? undefined);

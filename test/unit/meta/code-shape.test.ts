@@ -43,21 +43,11 @@ describe('code shape', () => {
 
   // Still to split (issue 8); this list may only shrink: a new long function fails the test.
   const KNOWN = [
-    'bundle/tar.ts readTarGz',
-    'bundle/tar.ts (anonymous)',
-    'docker/client.ts describeConnectError',
-    'docker/endpoint.ts resolveContextEndpoint',
-    'parse/ipvs.ts parseIpvsadm',
     'probe/run.ts observeProbes',
     'report/problems.ts buildProblems',
-    'ssh/config.ts parseInventory',
-    'ssh/readconf.ts apply',
-    'ssh/session.ts connectOne',
-    'ssh/session.ts (anonymous)',
-    'ssh/session.ts exec',
   ];
   it('no function in src/ is over 80 lines', () => {
     const long = files(SRC).flatMap((f) => longFunctions(f, 80));
     expect(long.filter((l) => !KNOWN.includes(l.replace(/:\d+ /, ' ').replace(/ \(\d+ lines\)$/, '')))).toEqual([]);
-  });
+  }, 60_000); // parses every file in src/: slow on a loaded machine
 });
