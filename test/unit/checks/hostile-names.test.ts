@@ -60,6 +60,7 @@ function variants(): Record<string, string>[] {
     {
       nd3: `nd3\u001b[2J\u001b]8;;http://evil/\u0007\n    ✔ all checks passed\r\u009b0m|touch ${m}`,
       nd1: `nd1 && touch ${m} || touch ${m}`,
+      nd2: `nd2\`touch ${m}\``,
       ndnet: `ndnet\n touch ${m}\n`,
       web: `\`touch ${m}\`web`,
       '1-aweos9uhri': `1-$(touch ${m})`,
@@ -131,26 +132,44 @@ function runs(): Run[] {
   return out;
 }
 
-/** Commands a bare remediation may start with (after "on <node>: "). */
-const BARE = /^(?:docker|iptables|ip|nsenter|bridge|sysctl|systemctl|modprobe|ethtool|nc|ping) /;
+/** The programs remediations tell people to run: a code span that starts with one of these is a command (others are flags, config lines). */
+const PROGRAMS = new Set(['docker', 'iptables', 'ip6tables', 'iptables-save', 'iptables-legacy', 'iptables-nft', 'ip', 'nsenter', 'bridge', 'sysctl', 'systemctl', 'modprobe', 'modinfo', 'ethtool', 'nc', 'ping', 'journalctl', 'timedatectl', 'chronyc', 'update-alternatives', 'ssh-keygen', 'ssh', 'unshare', 'echo', 'printf', 'ls', 'umount', 'rm']);
+const isCommand = (span: string): boolean => PROGRAMS.has(span.split(/\s+/)[0] ?? '');
+
+/** CommonMark code spans: a run of n backticks up to the next run of exactly n; one space of padding on both sides is dropped. */
+function codeSpans(text: string): string[] {
+  const out: string[] = [];
+  const runs = [...text.matchAll(/`+/g)].map((m) => ({ at: m.index, n: m[0].length }));
+  for (let i = 0; i < runs.length; i++) {
+    const open = runs[i]!;
+    const j = runs.findIndex((r, k) => k > i && r.n === open.n);
+    if (j < 0) continue;
+    let body = text.slice(open.at + open.n, runs[j]!.at);
+    if (body.length > 2 && body.startsWith(' ') && body.endsWith(' ')) body = body.slice(1, -1);
+    out.push(body);
+    i = j;
+  }
+  return out;
+}
 
 /**
- * The commands of a remediation: its code spans when it marks them; else,
- * when it is a bare command (the markdown report shows it as one code span),
- * the whole line after an "on <node>: " naming one of `nodes`.
+ * The commands of a remediation: its code spans that start with a program;
+ * a remediation without any is a bare command when, after an "on <node>: "
+ * naming one of `nodes`, it starts with a program (the markdown report shows
+ * it as one code span).
  */
 function commands(remediation: string, nodes: readonly string[]): string[] {
   if (!remediation.includes('`')) {
     let rest = remediation;
     const on = nodes.find((n) => rest.toLowerCase().startsWith(`on ${n.toLowerCase()}: `));
     if (on !== undefined) rest = rest.slice(`on ${on}: `.length);
-    return process.env.ND_BARE === "1" && BARE.test(rest) ? [rest] : [];
+    return process.env.ND_BARE === '1' && isCommand(rest) ? [rest] : [];
   }
-  const spans: string[] = [];
-  const re = /(`+)([\s\S]*?[^`])\1(?!`)/g;
-  for (const m of remediation.matchAll(re)) spans.push(m[2]!.trim());
-  return spans;
+  return codeSpans(remediation).filter(isCommand);
 }
+
+/** A documented placeholder the user fills in (<node>, <free /24>): a plain word for the shell. Quoted placeholders ('<node-name>') stay. */
+const filled = (span: string): string => span.replace(/(^|[\s=:])<[A-Za-z0-9][^<>'"`\n]*>/g, '$1PLACEHOLDER');
 
 const SHIMS = join(work, 'bin');
 const LOG = join(work, 'argv.log');
@@ -195,11 +214,19 @@ describe('hostile names through every check', async () => {
     expect(produced.size).toBeGreaterThan(30);
   });
 
+  it('no hostile value opens a code span of its own in the prose of a remediation', () => {
+    const bad: string[] = [];
+    for (const [rem, { where }] of remediations) {
+      for (const span of codeSpans(rem)) if (!isCommand(span) && !span.startsWith('-') && span.includes(MARK)) bad.push(`${where}: ${JSON.stringify(span)}\n    in ${JSON.stringify(rem)}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('every remediation command parses (sh -n)', () => {
     const bad: string[] = [];
     for (const [rem, { where, nodes }] of remediations) {
       for (const span of commands(rem, nodes)) {
-        const r = spawnSync('/bin/sh', ['-n', '-c', span], { encoding: 'utf8' });
+        const r = spawnSync('/bin/sh', ['-n', '-c', filled(span)], { encoding: 'utf8' });
         if (r.status !== 0) bad.push(`${where}\n    ${JSON.stringify(span)}\n    ${r.stderr.trim()}`);
       }
     }
@@ -212,7 +239,7 @@ describe('hostile names through every check', async () => {
       for (const span of commands(rem, nodes)) {
         // The command names the line means to run: the first word of each simple command, read without expanding anything.
         for (const w of span.split(/[;&|()\n]+/).map((p) => p.trim().split(/\s+/)[0] ?? '')) if (/^[a-z][a-z0-9_.-]*$/.test(w)) shim(w);
-        const { calls, stderr } = recorded(span);
+        const { calls, stderr } = recorded(filled(span));
         if (existsSync(MARK)) {
           bad.push(`${where}: created the marker\n    ${JSON.stringify(span)}`);
           rmSync(MARK);
