@@ -1,6 +1,6 @@
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { fdbReplace, memberText } from './lib/sandbox.js';
 
@@ -40,7 +40,7 @@ export default defineCheck({
           peerIp: hostIp,
           endpoints: listText(list.map((x) => memberText(x.member, x.mac))),
         },
-        { peer, remediation: `on ${node.name}: ${fix}; then check gossip tcp+udp/7946 between ${node.name} and ${peer}${force}` },
+        { peer, remediation: `on ${prose(node.name)}: ${fix}; then check gossip tcp+udp/7946 between ${prose(node.name)} and ${peer}${force}` },
       );
     }
     if (o.fdb.missing.size === 0) report('pass', 'complete', { sandbox: sandbox.name, count: o.fdb.remoteCount });

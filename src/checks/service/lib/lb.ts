@@ -7,7 +7,7 @@ import { serviceVip, type PublishedPort } from '../../../model/lb.js';
 import type { Model, NodeModel, SandboxModel } from '../../../model/types.js';
 import type { NetworkFacts, ServiceFacts } from '../../../snapshot/types.js';
 import { listText } from '../../../text/list.js';
-import { shq } from '../../../text/shell.js';
+import { shq, prose } from '../../../text/shell.js';
 import type { ClusterContext } from '../../types.js';
 
 export const NO_PORTS = 'no service publishes a port in ingress mode';
@@ -34,7 +34,7 @@ export function vipUsers(model: Model, node: NodeModel): string[] {
     if (net.ingress || lbSandboxes(node, net).length === 0) continue;
     for (const svc of model.cluster.services) {
       const vip = serviceVip(svc, net);
-      if (vip) out.push(`${svc.name} on ${net.name} (VIP ${vip})`);
+      if (vip) out.push(`${svc.name} on ${prose(net.name)} (VIP ${vip})`);
     }
   }
   return out;
