@@ -3,7 +3,7 @@ import { listText, plural } from '../../text/list.js';
 import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
-const names = (l: NodeSummary[]): string => listText(l.map((m) => m.name));
+const names = (l: NodeSummary[]): string => listText(l.map((m) => prose(m.name)));
 const up = (m: NodeSummary): boolean => m.managerStatus === 'leader' || m.managerStatus === 'reachable';
 
 export default defineCheck({

@@ -1,6 +1,6 @@
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq, prose } from '../../text/shell.js';
+import { prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, servicesOn } from './lib/sandbox.js';
 
@@ -49,7 +49,7 @@ export default defineCheck({
         ? `on ${prose(node.name)}: iptables -I INPUT -p esp -s ${shq(ip)} -j ACCEPT; on ${prose(peer)}: iptables -I INPUT -p esp -s ${shq(addr)} -j ACCEPT`
         : 'iptables -I INPUT -p esp -s <peer ip> -j ACCEPT';
     const remedy = (peer: string, ip: string | null) =>
-      `on ${prose(node.name)} and ${peer}: modprobe esp4 xfrm_user; allow ESP between them (${allowEsp(peer, ip)}); then ${forceUpdate(servicesOn(model, node.name, network))}`;
+      `on ${prose(node.name)} and ${prose(peer)}: modprobe esp4 xfrm_user; allow ESP between them (${allowEsp(peer, ip)}); then ${forceUpdate(servicesOn(model, node.name, network))}`;
     const base = { node: node.name, network: network.name, sandbox: sandbox.name, modNote };
     if (esp.length === 0) {
       const names = [...peers].map((ip) => nodeLabel(t, ip));

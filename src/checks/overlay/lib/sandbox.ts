@@ -6,7 +6,7 @@
 import type { Model, NodeModel } from '../../../model/types.js';
 import type { NetworkFacts } from '../../../snapshot/types.js';
 import type { Member } from '../../../model/overlay.js';
-import { prose, shq } from '../../../text/shell.js';
+import { code, prose, shq } from '../../../text/shell.js';
 
 /** `10.0.1.3 (02:42:0a:00:01:03, task web.1.x)`. */
 export const memberText = (m: Member, mac: string | null): string => `${m.ip} (${mac ?? 'MAC unknown'}, ${m.what})`;
@@ -43,4 +43,4 @@ export const servicesOn = (model: Model, node: string, net: NetworkFacts): strin
 
 /** `docker service update --force web (also api)`, or with a `<service>` placeholder when none is known. */
 export const forceUpdate = (svcs: readonly string[]): string =>
-  `docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;
+  `${code(`docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}`)}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;
