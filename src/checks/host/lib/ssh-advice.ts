@@ -54,6 +54,6 @@ export function sshAdvice(name: string, t: Target, stage: CollectionStage): stri
       return `On ${prose(name)}: let ${t.user} run the read-only collection as root without a password (e.g. ${code(`${sudoersUser(t.user)} ALL=(root) NOPASSWD: /bin/sh`)} in /etc/sudoers.d/netdoctor), or connect as root (--ssh-user root).`;
     case 'exec':
     case 'parse':
-      return `Re-run the collection for ${prose(name)} (--node ${shq(name)}); if it fails again, run ${code(`${ssh}`)} and look at the error text above.`;
+      return `Re-run the collection for ${prose(name)} (${code(`--node ${shq(name)}`)}); if it fails again, run ${code(`${ssh}`)} and look at the error text above.`;
   }
 }
