@@ -58,7 +58,7 @@ const PLAUSIBLE: Record<NameKind, { re: RegExp; what: string }> = {
   ip: { re: /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})(?:\/[0-9]{1,3})?$/, what: 'an IP address' },
   // Linux IFNAMSIZ is 16 with the NUL; no '/', no whitespace.
   interface: { re: /^[A-Za-z0-9_.@:-]{1,15}$/, what: 'an interface name' },
-  path: { re: /^\/[A-Za-z0-9_.\/@:+-]{0,4095}$/, what: 'a path' },
+  path: { re: /^\/[A-Za-z0-9_./@:+-]{0,4095}$/, what: 'a path' },
 };
 
 export interface NameArg {

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdStart, dockerdStop, labEnsure, nodeDocker, nodeExec, type LabState } from '../lab/lab.js';
+import { dockerdStart, dockerdStop, labEnsure, nodeDocker, nodeExec } from '../lab/lab.js';
 import type { Report } from '../../src/report/model.js';
 import { codeSpans, isCommand, Paster } from '../support/paste.js';
 import { nd } from './support/netdoctor.js';
@@ -23,7 +23,7 @@ const EVIL = `nd3;touch\${IFS}${MARK};#\u001b[2J\u001b]0;x\u0007$(id)'"`;
 // eslint-disable-next-line no-control-regex
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
-let lab: LabState;
+
 let accepted = '';
 const dir = mkdtempSync(join(tmpdir(), 'nd-hostname-'));
 
@@ -41,7 +41,7 @@ async function setHostname(name: string): Promise<void> {
 
 beforeAll(async () => {
   rmSync(MARK, { force: true });
-  lab = await labEnsure();
+  await labEnsure();
   await setHostname(EVIL);
   accepted = (await nodeExec('nd3', 'cat /proc/sys/kernel/hostname')).stdout.replace(/\n$/, '');
   for (let i = 0; i < 60 && !(await swarmName()).includes(accepted); i++) await new Promise((r) => setTimeout(r, 1000));

@@ -27,7 +27,7 @@ export default defineCheck({
   check({ model, node, report }) {
     const o = node.host!.offload;
     if (isUnavailable(o)) return report('skip', 'notCollected', { reason: o.reason });
-    const nics = Object.entries(o as Exclude<typeof o, Unavailable>);
+    const nics = Object.entries(o);
     if (nics.length === 0) return report('pass', 'noNics');
     const dp = model.cluster.dataPathPort;
     const n = node.name;
