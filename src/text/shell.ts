@@ -81,3 +81,29 @@ export function placeholderNotes(args: readonly NameArg[]): string {
   const reasons = args.map((a) => a.reason).filter((r): r is string => r !== null);
   return reasons.length === 0 ? '' : ` (${reasons.join('; ')})`;
 }
+
+/**
+ * A command as a code span in a remediation: the fence is one backtick longer
+ * than any backtick run inside (CommonMark), padded when the command touches
+ * a backtick, so a quoted value holding backticks cannot end the span early.
+ * Plain commands come out as `cmd`.
+ */
+export function code(command: string): string {
+  let longest = 0;
+  let run = 0;
+  for (const ch of command) {
+    run = ch === '`' ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
+  const fence = '`'.repeat(longest + 1);
+  const pad = command.startsWith('`') || command.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${command}${pad}${fence}`;
+}
+
+/**
+ * A value from the cluster in the prose of a remediation (not in a command):
+ * one line, control characters escaped, and backticks shown as \x60 (the
+ * sanitiser's notation), so a name cannot open a code span of its own that
+ * a reader would take for a command.
+ */
+export const prose = (value: string): string => sanitizeLine(value).replace(/`/g, '\\x60');

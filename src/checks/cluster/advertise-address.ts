@@ -3,7 +3,7 @@ import { interfaceWithAddress, isDockerInterface } from '../../model/nodes.js';
 import type { Model } from '../../model/types.js';
 import { isLinkLocal, isLoopback, isUnspecified, parseIp } from '../../net/ip.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck, type Data, type Status } from '../types.js';
 
 const MESSAGES = {
@@ -27,7 +27,7 @@ function rejoin(model: Model, n: NodeSummary, ip: string | null): string {
   const node = shq(n.name);
   const manager = model.cluster.nodes.find((m) => m.role === 'manager' && m !== n && m.advertiseAddress !== null);
   const join = `docker swarm join --advertise-addr ${ip !== null ? shq(ip) : '<underlay IP>'} --token <token> ${manager ? shq(`${manager.advertiseAddress!}:2377`) : '<manager>:2377'}`;
-  return `${n.role === 'manager' ? `Demote ${n.name} first (\`docker node demote ${node}\`), then on` : 'On'} ${n.name}: \`docker swarm leave\` and \`${join}\` (the token from \`docker swarm join-token -q ${n.role}\` on a manager); remove the old entry with \`docker node rm ${node}\`.`;
+  return `${n.role === 'manager' ? `Demote ${prose(n.name)} first (${code(`docker node demote ${node}`)}), then on` : 'On'} ${prose(n.name)}: \`docker swarm leave\` and ${code(`${join}`)} (the token from ${code(`docker swarm join-token -q ${n.role}`)} on a manager); remove the old entry with ${code(`docker node rm ${node}`)}.`;
 }
 
 /** What the interfaces of the node say about its advertise address `a` (already a usable, unique IP). */

@@ -1,9 +1,9 @@
 import type { NodeSummary } from '../../cluster/nodes.js';
 import { listText, plural } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
-const names = (l: NodeSummary[]): string => listText(l.map((m) => m.name));
+const names = (l: NodeSummary[]): string => listText(l.map((m) => prose(m.name)));
 const up = (m: NodeSummary): boolean => m.managerStatus === 'leader' || m.managerStatus === 'reachable';
 
 export default defineCheck({
@@ -60,7 +60,7 @@ export default defineCheck({
         {
           remediation: `Bring ${down.length ? names(down) : 'the managers'} back first; if they are gone for good, on ${
             survivor ? `the surviving manager ${survivor.name}` : 'a surviving manager'
-          } \`docker swarm init --force-new-cluster --advertise-addr ${survivor?.advertiseAddress ? shq(survivor.advertiseAddress) : '<its IP>'}\` and promote new managers.`,
+          } ${code(`docker swarm init --force-new-cluster --advertise-addr ${survivor?.advertiseAddress ? shq(survivor.advertiseAddress) : '<its IP>'}`)} and promote new managers.`,
         },
       );
     } else if (!managers.some((m) => m.leader)) {
@@ -76,7 +76,7 @@ export default defineCheck({
         { ...counts, name: m.name, state: m.managerStatus ?? 'unknown', margin },
         {
           node: m.name,
-          remediation: `On ${m.name}: \`systemctl status docker\`, check 2377/tcp from the other managers (\`nc -zv ${shq(m.advertiseAddress ?? m.name)} 2377\`); if it is gone for good: \`docker node demote ${shq(m.name)} && docker node rm --force ${shq(m.name)}\` on a manager and promote a replacement.`,
+          remediation: `On ${prose(m.name)}: \`systemctl status docker\`, check 2377/tcp from the other managers (${code(`nc -zv ${shq(m.advertiseAddress ?? m.name)} 2377`)}); if it is gone for good: ${code(`docker node demote ${shq(m.name)} && docker node rm --force ${shq(m.name)}`)} on a manager and promote a replacement.`,
         },
       );
     }
@@ -87,7 +87,7 @@ export default defineCheck({
         'evenCount',
         { total, odd: total - 1, tolerance },
         {
-          remediation: `Promote one more node (\`docker node promote ${worker ? shq(worker.name) : '<node>'}\`) or demote one (\`docker node demote ${shq(managers[total - 1]!.name)}\`) to get an odd count.`,
+          remediation: `Promote one more node (${code(`docker node promote ${worker ? shq(worker.name) : '<node>'}`)}) or demote one (${code(`docker node demote ${shq(managers[total - 1]!.name)}`)}) to get an odd count.`,
         },
       );
     }

@@ -1,5 +1,5 @@
 import type { NodeSummary } from '../../cluster/nodes.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 const AVAILABILITY: Record<string, string> = {
@@ -37,7 +37,7 @@ export default defineCheck({
           { name: n.name, role: role(n, n.advertiseAddress), state: n.state },
           {
             node: n.name,
-            remediation: `On ${n.name}: \`systemctl status docker\` and \`journalctl -u docker -n 100\`; on a manager \`docker node inspect ${node} --format '{{.Status.Message}}'\`, and check 2377/tcp and 7946 tcp+udp from ${n.name} to the managers. If it was removed for good: \`docker node rm ${node}\`.`,
+            remediation: `On ${prose(n.name)}: \`systemctl status docker\` and \`journalctl -u docker -n 100\`; on a manager ${code(`docker node inspect ${node} --format '{{.Status.Message}}'`)}, and check 2377/tcp and 7946 tcp+udp from ${prose(n.name)} to the managers. If it was removed for good: ${code(`docker node rm ${node}`)}.`,
           },
         );
       }
@@ -50,7 +50,7 @@ export default defineCheck({
           { name: n.name, availability: n.availability, effect },
           {
             node: n.name,
-            remediation: `When the maintenance is over: \`docker node update --availability active ${node}\`.`,
+            remediation: `When the maintenance is over: ${code(`docker node update --availability active ${node}`)}.`,
           },
         );
       }

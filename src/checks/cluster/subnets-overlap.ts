@@ -2,7 +2,7 @@ import { underlayPrefixes } from '../../model/nodes.js';
 import { cidrsOverlap, parseCidr, type Cidr } from '../../net/ip.js';
 import type { HostFacts, NetworkFacts } from '../../snapshot/types.js';
 import { plural } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck, type Reporter } from '../types.js';
 
 interface Subnet {
@@ -29,7 +29,7 @@ type Report = Reporter<keyof typeof MESSAGES>;
 const recreate = (net: NetworkFacts): string =>
   net.ingress
     ? 'Remove the services that publish ports, `docker network rm ingress`, `docker network create --driver overlay --ingress --subnet <free /24> ingress`, then redeploy them.'
-    : `Recreate ${net.name} with a free subnet: remove its services, \`docker network rm ${shq(net.name)}\`, \`docker network create -d overlay --subnet <free /24> ${shq(net.name)}\`, redeploy.`;
+    : `Recreate ${prose(net.name)} with a free subnet: remove its services, ${code(`docker network rm ${shq(net.name)}`)}, ${code(`docker network create -d overlay --subnet <free /24> ${shq(net.name)}`)}, redeploy.`;
 
 function overlaysAgainstEachOther(subnets: Subnet[], report: Report): void {
   for (let i = 0; i < subnets.length; i++) {
@@ -73,7 +73,7 @@ function againstUnderlay(node: { name: string; host: HostFacts }, subnets: Subne
       { pool: pool.text, poolNote, node: node.name, hits: hits.map((h) => `${h.cidr.text} (${h.source})`).join(', ') },
       {
         node: node.name,
-        remediation: `Create overlays with an explicit free --subnet; for a new swarm use \`docker swarm init --default-addr-pool <range outside ${ranges}>\` (the pool cannot be changed on an existing swarm).`,
+        remediation: `Create overlays with an explicit free --subnet; for a new swarm use ${code(`docker swarm init --default-addr-pool <range outside ${ranges}>`)} (the pool cannot be changed on an existing swarm).`,
       },
     );
   }

@@ -1,5 +1,6 @@
 import type { Model, NodeModel } from '../../model/types.js';
 import { defineCheck } from '../types.js';
+import { prose } from '../../text/shell.js';
 
 /** Seconds. Warn: clocks are not being kept in step. Fail: half of swarmkit's 1 h certificate backdate. */
 const CLOCK_WARN_S = 5;
@@ -72,7 +73,7 @@ export default defineCheck({
         { node: n, relation },
         {
           peer: far.node.name,
-          remediation: `On ${n}: set the time (\`chronyc makestep\` or \`timedatectl set-ntp true\`) and keep it synchronised; then check \`docker node ls\` on a manager.`,
+          remediation: `On ${prose(n)}: set the time (\`chronyc makestep\` or \`timedatectl set-ntp true\`) and keep it synchronised; then check \`docker node ls\` on a manager.`,
         },
       );
     } else if (skew > CLOCK_WARN_S) {
@@ -82,7 +83,7 @@ export default defineCheck({
         { node: n, relation },
         {
           peer: far.node.name,
-          remediation: `On ${n}: \`timedatectl set-ntp true\` (or enable chrony/systemd-timesyncd) and check \`timedatectl timesync-status\`.`,
+          remediation: `On ${prose(n)}: \`timedatectl set-ntp true\` (or enable chrony/systemd-timesyncd) and check \`timedatectl timesync-status\`.`,
         },
       );
     } else report('pass', 'inStep', { deviation: `${dev >= 0 ? '+' : '-'}${fmtS(Math.abs(dev))}` });

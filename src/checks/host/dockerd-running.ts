@@ -1,4 +1,5 @@
 import { defineCheck } from '../types.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -25,7 +26,7 @@ export default defineCheck({
       'stopped',
       { node: node.name, why },
       {
-        remediation: `On ${node.name}: \`systemctl start docker\`, then \`journalctl -u docker -n 100\` for why it stopped; \`docker node ls\` on a manager should show ${node.name} Ready again.`,
+        remediation: `On ${prose(node.name)}: \`systemctl start docker\`, then \`journalctl -u docker -n 100\` for why it stopped; \`docker node ls\` on a manager should show ${prose(node.name)} Ready again.`,
       },
     );
   },

@@ -2,7 +2,7 @@ import { describeOutcome, evaluate, firewallWarningsText, type Evaluation, type 
 import { interfaceWithAddress, plural, routeDevice } from '../../model/nodes.js';
 import type { HostDump, NodeModel } from '../../model/types.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck, type Reporter } from '../types.js';
 import { allowCommand, swarmFlows, type Flow, type Peer } from './lib/flows.js';
 
@@ -32,12 +32,12 @@ function reportDrops(node: NodeModel, dump: HostDump, flow: Flow, root: Root, re
     const names = listText(peers.map((p) => p.name));
     const data = {
       flow: flow.label,
-      direction: root === 'INPUT' ? `from ${names} into ${node.name}` : `from ${node.name} to ${names}`,
+      direction: root === 'INPUT' ? `from ${names} into ${node.name}` : `from ${prose(node.name)} to ${names}`,
       root,
       dump: dump.label,
     };
     const how = [...new Set(ev.drops.map((d) => describeOutcome(d, root)))];
-    const remediation = `On ${node.name}: allow it ahead of the drop, e.g. \`${allowCommand(root, flow, peers, node)}\`, and persist that in the firewall's configuration (ufw allow / firewall-cmd --permanent --add-port / /etc/iptables/rules.v4).`;
+    const remediation = `On ${prose(node.name)}: allow it ahead of the drop, e.g. ${code(`${allowCommand(root, flow, peers, node)}`)}, and persist that in the firewall's configuration (ufw allow / firewall-cmd --permanent --add-port / /etc/iptables/rules.v4).`;
     const peer = peers.length === 1 ? peers[0]!.name : null;
     if (ev.result === 'dropped') report('fail', 'dropped', { ...data, how: how.join('; ') }, { peer, remediation });
     else report('warn', 'maybe', { ...data, how: how.join('; or it ') }, { peer, remediation });
@@ -82,7 +82,7 @@ export default defineCheck({
         'incomplete',
         { node: node.name, warnings: firewallWarningsText(f.warnings), what: what || 'its swarm ports' },
         {
-          remediation: `On ${node.name}: run \`iptables-save\` (and iptables-legacy-save / iptables-nft-save) by hand and look at the lines named; if the output was cut short, collect again (\`docker netdoctor check --node ${shq(node.name)}\`).`,
+          remediation: `On ${prose(node.name)}: run \`iptables-save\` (and iptables-legacy-save / iptables-nft-save) by hand and look at the lines named; if the output was cut short, collect again (${code(`docker netdoctor check --node ${shq(node.name)}`)}).`,
         },
       );
       return;

@@ -8,7 +8,7 @@ import { underlayPrefixes } from '../../model/nodes.js';
 import type { Model, NodeModel } from '../../model/types.js';
 import { cidrsOverlap, networkOf, parseCidr, type Cidr } from '../../net/ip.js';
 import type { HostFacts } from '../../snapshot/types.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck, type Reporter } from '../types.js';
 
 const GWBRIDGE = 'docker_gwbridge';
@@ -64,7 +64,7 @@ function checkMasquerade(node: NodeModel, subnet: string, report: Report): boole
       warnings: fw.warnings.length ? ` (the dumps read with warnings: ${fw.warnings.join('; ')})` : '',
     },
     {
-      remediation: `on ${node.name}: iptables -t nat -A POSTROUTING -s ${shq(subnet)} ! -o ${GWBRIDGE} -j MASQUERADE (Docker's own rule; systemctl restart docker restores it)`,
+      remediation: `on ${prose(node.name)}: iptables -t nat -A POSTROUTING -s ${shq(subnet)} ! -o ${GWBRIDGE} -j MASQUERADE (Docker's own rule; systemctl restart docker restores it)`,
     },
   );
   return true;
@@ -89,18 +89,18 @@ export default defineCheck({
     if (!br) {
       // ingress_sbox and every container sandbox have a leg on the bridge.
       if (node.sandboxes.some((s) => s.kind === 'ingress' || s.kind === 'container')) {
-        report('fail', 'missing', at, { remediation: `on ${node.name}: systemctl restart docker (it recreates ${GWBRIDGE})` });
+        report('fail', 'missing', at, { remediation: `on ${prose(node.name)}: systemctl restart docker (it recreates ${GWBRIDGE})` });
       } else report('pass', 'notNeeded', at);
       return;
     }
     if (br.state !== null && br.state.toUpperCase() === 'DOWN') {
-      report('fail', 'down', at, { remediation: `on ${node.name}: ip link set ${GWBRIDGE} up` });
+      report('fail', 'down', at, { remediation: `on ${prose(node.name)}: ip link set ${GWBRIDGE} up` });
       return;
     }
     const v4 = br.addresses.find((a) => a.family === 'inet');
     const cidr = v4 ? networkOf(v4.address, v4.prefixLen) : null;
     if (!v4 || !cidr) {
-      report('fail', 'noIpv4', at, { remediation: `on ${node.name}: systemctl restart docker` });
+      report('fail', 'noIpv4', at, { remediation: `on ${prose(node.name)}: systemctl restart docker` });
       return;
     }
     const address = `${v4.address}/${cidr.prefix}`;
@@ -112,7 +112,7 @@ export default defineCheck({
         { ...at, address, other: clash.other },
         {
           ...(clash.network !== undefined ? { network: clash.network } : {}),
-          remediation: `recreate ${GWBRIDGE} on ${node.name} with a free subnet: docker network rm ${GWBRIDGE} (with no tasks on the node), then docker network create --subnet <free /16> --opt com.docker.network.bridge.name=${GWBRIDGE} --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true ${GWBRIDGE}`,
+          remediation: `recreate ${GWBRIDGE} on ${prose(node.name)} with a free subnet: docker network rm ${GWBRIDGE} (with no tasks on the node), then docker network create --subnet <free /16> --opt com.docker.network.bridge.name=${GWBRIDGE} --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true ${GWBRIDGE}`,
         },
       );
     }

@@ -1,4 +1,5 @@
 import { defineCheck } from '../types.js';
+import { code, prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -33,7 +34,7 @@ export default defineCheck({
         'both',
         { node: n, backend, version: ipt.version ? `: ${ipt.version}` : '' },
         {
-          remediation: `On ${n}: choose one backend for iptables and ip6tables (\`update-alternatives --set iptables /usr/sbin/iptables-${keep}\`, same for ip6tables), review and flush the ${other} tables (\`${x}-save\`, then \`${x} -F && ${x} -t nat -F && ${x} -X && ${x} -t nat -X\`), then \`systemctl restart docker\`.`,
+          remediation: `On ${prose(n)}: choose one backend for iptables and ip6tables (${code(`update-alternatives --set iptables /usr/sbin/iptables-${keep}`)}, same for ip6tables), review and flush the ${other} tables (${code(`${x}-save`)}, then ${code(`${x} -F && ${x} -t nat -F && ${x} -X && ${x} -t nat -X`)}), then \`systemctl restart docker\`.`,
         },
       );
       return;
@@ -47,7 +48,7 @@ export default defineCheck({
         'none',
         { node: n },
         {
-          remediation: `On ${n}: remove "iptables": false from /etc/docker/daemon.json (or --iptables=false from dockerd's command line) and \`systemctl restart docker\`.`,
+          remediation: `On ${prose(n)}: remove "iptables": false from /etc/docker/daemon.json (or --iptables=false from dockerd's command line) and \`systemctl restart docker\`.`,
         },
       );
       return;
@@ -59,7 +60,7 @@ export default defineCheck({
         'otherBackend',
         { docker, node: n, backend },
         {
-          remediation: `On ${n}: \`update-alternatives --set iptables /usr/sbin/iptables-${docker}\` (and ip6tables), or switch Docker to ${backend} by restarting it with that alternative selected.`,
+          remediation: `On ${prose(n)}: ${code(`update-alternatives --set iptables /usr/sbin/iptables-${docker}`)} (and ip6tables), or switch Docker to ${backend} by restarting it with that alternative selected.`,
         },
       );
       return;

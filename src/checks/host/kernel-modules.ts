@@ -1,7 +1,7 @@
 import type { Model, NodeModel } from '../../model/types.js';
 import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck, type Reporter } from '../types.js';
 
 const MESSAGES = {
@@ -68,7 +68,7 @@ function vxlan({ node, loaded, report, ok }: Ctx): void {
       'vxlan',
       { absent: absentText(['vxlan']), node: node.name },
       {
-        remediation: `On ${node.name}: \`${persist(['vxlan'])}\`; if modprobe cannot find it, install the kernel's extra modules (e.g. linux-modules-extra-$(uname -r)), then \`systemctl restart docker\`.`,
+        remediation: `On ${prose(node.name)}: ${code(`${persist(['vxlan'])}`)}; if modprobe cannot find it, install the kernel's extra modules (e.g. linux-modules-extra-$(uname -r)), then \`systemctl restart docker\`.`,
       },
     );
   }
@@ -92,12 +92,12 @@ function ipvs({ node, loaded, report, ok }: Ctx, users: IpvsUser[]): void {
       mark: markOk ? '' : ' (xt_mark, which marks their packets for IPVS, is not loaded either)',
     };
     report('fail', 'ipvs', data, {
-      remediation: `On ${node.name}: \`${persist([...missing, ...(markOk ? [] : ['xt_mark'])])}\` (install the kernel's extra modules if modprobe cannot find them), then redeploy the affected services (\`docker service update --force ${shq(users[0]!.service)}\`).`,
+      remediation: `On ${prose(node.name)}: ${code(`${persist([...missing, ...(markOk ? [] : ['xt_mark'])])}`)} (install the kernel's extra modules if modprobe cannot find them), then redeploy the affected services (${code(`docker service update --force ${shq(users[0]!.service)}`)}).`,
     });
     return;
   }
   if (rrOk) ok.push('ip_vs, ip_vs_rr');
-  else report('warn', 'ipvsRr', { users: needs }, { remediation: `On ${node.name}: check \`modinfo ip_vs_rr\`, then \`${persist(['ip_vs_rr'])}\`.` });
+  else report('warn', 'ipvsRr', { users: needs }, { remediation: `On ${prose(node.name)}: check \`modinfo ip_vs_rr\`, then ${code(`${persist(['ip_vs_rr'])}`)}.` });
   if (markOk) ok.push('xt_mark');
   else {
     report(
@@ -105,7 +105,7 @@ function ipvs({ node, loaded, report, ok }: Ctx, users: IpvsUser[]): void {
       'xtMark',
       { absent: absentText(['xt_mark']), node: node.name, services: listText(users.map((u) => u.service)) },
       {
-        remediation: `On ${node.name}: \`${persist(['xt_mark'])}\`.`,
+        remediation: `On ${prose(node.name)}: ${code(`${persist(['xt_mark'])}`)}.`,
       },
     );
   }
@@ -129,7 +129,7 @@ function ipsec({ node, loaded, report, ok }: Ctx, encrypted: NetworkFacts[]): vo
     { absent: absentText(missing), node: node.name, s: nets.length > 1 ? 's' : '', networks: listText(nets.map((x) => x.name)) },
     {
       network: nets[0]!.name,
-      remediation: `On ${node.name}: \`${persist(missing)}\` (check with \`modinfo ${missing.join(' ')}\`).`,
+      remediation: `On ${prose(node.name)}: ${code(`${persist(missing)}`)} (check with ${code(`modinfo ${missing.join(' ')}`)}).`,
     },
   );
 }
@@ -166,7 +166,7 @@ export default defineCheck({
     const brSysctl = node.host!.sysctls['net/bridge/bridge-nf-call-iptables'];
     if (ctx.loaded('br_netfilter') || (brSysctl !== undefined && brSysctl !== null)) ctx.ok.push('br_netfilter');
     else
-      counted('warn', 'brNetfilter', { absent: absentText(['br_netfilter']) }, { remediation: `On ${node.name}: \`${persist(['br_netfilter'])}\`.` });
+      counted('warn', 'brNetfilter', { absent: absentText(['br_netfilter']) }, { remediation: `On ${prose(node.name)}: ${code(`${persist(['br_netfilter'])}`)}.` });
     if (problems > 0) return;
     const notes = [
       users.length === 0 ? 'IPVS not needed (no ingress-published port or VIP service)' : '',

@@ -1,5 +1,5 @@
 import { isLoopback } from '../../net/ip.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 const WILDCARD = new Set(['*', '0.0.0.0', '::', '']);
@@ -52,7 +52,7 @@ export default defineCheck({
       const socks = l.filter((s) => s.proto.startsWith(w.proto) && s.port === w.port);
       if (socks.length === 0) {
         if (w.port === dp && w.proto === 'udp' && !hasVxlan) {
-          good.push(`${port} (no VXLAN socket yet: no overlay sandbox with a vxlan device on ${n})`);
+          good.push(`${port} (no VXLAN socket yet: no overlay sandbox with a vxlan device on ${prose(n)})`);
           continue;
         }
         problems++;
@@ -63,8 +63,8 @@ export default defineCheck({
           {
             remediation:
               w.port === dp
-                ? `On ${n}: check that the overlay sandboxes have their vxlan device (\`docker network inspect\`, overlay checks) and that no other program holds udp/${dp}; restart dockerd (\`systemctl restart docker\`).`
-                : `On ${n}: \`systemctl restart docker\` and check \`docker info --format '{{.Swarm.LocalNodeState}}'\` is active; if it is not, rejoin the swarm.`,
+                ? `On ${prose(n)}: check that the overlay sandboxes have their vxlan device (\`docker network inspect${code(`, overlay checks) and that no other program holds udp/${dp}; restart dockerd (`)}systemctl restart docker\`).`
+                : `On ${prose(n)}: \`systemctl restart docker\` and check \`docker info --format '{{.Swarm.LocalNodeState}}'\` is active; if it is not, rejoin the swarm.`,
           },
         );
         continue;
@@ -82,7 +82,7 @@ export default defineCheck({
           'loopback',
           { port, addresses, node: n, why: w.why },
           {
-            remediation: `On ${n}: the swarm was joined with a loopback --listen-addr; leave and rejoin with \`docker swarm join --listen-addr 0.0.0.0:2377 --advertise-addr ${self !== null ? shq(self) : '<underlay IP>'} …\`.`,
+            remediation: `On ${prose(n)}: the swarm was joined with a loopback --listen-addr; leave and rejoin with ${code(`docker swarm join --listen-addr 0.0.0.0:2377 --advertise-addr ${self !== null ? shq(self) : '<underlay IP>'} …`)}.`,
           },
         );
         continue;
@@ -93,7 +93,7 @@ export default defineCheck({
         'elsewhere',
         { port, addresses, node: n, self: self ?? '(unknown)', selfOr: self ?? 'the advertise address' },
         {
-          remediation: `On ${n}: make --listen-addr match the advertise address (rejoin with \`--listen-addr ${addr}:2377 --advertise-addr ${addr}\`).`,
+          remediation: `On ${prose(n)}: make --listen-addr match the advertise address (rejoin with ${code(`--listen-addr ${addr}:2377 --advertise-addr ${addr}`)}).`,
         },
       );
     }

@@ -1,5 +1,6 @@
 import type { NodeModel } from '../../model/types.js';
 import { defineCheck } from '../types.js';
+import { code, prose } from '../../text/shell.js';
 
 /** What a private mount namespace breaks, by how netdoctor could reach the sandboxes. */
 function consequence(node: NodeModel): string {
@@ -53,8 +54,8 @@ export default defineCheck({
       { what, consequence: consequence(node) },
       {
         remediation: flagged
-          ? `On ${node.name}: find the MountFlags line (\`systemctl cat docker\`), remove MountFlags=${flags} from docker.service or its drop-in under /etc/systemd/system/docker.service.d/, then \`systemctl daemon-reload && systemctl restart docker\`.`
-          : `On ${node.name}: dockerd was started in a private mount namespace (snap package, a wrapper running \`unshare -m\`, or dockerd in a container); run dockerd from the host's mount namespace (docker.service without MountFlags), then restart it.`,
+          ? `On ${prose(node.name)}: find the MountFlags line (\`systemctl cat docker${code(`), remove MountFlags=${flags} from docker.service or its drop-in under /etc/systemd/system/docker.service.d/, then `)}systemctl daemon-reload && systemctl restart docker\`.`
+          : `On ${prose(node.name)}: dockerd was started in a private mount namespace (snap package, a wrapper running \`unshare -m\`, or dockerd in a container); run dockerd from the host's mount namespace (docker.service without MountFlags), then restart it.`,
       },
     );
   },

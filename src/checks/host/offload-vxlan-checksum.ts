@@ -1,6 +1,6 @@
 import { interfaceWithAddress, plural } from '../../model/nodes.js';
 import type { Unavailable } from '../../snapshot/types.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 // A NIC named `unavailable` cannot be told from the marker by `in` alone.
@@ -54,8 +54,8 @@ export default defineCheck({
         },
         {
           remediation: value.includes('[fixed]')
-            ? `On ${n}: the feature is fixed on in the driver; update VMware Tools/ESXi${nsx ? ', or re-create the swarm with `docker swarm init --data-path-port 4800`' : ''}.`
-            : `On ${n}: \`ethtool -K ${shq(nic)} tx-checksum-ip-generic off\` and persist it (a NetworkManager dispatcher, networkd .link file or udev rule)${nsx ? '; on NSX also consider `--data-path-port`' : ''}.`,
+            ? `On ${prose(n)}: the feature is fixed on in the driver; update VMware Tools/ESXi${nsx ? ', or re-create the swarm with `docker swarm init --data-path-port 4800`' : ''}.`
+            : `On ${prose(n)}: ${code(`ethtool -K ${shq(nic)} tx-checksum-ip-generic off`)} and persist it (a NetworkManager dispatcher, networkd .link file or udev rule)${nsx ? '; on NSX also consider `--data-path-port`' : ''}.`,
         },
       );
     }

@@ -3,6 +3,7 @@ import { isLoopback } from '../../net/ip.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { sysctlValue } from './lib/sysctl.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -32,7 +33,7 @@ export default defineCheck({
       (i) => i.name !== 'lo' && !isDockerInterface(i.name) && i.addresses.some((a) => a.family === 'inet' && !isLoopback(a.address)),
     );
     const data = { node: node.name, defaultNote: def !== null ? `, default = ${def}` : '' };
-    const remediation = `On ${node.name}: \`sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2\` (loose) and persist both in /etc/sysctl.d/90-swarm.conf.`;
+    const remediation = `On ${prose(node.name)}: \`sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2\` (loose) and persist both in /etc/sysctl.d/90-swarm.conf.`;
     if (underlay.length > 1) {
       report('warn', 'strictMulti', { ...data, count: underlay.length, interfaces: listText(underlay.map((i) => i.name)) }, { remediation });
     } else report('warn', 'strictSingle', data, { remediation });

@@ -1,4 +1,4 @@
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 export default defineCheck({
@@ -33,7 +33,7 @@ export default defineCheck({
       else if (p.dfState === 'blocked') {
         const peerIp = model.ipByName.get(p.to);
         const remediation =
-          `find the path MTU between ${p.from} and ${p.to} (on ${p.from}: ping -M do -s <size> ${peerIp !== undefined ? shq(peerIp) : '<peer ip>'}); ` +
+          `find the path MTU between ${prose(p.from)} and ${prose(p.to)} (on ${prose(p.from)}: ping -M do -s <size> ${peerIp !== undefined ? shq(peerIp) : '<peer ip>'}); ` +
           'lower the overlay MTU to it minus 50 (docker network create --opt com.docker.network.driver.mtu=<n>) or fix the underlay; do not filter ICMP type 3 code 4';
         report('fail', 'blocked', data, { ...at, remediation });
       } else {
@@ -41,7 +41,7 @@ export default defineCheck({
           'warn',
           'unconfirmed',
           { ...data, detail: p.detail ? `: ${p.detail}` : '' },
-          { ...at, remediation: `re-run with probes; by hand: ping -M do -s <size> between sandboxes of ${p.network} on ${p.from} and ${p.to}` },
+          { ...at, remediation: `re-run with probes; by hand: ping -M do -s <size> between sandboxes of ${prose(p.network)} on ${prose(p.from)} and ${prose(p.to)}` },
         );
       }
     }

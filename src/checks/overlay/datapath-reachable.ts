@@ -1,4 +1,4 @@
-import { shq } from '../../text/shell.js';
+import { prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 export default defineCheck({
@@ -40,11 +40,11 @@ export default defineCheck({
       } else if (p.state === 'blocked') {
         const peerIp = model.ipByName.get(p.to);
         const remediation =
-          `allow udp/${port} both ways between ${p.from} and ${p.to} (host firewall: iptables -I INPUT -p udp --dport ${port} -s ${peerIp !== undefined ? shq(peerIp) : '<peer ip>'} -j ACCEPT; cloud security groups), ` +
-          `check overlay.fdb.* for ${p.from}, and the MTU of the path`;
+          `allow udp/${port} both ways between ${prose(p.from)} and ${prose(p.to)} (host firewall: iptables -I INPUT -p udp --dport ${port} -s ${peerIp !== undefined ? shq(peerIp) : '<peer ip>'} -j ACCEPT; cloud security groups), ` +
+          `check overlay.fdb.* for ${prose(p.from)}, and the MTU of the path`;
         report('fail', 'blocked', { ...data, port, detail: p.detail ? ` (${p.detail})` : '' }, { ...at, remediation });
       } else {
-        const remediation = `re-run with probes; by hand: docker exec into a task on ${p.from} and ping ${shq(p.target)}`;
+        const remediation = `re-run with probes; by hand: docker exec into a task on ${prose(p.from)} and ping ${shq(p.target)}`;
         report('warn', 'unconfirmed', { ...data, detail: p.detail ? `: ${p.detail}` : '' }, { ...at, remediation });
       }
     }

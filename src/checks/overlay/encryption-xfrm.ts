@@ -1,6 +1,6 @@
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, servicesOn } from './lib/sandbox.js';
 
@@ -43,13 +43,13 @@ export default defineCheck({
       report('pass', 'alone', { network: network.name });
       return;
     }
-    const modNote = node.host!.modules.esp4 === false ? `; kernel module esp4 is not loaded on ${node.name} (see the host checks)` : '';
+    const modNote = node.host!.modules.esp4 === false ? `; kernel module esp4 is not loaded on ${prose(node.name)} (see the host checks)` : '';
     const allowEsp = (peer: string, ip: string | null) =>
       ip !== null
-        ? `on ${node.name}: iptables -I INPUT -p esp -s ${shq(ip)} -j ACCEPT; on ${peer}: iptables -I INPUT -p esp -s ${shq(addr)} -j ACCEPT`
+        ? `on ${prose(node.name)}: iptables -I INPUT -p esp -s ${shq(ip)} -j ACCEPT; on ${prose(peer)}: iptables -I INPUT -p esp -s ${shq(addr)} -j ACCEPT`
         : 'iptables -I INPUT -p esp -s <peer ip> -j ACCEPT';
     const remedy = (peer: string, ip: string | null) =>
-      `on ${node.name} and ${peer}: modprobe esp4 xfrm_user; allow ESP between them (${allowEsp(peer, ip)}); then ${forceUpdate(servicesOn(model, node.name, network))}`;
+      `on ${prose(node.name)} and ${prose(peer)}: modprobe esp4 xfrm_user; allow ESP between them (${allowEsp(peer, ip)}); then ${forceUpdate(servicesOn(model, node.name, network))}`;
     const base = { node: node.name, network: network.name, sandbox: sandbox.name, modNote };
     if (esp.length === 0) {
       const names = [...peers].map((ip) => nodeLabel(t, ip));

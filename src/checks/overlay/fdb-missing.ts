@@ -1,6 +1,6 @@
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { fdbReplace, memberText } from './lib/sandbox.js';
 
@@ -28,7 +28,7 @@ export default defineCheck({
       const peer = nodeLabel(model.topology, hostIp);
       const svcs = [...new Set(list.map((x) => x.member.service).filter((s): s is string => s !== null))];
       const fix = list.map((x) => fdbReplace(node, sandbox.name, o.dev, x.mac, hostIp)).join('; ');
-      const force = svcs.length > 0 ? ` and docker service update --force ${svcs.map(shq).join(' / ')}` : '';
+      const force = svcs.length > 0 ? ` and ${svcs.map((s) => code(`docker service update --force ${shq(s)}`)).join(' / ')}` : '';
       report(
         'fail',
         'missing',
@@ -40,7 +40,7 @@ export default defineCheck({
           peerIp: hostIp,
           endpoints: listText(list.map((x) => memberText(x.member, x.mac))),
         },
-        { peer, remediation: `on ${node.name}: ${fix}; then check gossip tcp+udp/7946 between ${node.name} and ${peer}${force}` },
+        { peer, remediation: `on ${prose(node.name)}: ${fix}; then check gossip tcp+udp/7946 between ${prose(node.name)} and ${prose(peer)}${force}` },
       );
     }
     if (o.fdb.missing.size === 0) report('pass', 'complete', { sandbox: sandbox.name, count: o.fdb.remoteCount });

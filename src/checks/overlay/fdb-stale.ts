@@ -3,7 +3,7 @@ import { nodeLabel } from '../../model/topology.js';
 import type { NodeModel, SandboxModel } from '../../model/types.js';
 import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 /** Why an entry is stale, in prose. */
@@ -11,7 +11,7 @@ function why(s: FdbStale, node: NodeModel, net: NetworkFacts): string {
   const dst = s.entry.dst!;
   switch (s.reason) {
     case 'local':
-      return `${s.owner!.what} ${s.owner!.ip} runs on ${node.name} itself`;
+      return `${s.owner!.what} ${s.owner!.ip} runs on ${prose(node.name)} itself`;
     case 'flood-no-node':
       return `flood entry toward ${dst}, which is no swarm node`;
     case 'unknown-mac-no-node':
@@ -61,7 +61,7 @@ export default defineCheck({
           dst: peer !== dst ? ` (${dst})` : '',
           list: listText(list.map((s) => `${s.entry.mac} (${why(s, node, network)})`)),
         },
-        { peer, remediation: `on ${node.name}: ${removal(node, sandbox, dst, list).join('; ')}` },
+        { peer, remediation: `on ${prose(node.name)}: ${removal(node, sandbox, dst, list).join('; ')}` },
       );
     }
     if (o.fdb.stale.size === 0) {

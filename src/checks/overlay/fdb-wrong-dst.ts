@@ -1,7 +1,7 @@
 import type { FdbWrong } from '../../model/overlay.js';
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { fdbReplace, memberText } from './lib/sandbox.js';
 
@@ -32,13 +32,13 @@ export default defineCheck({
       const extra = list.filter((x) => x.alsoRight);
       if (exclusive.length > 0) {
         const fix = exclusive.map((x) => fdbReplace(node, sandbox.name, o.dev, x.mac, hostIp)).join('; ');
-        report('fail', 'wrong', { ...base, peerIp: hostIp, entries: listText(exclusive.map(say)) }, { peer, remediation: `on ${node.name}: ${fix}` });
+        report('fail', 'wrong', { ...base, peerIp: hostIp, entries: listText(exclusive.map(say)) }, { peer, remediation: `on ${prose(node.name)}: ${fix}` });
       }
       if (extra.length > 0) {
         const del = extra.flatMap((x) =>
           x.wrongDsts.map((d) => `${node.nsenter(sandbox.name)} bridge fdb del ${shq(x.mac)} dev ${shq(o.dev)} dst ${shq(d)} self`),
         );
-        report('warn', 'extra', { ...base, entries: listText(extra.map(say)) }, { peer, remediation: `on ${node.name}: ${del.join('; ')}` });
+        report('warn', 'extra', { ...base, entries: listText(extra.map(say)) }, { peer, remediation: `on ${prose(node.name)}: ${del.join('; ')}` });
       }
     }
     if (o.fdb.wrong.size === 0) report('pass', 'right', { sandbox: sandbox.name });

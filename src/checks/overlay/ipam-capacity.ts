@@ -1,5 +1,5 @@
 import { parseCidr, stripPrefixLen } from '../../net/ip.js';
-import { shq } from '../../text/shell.js';
+import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 
 /** Docker's IPAM keeps the network address, the broadcast address and the gateway out of every IPv4 pool. */
@@ -45,8 +45,8 @@ export default defineCheck({
         const data = { used, capacity, subnet: s.subnet, percent: Math.round((used / capacity) * 100), ...counts };
         const fix = {
           remediation:
-            `docker network create -d overlay --subnet <a /22 or larger from your pool> ${shq(`${net.name}-large`)}; then for each service on ${shq(net.name)}: ` +
-            `docker service update --network-add ${shq(`${net.name}-large`)} --network-rm ${shq(net.name)} SERVICE`,
+            `${code(`docker network create -d overlay --subnet <a /22 or larger from your pool> ${shq(`${net.name}-large`)}`)}; then for each service on ${prose(net.name)}: ` +
+            code(`docker service update --network-add ${shq(`${net.name}-large`)} --network-rm ${shq(net.name)} SERVICE`),
           network: net.name,
         };
         if (used >= capacity) report('fail', 'full', data, fix);

@@ -1,5 +1,5 @@
 import { vxlanLinks } from '../../model/overlay.js';
-import { shq } from '../../text/shell.js';
+import { prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { groupBy } from './lib/sandbox.js';
 
@@ -34,11 +34,11 @@ export default defineCheck({
     const links = sb.snap.links.filter((l) => l.name !== 'lo' && l.mtu !== null && (l.kind === 'vxlan' || l.kind === 'bridge' || l.master !== null));
     const over = links.filter((l) => l.mtu! > limit);
     const vx = vxlanLinks(sb.snap);
-    const base = `${iface.name} on ${node.name} has MTU ${iface.mtu}, so the overlay may use at most ${limit} (${overhead} bytes of VXLAN overhead)`;
+    const base = `${iface.name} on ${prose(node.name)} has MTU ${iface.mtu}, so the overlay may use at most ${limit} (${overhead} bytes of VXLAN overhead)`;
     const name = shq(net.name);
     const remediation = net.ingress
-      ? `re-create the ingress network with a smaller MTU (services publishing ports must be removed first): docker network rm ${name}; docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=${limit} ${name}; or raise the MTU of ${iface.name} on ${node.name}`
-      : `docker network create -d overlay --opt com.docker.network.driver.mtu=${limit} … and move the services of ${net.name} to it (the MTU of an existing network cannot change), or raise the MTU of ${iface.name} on ${node.name}`;
+      ? `re-create the ingress network with a smaller MTU (services publishing ports must be removed first): docker network rm ${name}; docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=${limit} ${name}; or raise the MTU of ${prose(iface.name)} on ${prose(node.name)}`
+      : `docker network create -d overlay --opt com.docker.network.driver.mtu=${limit} … and move the services of ${prose(net.name)} to it (the MTU of an existing network cannot change), or raise the MTU of ${prose(iface.name)} on ${prose(node.name)}`;
     if (over.length > 0) {
       const byMtu = [...groupBy(over, (l) => String(l.mtu))].map(([mtu, ls]) => `${ls.map((l) => l.name).join(', ')} MTU ${mtu}`).join('; ');
       report('fail', 'tooLarge', { sandbox: sb.name, links: byMtu, base }, { remediation });
@@ -50,7 +50,7 @@ export default defineCheck({
         'optionDiffers',
         { mtu: net.mtu, links: vx.map((l) => `${l.name} has MTU ${l.mtu}`).join(', '), sandbox: sb.name, node: node.name },
         {
-          remediation: `systemctl restart docker on ${node.name} (or docker service update --force on the services of ${net.name}) so the sandbox is rebuilt`,
+          remediation: `systemctl restart docker on ${prose(node.name)} (or docker service update --force on the services of ${prose(net.name)}) so the sandbox is rebuilt`,
         },
       );
     } else {

@@ -1,7 +1,7 @@
 import { derivedMac } from '../../net/ip.js';
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { memberText } from './lib/sandbox.js';
 
@@ -35,13 +35,13 @@ export default defineCheck({
         (x) => `${x.member.ip} → ${x.got}${x.gotOwner ? ` (that is ${x.gotOwner.ip}, ${x.gotOwner.what})` : ''}, should be ${x.mac}`,
       );
       const fix = list.map((x) => replace(x.member.ip, x.mac)).join('; ');
-      report('fail', 'wrongMac', { ...base, peer, entries: listText(entries) }, { peer, remediation: `on ${node.name}: ${fix}` });
+      report('fail', 'wrongMac', { ...base, peer, entries: listText(entries) }, { peer, remediation: `on ${prose(node.name)}: ${fix}` });
     }
     for (const [hostIp, list] of o.neigh.missing) {
       const peer = nodeLabel(model.topology, hostIp);
       const fix = list.map((x) => replace(x.member.ip, x.mac ?? derivedMac(x.member.ip))).join('; ');
       const endpoints = listText(list.map((x) => memberText(x.member, x.mac)));
-      report('warn', 'missing', { ...base, count: list.length, peer, endpoints }, { peer, remediation: `on ${node.name}: ${fix}` });
+      report('warn', 'missing', { ...base, count: list.length, peer, endpoints }, { peer, remediation: `on ${prose(node.name)}: ${fix}` });
     }
     if (o.neigh.wrong.size === 0 && o.neigh.missing.size === 0) report('pass', 'consistent', { sandbox: sandbox.name, count: o.neigh.checked });
   },

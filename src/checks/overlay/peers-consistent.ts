@@ -1,5 +1,5 @@
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, servicesOn } from './lib/sandbox.js';
 
@@ -40,7 +40,7 @@ export default defineCheck({
           continue;
         }
         const peers = listText([...peerIps]) || 'empty';
-        const remediation = `check tcp+udp/7946 between ${name} and the other nodes; then on ${name}: systemctl restart docker (or ${forceUpdate(servicesOn(model, name, net))} to re-announce its tasks)`;
+        const remediation = `check tcp+udp/7946 between ${prose(name)} and the other nodes; then on ${prose(name)}: systemctl restart docker (or ${forceUpdate(servicesOn(model, name, net))} to re-announce its tasks)`;
         report('fail', 'notListed', { node: name, ip, what: listText(what, 3), network: net.name, peers }, { ...at, remediation });
       }
       for (const p of net.peers) {

@@ -3,6 +3,7 @@ import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
 import { defineCheck, type Reporter } from '../types.js';
 import { forceUpdate, netnsPath, servicesOn, staleSandboxRemedy } from './lib/sandbox.js';
+import { prose } from '../../text/shell.js';
 
 const messages = {
   missing: '{node} hosts {what} on {network} but has no overlay sandbox 1-{prefix}: those tasks are cut off from the overlay',
@@ -23,8 +24,8 @@ function hosted(model: Model, node: NodeModel, net: NetworkFacts, what: string, 
   const force = forceUpdate(servicesOn(model, node.name, net));
   if (!sb) {
     const remediation = net.ingress
-      ? `systemctl restart docker on ${node.name} (the ingress sandbox is created when the node joins the swarm)`
-      : `${force}; if the sandbox is still missing on ${node.name}, systemctl restart docker on ${node.name}`;
+      ? `systemctl restart docker on ${prose(node.name)} (the ingress sandbox is created when the node joins the swarm)`
+      : `${force}; if the sandbox is still missing on ${prose(node.name)}, systemctl restart docker on ${prose(node.name)}`;
     report('fail', 'missing', { ...base, prefix: net.id.slice(0, 10) }, { ...at, remediation });
   } else if (sb.enterError !== null && sb.dead) {
     const remediation = `${staleSandboxRemedy(node, sb.name, sb.snap.networkIdPrefix)}; then ${force} so docker re-creates the sandbox`;
@@ -71,7 +72,7 @@ export default defineCheck({
       if (what) hosted(model, node, net, listText(what, 3), sbs.find((s) => s.enterError === null) ?? sbs[0], report);
       // Several epochs of the same network's sandbox: the older one is left over.
       if (sbs.length > 1) {
-        const remediation = `on ${node.name}: remove the one not in use (ls -l ${netnsPath(node, '')}; umount + rm the older), or systemctl restart docker`;
+        const remediation = `on ${prose(node.name)}: remove the one not in use (ls -l ${netnsPath(node, '')}; umount + rm the older), or systemctl restart docker`;
         report(
           'warn',
           'severalEpochs',

@@ -1,6 +1,7 @@
 import { vxlanLinks } from '../../model/overlay.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, servicesOn } from './lib/sandbox.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -23,7 +24,7 @@ export default defineCheck({
     const port = model.cluster.dataPathPort;
     const vx = vxlanLinks(sb.snap);
     const base = { sandbox: sb.name, node: node.name };
-    const remediation = `systemctl restart docker on ${node.name} (or remove and re-create the tasks there: ${forceUpdate(servicesOn(model, node.name, net))}) so ${sb.name} is rebuilt with VNI ${net.vnis.join(',') || '?'} and port ${port}`;
+    const remediation = `systemctl restart docker on ${prose(node.name)} (or remove and re-create the tasks there: ${forceUpdate(servicesOn(model, node.name, net))}) so ${sb.name} is rebuilt with VNI ${net.vnis.join(',') || '?'} and port ${port}`;
     if (vx.length === 0) {
       report('fail', 'noVxlan', { ...base, network: net.name }, { remediation });
       return;

@@ -3,7 +3,7 @@ import type { NodeModel } from '../../model/types.js';
 import type { IptRule } from '../../parse/iptables.js';
 import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText } from '../../text/list.js';
-import { shq } from '../../text/shell.js';
+import { shq, prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, portsAre, whenPortsPublished } from './lib/lb.js';
 
@@ -59,7 +59,7 @@ export default defineCheck({
         { node: node.name, ports: portsAre(ports, portText), incomplete: incomplete(node.firewall.warnings) },
         {
           ...at,
-          remediation: `on ${node.name}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
+          remediation: `on ${prose(node.name)}: systemctl restart docker (docker re-creates DOCKER-INGRESS), or ${force}; make the firewall keep docker's chains`,
         },
       );
       return;
@@ -90,7 +90,7 @@ export default defineCheck({
         { node: node.name, via, problems: problems.join('; '), incomplete: incomplete(found.dump.warnings) },
         {
           ...at,
-          remediation: `${first}; if rules keep disappearing, systemctl restart docker on ${node.name} and stop the firewall tool from flushing the nat table`,
+          remediation: `${first}; if rules keep disappearing, systemctl restart docker on ${prose(node.name)} and stop the firewall tool from flushing the nat table`,
         },
       );
       return;
@@ -99,7 +99,7 @@ export default defineCheck({
     if (orphans.length > 0) {
       const rules = listText(orphans.map((r) => `${r.dport}/${r.protocol ?? '?'} → ${r.toDestination ?? '?'}`));
       const remedy = orphans.map((r) => `iptables -t nat -D DOCKER-INGRESS ${r.args.map(shq).join(' ')}`).join('; ');
-      report('warn', 'leftover', { node: node.name, via, rules }, { ...at, remediation: `on ${node.name}: ${remedy}` });
+      report('warn', 'leftover', { node: node.name, via, rules }, { ...at, remediation: `on ${prose(node.name)}: ${remedy}` });
       return;
     }
     report('pass', 'present', { node: node.name, via, ports: listText(ports.map(portText)), to: gw ? ` → ${gw}` : '' }, at);

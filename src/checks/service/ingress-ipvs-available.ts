@@ -2,6 +2,7 @@ import { portText } from '../../model/lb.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { vipUsers } from './lib/lb.js';
+import { prose } from '../../text/shell.js';
 
 const REMEDY =
   "modprobe ip_vs && modprobe ip_vs_rr (persist: printf 'ip_vs\\nip_vs_rr\\n' > /etc/modules-load.d/ipvs.conf), then systemctl restart docker; if the kernel has no IPVS at all, use one built with CONFIG_IP_VS, or publish with --publish mode=host and --endpoint-mode dnsrr";
@@ -44,8 +45,8 @@ export default defineCheck({
     const ports = model.ingressPorts;
     const vips = vipUsers(model, node);
     const broken = [
-      ports.length > 0 ? `published ports ${listText(ports.map(portText))} do not answer on ${node.name}` : null,
-      vips.length > 0 ? `VIP load balancing of ${listText(vips)} does not work from ${node.name}` : null,
+      ports.length > 0 ? `published ports ${listText(ports.map(portText))} do not answer on ${prose(node.name)}` : null,
+      vips.length > 0 ? `VIP load balancing of ${listText(vips)} does not work from ${prose(node.name)}` : null,
     ].filter((x): x is string => x !== null);
     const data = {
       node: node.name,
@@ -53,7 +54,7 @@ export default defineCheck({
       reason: r.reason,
       moduleNote: node.host!.modules.ip_vs === false ? '; kernel module ip_vs is not loaded' : '',
     };
-    const remediation = `on ${node.name}: ${REMEDY}`;
+    const remediation = `on ${prose(node.name)}: ${REMEDY}`;
     if (broken.length > 0) report('fail', 'missingUsed', { ...data, broken: broken.join('; ') }, { remediation });
     else report('warn', 'missingUnused', data, { remediation });
   },

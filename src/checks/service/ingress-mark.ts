@@ -2,6 +2,7 @@ import { portMarks, portText } from '../../model/lb.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, incomplete, ingressSandbox, NO_PORTS, whenPortsPublished } from './lib/lb.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -40,7 +41,7 @@ export default defineCheck({
         { node: node.name, ports: listText(missing.map((m) => portText(m.p))), incomplete: incomplete(sb.mangle.warnings) },
         {
           ...at,
-          remediation: `${forceUpdate(missing.map((m) => m.p.service.name))}; if the rule stays missing, systemctl restart docker on ${node.name}`,
+          remediation: `${forceUpdate(missing.map((m) => m.p.service.name))}; if the rule stays missing, systemctl restart docker on ${prose(node.name)}`,
         },
       );
       return;

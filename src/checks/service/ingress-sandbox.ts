@@ -2,6 +2,7 @@ import { portText } from '../../model/lb.js';
 import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { forceUpdate, ingressSandbox, portsAre } from './lib/lb.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -48,7 +49,7 @@ export default defineCheck({
         ports.length > 0 ? 'fail' : 'warn',
         'missing',
         { node: node.name, effect },
-        { ...at, remediation: `systemctl restart docker on ${node.name}` },
+        { ...at, remediation: `systemctl restart docker on ${prose(node.name)}` },
       );
     } else if (sb.enterError !== null) {
       report('skip', 'notEntered', { node: node.name, error: sb.enterError }, at);

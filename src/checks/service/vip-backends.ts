@@ -5,6 +5,7 @@ import { listText } from '../../text/list.js';
 import { defineCheck } from '../types.js';
 import { BACKEND_MESSAGES, reportBackends } from './lib/backends.js';
 import { forceUpdate, incomplete, vipServices } from './lib/lb.js';
+import { prose } from '../../text/shell.js';
 
 export default defineCheck({
   meta: {
@@ -50,7 +51,7 @@ export default defineCheck({
         vips: listText(services.map((s) => `${s.svc.name} (${s.vip})`)),
       },
       {
-        remediation: `${forceUpdate(services.map((s) => s.svc.name))}; if it stays missing, systemctl restart docker on ${node.name}`,
+        remediation: `${forceUpdate(services.map((s) => s.svc.name))}; if it stays missing, systemctl restart docker on ${prose(node.name)}`,
       },
     );
   },
@@ -65,7 +66,7 @@ export default defineCheck({
           'unmarked',
           { sandbox: sandbox.name, node: node.name, service: svc.name, vip, incomplete: incomplete(sandbox.mangle.warnings) },
           {
-            remediation: `${forceUpdate([svc.name])}; if it persists, systemctl restart docker on ${node.name}`,
+            remediation: `${forceUpdate([svc.name])}; if it persists, systemctl restart docker on ${prose(node.name)}`,
           },
         );
       } else if (ipvs.state !== 'ok') {

@@ -1,5 +1,6 @@
 import type { MtuProbe } from '../../probe/types.js';
 import { defineCheck, type Status } from '../types.js';
+import { prose } from '../../text/shell.js';
 
 const STATUS: Record<MtuProbe['state'], Status> = { ok: 'pass', blocked: 'fail', unconfirmed: 'warn' };
 
@@ -22,7 +23,7 @@ export default defineCheck({
   check({ model, report }) {
     for (const m of model.probes!.mtu) {
       const status = STATUS[m.state];
-      const remediation = `raise the MTU of every link on the path ${m.from} → ${m.to} to at least ${m.required} bytes (ip link set <dev> mtu ${m.required}), or create the overlays with an MTU 50 bytes below the path MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<path MTU - 50> …`;
+      const remediation = `raise the MTU of every link on the path ${prose(m.from)} → ${prose(m.to)} to at least ${m.required} bytes (ip link set <dev> mtu ${m.required}), or create the overlays with an MTU 50 bytes below the path MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<path MTU - 50> …`;
       report(
         status,
         m.state,

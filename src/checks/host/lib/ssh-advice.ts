@@ -6,7 +6,7 @@
  * the target goes through shq.
  */
 import { COLLECTION_STAGES, type CollectionError, type CollectionStage, type NodeSnapshot } from '../../../snapshot/types.js';
-import { shq } from '../../../text/shell.js';
+import { code, prose, shq } from '../../../text/shell.js';
 
 type Target = NodeSnapshot['target'];
 
@@ -45,15 +45,15 @@ export function sshAdvice(name: string, t: Target, stage: CollectionStage): stri
   switch (stage) {
     case 'connect':
     case 'timeout':
-      return `Check that ${name} is up and sshd answers on ${t.host}:${t.port} (\`${ssh}\`); if the swarm address is not the SSH address, map ${name} in --inventory or ssh_config; for slow nodes raise --connect-timeout/--node-timeout.`;
+      return `Check that ${prose(name)} is up and sshd answers on ${prose(t.host)}:${t.port} (${code(`${ssh}`)}); if the swarm address is not the SSH address, map ${prose(name)} in --inventory or ssh_config; for slow nodes raise --connect-timeout/--node-timeout.`;
     case 'auth':
-      return `Give netdoctor a key ${name} accepts for ${t.user}: load it in ssh-agent or pass -i/--identity (or set identity in --inventory); check the user (--ssh-user). Test with \`${ssh}\`.`;
+      return `Give netdoctor a key ${prose(name)} accepts for ${t.user}: load it in ssh-agent or pass -i/--identity (or set identity in --inventory); check the user (--ssh-user). Test with ${code(`${ssh}`)}.`;
     case 'hostkey':
-      return `Verify ${name}'s host key out of band and record it (\`${ssh}\` once, or --accept-new-host-keys for a first contact); a changed key must be cleared with \`ssh-keygen -R ${shq(knownHostsName(t))}\` after you have checked why it changed.`;
+      return `Verify ${prose(name)}'s host key out of band and record it (${code(`${ssh}`)} once, or --accept-new-host-keys for a first contact); a changed key must be cleared with ${code(`ssh-keygen -R ${shq(knownHostsName(t))}`)} after you have checked why it changed.`;
     case 'sudo':
-      return `On ${name}: let ${t.user} run the read-only collection as root without a password (e.g. \`${sudoersUser(t.user)} ALL=(root) NOPASSWD: /bin/sh\` in /etc/sudoers.d/netdoctor), or connect as root (--ssh-user root).`;
+      return `On ${prose(name)}: let ${t.user} run the read-only collection as root without a password (e.g. ${code(`${sudoersUser(t.user)} ALL=(root) NOPASSWD: /bin/sh`)} in /etc/sudoers.d/netdoctor), or connect as root (--ssh-user root).`;
     case 'exec':
     case 'parse':
-      return `Re-run the collection for ${name} (--node ${shq(name)}); if it fails again, run \`${ssh}\` and look at the error text above.`;
+      return `Re-run the collection for ${prose(name)} (${code(`--node ${shq(name)}`)}); if it fails again, run ${code(`${ssh}`)} and look at the error text above.`;
   }
 }

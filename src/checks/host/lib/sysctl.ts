@@ -1,6 +1,6 @@
 /** Reading the node's sysctls for the host.sysctl.* checks. */
 import type { NodeModel } from '../../../model/types.js';
-import { shq } from '../../../text/shell.js';
+import { code, prose, shq } from '../../../text/shell.js';
 
 /** A sysctl's value (trimmed; null when the key does not exist), or why the sysctls were not read. */
 export function sysctlValue(node: NodeModel, key: string): { value: string | null } | { problem: string } {
@@ -11,4 +11,4 @@ export function sysctlValue(node: NodeModel, key: string): { value: string | nul
 
 /** Set a sysctl now and persist it. */
 export const persistSysctl = (node: string, key: string, value: string): string =>
-  `On ${node}: \`sysctl -w ${key}=${shq(value)}\` and persist it: \`echo '${key} = ${value}' > /etc/sysctl.d/90-swarm.conf\` (and look for a file in /etc/sysctl.d or /etc/sysctl.conf that sets it otherwise).`;
+  `On ${prose(node)}: ${code(`sysctl -w ${key}=${shq(value)}`)} and persist it: ${code(`echo '${key} = ${value}' > /etc/sysctl.d/90-swarm.conf`)} (and look for a file in /etc/sysctl.d or /etc/sysctl.conf that sets it otherwise).`;

@@ -6,7 +6,7 @@
 import type { Model, NodeModel } from '../../../model/types.js';
 import type { NetworkFacts } from '../../../snapshot/types.js';
 import type { Member } from '../../../model/overlay.js';
-import { shq } from '../../../text/shell.js';
+import { code, prose, shq } from '../../../text/shell.js';
 
 /** `10.0.1.3 (02:42:0a:00:01:03, task web.1.x)`. */
 export const memberText = (m: Member, mac: string | null): string => `${m.ip} (${mac ?? 'MAC unknown'}, ${m.what})`;
@@ -22,8 +22,8 @@ export const fdbReplace = (node: NodeModel, sandbox: string, dev: string, mac: s
 
 /** Remove a netns file whose network is gone (after making sure it really is). */
 export const staleSandboxRemedy = (node: NodeModel, sandbox: string, prefix: string | null): string =>
-  `on ${node.name}: umount ${netnsPath(node, sandbox)} 2>/dev/null; rm -f ${netnsPath(node, sandbox)} ` +
-  `(first make sure no network id starts with ${prefix ?? '<prefix>'}: docker network ls --no-trunc); if it comes back, systemctl restart docker on ${node.name}`;
+  `on ${prose(node.name)}: umount ${netnsPath(node, sandbox)} 2>/dev/null; rm -f ${netnsPath(node, sandbox)} ` +
+  `(first make sure no network id starts with ${prefix ?? '<prefix>'}: docker network ls --no-trunc); if it comes back, systemctl restart docker on ${prose(node.name)}`;
 
 export function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -43,4 +43,4 @@ export const servicesOn = (model: Model, node: string, net: NetworkFacts): strin
 
 /** `docker service update --force web (also api)`, or with a `<service>` placeholder when none is known. */
 export const forceUpdate = (svcs: readonly string[]): string =>
-  `docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;
+  `${code(`docker service update --force ${svcs.length > 0 ? shq(svcs[0]!) : '<service>'}`)}${svcs.length > 1 ? ` (also ${svcs.slice(1).map(shq).join(', ')})` : ''}`;

@@ -8,7 +8,7 @@ import { diffBackends } from '../../../model/lb.js';
 import type { IpvsService } from '../../../parse/ipvs.js';
 import type { NodeModel } from '../../../model/types.js';
 import { listText } from '../../../text/list.js';
-import { shq } from '../../../text/shell.js';
+import { shq, prose } from '../../../text/shell.js';
 import type { Reporter } from '../../types.js';
 import { forceUpdate } from './lb.js';
 
@@ -34,11 +34,11 @@ export interface BackendCase {
 
 /** One finding comparing an IPVS fwmark service's real servers with the running tasks. */
 export function reportBackends(report: Reporter<BackendMessage>, c: BackendCase): void {
-  const where = `${c.sandbox} on ${c.node.name}`;
+  const where = `${c.sandbox} on ${prose(c.node.name)}`;
   const base = { where, service: c.service, mark: c.mark };
   if (!c.ipvs) {
     report('fail', 'noIpvsService', base, {
-      remediation: `${forceUpdate([c.service])} (docker re-programs the load balancer); if it stays missing, systemctl restart docker on ${c.node.name}`,
+      remediation: `${forceUpdate([c.service])} (docker re-programs the load balancer); if it stays missing, systemctl restart docker on ${prose(c.node.name)}`,
     });
     return;
   }
@@ -68,7 +68,7 @@ export function reportBackends(report: Reporter<BackendMessage>, c: BackendCase)
     fail ? 'wrongBackends' : 'drainedBackends',
     { ...base, problems: parts.join('; ') },
     {
-      remediation: `${forceUpdate([c.service])} (re-programs the backends on every node)${byHand.length > 0 ? `; by hand on ${c.node.name}: ${byHand.join('; ')}` : ''}`,
+      remediation: `${forceUpdate([c.service])} (re-programs the backends on every node)${byHand.length > 0 ? `; by hand on ${prose(c.node.name)}: ${byHand.join('; ')}` : ''}`,
     },
   );
 }

@@ -7,7 +7,7 @@ import { serviceVip, type PublishedPort } from '../../../model/lb.js';
 import type { Model, NodeModel, SandboxModel } from '../../../model/types.js';
 import type { NetworkFacts, ServiceFacts } from '../../../snapshot/types.js';
 import { listText } from '../../../text/list.js';
-import { shq } from '../../../text/shell.js';
+import { code, prose, shq } from '../../../text/shell.js';
 import type { ClusterContext } from '../../types.js';
 
 export const NO_PORTS = 'no service publishes a port in ingress mode';
@@ -18,7 +18,7 @@ export const lbSandboxes = (node: NodeModel, net: NetworkFacts): SandboxModel[] 
   node.sandboxes.filter((s) => s.kind === 'lb' && s.network?.id === net.id);
 
 /** `docker service update --force <service>` for each service named (once each), pasteable whatever the names hold. */
-export const forceUpdate = (names: readonly string[]): string => [...new Set(names)].map((n) => `docker service update --force ${shq(n)}`).join('; ');
+export const forceUpdate = (names: readonly string[]): string => [...new Set(names)].map((n) => code(`docker service update --force ${shq(n)}`)).join('; ');
 
 /** The distinct services behind some published ports. */
 export const servicesOf = (ports: readonly PublishedPort[]): ServiceFacts[] => [...new Map(ports.map((p) => [p.service.id, p.service])).values()];
@@ -34,7 +34,7 @@ export function vipUsers(model: Model, node: NodeModel): string[] {
     if (net.ingress || lbSandboxes(node, net).length === 0) continue;
     for (const svc of model.cluster.services) {
       const vip = serviceVip(svc, net);
-      if (vip) out.push(`${svc.name} on ${net.name} (VIP ${vip})`);
+      if (vip) out.push(`${svc.name} on ${prose(net.name)} (VIP ${vip})`);
     }
   }
   return out;

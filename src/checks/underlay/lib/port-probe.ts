@@ -11,7 +11,7 @@
 import { describeOutcome, evaluate, firewallWarningsText } from '../../../model/firewall.js';
 import type { Model } from '../../../model/types.js';
 import type { PortProbe } from '../../../probe/types.js';
-import { shq } from '../../../text/shell.js';
+import { shq, prose } from '../../../text/shell.js';
 import type { ClusterContext, Status } from '../../types.js';
 
 export const PORT_REMEDIATION = 'allow the port between the two nodes in every firewall on the path (host iptables/nftables, security groups)';
@@ -72,7 +72,7 @@ const STATUS: Record<PortProbe['state'], Status> = { ok: 'pass', blocked: 'fail'
 function allow(model: Model, p: PortProbe): string {
   const from = model.ipByName.get(p.from);
   const src = from !== undefined ? ` -s ${shq(from)}` : '';
-  return `on ${p.to}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT (and any cloud firewall or security group between ${p.from} and ${p.to})`;
+  return `on ${prose(p.to)}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT (and any cloud firewall or security group between ${prose(p.from)} and ${prose(p.to)})`;
 }
 
 /** The body of a port-probe check: probe errors as skips, then one finding per selected probe. */
