@@ -20,7 +20,7 @@ import { nd } from './support/netdoctor.js';
 const MARK = '/tmp/NDPWN';
 // At most 64 bytes (the kernel's limit for a hostname): shell syntax that would touch MARK, a screen clear, a title escape.
 const EVIL = `nd3;touch\${IFS}${MARK};#\u001b[2J\u001b]0;x\u0007$(id)'"`;
-// eslint-disable-next-line no-control-regex
+ 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 

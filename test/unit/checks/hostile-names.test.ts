@@ -197,7 +197,7 @@ function recorded(span: string): { calls: string[][]; stderr: string } {
   return { calls, stderr: r.stderr };
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('hostile names through every check', async () => {
