@@ -30,7 +30,19 @@ const BIN = fileURLToPath(new URL('../bin/docker-netdoctor', import.meta.url));
 
 /** The real command, as the e2e tests run it: exit 0 (all pass) or 1 (findings failed). */
 function cli() {
-  const args = ['-H', `unix://${manager.dockerSocket}`, 'check', '--format', 'json', '--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
+  const args = [
+    '-H',
+    `unix://${manager.dockerSocket}`,
+    'check',
+    '--format',
+    'json',
+    '--identity',
+    lab.sshKey,
+    '--known-hosts',
+    lab.knownHosts,
+    '--ssh-config',
+    'none',
+  ];
   const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1' };
   return new Promise((resolve, reject) => {
     const t = performance.now();
@@ -53,7 +65,12 @@ async function once(nodeNames, { watch = false } = {}) {
   const nodes = nodeNames ? facts.nodes.filter((n) => nodeNames.includes(n.name)) : facts.nodes;
   const t1 = performance.now();
   const targets = await resolveTargets(nodes, sshOpts);
-  const meters = nodes.map((n) => nodeMeter(lab, lab.nodes.find((x) => x.name === n.name)));
+  const meters = nodes.map((n) =>
+    nodeMeter(
+      lab,
+      lab.nodes.find((x) => x.name === n.name),
+    ),
+  );
   for (const m of meters) m.start();
   const sessions = new Map();
   const results = await Promise.all(targets.map((t) => collectNode(t, null, facts, opts, (s) => sessions.set(t.node, s))));
@@ -87,7 +104,14 @@ async function once(nodeNames, { watch = false } = {}) {
     failed: findings.filter((f) => f.status === 'fail').length,
     pairs: nodes.length * (nodes.length - 1),
     perNode: Object.fromEntries(
-      nodes.map((n, i) => [n.name, { cpu: node[i].sessionCpuMs + (node[i].dockerdCpuMs ?? 0), ss: conns?.get(lab.nodes.find((x) => x.name === n.name).ip) ?? 0, log: node[i].logConnections }]),
+      nodes.map((n, i) => [
+        n.name,
+        {
+          cpu: node[i].sessionCpuMs + (node[i].dockerdCpuMs ?? 0),
+          ss: conns?.get(lab.nodes.find((x) => x.name === n.name).ip) ?? 0,
+          log: node[i].logConnections,
+        },
+      ]),
     ),
   };
 }
@@ -133,8 +157,13 @@ if (rows.length > 1) console.log(`  growth: pairs ×${pairRatio.toFixed(1)}, pro
 const mark = (ok) => (ok ? 'met ' : 'MISSED');
 const ss = Object.values(counted.perNode).map((c) => c.ss);
 console.log('\ntargets:');
-console.log(`  ${mark(cliWall < 5000)}  full check < 5 s on the ${lab.nodes.length}-node lab: ${fmt(cliWall)} (command), ${fmt(m('total'))} (in process)`);
-if (rows.length > 1) console.log(`  ${mark(growth <= pairRatio)}  probe time no worse than linear in node pairs: ×${growth.toFixed(2)} for ×${pairRatio.toFixed(1)} pairs`);
+console.log(
+  `  ${mark(cliWall < 5000)}  full check < 5 s on the ${lab.nodes.length}-node lab: ${fmt(cliWall)} (command), ${fmt(m('total'))} (in process)`,
+);
+if (rows.length > 1)
+  console.log(
+    `  ${mark(growth <= pairRatio)}  probe time no worse than linear in node pairs: ×${growth.toFixed(2)} for ×${pairRatio.toFixed(1)} pairs`,
+  );
 else console.log('  n/a   probe growth: needs a lab of 3+ nodes');
 console.log(`  ${mark(ss.every((x) => x === 1))}  one TCP connection per node for collect + probes: ${ss.join(', ')}`);
 console.log(`\nmachine at the end: ${machineLine()}`);

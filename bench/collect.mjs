@@ -107,7 +107,9 @@ for (const n of facts.nodes) {
       `${`${fmt(total)} (${fmt(session)} + ${fmt(dockerd)})`.padEnd(30)} ${fmt(median(t.map((x) => x.nodeCpuMs ?? NaN))).padEnd(15)} ${c.ss} / ${c.logConnections}`,
   );
 }
-const incomplete = Object.values(perNode).flat().filter((x) => !x.complete).length;
+const incomplete = Object.values(perNode)
+  .flat()
+  .filter((x) => !x.complete).length;
 if (incomplete) console.log(`  (${incomplete} node measurement(s) incomplete: a session outlived the 3 s wait or sshd restarted)`);
 if (facts.nodes.every((n) => perNode[n.name].every((x) => !x.nodeCpuMs))) {
   console.log('  script `times` is what the collection script reports (NodeSnapshot.timings.nodeCpuMs): 0 here, see bench/README.md');
@@ -116,7 +118,9 @@ const slowest = Math.max(...Object.values(alone));
 const total = median(totals);
 const client = median(clients);
 const demand = client + sum(cpuRows);
-console.log(`\nall ${facts.nodes.length} nodes together: ${fmt(total)}; slowest node alone: ${fmt(slowest)}; ratio ${(total / slowest).toFixed(2)} (target <= 1.5)`);
+console.log(
+  `\nall ${facts.nodes.length} nodes together: ${fmt(total)}; slowest node alone: ${fmt(slowest)}; ratio ${(total / slowest).toFixed(2)} (target <= 1.5)`,
+);
 console.log(`  in the same run, wall / the slowest node's own collection (its timings.totalMs): ${median(overheads).toFixed(2)}×`);
 console.log(
   `CPU needed by one collection of all nodes: ${fmt(demand)} (client ${fmt(client)} + nodes ${fmt(sum(cpuRows))}); ` +
@@ -176,9 +180,13 @@ if (lab.sshNodes.length > 0) {
 const ssAll = facts.nodes.map((n) => counted.node[n.name].ss);
 const mark = (ok) => (ok ? 'met ' : 'MISSED');
 console.log('\ntargets:');
-console.log(`  ${mark(ssAll.every((x) => x === 1) && (!fanout || (fanout.ss === 1 && fanout.ssMin === 1)))}  one TCP connection per node: swarm nodes ${ssAll.join(', ')}${fanout ? `; SSH-only nodes ${fanout.ssMin}..${fanout.ss}` : ''}`);
+console.log(
+  `  ${mark(ssAll.every((x) => x === 1) && (!fanout || (fanout.ss === 1 && fanout.ssMin === 1)))}  one TCP connection per node: swarm nodes ${ssAll.join(', ')}${fanout ? `; SSH-only nodes ${fanout.ssMin}..${fanout.ss}` : ''}`,
+);
 console.log(`  ${mark(Math.max(...cpuRows) < 500)}  node-side CPU per collection < 0.5 s: max ${fmt(Math.max(...cpuRows))}`);
-console.log(`  ${mark(total / slowest <= 1.5)}  all nodes <= 1.5× slowest alone: ${(total / slowest).toFixed(2)}× (${facts.nodes.length} swarm nodes)`);
+console.log(
+  `  ${mark(total / slowest <= 1.5)}  all nodes <= 1.5× slowest alone: ${(total / slowest).toFixed(2)}× (${facts.nodes.length} swarm nodes)`,
+);
 if (fanout) console.log(`  ${mark(fanout.ratio <= 1.5)}  same, fan-out: ${fanout.ratio.toFixed(2)}× (${fanout.n} SSH-only nodes)`);
 console.log(`\nmachine at the end: ${machineLine()}`);
 process.exit(0);

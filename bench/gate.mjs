@@ -36,13 +36,18 @@ function once(args) {
   const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1', GITHUB_ACTIONS: '' };
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    execFile(process.execPath, [BIN, '-H', `unix://${manager.dockerSocket}`, ...args, '--format', 'json', ...ssh], { env, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-      const wall = performance.now() - t;
-      const code = err ? err.code : 0;
-      if (code !== 0 && code !== 1) return reject(new Error(`${args[0]} exited ${code}: ${stderr}`));
-      const s = JSON.parse(stdout).summary;
-      resolve({ wall, code, results: s.pass + s.warn + s.fail + s.skip + s.error });
-    });
+    execFile(
+      process.execPath,
+      [BIN, '-H', `unix://${manager.dockerSocket}`, ...args, '--format', 'json', ...ssh],
+      { env, maxBuffer: 64 << 20, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const wall = performance.now() - t;
+        const code = err ? err.code : 0;
+        if (code !== 0 && code !== 1) return reject(new Error(`${args[0]} exited ${code}: ${stderr}`));
+        const s = JSON.parse(stdout).summary;
+        resolve({ wall, code, results: s.pass + s.warn + s.fail + s.skip + s.error });
+      },
+    );
   });
 }
 

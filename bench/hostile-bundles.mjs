@@ -46,7 +46,14 @@ const put = (name, tar) => {
 
 const snap = structuredClone(base.snapshot);
 snap.cluster.networks.forEach((n) => (n.encrypted = n.driver === 'overlay'));
-for (const n of snap.nodes) for (const sb of n.sandboxes) if (sb.kind === 'overlay') n.raw[`netns/${sb.name}/xfrm-state`] = { stdout: `src 10.213.0.11 dst 10.213.0.12\n\tproto esp spi 0x1${' \t'.repeat(64_000)}x\n`, stderr: '', rc: 0 };
+for (const n of snap.nodes)
+  for (const sb of n.sandboxes)
+    if (sb.kind === 'overlay')
+      n.raw[`netns/${sb.name}/xfrm-state`] = {
+        stdout: `src 10.213.0.11 dst 10.213.0.12\n\tproto esp spi 0x1${' \t'.repeat(64_000)}x\n`,
+        stderr: '',
+        rc: 0,
+      };
 const malformed = structuredClone(base.snapshot);
 delete malformed.nodes[0].host.interfaces;
 const ctl = structuredClone(base.manifest);
@@ -60,9 +67,17 @@ writeFileSync(big, gzipSync(Buffer.concat([bigHeader, Buffer.alloc(1000 * 2 ** 2
 
 const cases = [
   ['good bundle (examples/)', join(ROOT, 'examples', 'netdoctor-lab-fdb-wrong-dst.tar.gz'), ['bundle', 'inspect']],
-  ['control characters in the manifest', put('ctl.tar.gz', tarOf(entries().map((e) => (e.path === 'manifest.json' ? { path: e.path, data: JSON.stringify(ctl) } : e)))), ['bundle', 'inspect']],
+  [
+    'control characters in the manifest',
+    put('ctl.tar.gz', tarOf(entries().map((e) => (e.path === 'manifest.json' ? { path: e.path, data: JSON.stringify(ctl) } : e)))),
+    ['bundle', 'inspect'],
+  ],
   ['entry named constructor', put('proto.tar.gz', tarOf([...entries(), { path: 'constructor', data: 'x' }])), ['bundle', 'inspect']],
-  ['127 KB xfrm line (check --from-bundle)', put('xfrm.tar.gz', tarOf(withFile('snapshot.json', JSON.stringify(snap)))), ['check', '--format', 'json', '--from-bundle']],
+  [
+    '127 KB xfrm line (check --from-bundle)',
+    put('xfrm.tar.gz', tarOf(withFile('snapshot.json', JSON.stringify(snap)))),
+    ['check', '--format', 'json', '--from-bundle'],
+  ],
   ['1000 MiB entry in a small bundle', big, ['bundle', 'inspect']],
   ['malformed snapshot', put('malformed.tar.gz', tarOf(withFile('snapshot.json', JSON.stringify(malformed)))), ['bundle', 'inspect']],
 ];
@@ -83,6 +98,8 @@ for (const [what, file, args] of cases) {
   await readBundle(file).catch(() => undefined);
   const inproc = performance.now() - t;
   const msg = last.stderr.split('\n').find((l) => l.startsWith('docker netdoctor:')) ?? '';
-  console.log(`${what.padEnd(40)} exit ${last.status}  cli ${fmt(median(ms))}  readBundle ${fmt(inproc)}  rss ${Math.round(rss / 1024)} MiB  ${msg.slice(0, 110)}`);
+  console.log(
+    `${what.padEnd(40)} exit ${last.status}  cli ${fmt(median(ms))}  readBundle ${fmt(inproc)}  rss ${Math.round(rss / 1024)} MiB  ${msg.slice(0, 110)}`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

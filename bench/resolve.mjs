@@ -43,7 +43,10 @@ function time(n, resolver) {
 }
 
 console.log(machineLine());
-console.log(execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim());
+console.log(
+  execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) ||
+    spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(),
+);
 console.log('nodes  ssh -G      parser');
 for (const n of sizes) console.log(`${String(n).padEnd(6)} ${fmt(time(n, 'ssh')).padEnd(11)} ${fmt(time(n, 'parser'))}`);
 rmSync(dir, { recursive: true, force: true });

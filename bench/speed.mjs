@@ -49,13 +49,18 @@ const TIME_OUT = join(mkdtempSync(join(tmpdir(), 'nd-bench-time-')), 'rusage');
 function timed(cmd, args, ok = [0]) {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    execFile('/usr/bin/time', ['-f', '%U %S', '-o', TIME_OUT, cmd, ...args], { env, maxBuffer: 64 << 20, timeout: 120_000 }, (err, _stdout, stderr) => {
-      const wall = performance.now() - t;
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      if (!ok.includes(code)) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`));
-      const [u, sys] = readFileSync(TIME_OUT, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-      resolve({ wall, cpu: (u + sys) * 1000 });
-    });
+    execFile(
+      '/usr/bin/time',
+      ['-f', '%U %S', '-o', TIME_OUT, cmd, ...args],
+      { env, maxBuffer: 64 << 20, timeout: 120_000 },
+      (err, _stdout, stderr) => {
+        const wall = performance.now() - t;
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        if (!ok.includes(code)) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`));
+        const [u, sys] = readFileSync(TIME_OUT, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+        resolve({ wall, cpu: (u + sys) * 1000 });
+      },
+    );
   });
 }
 
@@ -72,7 +77,8 @@ async function sideBySide(entries) {
   );
 }
 
-const row = (name, m, extra = '') => console.log(`  ${name.padEnd(58)} ${fmt(m.median)}  (min ${fmt(m.min)}, max ${fmt(m.max)}; CPU ${fmt(m.cpu)})${extra}`);
+const row = (name, m, extra = '') =>
+  console.log(`  ${name.padEnd(58)} ${fmt(m.median)}  (min ${fmt(m.min)}, max ${fmt(m.max)}; CPU ${fmt(m.cpu)})${extra}`);
 const mark = (ok) => (ok ? 'met   ' : 'MISSED');
 
 console.log(`speed benchmark (${sections.join(', ')}): ${R} rounds, medians; ${new Date().toISOString()}`);
@@ -89,7 +95,12 @@ if (sections.includes('startup')) {
   const m = await sideBySide(entries);
   console.log('\nstartup (whole processes):');
   const floor = m.get('node -e 0');
-  for (const e of entries) row(e.name, m.get(e.name), e.name === 'node -e 0' ? '' : `  = node + ${fmt(m.get(e.name).median - floor.median)} wall, + ${fmt(m.get(e.name).cpu - floor.cpu)} CPU`);
+  for (const e of entries)
+    row(
+      e.name,
+      m.get(e.name),
+      e.name === 'node -e 0' ? '' : `  = node + ${fmt(m.get(e.name).median - floor.median)} wall, + ${fmt(m.get(e.name).cpu - floor.cpu)} CPU`,
+    );
   console.log(`  ${mark(m.get('docker-netdoctor --version').median < 150)} --version < 0.15 s`);
   console.log(`  ${mark(m.get('docker-netdoctor checks').median < 150)} checks < 0.15 s`);
 }
@@ -102,8 +113,13 @@ if (sections.includes('collect')) {
   const dir = mkdtempSync(join(tmpdir(), 'nd-bench-'));
   try {
     const entries = [
-      { name: 'raw floor: sh bench/raw-floor.sh (curl + ssh per node)', run: () => timed('sh', [join(ROOT, 'bench/raw-floor.sh'), manager.dockerSocket, lab.sshKey, lab.knownHosts, ...lab.nodes.map((n) => n.ip)]) },
-      ...withBase('docker-netdoctor collect -o FILE', BIN, (b) => timed(process.execPath, [b, '-H', `unix://${manager.dockerSocket}`, 'collect', '-o', join(dir, 's.json'), ...sshFlags])),
+      {
+        name: 'raw floor: sh bench/raw-floor.sh (curl + ssh per node)',
+        run: () => timed('sh', [join(ROOT, 'bench/raw-floor.sh'), manager.dockerSocket, lab.sshKey, lab.knownHosts, ...lab.nodes.map((n) => n.ip)]),
+      },
+      ...withBase('docker-netdoctor collect -o FILE', BIN, (b) =>
+        timed(process.execPath, [b, '-H', `unix://${manager.dockerSocket}`, 'collect', '-o', join(dir, 's.json'), ...sshFlags]),
+      ),
     ];
     const m = await sideBySide(entries);
     console.log(`\ncollect, ${lab.nodes.length}-node lab (whole processes):`);
@@ -150,7 +166,9 @@ if (sections.includes('probes')) {
   const ssh = { identity: lab.sshKey, knownHostsFile: lab.knownHosts, sshConfigFile: 'none', user: 'root' };
   const opts = { ssh, concurrency: 64, connectTimeoutMs: 10_000, nodeTimeoutMs: 60_000 };
   // BENCH_PROBE_SIZES=3,30 to measure only some sizes.
-  const sizes = (process.env.BENCH_PROBE_SIZES ? process.env.BENCH_PROBE_SIZES.split(',').map(Number) : [3, 10, 30, 60]).filter((n) => n <= lab.sshNodes.length);
+  const sizes = (process.env.BENCH_PROBE_SIZES ? process.env.BENCH_PROBE_SIZES.split(',').map(Number) : [3, 10, 30, 60]).filter(
+    (n) => n <= lab.sshNodes.length,
+  );
   console.log(`\nprobe stage over SSH-only lab nodes (in process; sessions opened and collected first, not timed; ${R} runs each):`);
   console.log('  nodes  pairs   mode      probe wall   client CPU/node   node CPU/node (median)   not ok (UDP, MTU, errors)');
   const rows = [];
@@ -158,7 +176,17 @@ if (sections.includes('probes')) {
     const nodes = lab.sshNodes.slice(0, n);
     const cluster = {
       ...facts,
-      nodes: nodes.map((x) => ({ id: x.name, name: x.name, role: 'worker', advertiseAddress: x.ip, sshAddress: x.ip, state: 'ready', availability: 'active', engineVersion: null, labels: {} })),
+      nodes: nodes.map((x) => ({
+        id: x.name,
+        name: x.name,
+        role: 'worker',
+        advertiseAddress: x.ip,
+        sshAddress: x.ip,
+        state: 'ready',
+        availability: 'active',
+        engineVersion: null,
+        labels: {},
+      })),
     };
     const targets = await resolveTargets(cluster.nodes, ssh);
     // 'all' above 30 nodes would take minutes of the lab's shared CPUs; its cost per pair is measured at 30.
@@ -191,14 +219,21 @@ if (sections.includes('probes')) {
         nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
         const r = probeResults(snapshot, obs);
         // Nothing listens on 7946 on SSH-only nodes: TCP 7946 is refused there. Count the rest.
-        for (const p of [...r.ports.filter((x) => x.proto === 'udp'), ...r.mtu]) if (p.state !== 'ok') notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] = (notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] ?? 0) + 1;
+        for (const p of [...r.ports.filter((x) => x.proto === 'udp'), ...r.mtu])
+          if (p.state !== 'ok') notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] = (notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] ?? 0) + 1;
         if (r.errors.length) notOkBy.errors = (notOkBy.errors ?? 0) + r.errors.length;
         notOk += [...r.ports.filter((p) => p.proto === 'udp'), ...r.mtu].filter((p) => p.state !== 'ok').length + r.errors.length;
       }
       const w = median(walls);
       rows.push({ n, pairs, wall: w });
       console.log(
-        `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(clientPerNode)).padEnd(16)}  ${fmt(median(nodePerNode)).padEnd(23)}  ${notOk}${notOk ? ` (${Object.entries(notOkBy).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+        `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(clientPerNode)).padEnd(16)}  ${fmt(median(nodePerNode)).padEnd(23)}  ${notOk}${
+          notOk
+            ? ` (${Object.entries(notOkBy)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join(', ')})`
+            : ''
+        }`,
       );
     }
   }
@@ -218,8 +253,18 @@ if (sections.includes('verdicts')) {
     const ip = (i) => `10.${Math.floor(i / 250)}.${i % 250}.${10 + (i % 7)}`;
     const iface = (i) => [{ name: 'eth0', addresses: [{ address: ip(i), prefixLen: 24 }] }];
     const snapshot = {
-      cluster: { dataPathPort: 4789, networks: [], nodes: names.map((name, i) => ({ name, role: i < 3 ? 'manager' : 'worker', advertiseAddress: ip(i) })) },
-      nodes: names.map((name, i) => ({ name, host: { interfaces: iface(i), dockerd: { execRoot: '/var/run/docker' } }, sandboxes: [], sandboxAccess: 'direct', errors: [] })),
+      cluster: {
+        dataPathPort: 4789,
+        networks: [],
+        nodes: names.map((name, i) => ({ name, role: i < 3 ? 'manager' : 'worker', advertiseAddress: ip(i) })),
+      },
+      nodes: names.map((name, i) => ({
+        name,
+        host: { interfaces: iface(i), dockerd: { execRoot: '/var/run/docker' } },
+        sandboxes: [],
+        sandboxAccess: 'direct',
+        errors: [],
+      })),
     };
     const pairs = planPairs(names, 'auto');
     const peersOf = (i) => names.map((name, j) => ({ name, ip: ip(j), manager: j < 3 })).filter((_, j) => j !== i);
@@ -234,7 +279,15 @@ if (sections.includes('verdicts')) {
       return { node: name, peers: peersOf(i), plan, output: { ok: true, text } };
     });
     const captures = new Map(
-      names.map((name, i) => [name, { ok: true, text: ['READY', ...names.flatMap((_, j) => (j === i ? [] : [7946, 4789].map((p) => `C ${ip(j)} ${ip(i)} ${p}`))), 'COMPLETE', 'DONE'].join('\n') }]),
+      names.map((name, i) => [
+        name,
+        {
+          ok: true,
+          text: ['READY', ...names.flatMap((_, j) => (j === i ? [] : [7946, 4789].map((p) => `C ${ip(j)} ${ip(i)} ${p}`))), 'COMPLETE', 'DONE'].join(
+            '\n',
+          ),
+        },
+      ]),
     );
     const obs = { startedAt: '', durationMs: 0, timeoutSec: 2, captureSec: 2, senders, captures, errors: [] };
     const ms = [];
@@ -245,7 +298,9 @@ if (sections.includes('verdicts')) {
       ms.push(performance.now() - t);
     }
     const bad = [...r.ports, ...r.mtu].filter((p) => p.state !== 'ok').length;
-    console.log(`  ${String(n).padStart(4)} nodes: ${fmt(median(ms))} for ${r.ports.length + r.mtu.length} results (${bad} not ok), ${(median(ms) / n).toFixed(2)} ms per node`);
+    console.log(
+      `  ${String(n).padStart(4)} nodes: ${fmt(median(ms))} for ${r.ports.length + r.mtu.length} results (${bad} not ok), ${(median(ms) / n).toFixed(2)} ms per node`,
+    );
   }
 }
 

@@ -8,4 +8,7 @@ const file = new URL('../README.md', import.meta.url);
 const readme = readFileSync(file, 'utf8');
 const re = /(<!-- catalogue:start -->\n)[\s\S]*?(\n<!-- catalogue:end -->)/;
 if (!re.test(readme)) throw new Error('README.md has no catalogue markers');
-writeFileSync(file, readme.replace(re, (_, a, b) => `${a}${catalogueMarkdown().trim()}${b}`));
+writeFileSync(
+  file,
+  readme.replace(re, (_, a, b) => `${a}${catalogueMarkdown().trim()}${b}`),
+);

@@ -31,8 +31,6 @@ export class NetdoctorError extends Error {
   }
 }
 
-export const usageError = (message: string, cause?: unknown): NetdoctorError =>
-  new NetdoctorError(message, ExitCode.Usage, { cause });
+export const usageError = (message: string, cause?: unknown): NetdoctorError => new NetdoctorError(message, ExitCode.Usage, { cause });
 
-export const unreachableError = (message: string, cause?: unknown): NetdoctorError =>
-  new NetdoctorError(message, ExitCode.Unreachable, { cause });
+export const unreachableError = (message: string, cause?: unknown): NetdoctorError => new NetdoctorError(message, ExitCode.Unreachable, { cause });

@@ -9,16 +9,41 @@ export const nodeFlags = {
   node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),
   // No `exists`: a missing file is reported like any bad input (one line, exit 2).
   inventory: Flags.file({ description: 'YAML inventory mapping node names to SSH host, port, user, identity and jump host' }),
-  identity: Flags.file({ char: 'i', description: 'Private key for SSH (tried after the agent); passphrase from NETDOCTOR_SSH_PASSPHRASE or a prompt on a TTY', env: 'NETDOCTOR_SSH_IDENTITY' }),
-  'ssh-config': Flags.string({ description: 'ssh_config file to honour, like ssh -F (read by `ssh -G` when ssh is installed, else by a built-in reader); default ~/.ssh/config then /etc/ssh/ssh_config, "none" to skip' }),
-  'ssh-user': Flags.string({ description: 'SSH user for nodes whose inventory entry names none; wins over ssh_config, like ssh -l (default: ssh_config, else your login name); non-root users need passwordless sudo' }),
-  'ssh-port': Flags.integer({ description: 'SSH port for nodes whose inventory entry names none; wins over ssh_config, like ssh -p', min: 1, max: 65535 }),
+  identity: Flags.file({
+    char: 'i',
+    description: 'Private key for SSH (tried after the agent); passphrase from NETDOCTOR_SSH_PASSPHRASE or a prompt on a TTY',
+    env: 'NETDOCTOR_SSH_IDENTITY',
+  }),
+  'ssh-config': Flags.string({
+    description:
+      'ssh_config file to honour, like ssh -F (read by `ssh -G` when ssh is installed, else by a built-in reader); default ~/.ssh/config then /etc/ssh/ssh_config, "none" to skip',
+  }),
+  'ssh-user': Flags.string({
+    description:
+      'SSH user for nodes whose inventory entry names none; wins over ssh_config, like ssh -l (default: ssh_config, else your login name); non-root users need passwordless sudo',
+  }),
+  'ssh-port': Flags.integer({
+    description: 'SSH port for nodes whose inventory entry names none; wins over ssh_config, like ssh -p',
+    min: 1,
+    max: 65535,
+  }),
   jump: Flags.string({ description: 'ProxyJump for every node: [user@]host[:port][,…]' }),
-  'known-hosts': Flags.string({ description: 'known_hosts file to verify host keys against (replaces ~/.ssh/known_hosts)', env: 'NETDOCTOR_SSH_KNOWN_HOSTS' }),
+  'known-hosts': Flags.string({
+    description: 'known_hosts file to verify host keys against (replaces ~/.ssh/known_hosts)',
+    env: 'NETDOCTOR_SSH_KNOWN_HOSTS',
+  }),
   'accept-new-host-keys': Flags.boolean({ description: 'Trust unknown host keys on first use and record them; a changed key is still refused' }),
   concurrency: Flags.integer({ description: 'Nodes collected at once', default: COLLECT_DEFAULTS.concurrency, min: 1 }),
-  'connect-timeout': Flags.integer({ description: 'Seconds to establish each SSH connection', default: COLLECT_DEFAULTS.connectTimeoutMs / 1000, min: 1 }),
-  'node-timeout': Flags.integer({ description: 'Seconds for one node\'s whole collection before it is reported as timed out', default: COLLECT_DEFAULTS.nodeTimeoutMs / 1000, min: 1 }),
+  'connect-timeout': Flags.integer({
+    description: 'Seconds to establish each SSH connection',
+    default: COLLECT_DEFAULTS.connectTimeoutMs / 1000,
+    min: 1,
+  }),
+  'node-timeout': Flags.integer({
+    description: "Seconds for one node's whole collection before it is reported as timed out",
+    default: COLLECT_DEFAULTS.nodeTimeoutMs / 1000,
+    min: 1,
+  }),
 };
 
 type NodeFlagValues = {
@@ -36,8 +61,7 @@ type NodeFlagValues = {
   'node-timeout': number;
 };
 
-const defined = <T extends object>(o: T): T =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export function collectOptionsFromFlags(f: NodeFlagValues, onWarning?: (m: string) => void): CollectOptions {
   return {

@@ -71,8 +71,8 @@ export const sectionPath = (section: string): string => section.split('/').map(s
 export const REDACTION_NOTES = [
   'IPsec keys: cut on the nodes (ip xfrm state, dockerd log) before anything is sent',
   'swarm join tokens and unlock keys: never collected (dropped from the swarm inspect; cut from logs on the nodes)',
-  'environment values of services and tasks: replaced by <redacted> (names kept); Env arrays in dockerd\'s debug log: cut on the nodes',
+  "environment values of services and tasks: replaced by <redacted> (names kept); Env arrays in dockerd's debug log: cut on the nodes",
   'logging-driver options (LogDriver.Options of services, tasks, swarm TaskDefaults; log-opts in daemon.json; --log-opt of dockerd) and values of secret-named keys: replaced by <redacted>',
-  'dockerd log from journald: dockerd\'s own entries only (container entries left out)',
+  "dockerd log from journald: dockerd's own entries only (container entries left out)",
   'TLS private keys and registry credentials: never read; credentials in URLs cut',
 ];

@@ -195,7 +195,9 @@ export class Pseudonymiser {
       const out = [bytes[0]!, 0x42, o[0]!, 0xff, 0xfe, o[1]!, o[2]!, o[3]!];
       return out.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
     }
-    const h = createHmac('sha256', this.#key).update(`iid/${iid.toString(16)}`).digest();
+    const h = createHmac('sha256', this.#key)
+      .update(`iid/${iid.toString(16)}`)
+      .digest();
     return h.subarray(0, 8).reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
   }
 
@@ -219,7 +221,7 @@ export class Pseudonymiser {
     if (len > bits) return `${family === 4 ? this.ipv4(addr) : this.ipv6(addr)}/${len}`;
     const host = BigInt(bits - len);
     const mapped = family === 4 ? this.ipv4Value(ip.value) : this.ipv6Value(ip.value);
-    const isNetwork = ((ip.value >> host) << host) === ip.value;
+    const isNetwork = (ip.value >> host) << host === ip.value;
     const value = isNetwork ? (mapped >> host) << host : mapped;
     return `${formatIp({ family, value })}/${len}`;
   }
@@ -312,7 +314,12 @@ export function jumpHostsOfArgv(argv: readonly string[]): string[] {
       if (specs !== 'none') out.push(...specs.map((s) => s.host));
     } catch {
       // Not valid ProxyJump syntax: the run refused it; still hide what looks like hosts in it.
-      out.push(...v.split(',').map((x) => hopHost(x.trim())).filter((x) => x !== '' && x.toLowerCase() !== 'none'));
+      out.push(
+        ...v
+          .split(',')
+          .map((x) => hopHost(x.trim()))
+          .filter((x) => x !== '' && x.toLowerCase() !== 'none'),
+      );
     }
   });
   return out;

@@ -94,11 +94,19 @@ export async function readBundle(file: string, limits: ReadLimits & { maxCompres
   const m = files.get(MANIFEST);
   if (!m) throw bad(file, `no ${MANIFEST}`);
   const manifest = parseJson<BundleManifest>(file, MANIFEST, m);
-  if (!manifest || typeof manifest !== 'object' || manifest.format !== BUNDLE_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) {
+  if (
+    !manifest ||
+    typeof manifest !== 'object' ||
+    manifest.format !== BUNDLE_FORMAT ||
+    typeof manifest.files !== 'object' ||
+    manifest.files === null
+  ) {
     throw bad(file, `${MANIFEST} is not a netdoctor bundle manifest`);
   }
   if (typeof manifest.bundleVersion !== 'number' || manifest.bundleVersion > BUNDLE_VERSION) {
-    throw usageError(`${file} is bundle format ${String(manifest.bundleVersion).slice(0, 40)}, newer than this netdoctor understands (${BUNDLE_VERSION}); upgrade docker-netdoctor`);
+    throw usageError(
+      `${file} is bundle format ${String(manifest.bundleVersion).slice(0, 40)}, newer than this netdoctor understands (${BUNDLE_VERSION}); upgrade docker-netdoctor`,
+    );
   }
   const problem = schemaProblem(ManifestSchema, manifest);
   if (problem !== null) throw bad(file, `${MANIFEST} does not match the manifest schema: ${problem}`);

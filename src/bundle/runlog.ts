@@ -62,7 +62,11 @@ function nodeLines(n: NodeSnapshot): { level: RunEvent['level']; message: string
     });
   }
   const log = n.raw['host/docker-log'];
-  if (log) out.push({ level: 'info', message: `${n.name}: ${log.stderr.split('\n')[0] || 'docker log'}: ${log.stdout.trimEnd() === '' ? 0 : log.stdout.trimEnd().split('\n').length} lines` });
+  if (log)
+    out.push({
+      level: 'info',
+      message: `${n.name}: ${log.stderr.split('\n')[0] || 'docker log'}: ${log.stdout.trimEnd() === '' ? 0 : log.stdout.trimEnd().split('\n').length} lines`,
+    });
   return out;
 }
 
@@ -103,9 +107,15 @@ export function describeRun(log: RunLog, f: RunFacts): RunLog {
     const all = [...p.ports, ...p.mtu, ...p.dataPath];
     const count = (st: string) => all.filter((x) => x.state === st).length;
     const at = new Date(p.startedAt);
-    log.add('probe', `${all.length} probes in ${(p.durationMs / 1000).toFixed(1)} s: ${count('ok')} ok, ${count('blocked')} blocked, ${count('unconfirmed')} unconfirmed`, 'info', at);
+    log.add(
+      'probe',
+      `${all.length} probes in ${(p.durationMs / 1000).toFixed(1)} s: ${count('ok')} ok, ${count('blocked')} blocked, ${count('unconfirmed')} unconfirmed`,
+      'info',
+      at,
+    );
     for (const x of all.filter((y) => y.state !== 'ok')) {
-      const what = 'proto' in x ? `${x.proto}${x.port === null ? '' : `/${x.port}`}` : 'payload' in x ? `mtu ${x.required}` : `data path ${x.network}`;
+      const what =
+        'proto' in x ? `${x.proto}${x.port === null ? '' : `/${x.port}`}` : 'payload' in x ? `mtu ${x.required}` : `data path ${x.network}`;
       log.add('probe', `${x.from} → ${x.to} ${what}: ${x.state}: ${x.detail}`, 'info', at);
     }
     for (const e of p.errors) log.add('probe', `${e.node}: ${e.message}`, 'error', at);
@@ -115,7 +125,12 @@ export function describeRun(log: RunLog, f: RunFacts): RunLog {
   const r = f.report;
   const sm = r.summary;
   const analysed = f.endedAt;
-  log.add('analyse', `${r.findings.length} findings: ${sm.fail} failed, ${sm.warn} warnings, ${sm.error} errors, ${sm.pass} passed, ${sm.skip} skipped`, 'info', analysed);
+  log.add(
+    'analyse',
+    `${r.findings.length} findings: ${sm.fail} failed, ${sm.warn} warnings, ${sm.error} errors, ${sm.pass} passed, ${sm.skip} skipped`,
+    'info',
+    analysed,
+  );
   for (const x of r.findings.filter((y) => y.status === 'fail' || y.status === 'error' || y.status === 'warn')) {
     log.add('analyse', `${x.status} ${x.id}${where(x) ? ` [${where(x)}]` : ''}`, 'info', analysed);
   }

@@ -27,7 +27,19 @@
  * are secrets; a name that is `key`, or ends in `-key`, `_key`, `.key`
  * (`ssh-key`, `api_key`), is one too. `CertIssuerPublicKey` and the like are not.
  */
-export const SECRET_KEY_WORDS = ['token', 'secret', 'passw', 'pwd', 'credential', 'apikey', 'privatekey', 'accesskey', 'signingcakey', 'unlockkey', 'encryptionkey'] as const;
+export const SECRET_KEY_WORDS = [
+  'token',
+  'secret',
+  'passw',
+  'pwd',
+  'credential',
+  'apikey',
+  'privatekey',
+  'accesskey',
+  'signingcakey',
+  'unlockkey',
+  'encryptionkey',
+] as const;
 
 /** A key name that holds a secret (case-insensitive). */
 export function isSecretKeyName(key: string): boolean {
@@ -127,7 +139,11 @@ export const RULES: Rule[] = [
   // An Env array the JSON rules could not read (cut short, escaped twice…):
   // everything after its start goes. (Logging options need no such net:
   // their secret-named values and URL credentials are cut one by one below.)
-  { name: 'environment values', ere: `([\\\\"]Env\\\\*"${SP}:${SP}\\[)([^<"\\\\]|<[^r]|"[^<]|\\\\[^"]|\\\\"[^<]).*`, to: `$1${REDACTED}: rest of line]` },
+  {
+    name: 'environment values',
+    ere: `([\\\\"]Env\\\\*"${SP}:${SP}\\[)([^<"\\\\]|<[^r]|"[^<]|\\\\[^"]|\\\\"[^<]).*`,
+    to: `$1${REDACTED}: rest of line]`,
+  },
   // dockerd's command line and ExecStart lines: --log-opt k=v, --log-opt=k=v.
   { name: 'logging-driver options', ere: '(--log-opt[= ]+[^= \t"]*=)[^ \t"]+', to: `$1${REDACTED}` },
   // The user part holds no ':', so a long run without '@' is read once.
@@ -150,7 +166,11 @@ export function nodeSedArgs(): string {
  * ERE → JavaScript: `[^]…]` → `[^\]…]`, and no negated class crosses a
  * newline (each line is matched on its own, as sed does).
  */
-const jsSource = (ere: string): string => ere.replace(/\[\^\]/g, '[^\\]').replace(/\[\^/g, '[^\\n').replace(/\.\*/g, '[^\\n]*');
+const jsSource = (ere: string): string =>
+  ere
+    .replace(/\[\^\]/g, '[^\\]')
+    .replace(/\[\^/g, '[^\\n')
+    .replace(/\.\*/g, '[^\\n]*');
 
 interface JsRule {
   name: string;
@@ -163,7 +183,12 @@ interface JsRule {
 const JS_RULES: JsRule[] = [
   ...RULES.map((r): JsRule =>
     r.cut
-      ? { name: r.name, re: new RegExp(`(${jsSource(r.cut.prefix)})(?:${jsSource(r.cut.body)}|(?<rest>${jsSource(r.cut.open)}[ \t]*[^ \t\n][^\n]*))`, 'g'), to: r.to, cutTo: r.cut.to }
+      ? {
+          name: r.name,
+          re: new RegExp(`(${jsSource(r.cut.prefix)})(?:${jsSource(r.cut.body)}|(?<rest>${jsSource(r.cut.open)}[ \t]*[^ \t\n][^\n]*))`, 'g'),
+          to: r.to,
+          cutTo: r.cut.to,
+        }
       : { name: r.name, re: new RegExp(jsSource(r.ere), 'g'), to: r.to },
   ),
   { name: 'private key', re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, to: '<redacted private key>' },
@@ -189,7 +214,7 @@ export function scrubText(text: string, hits: Record<string, number> = {}): Scru
       const match = m[0] as string;
       const groups = m[m.length - 1] as Record<string, string | undefined> | string;
       const cut = typeof groups === 'object' && groups.rest !== undefined && r.cutTo !== undefined;
-      const to = (cut ? r.cutTo! : r.to).replace(/\$1/g, () => typeof m[1] === 'string' ? m[1] : '');
+      const to = (cut ? r.cutTo! : r.to).replace(/\$1/g, () => (typeof m[1] === 'string' ? m[1] : ''));
       if (to !== match) count(hits, r.name);
       return to;
     });
@@ -248,7 +273,9 @@ export function redactJson(value: unknown, hits: Record<string, number> = {}, o:
         const keep = LOG_DRIVER_KEYS.get(k);
         if (LOG_OPTION_KEYS.has(k)) out[k] = all(x, 'logging-driver options');
         else if (keep !== undefined && x && typeof x === 'object' && !Array.isArray(x)) {
-          out[k] = Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([dk, dv]) => [dk, dk === keep ? walk(dv, false) : all(dv, 'logging-driver options')]));
+          out[k] = Object.fromEntries(
+            Object.entries(x as Record<string, unknown>).map(([dk, dv]) => [dk, dk === keep ? walk(dv, false) : all(dv, 'logging-driver options')]),
+          );
         } else if (k === 'Env') out[k] = env(x);
         else if (SECRET_FIELDS.has(k) || ((named || o.config) && isSecretKeyName(k))) out[k] = all(x, 'secret-named value');
         else out[k] = walk(x, NAMED_OPTION_MAPS.has(k));

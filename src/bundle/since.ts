@@ -24,5 +24,7 @@ export function parseSince(text: string, now: Date = new Date()): number {
     const ms = Date.parse(`${dt[1]}T${dt[2] ?? '00:00:00'}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
     if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
   }
-  throw usageError(`--since ${JSON.stringify(text)}: expected a duration (30m, 2h, 1d), a date or time (2026-01-31, 2026-01-31T10:00:00Z) or @<epoch seconds>`);
+  throw usageError(
+    `--since ${JSON.stringify(text)}: expected a duration (30m, 2h, 1d), a date or time (2026-01-31, 2026-01-31T10:00:00Z) or @<epoch seconds>`,
+  );
 }

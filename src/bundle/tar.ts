@@ -122,7 +122,11 @@ export async function readTarGz(gz: Buffer, limits: ReadLimits): Promise<Map<str
       inflated += c.length;
       if (inflated > limits.maxBytes) return fail(new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed`));
       if (inflated > RATIO_FLOOR && inflated > gz.length * maxRatio) {
-        return fail(new BadArchive(`compression ratio over ${maxRatio}:1 (${mib(inflated)} from ${(gz.length / 1024).toFixed(0)} KiB so far): refused as a gzip bomb`));
+        return fail(
+          new BadArchive(
+            `compression ratio over ${maxRatio}:1 (${mib(inflated)} from ${(gz.length / 1024).toFixed(0)} KiB so far): refused as a gzip bomb`,
+          ),
+        );
       }
       tail = Buffer.concat([tail, c]);
       if (tail.length > 1024) tail = Buffer.from(tail.subarray(tail.length - 1024));
@@ -161,7 +165,9 @@ function entryVerdict(entry: ReadEntry, path: string | null, ctx: EntryContext):
   if (entry.type === 'Directory' && /^(\.\/?)+$/.test(entry.path)) {
     return 'skip'; // `./`: the archive's own root (tar -C dir .).
   } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-    return new BadArchive(`entry ${shown} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${JSON.stringify(entry.linkpath ?? '?')}); bundles hold regular files only`);
+    return new BadArchive(
+      `entry ${shown} is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to ${JSON.stringify(entry.linkpath ?? '?')}); bundles hold regular files only`,
+    );
   } else if (path === null) {
     return new BadArchive(`entry ${shown} escapes the bundle (absolute path or ..)`);
   } else if (entry.type === 'Directory') {
@@ -173,9 +179,13 @@ function entryVerdict(entry: ReadEntry, path: string | null, ctx: EntryContext):
   } else if (files.size >= limits.maxEntries) {
     return new BadArchive(`more than ${limits.maxEntries} entries`);
   } else if (entry.size > maxEntry) {
-    return new BadArchive(`entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`);
+    return new BadArchive(
+      `entry ${shown} is ${mib(entry.size)}, larger than the ${mib(maxEntry)} accepted for one file (refused from its header, nothing inflated)`,
+    );
   } else if (declared + entry.size > RATIO_FLOOR && declared + entry.size > gzLength * maxRatio) {
-    return new BadArchive(`compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gzLength / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`);
+    return new BadArchive(
+      `compression ratio over ${maxRatio}:1 (entry ${shown} brings the declared size to ${mib(declared + entry.size)} from ${(gzLength / 1024).toFixed(0)} KiB): refused as a gzip bomb, nothing inflated`,
+    );
   } else if (declared + entry.size > limits.maxBytes) {
     return new BadArchive(`larger than ${mib(limits.maxBytes)} uncompressed (entry ${shown} would pass it)`);
   }

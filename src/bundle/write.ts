@@ -79,7 +79,15 @@ function nodeFiles(snapshot: ClusterSnapshot): TarFile[] {
     dirs.add(dir);
     out.push({
       path: `${dir}/node.json`,
-      data: json({ name: n.name, id: n.id, target: n.target, status: n.status, errors: n.errors, timings: n.timings, sandboxAccess: n.sandboxAccess }),
+      data: json({
+        name: n.name,
+        id: n.id,
+        target: n.target,
+        status: n.status,
+        errors: n.errors,
+        timings: n.timings,
+        sandboxAccess: n.sandboxAccess,
+      }),
     });
     for (const [name, s] of Object.entries(n.raw).sort(([a], [b]) => a.localeCompare(b))) {
       const base = `${dir}/${sectionPath(name)}`;
@@ -144,7 +152,10 @@ export function buildBundle(input: BundleInput): BuiltBundle {
     nodes: snapshot.nodes.map((n) => ({ name: n.name, status: n.status })),
     snapshotSchemaVersion: snapshot.schemaVersion,
     redactIps,
-    redaction: [...REDACTION_NOTES, ...(redactIps ? ['IP addresses, Docker MACs and hostnames: replaced by pseudonyms (prefix-preserving for IPv4)'] : [])],
+    redaction: [
+      ...REDACTION_NOTES,
+      ...(redactIps ? ['IP addresses, Docker MACs and hostnames: replaced by pseudonyms (prefix-preserving for IPv4)'] : []),
+    ],
     files: Object.fromEntries(files.map((f) => [f.path, sha256(f.data)])),
   };
   const all = [{ path: MANIFEST, data: json(manifest) }, ...files];
@@ -165,6 +176,9 @@ export async function writeBundleFile(file: string, data: Buffer): Promise<void>
 
 /** netdoctor-<cluster id>-<UTC yyyymmddThhmmssZ>.tar.gz */
 export function defaultBundleName(clusterId: string | null, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `netdoctor-${safeSegment(clusterId ?? 'unknown')}-${stamp}.tar.gz`;
 }

@@ -26,15 +26,7 @@ export function buildRegistry(families: readonly (readonly Check[])[]): readonly
 }
 
 /** Every check, layer by layer in report order (src/checks/<layer>/index.ts). */
-export const REGISTRY: readonly Check[] = buildRegistry([
-  clusterLayer,
-  hostLayer,
-  underlayLayer,
-  overlayLayer,
-  serviceLayer,
-  logLayer,
-  stackLayer,
-]);
+export const REGISTRY: readonly Check[] = buildRegistry([clusterLayer, hostLayer, underlayLayer, overlayLayer, serviceLayer, logLayer, stackLayer]);
 
 export interface Selection {
   /** ids, id prefixes (`overlay.fdb`) or layers (`overlay`) to run; all when empty. */
@@ -57,6 +49,7 @@ export function selectChecks(sel: Selection, registry: readonly Check[] = REGIST
   return registry.filter(
     (c) =>
       (c.meta.layer !== 'stack' || sel.stack === true) &&
-      (!sel.only?.length || sel.only.some((p) => matches(c.meta.id, p))) && !(sel.skip ?? []).some((p) => matches(c.meta.id, p)),
+      (!sel.only?.length || sel.only.some((p) => matches(c.meta.id, p))) &&
+      !(sel.skip ?? []).some((p) => matches(c.meta.id, p)),
   );
 }

@@ -31,7 +31,9 @@ const complete = (check: AnyCheck, d: FindingDraft): Finding => ({
 export type CheckInput = Model | { snapshot: ClusterSnapshot; probes: ProbeResults | null };
 
 const toModel = (input: CheckInput): Model =>
-  'nodes' in input ? input : buildModel(input.probes === (input.snapshot.probes ?? null) ? input.snapshot : { ...input.snapshot, probes: input.probes ?? undefined });
+  'nodes' in input
+    ? input
+    : buildModel(input.probes === (input.snapshot.probes ?? null) ? input.snapshot : { ...input.snapshot, probes: input.probes ?? undefined });
 
 export function runChecks(input: CheckInput, selection: Selection = {}, checks?: readonly AnyCheck[]): Finding[] {
   const model = toModel(input);

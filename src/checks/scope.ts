@@ -21,7 +21,12 @@ export const SKIP = {
 } as const;
 
 type Skip = Omit<FindingDraft, 'status'> & { status: 'skip' };
-const skip = (messageId: string, detail: string, where: Pick<FindingDraft, 'node' | 'network'> = {}): Skip => ({ status: 'skip', messageId, detail, ...where });
+const skip = (messageId: string, detail: string, where: Pick<FindingDraft, 'node' | 'network'> = {}): Skip => ({
+  status: 'skip',
+  messageId,
+  detail,
+  ...where,
+});
 
 const has = (c: AnyCheck, n: Need): boolean => (c.meta.needs ?? []).includes(n);
 

@@ -27,9 +27,7 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
   // Only swarm-scoped overlays carry Peers/Services; inspect those verbosely.
   const overlays = (networks as J[]).filter((n) => n.Driver === 'overlay');
   const verbose = await Promise.all(
-    overlays.map((n) =>
-      (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n),
-    ),
+    overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
   );
   return redactClusterRaw({ info, swarm, nodes, networks: verbose, services, tasks });
 }

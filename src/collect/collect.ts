@@ -109,7 +109,11 @@ export async function collectNode(
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
     const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
-    const { script, marker } = buildCollectScript({ ...(opts.script ?? { dockerLog: defaultLog() }), dataPathPort: cluster.dataPathPort, encryptedPrefixes });
+    const { script, marker } = buildCollectScript({
+      ...(opts.script ?? { dockerLog: defaultLog() }),
+      dataPathPort: cluster.dataPathPort,
+      encryptedPrefixes,
+    });
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;
@@ -122,7 +126,11 @@ export async function collectNode(
     if (sudo) throw sudo;
     output = splitter.end();
     if (!output.complete && res.code !== 0) {
-      errors.push({ stage: 'exec', kind: 'exit', message: `collection script exited ${res.code ?? res.signal}: ${res.stderr.trim().split('\n')[0] ?? ''}` });
+      errors.push({
+        stage: 'exec',
+        kind: 'exit',
+        message: `collection script exited ${res.code ?? res.signal}: ${res.stderr.trim().split('\n')[0] ?? ''}`,
+      });
     }
   } catch (err) {
     errors.push(collectionError(err));

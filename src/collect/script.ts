@@ -112,8 +112,7 @@ nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
 }
 
 /** Shell snippet for use inside `sh -c '…'`: exit 127 with a clear reason when TOOL is missing. */
-const need = (tool: string): string =>
-  `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
+const need = (tool: string): string => `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
 
 /**
  * IPVS through ipvsadm only when the kernel already has it: ipvsadm would

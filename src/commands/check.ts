@@ -9,7 +9,7 @@ import { buildReport, failureReport, reportFailed, type Report } from '../report
 import type { Selection } from '../checks/registry.js';
 
 export default class Check extends NetdoctorCommand {
-  static override summary = 'Diagnose the swarm\'s networking layer by layer (the default command)';
+  static override summary = "Diagnose the swarm's networking layer by layer (the default command)";
   static override description = `Discovers the cluster from the manager, connects to every node over SSH,
 collects its networking state, probes the underlay and the overlay data path
 between every pair of nodes, runs the layered checks (cluster, host,
@@ -35,14 +35,16 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     format: Flags.string({ description: 'Report format', options: [...FORMATS], default: 'text' }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
     since: Flags.string({
-      description: 'The log layer reads dockerd\'s and the kernel\'s lines since then: a duration (30m, 2h, 1d), a date/time (UTC when no zone) or @<epoch>',
+      description:
+        "The log layer reads dockerd's and the kernel's lines since then: a duration (30m, 2h, 1d), a date/time (UTC when no zone) or @<epoch>",
       default: '1h',
     }),
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
     'probe-pairs': Flags.string({
-      description: 'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+      description:
+        'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
       options: [...PROBE_PAIRS],
       default: 'auto',
     }),
@@ -52,10 +54,15 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     'from-snapshot': Flags.file({ description: 'Analyse a snapshot written by `collect` (or recorded by a bundle) instead of the live cluster' }),
     // No `exists`: a missing file is a bad bundle like any other (one line, exit 2).
     'from-bundle': Flags.file({
-      description: 'Analyse a support bundle (`bundle`) instead of the live cluster: every check, on its snapshot and recorded probe results; nothing touches the network',
+      description:
+        'Analyse a support bundle (`bundle`) instead of the live cluster: every check, on its snapshot and recorded probe results; nothing touches the network',
       exclusive: ['from-snapshot'],
     }),
-    verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too, and print each node\'s resolved SSH target (host, port, user, keys, known hosts, jump hosts) with where each value came from' }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description:
+        "List passing checks in the text report too, and print each node's resolved SSH target (host, port, user, keys, known hosts, jump hosts) with where each value came from",
+    }),
   };
 
   async run(): Promise<Report> {
@@ -69,7 +76,10 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       ...(flags.node ? { nodes: flags.node } : {}),
     };
     const emit = async (report: Report) => {
-      const text = render(report, format, { color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env), verbose: flags.verbose });
+      const text = render(report, format, {
+        color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env),
+        verbose: flags.verbose,
+      });
       if (flags.output) await writeFile(flags.output, text);
       else process.stdout.write(text);
     };
@@ -125,4 +135,3 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     return report;
   }
 }
-

@@ -5,7 +5,7 @@ import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 
 export default class Collect extends NetdoctorCommand {
-  static override summary = 'Collect a snapshot of the swarm\'s networking from the manager and every node (over SSH)';
+  static override summary = "Collect a snapshot of the swarm's networking from the manager and every node (over SSH)";
   static override description = `Asks the manager for the cluster's nodes, networks (verbose: peers and
 task endpoints), services and tasks, then opens one SSH connection per node
 and runs one read-only script: host facts, kernel modules, sysctls, iptables,

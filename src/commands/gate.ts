@@ -28,9 +28,18 @@ and no --format, findings are GitHub annotations on the file and line.`;
   ];
   static override flags = {
     ...nodeFlags,
-    'compose-file': Flags.string({ char: 'c', description: 'Stack file, as for docker stack deploy; repeatable (later files override)', multiple: true, required: true }),
-    stack: Flags.string({ description: 'Stack name (as given to docker stack deploy; default: the first file\'s folder)' }),
-    live: Flags.boolean({ description: 'Check the nodes the stack can land on (SSH, probes); --no-live uses the manager API only', default: true, allowNo: true }),
+    'compose-file': Flags.string({
+      char: 'c',
+      description: 'Stack file, as for docker stack deploy; repeatable (later files override)',
+      multiple: true,
+      required: true,
+    }),
+    stack: Flags.string({ description: "Stack name (as given to docker stack deploy; default: the first file's folder)" }),
+    live: Flags.boolean({
+      description: 'Check the nodes the stack can land on (SSH, probes); --no-live uses the manager API only',
+      default: true,
+      allowNo: true,
+    }),
     probe: Flags.boolean({ description: 'Run the active probes between the candidate nodes', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
     format: Flags.string({ description: 'Report format (default text; github when GITHUB_ACTIONS=true)', options: [...FORMATS] }),
@@ -44,7 +53,10 @@ and no --format, findings are GitHub annotations on the file and line.`;
     const format = (flags.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text')) as Format;
     const machine = format !== 'text' && !flags.output;
     const emit = async (report: Report) => {
-      const text = render(report, format, { color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env), verbose: flags.verbose });
+      const text = render(report, format, {
+        color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env),
+        verbose: flags.verbose,
+      });
       if (flags.output) await writeFile(flags.output, text);
       else process.stdout.write(text);
     };

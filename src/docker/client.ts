@@ -109,12 +109,7 @@ function tcpOptions(ep: ResolvedEndpoint): ModemOptions {
   return { ...base, host, port, protocol: 'https', ca, cert, key, agent };
 }
 
-function sshModemOptions(
-  ep: ResolvedEndpoint,
-  env: NodeJS.ProcessEnv,
-  homedir: string,
-  timeoutMs: number | undefined,
-): ModemOptions {
+function sshModemOptions(ep: ResolvedEndpoint, env: NodeJS.ProcessEnv, homedir: string, timeoutMs: number | undefined): ModemOptions {
   let target;
   try {
     target = parseSSHURL(ep.host);
@@ -124,9 +119,7 @@ function sshModemOptions(
   if (target.path !== undefined) {
     // docker runs `docker --host unix://<path> system dial-stdio`; docker-modem
     // always runs plain `docker system dial-stdio`.
-    throw usageError(
-      `docker host ${ep.host}: a remote socket path in an ssh URL is not supported by netdoctor; use ssh://[user@]host[:port]`,
-    );
+    throw usageError(`docker host ${ep.host}: a remote socket path in an ssh URL is not supported by netdoctor; use ssh://[user@]host[:port]`);
   }
   const sshOptions: ssh2.ConnectConfig = {};
   if (env.SSH_AUTH_SOCK) sshOptions.agent = env.SSH_AUTH_SOCK;
@@ -157,7 +150,12 @@ const refusedHostKeys = new Map<string, HostKeyVerdict>();
 function sshHostVerifier(host: string, port: number, env: NodeJS.ProcessEnv, homedir: string): (key: Buffer) => boolean {
   const files = env.NETDOCTOR_SSH_KNOWN_HOSTS
     ? [env.NETDOCTOR_SSH_KNOWN_HOSTS]
-    : [path.join(homedir, '.ssh', 'known_hosts'), path.join(homedir, '.ssh', 'known_hosts2'), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+    : [
+        path.join(homedir, '.ssh', 'known_hosts'),
+        path.join(homedir, '.ssh', 'known_hosts2'),
+        '/etc/ssh/ssh_known_hosts',
+        '/etc/ssh/ssh_known_hosts2',
+      ];
   return (key: Buffer) => {
     const entries = files.flatMap((f) => {
       try {
@@ -287,20 +285,14 @@ export async function requireSwarmManager(
       }
       return { info, swarm };
     case 'locked':
-      throw unreachableError(
-        `${at} is a manager of a locked swarm (Swarm: locked); unlock it with "docker swarm unlock" and retry`,
-      );
+      throw unreachableError(`${at} is a manager of a locked swarm (Swarm: locked); unlock it with "docker swarm unlock" and retry`);
     case '':
     case 'inactive':
-      throw unreachableError(
-        `${at} is not part of a swarm (Swarm: ${state || 'inactive'}); run docker netdoctor against a swarm manager`,
-      );
+      throw unreachableError(`${at} is not part of a swarm (Swarm: ${state || 'inactive'}); run docker netdoctor against a swarm manager`);
     default: {
       // pending, error: joining, or failed to.
       const detail = typeof swarm.Error === 'string' && swarm.Error !== '' ? `: ${oneLine(swarm.Error)}` : '';
-      throw unreachableError(
-        `${at} is not an active swarm member (Swarm: ${state}${detail}); run docker netdoctor against a swarm manager`,
-      );
+      throw unreachableError(`${at} is not an active swarm member (Swarm: ${state}${detail}); run docker netdoctor against a swarm manager`);
     }
   }
 }
@@ -368,13 +360,19 @@ export function describeConnectError(err: unknown, ep: ResolvedEndpoint, timeout
   if (ep.protocol === 'ssh' && /verification failed|host denied/i.test(message)) {
     const host = sshTargetLabel(ep.host).replace(/^.*@/, '').replace(/:\d+$/, '');
     const v = refusedHostKeys.get(host) ?? [...refusedHostKeys.values()].at(-1);
-    const what = v ? `${v.status === 'changed' ? 'has CHANGED' : v.status === 'revoked' ? 'is revoked' : 'is not known'} (${v.keyType} ${v.fingerprint})` : 'could not be verified';
-    return fail(`${prefix}: the ssh host key of ${remote} ${what}; check it and add it to ~/.ssh/known_hosts (or point NETDOCTOR_SSH_KNOWN_HOSTS at a known_hosts file)`);
+    const what = v
+      ? `${v.status === 'changed' ? 'has CHANGED' : v.status === 'revoked' ? 'is revoked' : 'is not known'} (${v.keyType} ${v.fingerprint})`
+      : 'could not be verified';
+    return fail(
+      `${prefix}: the ssh host key of ${remote} ${what}; check it and add it to ~/.ssh/known_hosts (or point NETDOCTOR_SSH_KNOWN_HOSTS at a known_hosts file)`,
+    );
   }
   if (typeof e.level === 'string' && ep.protocol === 'ssh') {
     // ssh2 errors: client-authentication, client-timeout, client-socket, protocol...
     if (e.level === 'client-authentication') {
-      const agentHint = process.env.SSH_AUTH_SOCK ? 'is the right key loaded in ssh-agent?' : 'SSH_AUTH_SOCK is not set: start ssh-agent and ssh-add your key';
+      const agentHint = process.env.SSH_AUTH_SOCK
+        ? 'is the right key loaded in ssh-agent?'
+        : 'SSH_AUTH_SOCK is not set: start ssh-agent and ssh-add your key';
       return fail(`${prefix}: ssh authentication failed for ${remote} (${agentHint})`);
     }
     if (e.level === 'client-timeout') return fail(`${prefix}: ssh handshake with ${remote} timed out`);
@@ -394,9 +392,7 @@ function httpStatusText(statusCode: number, json: unknown, message: string, ep: 
   // docker-modem: "(HTTP code 500) server error - <daemon message> ", json = parsed body.
   const body = json as { message?: unknown } | undefined;
   const detail =
-    typeof body?.message === 'string'
-      ? oneLine(body.message)
-      : message.replace(/^\(HTTP code \d+\)\s*/, '').replace(/^[a-z ]+ -\s*/, '');
+    typeof body?.message === 'string' ? oneLine(body.message) : message.replace(/^\(HTTP code \d+\)\s*/, '').replace(/^[a-z ]+ -\s*/, '');
   const hint = /HTTP request to an HTTPS server/i.test(detail)
     ? ' (it expects TLS: use --tlsverify or DOCKER_TLS_VERIFY=1)'
     : statusCode === 404

@@ -37,13 +37,7 @@ export interface DockerGlobalOptions {
   logLevel?: string;
 }
 
-export type EndpointSource =
-  | 'flag-host'
-  | 'env-host'
-  | 'flag-context'
-  | 'env-context'
-  | 'config-context'
-  | 'default';
+export type EndpointSource = 'flag-host' | 'env-host' | 'flag-context' | 'env-context' | 'config-context' | 'default';
 
 export type EndpointProtocol = 'unix' | 'npipe' | 'tcp' | 'ssh';
 
@@ -96,11 +90,7 @@ const SOURCE_LABEL: Record<EndpointSource, string> = {
 };
 
 /** Resolve the endpoint for these global options, environment and home directory. */
-export function resolveEndpoint(
-  opts: DockerGlobalOptions,
-  env: NodeJS.ProcessEnv = process.env,
-  homedir: string = os.homedir(),
-): ResolvedEndpoint {
+export function resolveEndpoint(opts: DockerGlobalOptions, env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): ResolvedEndpoint {
   const hosts = opts.host ?? [];
   // cli.go Initialize: checked before anything else, with exactly this wording.
   if (nonEmpty(opts.context) && hosts.length > 0) {
@@ -191,11 +181,7 @@ export function validateTLSMaterial(tls: EndpointTLS): void {
 }
 
 /** Config dir: --config > DOCKER_CONFIG > ~/.docker (cli/config/config.go). */
-export function resolveConfigDir(
-  opts: Pick<DockerGlobalOptions, 'config'>,
-  env: NodeJS.ProcessEnv,
-  homedir: string,
-): string {
+export function resolveConfigDir(opts: Pick<DockerGlobalOptions, 'config'>, env: NodeJS.ProcessEnv, homedir: string): string {
   if (nonEmpty(opts.config)) return path.resolve(opts.config);
   return path.resolve(envConfigDir(env, homedir));
 }
@@ -210,11 +196,7 @@ function envConfigDir(env: NodeJS.ProcessEnv, homedir: string): string {
  * --context > --host (default context) > DOCKER_HOST (default context) >
  * DOCKER_CONTEXT > config.json currentContext > "default".
  */
-function resolveContextName(
-  opts: DockerGlobalOptions,
-  env: NodeJS.ProcessEnv,
-  configDir: string,
-): { name: string; source: EndpointSource } {
+function resolveContextName(opts: DockerGlobalOptions, env: NodeJS.ProcessEnv, configDir: string): { name: string; source: EndpointSource } {
   if (nonEmpty(opts.context)) return { name: opts.context, source: 'flag-context' };
   if ((opts.host ?? []).length > 0) return { name: DEFAULT_CONTEXT_NAME, source: 'flag-host' };
   if (nonEmpty(env.DOCKER_HOST)) return { name: DEFAULT_CONTEXT_NAME, source: 'env-host' };
@@ -310,12 +292,7 @@ function resolveDefaultEndpoint(
  *  - a default cert.pem/key.pem that does not exist is dropped, the CA is not:
  *    every remaining file must be readable (TLSDataFromFiles).
  */
-function resolveFlagTLS(
-  opts: DockerGlobalOptions,
-  env: NodeJS.ProcessEnv,
-  homedir: string,
-  verify: boolean,
-): EndpointTLS {
+function resolveFlagTLS(opts: DockerGlobalOptions, env: NodeJS.ProcessEnv, homedir: string, verify: boolean): EndpointTLS {
   const certDir = nonEmpty(env.DOCKER_CERT_PATH) ? env.DOCKER_CERT_PATH : envConfigDir(env, homedir);
   const dirSource = nonEmpty(env.DOCKER_CERT_PATH) ? 'DOCKER_CERT_PATH' : 'the default cert directory';
   const pick = (flag: string | undefined, flagName: string, file: string, optional: boolean) => {
@@ -337,10 +314,7 @@ function resolveFlagTLS(
     try {
       readFileSync(f.file);
     } catch (err) {
-      throw usageError(
-        `TLS is on (${what}) but the ${label} ${f.file} (from ${f.from}) cannot be read: ${errnoReason(err)}`,
-        err,
-      );
+      throw usageError(`TLS is on (${what}) but the ${label} ${f.file} (from ${f.from}) cannot be read: ${errnoReason(err)}`, err);
     }
   }
   const tls: EndpointTLS = { verify };
@@ -362,15 +336,11 @@ function resolveContextEndpoint(name: string, source: EndpointSource, configDir:
     text = readFileSync(metaFile, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') {
-      throw usageError(
-        `context "${name}" does not exist${origin}: no ${metaFile}; see "docker context ls"`,
-        err,
-      );
+      throw usageError(`context "${name}" does not exist${origin}: no ${metaFile}; see "docker context ls"`, err);
     }
     throw usageError(`cannot read context "${name}" from ${metaFile}: ${errnoReason(err)}`, err);
   }
-  const malformed = (why: string, cause?: unknown) =>
-    usageError(`context "${name}" is malformed: ${metaFile}: ${why}`, cause);
+  const malformed = (why: string, cause?: unknown) => usageError(`context "${name}" is malformed: ${metaFile}: ${why}`, cause);
 
   let meta: unknown;
   try {
@@ -516,9 +486,7 @@ function parseContextHost(raw: string, withTLS: boolean): string {
 }
 
 function unsupportedScheme(proto: string): Error {
-  return new Error(
-    `unsupported scheme ${JSON.stringify(proto)}; expected unix://, tcp://, ssh:// or npipe://`,
-  );
+  return new Error(`unsupported scheme ${JSON.stringify(proto)}; expected unix://, tcp://, ssh:// or npipe://`);
 }
 
 /** opts.parseSimpleProtoAddr */

@@ -341,7 +341,7 @@ export function evaluate(dump: IptablesDump, root: Root, p: Packet): Evaluation 
 }
 
 /** Node text made safe for a terminal: control characters shown as \xNN, never sent. */
- 
+
 const visible = (t: string): string => t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** How a path's deciding step reads in a finding: "is dropped by `…` unless `…` matches". */

@@ -251,7 +251,8 @@ export function logModel(ctx: LogContext): Map<string, NodeLog> {
   for (const n of ctx.nodes) {
     const groups = new Map<string, LogHit>();
     for (const h of scans.get(n.name) ?? []) {
-      const subject = h.token === null ? null : h.sig.peer?.kind === 'member' && h.token.includes('/') ? h.token.slice(0, h.token.indexOf('/')) : h.token;
+      const subject =
+        h.token === null ? null : h.sig.peer?.kind === 'member' && h.token.includes('/') ? h.token.slice(0, h.token.indexOf('/')) : h.token;
       const peer = h.token !== null && h.sig.peer ? resolvePeer(h.token, h.sig.peer, members, ctx, hostnames) : null;
       const network = h.net === null ? null : resolveNetwork(h.net, ctx.networks);
       const key = `${h.sig.key}\u0000${peer ?? subject ?? ''}\u0000${network ?? ''}`;

@@ -10,9 +10,7 @@ import { cidrContainsIp, isLinkLocal, isLoopback, networkOf, parseCidr, parseIp,
 
 export type CollectedNode = NodeSnapshot & { host: HostFacts };
 
-export const notCollectedReason = (n: NodeSnapshot): string =>
-  `node not collected: ${n.errors[0]?.message ?? `collection status ${n.status}`}`;
-
+export const notCollectedReason = (n: NodeSnapshot): string => `node not collected: ${n.errors[0]?.message ?? `collection status ${n.status}`}`;
 
 /** The swarm's view (role, advertise address) of a collected node: by id, then by name. */
 export function summaryOf(snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'id' | 'name'>): NodeSummary | undefined {
@@ -20,10 +18,8 @@ export function summaryOf(snapshot: ClusterSnapshot, node: Pick<NodeSnapshot, 'i
   return (node.id !== null ? nodes.find((s) => s.id === node.id) : undefined) ?? nodes.find((s) => s.name === node.name);
 }
 
-
 /** Interfaces Docker creates on the host (bridges, veths, overlay plumbing). */
-export const isDockerInterface = (name: string): boolean =>
-  /^(docker0|docker_gwbridge|br-[0-9a-f]{12}|veth[0-9a-f]+|vx-.*|ov-.*)$/.test(name);
+export const isDockerInterface = (name: string): boolean => /^(docker0|docker_gwbridge|br-[0-9a-f]{12}|veth[0-9a-f]+|vx-.*|ov-.*)$/.test(name);
 
 export interface UnderlayPrefix {
   cidr: Cidr;

@@ -7,7 +7,11 @@ import type { RawSection } from '../collect/sections.js';
 import { parseIptablesSave, type IptablesDump } from '../parse/iptables.js';
 import type { Read, SectionState } from './types.js';
 
-export const firstLine = (s: string): string => s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+export const firstLine = (s: string): string =>
+  s
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim() ?? '';
 
 export function sectionState(s: RawSection): SectionState {
   return { ok: s.rc === 0, rc: s.rc, firstError: firstLine(s.stderr), truncated: s.truncated === true };

@@ -45,8 +45,6 @@ export const nodeLabel = (t: Topology, ip: string): string => t.nameByIp.get(ip)
 
 export const execRoot = (node: NodeSnapshot): string => node.host?.dockerd.execRoot ?? '/var/run/docker';
 
-
-
 /** Why the node's docker sandboxes could not be listed, or null when the list is usable (possibly empty). */
 export function sandboxListProblem(node: NodeSnapshot): string | null {
   const list = node.raw['netns/list'];
@@ -57,13 +55,8 @@ export function sandboxListProblem(node: NodeSnapshot): string | null {
   return `cannot list docker network namespaces on ${node.name} (exit ${list.rc ?? 'none'}: ${list.stderr.split('\n')[0] ?? ''})`;
 }
 
-
-
-
-
 /** True when docker's sandboxes were entered normally on this node (at least one could be). */
-export const sandboxAccessWorks = (node: NodeSnapshot): boolean =>
-  node.sandboxAccess !== 'none' && node.sandboxes.some((s) => s.enterError === null);
+export const sandboxAccessWorks = (node: NodeSnapshot): boolean => node.sandboxAccess !== 'none' && node.sandboxes.some((s) => s.enterError === null);
 
 /**
  * A netns file whose namespace is gone: entering fails with EINVAL (the bind
@@ -79,7 +72,10 @@ export const inNetwork = (ip: string, net: NetworkFacts): boolean => net.subnets
 // Who is on a network
 
 /** Tasks of services attached to `net`, with their address on it and the node they run on. */
-export function tasksOn(s: ClusterSnapshot, net: NetworkFacts): { service: ServiceFacts; taskId: string; slot: number | null; nodeId: string; ip: string | null }[] {
+export function tasksOn(
+  s: ClusterSnapshot,
+  net: NetworkFacts,
+): { service: ServiceFacts; taskId: string; slot: number | null; nodeId: string; ip: string | null }[] {
   const out: { service: ServiceFacts; taskId: string; slot: number | null; nodeId: string; ip: string | null }[] = [];
   for (const svc of s.cluster.services) {
     for (const t of svc.runningTasks) {
@@ -115,4 +111,3 @@ export function hostingNodes(t: Topology, net: NetworkFacts): Map<string, string
   }
   return out;
 }
-

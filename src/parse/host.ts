@@ -73,7 +73,15 @@ export function parseListening(t: string): { proto: string; address: string; por
     const port = Number.parseInt(local.slice(i + 1), 10);
     if (i < 0 || Number.isNaN(port)) continue;
     const proc = /users:\(\("([^"]+)"/.exec(line)?.[1] ?? null;
-    out.push({ proto: cols[0]!, address: local.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, ''), port, process: proc });
+    out.push({
+      proto: cols[0]!,
+      address: local
+        .slice(0, i)
+        .replace(/^\[|\]$/g, '')
+        .replace(/%.*$/, ''),
+      port,
+      process: proc,
+    });
   }
   return out;
 }
@@ -153,9 +161,7 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
     mountFlags: mf.value,
     mountFlagsSource: mf.source,
     modules: parseModules(text(raw['host/modules']) ?? ''),
-    sysctls: Object.fromEntries(
-      Object.entries(parseKeyValues(text(raw['host/sysctl']) ?? '')).map(([k, v]) => [k, v === '<absent>' ? null : v]),
-    ),
+    sysctls: Object.fromEntries(Object.entries(parseKeyValues(text(raw['host/sysctl']) ?? '')).map(([k, v]) => [k, v === '<absent>' ? null : v])),
     iptables: {
       version,
       defaultBackend: version === null ? 'unknown' : version.includes('nf_tables') ? 'nft' : version.includes('legacy') ? 'legacy' : 'unknown',

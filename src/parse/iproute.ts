@@ -85,7 +85,9 @@ export function parseInterfaces(addrText: string, linkText?: string): Parsed<Hos
 export function parseAddresses(text: string): Parsed<{ ifname: string; address: string; prefixLen: number }> {
   const { items, warnings } = parseInterfaces(text);
   return {
-    items: items.flatMap((i) => i.addresses.filter((a) => a.family === 'inet').map((a) => ({ ifname: i.name, address: a.address, prefixLen: a.prefixLen }))),
+    items: items.flatMap((i) =>
+      i.addresses.filter((a) => a.family === 'inet').map((a) => ({ ifname: i.name, address: a.address, prefixLen: a.prefixLen })),
+    ),
     warnings,
   };
 }

@@ -280,7 +280,10 @@ function tableLine(st: ParseState, line: string, lineNo: number): void {
     return;
   }
   // Chain names come from the node: a null-prototype map, so `__proto__` is just a name.
-  const data = (Object.hasOwn(st.dump.tables, name) ? st.dump.tables[name] : undefined) ?? { chains: Object.create(null) as IptTable['chains'], rules: [] };
+  const data = (Object.hasOwn(st.dump.tables, name) ? st.dump.tables[name] : undefined) ?? {
+    chains: Object.create(null) as IptTable['chains'],
+    rules: [],
+  };
   st.dump.tables[name] = data;
   st.table = { name, data, committed: false };
 }

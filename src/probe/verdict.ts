@@ -59,9 +59,15 @@ export function readCapture(cap: Outcome): CaptureSeen {
  * UDP datagrams from `from` to `to`'s port, as the receiver's capture saw
  * them: ok when one arrived from any of the sender's addresses.
  */
-export function udpVerdict(
-  o: { from: string; to: string; port: number; senderIps: ReadonlySet<string>; receiverReachable: boolean; capture: CaptureSeen | undefined; captureSec: number },
-): Verdict {
+export function udpVerdict(o: {
+  from: string;
+  to: string;
+  port: number;
+  senderIps: ReadonlySet<string>;
+  receiverReachable: boolean;
+  capture: CaptureSeen | undefined;
+  captureSec: number;
+}): Verdict {
   if (!o.receiverReachable) return { state: 'unconfirmed', detail: `sent; ${o.to} could not be reached to confirm receipt` };
   const cap = o.capture;
   if (!cap) return { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: not run` };
@@ -171,7 +177,14 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
     for (const d of s.plan.dataPath) {
       const small = line('D', d.sandbox, d.ip, '0');
       const big = d.payload !== null ? line('D', d.sandbox, d.ip, String(d.payload)) : undefined;
-      results.dataPath.push({ from: s.node, to: d.peer, network: d.network, sandbox: d.sandbox, target: d.ip, ...dataPathVerdict(d, small, big, s.node, dataPort) });
+      results.dataPath.push({
+        from: s.node,
+        to: d.peer,
+        network: d.network,
+        sandbox: d.sandbox,
+        target: d.ip,
+        ...dataPathVerdict(d, small, big, s.node, dataPort),
+      });
     }
   }
   return results;

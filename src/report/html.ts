@@ -91,7 +91,10 @@ export function renderHtml(r: Report): string {
       const bad = fs.filter((f) => f.status !== 'pass');
       const count = (st: Status) => fs.filter((f) => f.status === st).length;
       const rows = bad
-        .map((f) => `<tr><td class="${f.status}">${GLYPH[f.status]} ${f.status}</td><td>${esc(f.id)}</td><td>${esc([f.peer ? `→ ${f.peer}` : '', f.network ? `network ${f.network}` : ''].filter(Boolean).join(', '))}</td><td>${esc(f.detail)}</td></tr>`)
+        .map(
+          (f) =>
+            `<tr><td class="${f.status}">${GLYPH[f.status]} ${f.status}</td><td>${esc(f.id)}</td><td>${esc([f.peer ? `→ ${f.peer}` : '', f.network ? `network ${f.network}` : ''].filter(Boolean).join(', '))}</td><td>${esc(f.detail)}</td></tr>`,
+        )
         .join('');
       return `<details class="node"><summary><b>${esc(n.name)}</b> ${esc(n.role)} ${esc(n.address ?? '')} — ${count('pass')} passed, ${count('fail') + count('error')} failed, ${count('warn')} warnings, ${count('skip')} skipped</summary>${rows ? `<table><tr><th></th><th>check</th><th>where</th><th>detail</th></tr>${rows}</table>` : '<p>nothing but passes</p>'}</details>`;
     })

@@ -55,10 +55,11 @@ export function buildPairMatrix(r: Pick<Report, 'findings' | 'cluster'>): PairMa
     cell.state = cell.failed.length > 0 ? 'fail' : cell.unconfirmed.length > 0 ? 'warn' : 'ok';
   }
   const order = PORT_MARKS.map((m) => m.mark);
-  for (const row of rows) for (const c of row) {
-    c.failed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-    c.unconfirmed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  }
+  for (const row of rows)
+    for (const c of row) {
+      c.failed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      c.unconfirmed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    }
   return { nodes: names, rows };
 }
 

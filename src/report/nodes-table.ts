@@ -7,7 +7,12 @@ export function renderTable(headers: string[], rows: string[][], opts: { header?
   const all = opts.header === false ? safe : [headers, ...safe];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd())
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 

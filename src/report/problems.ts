@@ -52,7 +52,13 @@ const digitOrDot = (c: string | undefined): boolean => c !== undefined && /[0-9.
 const digit = (c: string | undefined): boolean => c !== undefined && /[0-9]/.test(c);
 
 /** Every whole-word occurrence of `word` in `s` replaced by `token` (indexOf scan: linear, no pattern built from outside text). */
-function replaceWord(s: string, word: string, token: string, before: (c: string | undefined) => boolean, after: (c: string | undefined) => boolean): string {
+function replaceWord(
+  s: string,
+  word: string,
+  token: string,
+  before: (c: string | undefined) => boolean,
+  after: (c: string | undefined) => boolean,
+): string {
   if (word === '') return s;
   let out = '';
   let from = 0;
@@ -137,7 +143,9 @@ export function buildProblems(
   for (const f of findings) {
     if (f.status === 'pass') continue;
     // Skips with the same reason fold across checks too ("the log was not collected" for every log check).
-    const key = (f.status === 'skip' ? ['skip', normalise(f.detail, f, places)] : [f.id, f.messageId, f.status, normalise(f.detail, f, places)]).join('\u0000');
+    const key = (f.status === 'skip' ? ['skip', normalise(f.detail, f, places)] : [f.id, f.messageId, f.status, normalise(f.detail, f, places)]).join(
+      '\u0000',
+    );
     let g = groups.get(key);
     if (!g) {
       g = { key, check: f.id, status: f.status, messageId: f.messageId, findings: [] };
@@ -262,7 +270,9 @@ function foldRemediations(
   if (shapes.size === 1) {
     // One shape: a token the same everywhere is put back; a name that varies becomes the list of names; a varying address cannot fold.
     let folded: string | null = [...shapes][0]!;
-    const values = (pick: (f: Finding) => string | null | undefined) => [...new Set(withFix.map(pick).filter((x): x is string => typeof x === 'string'))];
+    const values = (pick: (f: Finding) => string | null | undefined) => [
+      ...new Set(withFix.map(pick).filter((x): x is string => typeof x === 'string')),
+    ];
     const tokens: [string, string[], boolean][] = [
       [NODE, values((f) => f.node).sort(byOrder), true],
       [PEER, values((f) => f.peer).sort(byOrder), true],

@@ -67,7 +67,6 @@ function renderRows(r: Report, o: TextOptions): string[] {
   return lines;
 }
 
-
 const countLine = (r: Report): string => {
   const s = r.summary;
   return `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors  (${r.cluster.nodes.length} nodes, ${(r.durationMs / 1000).toFixed(1)} s)`;
@@ -132,7 +131,9 @@ export function renderText(r: Report, o: TextOptions): string {
       const ids = [...new Set(skipped.map((q) => q.check))];
       const order = new Map(r.cluster.nodes.map((n, k) => [n.name, k]));
       const nodes = [...new Set(skipped.flatMap((q) => q.nodes))].sort((a, b) => (order.get(a) ?? order.size) - (order.get(b) ?? order.size));
-      lines.push(`     ↳ ${paint('skip', GLYPH.skip)} ${ids.length === 1 ? '1 check' : `${ids.length} checks`} skipped because of it${nodes.length ? ` ${t(placeText({ nodes, pairs: [], networks: [] }))}` : ''}: ${t(listText(ids, 6))}`);
+      lines.push(
+        `     ↳ ${paint('skip', GLYPH.skip)} ${ids.length === 1 ? '1 check' : `${ids.length} checks`} skipped because of it${nodes.length ? ` ${t(placeText({ nodes, pairs: [], networks: [] }))}` : ''}: ${t(listText(ids, 6))}`,
+      );
     }
   });
   const matrix = pairMatrix(r);
@@ -150,7 +151,7 @@ const xml = (s: string): string =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     // XML 1.0 forbids most control characters.
-     
+
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 const caseName = (f: Finding): string => [f.id, where(f)].filter(Boolean).join(' ');
@@ -158,7 +159,9 @@ const caseName = (f: Finding): string => [f.id, where(f)].filter(Boolean).join('
 /** Where a problem is: as a finding's place when it is one finding, else the folded place ("on nd1, nd2 and nd3"). */
 const problemWhere = (p: Problem): string =>
   p.findings === 1
-    ? [p.pairs[0] ? `${p.pairs[0].from} → ${p.pairs[0].to}` : (p.nodes[0] ?? null), p.networks[0] ? `network ${p.networks[0]}` : null].filter(Boolean).join(', ')
+    ? [p.pairs[0] ? `${p.pairs[0].from} → ${p.pairs[0].to}` : (p.nodes[0] ?? null), p.networks[0] ? `network ${p.networks[0]}` : null]
+        .filter(Boolean)
+        .join(', ')
     : placeText(p);
 const problemCaseName = (p: Problem): string => [p.check, problemWhere(p)].filter(Boolean).join(' ');
 
@@ -179,7 +182,8 @@ export function renderJunit(r: Report): string {
       `  <testsuite name="${layer}" tests="${tests}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skip')}" timestamp="${r.startedAt}">`,
     );
     // Passes one testcase per finding; everything else one testcase per problem (findings folded across nodes and pairs).
-    for (const f of fs.filter((x) => x.status === 'pass')) out.push(`    <testcase classname="netdoctor.${xml(f.layer)}" name="${xml(caseName(f))}"></testcase>`);
+    for (const f of fs.filter((x) => x.status === 'pass'))
+      out.push(`    <testcase classname="netdoctor.${xml(f.layer)}" name="${xml(caseName(f))}"></testcase>`);
     for (const p of r.problems.filter((x) => x.layer === layer)) {
       const open = `    <testcase classname="netdoctor.${xml(p.layer)}" name="${xml(problemCaseName(p))}">`;
       const cause = p.causedBy === null ? '' : `follows from ${p.causedBy}: `;
@@ -257,13 +261,18 @@ export function renderGithub(r: Report): string {
   for (const f of r.findings) {
     const level = f.status === 'fail' || f.status === 'error' ? 'error' : f.status === 'warn' ? 'warning' : null;
     if (level === null) continue;
-    const props = [f.location ? `file=${ghProp(f.location.file)},line=${f.location.line}` : null, `title=${ghProp(`${f.id}${where(f, false) ? ` (${where(f, false)})` : ''}`)}`]
+    const props = [
+      f.location ? `file=${ghProp(f.location.file)},line=${f.location.line}` : null,
+      `title=${ghProp(`${f.id}${where(f, false) ? ` (${where(f, false)})` : ''}`)}`,
+    ]
       .filter(Boolean)
       .join(',');
     out.push(`::${level} ${props}::${ghData(`${f.detail}${f.remediation ? `\nfix: ${f.remediation}` : ''}`)}`);
   }
   const s = r.summary;
-  out.push(`::notice title=docker netdoctor::${ghData(`${s.fail} failed, ${s.warn} warnings, ${s.error} errors, ${s.pass} passed, ${s.skip} skipped`)}`);
+  out.push(
+    `::notice title=docker netdoctor::${ghData(`${s.fail} failed, ${s.warn} warnings, ${s.error} errors, ${s.pass} passed, ${s.skip} skipped`)}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

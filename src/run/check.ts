@@ -54,7 +54,13 @@ export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o:
 }
 
 /** Collection alone (the collect command): the snapshot even when nodes failed. */
-export async function runCollect(docker: Dockerode, endpoint: ResolvedEndpoint, toolVersion: string, opts: CollectOptions, progress: ProgressOptions): Promise<ClusterSnapshot> {
+export async function runCollect(
+  docker: Dockerode,
+  endpoint: ResolvedEndpoint,
+  toolVersion: string,
+  opts: CollectOptions,
+  progress: ProgressOptions,
+): Promise<ClusterSnapshot> {
   const startedAt = new Date();
   const view = progressView(['discover', 'collect'], progress);
   try {

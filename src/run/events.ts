@@ -14,4 +14,3 @@ export interface PipelineEvents {
   nodeEnd?(node: string, snapshot: NodeSnapshot): void;
   probeProgress?(message: string): void;
 }
-

@@ -36,7 +36,9 @@ export async function discover(
     const only = o.only?.(facts);
     const nodes = selectNodes(facts, opts.nodes).filter((n) => only === undefined || only.has(n.name));
     const targets =
-      o.sshTargets === false ? [] : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: (m: string) => opts.events?.onWarning?.(m) } : {}) });
+      o.sshTargets === false
+        ? []
+        : await resolveTargets(nodes, { ...opts.ssh, ...(opts.events?.onWarning ? { onWarning: (m: string) => opts.events?.onWarning?.(m) } : {}) });
     if (o.sshTargets !== false) opts.events?.onTargets?.(targets);
     const overlays = facts.networks.filter((n) => n.driver === 'overlay').length;
     ev.stageEnd?.('discover', { summary: `${facts.nodes.length} nodes, ${overlays} overlay networks, manager ${facts.managerNode ?? '?'}` });
@@ -114,7 +116,12 @@ export function assembleSnapshot(
 }
 
 /** Active probes over the collection's sessions, planned from the snapshot collected so far. */
-export async function probe(collected: ClusterSnapshot, sessions: Map<string, SshSession>, opts: ProbeOptions, ev: PipelineEvents = {}): Promise<ProbeResults> {
+export async function probe(
+  collected: ClusterSnapshot,
+  sessions: Map<string, SshSession>,
+  opts: ProbeOptions,
+  ev: PipelineEvents = {},
+): Promise<ProbeResults> {
   ev.stageStart?.('probe');
   try {
     const probes = await runProbes(collected, sessions, opts, (m) => ev.probeProgress?.(m));

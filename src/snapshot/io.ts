@@ -21,7 +21,9 @@ export function parseSnapshot(text: string, source: string): ClusterSnapshot {
     throw usageError(`${source} is not a netdoctor snapshot (no schemaVersion, cluster and nodes)`);
   }
   if (s.schemaVersion > SNAPSHOT_SCHEMA_VERSION) {
-    throw usageError(`${source} has snapshot schema ${s.schemaVersion}, newer than this netdoctor understands (${SNAPSHOT_SCHEMA_VERSION}); upgrade docker-netdoctor`);
+    throw usageError(
+      `${source} has snapshot schema ${s.schemaVersion}, newer than this netdoctor understands (${SNAPSHOT_SCHEMA_VERSION}); upgrade docker-netdoctor`,
+    );
   }
   const problem = schemaProblem(ClusterSnapshotSchema, s);
   if (problem !== null) throw usageError(`${source} is not a valid netdoctor snapshot: ${problem}`);
@@ -36,7 +38,9 @@ export async function readSnapshot(file: string, maxBytes = MAX_SNAPSHOT_BYTES):
   try {
     const st = await stat(file);
     if (st.isFile() && st.size > maxBytes) {
-      throw usageError(`${file} is ${Math.round(st.size / 2 ** 20)} MiB, larger than the ${Math.round(maxBytes / 2 ** 20)} MiB accepted for a snapshot`);
+      throw usageError(
+        `${file} is ${Math.round(st.size / 2 ** 20)} MiB, larger than the ${Math.round(maxBytes / 2 ** 20)} MiB accepted for a snapshot`,
+      );
     }
     text = await readFile(file, 'utf8');
   } catch (err) {

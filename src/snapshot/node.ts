@@ -34,7 +34,8 @@ export function buildNodeSnapshot(r: NodeCollectResult, networks: NetworkFacts[]
   }
   const raw = r.output.sections;
   const errors = [...r.errors];
-  if (!r.output.complete) errors.push({ stage: 'exec', kind: 'truncated', message: 'collection output ended early; the snapshot of this node is partial' });
+  if (!r.output.complete)
+    errors.push({ stage: 'exec', kind: 'truncated', message: 'collection output ended early; the snapshot of this node is partial' });
   // Sections cut at the size limit (sections.ts): the node's other sections are kept and analysed.
   for (const [name, sec] of Object.entries(raw)) {
     if (sec.droppedBytes !== undefined && sec.droppedBytes > 0) {

@@ -21,19 +21,17 @@ export function classifySandbox(name: string): { kind: SandboxKind; networkIdPre
 export function sandboxNames(raw: Record<string, RawSection>): string[] {
   const list = raw['netns/list'];
   if (!list || list.rc !== 0) return [];
-  return list.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return list.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function buildSandboxes(raw: Record<string, RawSection>, networks: NetworkFacts[]): SandboxSnapshot[] {
   const ingress = networks.find((n) => n.ingress);
   return sandboxNames(raw).map((name): SandboxSnapshot => {
     const { kind, networkIdPrefix } = classifySandbox(name);
-    const net =
-      networkIdPrefix !== null
-        ? networks.find((n) => n.id.startsWith(networkIdPrefix))
-        : kind === 'ingress'
-          ? ingress
-          : undefined;
+    const net = networkIdPrefix !== null ? networks.find((n) => n.id.startsWith(networkIdPrefix)) : kind === 'ingress' ? ingress : undefined;
     const sec = (what: string) => raw[`netns/${name}/${what}`];
     const good = (what: string) => (sec(what)?.rc === 0 ? sec(what)!.stdout : '');
     const enter = sec('enter');

@@ -163,7 +163,17 @@ const state = v.picklist(['ok', 'blocked', 'unconfirmed']);
 const ProbeResultsSchema = obj({
   startedAt: str,
   durationMs: num,
-  ports: v.array(obj({ from: str, to: str, proto: v.picklist(['tcp', 'udp', 'esp']), port: nnum, purpose: v.picklist(['manager', 'gossip', 'data-path', 'esp']), state, detail: str })),
+  ports: v.array(
+    obj({
+      from: str,
+      to: str,
+      proto: v.picklist(['tcp', 'udp', 'esp']),
+      port: nnum,
+      purpose: v.picklist(['manager', 'gossip', 'data-path', 'esp']),
+      state,
+      detail: str,
+    }),
+  ),
   mtu: v.array(obj({ from: str, to: str, payload: num, required: num, state, detail: str })),
   dataPath: v.array(obj({ from: str, to: str, network: str, sandbox: str, target: str, state, dfState: v.nullable(state), detail: str })),
   errors: v.array(obj({ node: str, message: str })),

@@ -286,9 +286,7 @@ function parseEntry(r: InventoryReader, node: unknown, keys: readonly string[], 
         break;
       }
       case 'identity':
-        entry.identity = stringList(v, `${where} identity`).map((p) =>
-          p.startsWith('~') || isAbsolute(p) ? p : resolvePath(baseDir, p),
-        );
+        entry.identity = stringList(v, `${where} identity`).map((p) => (p.startsWith('~') || isAbsolute(p) ? p : resolvePath(baseDir, p)));
         break;
       case 'jump':
         entry.jump = jumpValue(r, v, where);
@@ -365,7 +363,15 @@ interface Lookup {
 }
 
 const DEFAULT_IDENTITY_RAW = new Set(DEFAULT_IDENTITIES.map((f) => `~/.ssh/${f}`));
-const STRICT_G: Record<string, HostView['strict']> = { true: 'yes', yes: 'yes', ask: 'ask', false: 'no', no: 'no', off: 'no', 'accept-new': 'accept-new' };
+const STRICT_G: Record<string, HostView['strict']> = {
+  true: 'yes',
+  yes: 'yes',
+  ask: 'ask',
+  false: 'no',
+  no: 'no',
+  off: 'no',
+  'accept-new': 'accept-new',
+};
 
 function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -414,7 +420,8 @@ function parserLookup(opts: ResolveOptions, pw: Passwd, env: NodeJS.ProcessEnv, 
         port,
         user,
         identityFiles,
-        userKnownHostsFiles: ukh[0]?.toLowerCase() === 'none' ? [] : ukh.map((f) => expandClientPath(f, tokens, env, 'ssh config UserKnownHostsFile')),
+        userKnownHostsFiles:
+          ukh[0]?.toLowerCase() === 'none' ? [] : ukh.map((f) => expandClientPath(f, tokens, env, 'ssh config UserKnownHostsFile')),
         globalKnownHostsFiles: gkh[0]?.toLowerCase() === 'none' ? [] : gkh,
         strict: o.strictHostKeyChecking?.value ?? 'ask',
         identitiesOnly: o.identitiesOnly?.value ?? false,

@@ -22,9 +22,7 @@ import { dirname } from 'node:path';
 
 export type KnownHostMarker = 'revoked' | 'cert-authority' | null;
 
-export type KnownHostNames =
-  | { kind: 'hashed'; salt: Buffer; hash: Buffer }
-  | { kind: 'patterns'; patterns: { pattern: string; negated: boolean }[] };
+export type KnownHostNames = { kind: 'hashed'; salt: Buffer; hash: Buffer } | { kind: 'patterns'; patterns: { pattern: string; negated: boolean }[] };
 
 export interface KnownHostEntry {
   file: string;
@@ -209,7 +207,10 @@ const wildcardCache = new Map<string, RegExp>();
 export function wildcardMatch(pattern: string, text: string): boolean {
   let re = wildcardCache.get(pattern);
   if (!re) {
-    const src = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const src = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${src}$`, 's');
     wildcardCache.set(pattern, re);
   }
@@ -250,12 +251,7 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, 
  * matches; a different key of the same type for this host means the key
  * changed; otherwise the host (or this key type for it) is unknown.
  */
-export function verifyHostKey(
-  entries: readonly KnownHostEntry[],
-  host: string,
-  port: number,
-  keyBlob: Buffer,
-): HostKeyVerdict {
+export function verifyHostKey(entries: readonly KnownHostEntry[], host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
   const lookupName = knownHostName(host, port);
   const keyType = keyTypeOf(keyBlob) ?? 'unknown';
   const fingerprint = fingerprintSha256(keyBlob);
@@ -268,9 +264,7 @@ export function verifyHostKey(
   const same = forHost.find((e) => e.key.equals(keyBlob));
   if (same) return { ...base, status: 'match', matchedAt: { file: same.file, line: same.line } };
 
-  const conflicts = forHost
-    .filter((e) => e.keyType === keyType)
-    .map((e) => ({ file: e.file, line: e.line, fingerprint: fingerprintSha256(e.key) }));
+  const conflicts = forHost.filter((e) => e.keyType === keyType).map((e) => ({ file: e.file, line: e.line, fingerprint: fingerprintSha256(e.key) }));
   if (conflicts.length > 0) return { ...base, status: 'changed', conflicts };
 
   const otherKeyTypes = [...new Set(forHost.map((e) => e.keyType))];
@@ -310,9 +304,11 @@ export function appendKnownHost(file: string, host: string, port: number, keyBlo
   const prev = appendQueues.get(file) ?? Promise.resolve();
   const next = prev.catch(() => undefined).then(() => appendNow(file, host, port, keyBlob));
   appendQueues.set(file, next);
-  void next.finally(() => {
-    if (appendQueues.get(file) === next) appendQueues.delete(file);
-  }).catch(() => undefined);
+  void next
+    .finally(() => {
+      if (appendQueues.get(file) === next) appendQueues.delete(file);
+    })
+    .catch(() => undefined);
   return next;
 }
 

@@ -51,7 +51,6 @@ export interface SshGOptions {
 
 const MAX_OUTPUT = 256 * 1024;
 
- 
 const printable = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
 
 /** The `ssh` executable on PATH, or null. */

@@ -260,7 +260,12 @@ export function a2port(s: string): number | null {
 // Evaluation
 
 interface EvalState {
-  opts: ClientOptions & { canonicalize?: 'yes' | 'no' | 'always'; canonicalDomains?: string[]; canonicalizeMaxDots?: number; canonicalizeFallbackLocal?: boolean };
+  opts: ClientOptions & {
+    canonicalize?: 'yes' | 'no' | 'always';
+    canonicalDomains?: string[];
+    canonicalizeMaxDots?: number;
+    canonicalizeFallbackLocal?: boolean;
+  };
   /** Host matched by Host lines: the host as typed, then (final pass) the canonical name. */
   host: string;
   originalHost: string;
@@ -437,7 +442,8 @@ export class SshConfigReader {
       if ((err as { exitCode?: number }).exitCode !== undefined) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (!required && code === 'ENOENT') return null;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
       throw usageError(`ssh config ${file}: ${why}`, err);
     }
     const lines = lexFile(text, file);
@@ -456,7 +462,8 @@ export class SshConfigReader {
       return;
     }
     const one = () => {
-      if (l.args.length !== 1) throw usageError(`${at}: keyword ${l.keyword} ${l.args.length === 0 ? 'missing argument' : 'extra arguments at end of line'}`);
+      if (l.args.length !== 1)
+        throw usageError(`${at}: keyword ${l.keyword} ${l.args.length === 0 ? 'missing argument' : 'extra arguments at end of line'}`);
       const v = l.args[0]!;
       if (v === '') throw usageError(`${at}: keyword ${l.keyword} empty argument`);
       return v;
@@ -522,7 +529,8 @@ export class SshConfigReader {
   async evaluate(hostArg: string, cmd: EvaluateOptions = {}): Promise<ClientOptions> {
     // ssh.c (OpenSSH 9.6, backported by distributions): no shell metacharacters from the command line.
     if (!validHostname(hostArg)) throw usageError(`ssh: hostname ${JSON.stringify(hostArg)} contains invalid characters`);
-    if (cmd.user !== undefined && !validRemoteUser(cmd.user)) throw usageError(`ssh: remote username ${JSON.stringify(cmd.user)} contains invalid characters`);
+    if (cmd.user !== undefined && !validRemoteUser(cmd.user))
+      throw usageError(`ssh: remote username ${JSON.stringify(cmd.user)} contains invalid characters`);
     const st: EvalState = {
       opts: { host: hostArg, identityFiles: [] },
       host: hostArg,
@@ -543,7 +551,7 @@ export class SshConfigReader {
 
     // ssh.c main: HostName (%h) then lower-case, then canonicalize.
     let host = hostArg;
-    if (st.hostname !== undefined) host = expandHostname(st.hostname, hostArg, st.opts.hostOrigin ?? "HostName");
+    if (st.hostname !== undefined) host = expandHostname(st.hostname, hostArg, st.opts.hostOrigin ?? 'HostName');
     const wasAddr = isIP(host) !== 0;
     if (!wasAddr) host = host.toLowerCase();
     const canon = st.opts.canonicalize ?? 'no';
@@ -611,7 +619,15 @@ export class SshConfigReader {
   }
 
   /** Host, Match, Include and IgnoreUnknown: the new active state, or undefined for any other keyword. */
-  private applyControl(src: ConfigSource, l: RawLine, file: string, st: EvalState, active: boolean, neverMatch: boolean, depth: number): boolean | undefined {
+  private applyControl(
+    src: ConfigSource,
+    l: RawLine,
+    file: string,
+    st: EvalState,
+    active: boolean,
+    neverMatch: boolean,
+    depth: number,
+  ): boolean | undefined {
     const at = `${file}:${l.line}`;
     switch (l.keyword) {
       case 'host':
@@ -645,7 +661,11 @@ export class SshConfigReader {
   /** readconf.c match_cfg_line */
   private matchLine(args: string[], st: EvalState, at: string): boolean {
     const o = st.opts;
-    const host = st.finalPass ? (st.hostname ?? st.host) : st.hostname !== undefined ? expandHostname(st.hostname, st.originalHost, at) : st.originalHost;
+    const host = st.finalPass
+      ? (st.hostname ?? st.host)
+      : st.hostname !== undefined
+        ? expandHostname(st.hostname, st.originalHost, at)
+        : st.originalHost;
     const ruser = o.user ?? this.pw.name;
     let result = true;
     for (let i = 0; i < args.length; i++) {
@@ -761,7 +781,9 @@ export function expandClientPath(raw: string, t: TokenInfo, env: NodeJS.ProcessE
       case '%':
         return '%';
       case 'C':
-        return createHash('sha1').update(thishost + t.host + String(t.port) + t.user).digest('hex');
+        return createHash('sha1')
+          .update(thishost + t.host + String(t.port) + t.user)
+          .digest('hex');
       case 'L':
         return thishost.split('.')[0] ?? thishost;
       case 'd':

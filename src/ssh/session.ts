@@ -274,9 +274,7 @@ async function planAuth(ep: SshEndpoint, opts: ConnectOptions, env: NodeJS.Proce
   }
   const passphrase = opts.passphrase ?? env.NETDOCTOR_SSH_PASSPHRASE;
   const prompt =
-    opts.promptPassphrase === null
-      ? undefined
-      : (opts.promptPassphrase ?? ((f: string) => ttyPrompt(`Enter passphrase for key '${f}': `)));
+    opts.promptPassphrase === null ? undefined : (opts.promptPassphrase ?? ((f: string) => ttyPrompt(`Enter passphrase for key '${f}': `)));
   const encryptedNoPass: string[] = [];
   for (const file of ep.identityFiles) {
     let loaded = await loadKey(file, passphrase);
@@ -587,7 +585,12 @@ function forwardTo(via: Client, next: SshEndpoint, timeoutMs: number, viaName: s
   return new Promise((resolve, reject) => {
     const target = describeEndpoint(next);
     const timer = setTimeout(() => {
-      reject(new SshError('timeout', `timed out after ${timeoutMs} ms (opening ${next.host}:${next.port} from jump host ${viaName})`, { endpoint: target, hop: viaName }));
+      reject(
+        new SshError('timeout', `timed out after ${timeoutMs} ms (opening ${next.host}:${next.port} from jump host ${viaName})`, {
+          endpoint: target,
+          hop: viaName,
+        }),
+      );
     }, timeoutMs);
     try {
       via.forwardOut('127.0.0.1', 0, next.host, next.port, (err, stream) => {
@@ -602,7 +605,13 @@ function forwardTo(via: Client, next: SshEndpoint, timeoutMs: number, viaName: s
         if (/name or service|not known|resolve|nodename/i.test(m)) {
           return reject(new SshError('dns', `could not resolve hostname ${next.host} ${from}`, extra));
         }
-        reject(new SshError('proxy', `jump host ${viaName} could not open a connection to ${next.host}:${next.port}: ${m || 'administratively prohibited'}`, extra));
+        reject(
+          new SshError(
+            'proxy',
+            `jump host ${viaName} could not open a connection to ${next.host}:${next.port}: ${m || 'administratively prohibited'}`,
+            extra,
+          ),
+        );
       });
     } catch (err) {
       clearTimeout(timer);

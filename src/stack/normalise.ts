@@ -16,7 +16,8 @@ function port(p: unknown, where: string): StackPort {
   if (!isObj(p)) throw usageError(`${where}: a port is not in long form (docker stack config gave ${JSON.stringify(p)})`);
   const target = Number(p.target);
   const published = p.published === undefined || p.published === null || p.published === '' ? null : Number(p.published);
-  if (!Number.isInteger(target) || (published !== null && !Number.isInteger(published))) throw usageError(`${where}: port ${JSON.stringify(p)} is not a number`);
+  if (!Number.isInteger(target) || (published !== null && !Number.isInteger(published)))
+    throw usageError(`${where}: port ${JSON.stringify(p)} is not a number`);
   const protocol = (str(p.protocol) ?? 'tcp') as StackPort['protocol'];
   return { target, published, protocol, mode: str(p.mode) === 'host' ? 'host' : 'ingress' };
 }
@@ -51,7 +52,9 @@ function network(stack: string, key: string, n: unknown): StackNetwork {
   const extName = isObj(ext) ? str(ext.name) : null;
   const driverOpts = Object.fromEntries(entries(v.driver_opts).map(([k, x]) => [k, str(x) ?? '']));
   const ipam = isObj(v.ipam) ? v.ipam : {};
-  const subnets = (Array.isArray(ipam.config) ? ipam.config : []).map((c) => (isObj(c) ? str(c.subnet) : null)).filter((x): x is string => x !== null);
+  const subnets = (Array.isArray(ipam.config) ? ipam.config : [])
+    .map((c) => (isObj(c) ? str(c.subnet) : null))
+    .filter((x): x is string => x !== null);
   const mtu = driverOpts['com.docker.network.driver.mtu'];
   return {
     key,

@@ -64,7 +64,8 @@ function holds(c: Constraint, n: PlacementNode): boolean {
   else if (k === 'node.platform.os') value = n.os;
   else if (k === 'node.platform.arch') value = n.arch;
   else if (k.startsWith('node.labels.') && c.key.length > 'node.labels.'.length) value = label(n.nodeLabels, c.key.slice('node.labels.'.length));
-  else if (k.startsWith('engine.labels.') && c.key.length > 'engine.labels.'.length) value = label(n.engineLabels, c.key.slice('engine.labels.'.length));
+  else if (k.startsWith('engine.labels.') && c.key.length > 'engine.labels.'.length)
+    value = label(n.engineLabels, c.key.slice('engine.labels.'.length));
   else return false;
   return c.op === '==' ? eq(c.value, value) : !eq(c.value, value);
 }
@@ -73,7 +74,8 @@ export const nodeMatches = (cs: readonly Constraint[], n: PlacementNode): boolea
 
 type J = Record<string, unknown>;
 const obj = (v: unknown): J => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as J) : {});
-const strs = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+const strs = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(v)).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
 const s = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** The placement view of the manager's node list (Engine API JSON). */

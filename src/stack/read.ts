@@ -27,8 +27,13 @@ export function stackConfig(files: readonly string[], env: NodeJS.ProcessEnv = p
     execFile(bin, args, { env, maxBuffer: MAX_OUTPUT, timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return reject(new NetdoctorError(`cannot read the stack: no docker CLI (${bin}) to run \`docker stack config\``, ExitCode.Unreachable));
-      const first = stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? err.message;
+      if (code === 'ENOENT')
+        return reject(new NetdoctorError(`cannot read the stack: no docker CLI (${bin}) to run \`docker stack config\``, ExitCode.Unreachable));
+      const first =
+        stderr
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.trim() ?? err.message;
       reject(usageError(`invalid stack (${files.join(', ')}): ${first}`));
     });
   });

@@ -16,9 +16,8 @@
  * reversible encoding.
  */
 
- 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
- 
+
 const CONTROL_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const escapeOne = (c: string): string => {

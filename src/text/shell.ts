@@ -73,7 +73,10 @@ export function nameArg(value: string, kind: NameKind, placeholder = `'<${kind =
   const p = PLAUSIBLE[kind];
   if (p.re.test(value)) return { arg: shq(value), reason: null };
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return { arg: placeholder, reason: `${placeholder.replace(/'/g, '')} stands for ${JSON.stringify(sanitizeLine(shown))}, which is not ${p.what}; check it and type it by hand` };
+  return {
+    arg: placeholder,
+    reason: `${placeholder.replace(/'/g, '')} stands for ${JSON.stringify(sanitizeLine(shown))}, which is not ${p.what}; check it and type it by hand`,
+  };
 }
 
 /** The reasons of the placeholders among `args`, as one sentence to append to a remediation ('' when none). */

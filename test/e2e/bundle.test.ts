@@ -40,12 +40,17 @@ async function makeBundle(name: string, args: string[] = []): Promise<{ file: st
 
 /** check --from-bundle with no way to reach any daemon: proves it is offline. */
 async function offline(file: string, extra: string[] = []): Promise<{ r: RunResult; report: Report }> {
-  const r = await run(BIN, ['check', '--from-bundle', file, '--format', 'json', ...extra], { DOCKER_HOST: 'unix:///nonexistent/docker.sock', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' });
+  const r = await run(BIN, ['check', '--from-bundle', file, '--format', 'json', ...extra], {
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    DOCKER_CONTEXT: '',
+    SSH_AUTH_SOCK: '',
+  });
   if (r.code !== 0 && r.code !== 1) throw new Error(`check --from-bundle exited ${r.code}: ${r.stderr}`);
   return { r, report: JSON.parse(r.stdout) as Report };
 }
 
-const key = (f: Pick<Finding, 'id' | 'status' | 'node' | 'peer' | 'network'>): string => [f.id, f.status, f.node ?? '-', f.peer ?? '-', f.network ?? '-'].join(' | ');
+const key = (f: Pick<Finding, 'id' | 'status' | 'node' | 'peer' | 'network'>): string =>
+  [f.id, f.status, f.node ?? '-', f.peer ?? '-', f.network ?? '-'].join(' | ');
 const keys = (fs: Finding[]): string[] => fs.map(key).sort();
 const text = (b: Bundle, path: string): string => {
   const d = b.files.get(path);
@@ -58,7 +63,11 @@ describe('a bundle of the lab', () => {
   let b: Bundle;
   let stderr: string;
   beforeAll(async () => {
-    ({ file, b, r: { stderr } } = await makeBundle('lab.tar.gz'));
+    ({
+      file,
+      b,
+      r: { stderr },
+    } = await makeBundle('lab.tar.gz'));
   });
 
   it('shows the staged progress on stderr and says where the bundle is', () => {
@@ -79,14 +88,15 @@ describe('a bundle of the lab', () => {
     expect(Object.keys(m.files).sort()).toEqual([...b.files.keys()].filter((p) => p !== 'manifest.json').sort());
   });
 
-  it('holds the snapshot with probes, both reports, the API answers, every raw section per node, dockerd\'s log and the run log', () => {
+  it("holds the snapshot with probes, both reports, the API answers, every raw section per node, dockerd's log and the run log", () => {
     expect(b.snapshot.probes?.ports.length).toBeGreaterThan(0);
     expect(text(b, 'report.md')).toContain('# docker netdoctor report');
     expect(b.report!.findings.length).toBeGreaterThan(0);
     expect(JSON.parse(text(b, 'cluster/info.json')).Swarm.ControlAvailable).toBe(true);
     const ndnet = JSON.parse(text(b, `cluster/networks/${lab.network}.json`));
     expect(ndnet.Peers.map((p: { IP: string }) => p.IP).sort()).toEqual(lab.nodes.map((n) => n.ip).sort());
-    for (const f of ['cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/swarm.json']) expect(JSON.parse(text(b, f))).toBeTruthy();
+    for (const f of ['cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/swarm.json'])
+      expect(JSON.parse(text(b, f))).toBeTruthy();
     const prefix = ndnet.Id.slice(0, 10);
     for (const n of lab.nodes) {
       const node = b.snapshot.nodes.find((x) => x.name === n.name)!;
@@ -102,7 +112,16 @@ describe('a bundle of the lab', () => {
       expect(JSON.parse(text(b, `nodes/${n.name}/node.json`))).toMatchObject({ name: n.name, status: 'ok', target: { host: n.ip } });
     }
     const log = text(b, 'netdoctor.log');
-    for (const stage of ['[start]', '[discover]', '[collect] nd1 (root@', '[collect] nd3: docker log: /var/log/docker.log', '[probe]', '[analyse]', '[end]']) expect(log).toContain(stage);
+    for (const stage of [
+      '[start]',
+      '[discover]',
+      '[collect] nd1 (root@',
+      '[collect] nd3: docker log: /var/log/docker.log',
+      '[probe]',
+      '[analyse]',
+      '[end]',
+    ])
+      expect(log).toContain(stage);
   });
 
   it('check --from-bundle, offline, gives the findings of the live run inside it', async () => {
@@ -128,7 +147,10 @@ describe('a bundle of the lab', () => {
     const lab1 = lab.nodes.find((n) => n.role === 'manager')!;
     const r = await run(
       'sh',
-      ['-c', `cd "${dir}" && exec "${BIN}" -H unix://${lab1.dockerSocket} bundle --no-probe --log-lines 0 --node nd1 --identity ${lab.sshKey} --known-hosts ${lab.knownHosts} --ssh-config none`],
+      [
+        '-c',
+        `cd "${dir}" && exec "${BIN}" -H unix://${lab1.dockerSocket} bundle --no-probe --log-lines 0 --node nd1 --identity ${lab.sshKey} --known-hosts ${lab.knownHosts} --ssh-config none`,
+      ],
       { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -180,13 +202,18 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
         ...new Set(
           lab.nodes
             .map((n) => readFileSync(n.dockerLog, 'utf8'))
-            .flatMap((l) => [...l.matchAll(/Keys:\[(\[[0-9 ]+\](?: \[[0-9 ]+\])*)\]/g)].flatMap((m) => m[1]!.match(/\[[0-9 ]+\]/g)!.map((k) => k.slice(1, -1)))),
+            .flatMap((l) =>
+              [...l.matchAll(/Keys:\[(\[[0-9 ]+\](?: \[[0-9 ]+\])*)\]/g)].flatMap((m) => m[1]!.match(/\[[0-9 ]+\]/g)!.map((k) => k.slice(1, -1))),
+            ),
         ),
       ];
       const up = (await docker(['service', 'ls', '--filter', `name=${encSvc}`, '--format', '{{.Replicas}}'])).split('/');
       const secretUp = await docker(['service', 'ps', secretSvc, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']);
       if (ipsecKeys.length > 0 && up[0] === up[1] && up[0] !== '0' && secretUp.startsWith('Running')) break;
-      if (Date.now() > deadline) throw new Error(`no "Key: 0x" in the nodes' docker logs (${ipsecKeys.length} keys), or ${encSvc} (${up.join('/')}) or ${secretSvc} (${secretUp}) not running`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no "Key: 0x" in the nodes' docker logs (${ipsecKeys.length} keys), or ${encSvc} (${up.join('/')}) or ${secretSvc} (${secretUp}) not running`,
+        );
       await new Promise((r) => setTimeout(r, 2000));
     }
     // The whole log (not only its last 1000 lines), every key line in it.
@@ -207,7 +234,8 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
     // that nobody's next run sees them as stale.
     if (encNetId !== '') {
       const prefix = encNetId.slice(0, 9);
-      const left = async () => (await Promise.all(lab.nodes.map((n) => nodeExec(n.name, 'ls /var/run/docker/netns')))).some((r) => r.stdout.includes(prefix));
+      const left = async () =>
+        (await Promise.all(lab.nodes.map((n) => nodeExec(n.name, 'ls /var/run/docker/netns')))).some((r) => r.stdout.includes(prefix));
       const until = Date.now() + 180_000;
       while ((await left()) && Date.now() < until) await new Promise((res) => setTimeout(res, 3000));
       expect(await left()).toBe(false);
@@ -216,11 +244,17 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
     expect(svcs.stdout).not.toContain(suffix);
   }, 300_000);
 
-  it('the secrets are real: the key is in the nodes\' own logs, the env value in the service spec', async () => {
+  it("the secrets are real: the key is in the nodes' own logs, the env value in the service spec", async () => {
     expect(ipsecKeys.length).toBeGreaterThan(0);
     expect(gossipKeys.length).toBeGreaterThan(0);
     expect(workerToken).toMatch(/^SWMTKN-1-/);
-    const spec = await docker(['service', 'inspect', secretSvc, '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}} {{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}']);
+    const spec = await docker([
+      'service',
+      'inspect',
+      secretSvc,
+      '--format',
+      '{{json .Spec.TaskTemplate.ContainerSpec.Env}} {{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}',
+    ]);
     expect(spec).toContain(password);
     expect(spec).toContain(apiToken);
   });
@@ -228,7 +262,10 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
   it('no file holds any of them, decompressed, whole archive included', async () => {
     const raw = readFileSync(bundle.file);
     const files = await readTarGz(raw, { maxBytes: 2 ** 30, maxEntries: 1e6 });
-    const haystacks: [string, string][] = [['<the whole tar>', gunzipSync(raw).toString('latin1')], ...[...files].map(([p, d]): [string, string] => [p, d.toString('utf8')])];
+    const haystacks: [string, string][] = [
+      ['<the whole tar>', gunzipSync(raw).toString('latin1')],
+      ...[...files].map(([p, d]): [string, string] => [p, d.toString('utf8')]),
+    ];
     const secrets: [string, string][] = [
       ['DB_PASSWORD value', password],
       ['API_TOKEN value', apiToken],
@@ -241,7 +278,8 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
     ];
     const leaks: string[] = [];
     for (const [what, secret] of secrets) {
-      for (const [path, hay] of haystacks) if (hay.toLowerCase().includes(secret.toLowerCase())) leaks.push(`${what} ${secret.slice(0, 12)}… in ${path}`);
+      for (const [path, hay] of haystacks)
+        if (hay.toLowerCase().includes(secret.toLowerCase())) leaks.push(`${what} ${secret.slice(0, 12)}… in ${path}`);
     }
     expect(leaks).toEqual([]);
     expect(files.size).toBeGreaterThan(50);
@@ -249,10 +287,17 @@ describe('redaction: secrets planted in the lab reach no file of the bundle', ()
 
   it('…because they were cut, not because they were not looked at', () => {
     const b = bundle.b;
-    const svc = (JSON.parse(text(b, 'cluster/services.json')) as { Spec: { Name: string; TaskTemplate: { ContainerSpec: { Env: string[] } } }; PreviousSpec?: { TaskTemplate: { ContainerSpec: { Env: string[] } } } }[]).find((x) => x.Spec.Name === secretSvc)!;
+    const svc = (
+      JSON.parse(text(b, 'cluster/services.json')) as {
+        Spec: { Name: string; TaskTemplate: { ContainerSpec: { Env: string[] } } };
+        PreviousSpec?: { TaskTemplate: { ContainerSpec: { Env: string[] } } };
+      }[]
+    ).find((x) => x.Spec.Name === secretSvc)!;
     expect(svc.Spec.TaskTemplate.ContainerSpec.Env.sort()).toEqual(['API_TOKEN=<redacted>', 'DB_PASSWORD=<redacted>']);
     expect(svc.PreviousSpec!.TaskTemplate.ContainerSpec.Env).toEqual(['DB_PASSWORD=<redacted>']);
-    const task = (JSON.parse(text(b, 'cluster/tasks.json')) as { ServiceID: string; Spec: { ContainerSpec: { Env: string[] } } }[]).find((t) => b.snapshot.cluster.services.some((x) => x.id === t.ServiceID && x.name === secretSvc))!;
+    const task = (JSON.parse(text(b, 'cluster/tasks.json')) as { ServiceID: string; Spec: { ContainerSpec: { Env: string[] } } }[]).find((t) =>
+      b.snapshot.cluster.services.some((x) => x.id === t.ServiceID && x.name === secretSvc),
+    )!;
     expect(task.Spec.ContainerSpec.Env.sort()).toEqual(['API_TOKEN=<redacted>', 'DB_PASSWORD=<redacted>']);
     const logs = lab.nodes.map((n) => text(b, `nodes/${n.name}/host/docker-log.txt`)).join('\n');
     expect(logs).toMatch(/Failed Adding [fr]SA\{.*Aead: \{Name: rfc4106\(gcm\(aes\)\), Key: <redacted>/);
@@ -308,18 +353,25 @@ describe('bad bundles on the command line: one line, exit 2', () => {
   const cases: [string, () => Buffer, RegExp][] = [
     ['not gzip', () => Buffer.from('{"schemaVersion":1}'), /not gzip-compressed/],
     ['truncated', () => good.subarray(0, Math.floor(good.length / 2)), /truncated or corrupt gzip/],
-    ['tampered', () => {
-      const t = gunzipSync(good);
-      const at = t.indexOf('# docker netdoctor report');
-      t.write('# DOCKER', at);
-      return gzipSync(t);
-    }, /checksum mismatch for report\.md/],
+    [
+      'tampered',
+      () => {
+        const t = gunzipSync(good);
+        const at = t.indexOf('# docker netdoctor report');
+        t.write('# DOCKER', at);
+        return gzipSync(t);
+      },
+      /checksum mismatch for report\.md/,
+    ],
   ];
   for (const [what, make, re] of cases) {
     it(what, async () => {
       const file = join(tmp, `bad-${what}.tar.gz`);
       writeFileSync(file, make());
-      for (const args of [['check', '--from-bundle', file], ['bundle', 'inspect', file]]) {
+      for (const args of [
+        ['check', '--from-bundle', file],
+        ['bundle', 'inspect', file],
+      ]) {
         const r = await run(BIN, args, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
         expect(expectOneLineError(r)).toMatch(re);
@@ -329,7 +381,7 @@ describe('bad bundles on the command line: one line, exit 2', () => {
 });
 
 describe('the example bundle (examples/)', () => {
-  it('shows the FDB fault recorded in the lab, offline: nd2 sends nd3\'s task to nd1 on ndnet', async () => {
+  it("shows the FDB fault recorded in the lab, offline: nd2 sends nd3's task to nd1 on ndnet", async () => {
     const b = await readBundle(EXAMPLE);
     const { r, report } = await offline(EXAMPLE);
     expect(r.code).toBe(1);

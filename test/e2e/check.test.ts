@@ -3,17 +3,7 @@
  * the finding (id, status, node, peer, network), then restoring the lab.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  dockerdStart,
-  dockerdStop,
-  labDown,
-  labUp,
-  nodeDocker,
-  nodeExec,
-  sshdStart,
-  sshdStop,
-  type LabState,
-} from '../lab/lab.js';
+import { dockerdStart, dockerdStop, labDown, labUp, nodeDocker, nodeExec, sshdStart, sshdStop, type LabState } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
 import { docker, pluginConfigDir } from './support/cli.js';
@@ -80,7 +70,10 @@ describe('the healthy lab', () => {
         expect(has(report, { id: 'underlay.gossip.udp-7946', node: a.name, peer: b.name, status: 'pass' })).toBe(true);
         expect(has(report, { id: 'underlay.datapath.udp', node: a.name, peer: b.name, status: 'pass' })).toBe(true);
         expect(has(report, { id: 'underlay.mtu.path', node: a.name, peer: b.name, status: 'pass' })).toBe(true);
-        expect(has(report, { id: 'overlay.datapath.reachable', node: a.name, peer: b.name, network: lab.network, status: 'pass' }), describeFindings(report)).toBe(true);
+        expect(
+          has(report, { id: 'overlay.datapath.reachable', node: a.name, peer: b.name, network: lab.network, status: 'pass' }),
+          describeFindings(report),
+        ).toBe(true);
       }
     }
   });
@@ -138,7 +131,10 @@ describe('real faults', () => {
       const net = snap.cluster.networks.find((n) => n.name === lab.network)!;
       sbox = `1-${net.id.slice(0, 10)}`;
       taskIp = net.endpoints.find((e) => e.kind === 'task' && e.hostIp === ip('nd3'))!.ip;
-      mac = `02:42:${taskIp.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+      mac = `02:42:${taskIp
+        .split('.')
+        .map((o) => Number(o).toString(16).padStart(2, '0'))
+        .join(':')}`;
     });
     const inSbox = (cmd: string) => nodeExec('nd2', `nsenter --net=/var/run/docker/netns/${sbox} ${cmd}`);
     const restore = () => inSbox(`bridge fdb replace ${mac} dev vxlan0 dst ${ip('nd3')} self permanent`);
@@ -149,7 +145,10 @@ describe('real faults', () => {
       try {
         const { report } = await check(['--node', 'nd2', '--no-probe']);
         const f = problems(report, 'overlay.fdb.missing');
-        expect(f.map((x) => [x.status, x.node, x.peer, x.network]), describeFindings(report)).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
+        expect(
+          f.map((x) => [x.status, x.node, x.peer, x.network]),
+          describeFindings(report),
+        ).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
         expect(f.find((x) => x.peer === 'nd3')!.detail).toContain(taskIp);
       } finally {
         await restore();
@@ -163,7 +162,10 @@ describe('real faults', () => {
       try {
         const { report } = await check(['--node', 'nd2', '--no-probe', '--only', 'overlay.neigh']);
         const f = problems(report, 'overlay.neigh.consistent');
-        expect(f.map((x) => [x.status, x.node, x.peer, x.network]), describeFindings(report)).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
+        expect(
+          f.map((x) => [x.status, x.node, x.peer, x.network]),
+          describeFindings(report),
+        ).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
       } finally {
         await inSbox(`ip neigh replace ${taskIp} lladdr ${mac} dev vxlan0 nud permanent`);
       }
@@ -175,7 +177,10 @@ describe('real faults', () => {
       try {
         const { report } = await check(['--node', 'nd2', '--no-probe']);
         const f = problems(report, 'overlay.fdb.wrong-dst');
-        expect(f.map((x) => [x.status, x.node, x.peer, x.network]), describeFindings(report)).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
+        expect(
+          f.map((x) => [x.status, x.node, x.peer, x.network]),
+          describeFindings(report),
+        ).toContainEqual(['fail', 'nd2', 'nd3', lab.network]);
       } finally {
         await restore();
       }
@@ -290,8 +295,20 @@ describe('real faults', () => {
     const net = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--opt', 'encrypted', 'ndenc']);
     expect(net.code, net.stderr).toBe(0);
     const svc = await nodeDocker('nd1', [
-      'service', 'create', '--detach', '--name', 'ndencsvc', '--network', 'ndenc', '--replicas', '3', '--replicas-max-per-node', '1',
-      lab.image, 'sleep', '3600',
+      'service',
+      'create',
+      '--detach',
+      '--name',
+      'ndencsvc',
+      '--network',
+      'ndenc',
+      '--replicas',
+      '3',
+      '--replicas-max-per-node',
+      '1',
+      lab.image,
+      'sleep',
+      '3600',
     ]);
     expect(svc.code, svc.stderr).toBe(0);
     try {
@@ -321,7 +338,10 @@ describe('real faults', () => {
     try {
       const { report } = await check(['--no-probe', '--only', 'cluster']);
       const f = problems(report, 'cluster.subnets.overlap');
-      expect(f.some((x) => x.status === 'fail' && x.network === 'ndoverlap'), describeFindings(report)).toBe(true);
+      expect(
+        f.some((x) => x.status === 'fail' && x.network === 'ndoverlap'),
+        describeFindings(report),
+      ).toBe(true);
     } finally {
       await nodeDocker('nd1', ['network', 'rm', 'ndoverlap']);
     }
@@ -336,7 +356,18 @@ describe('the real docker CLI running the check', () => {
   afterAll(() => cfg?.cleanup());
 
   it('docker netdoctor check --format json: the documented JSON contract, exit 1 (the lab lacks IPVS)', async () => {
-    const r = await docker(cfg.dir, ['--host', managerHost(lab), 'netdoctor', 'check', '--format', 'json', '--identity', lab.sshKey, '--known-hosts', lab.knownHosts]);
+    const r = await docker(cfg.dir, [
+      '--host',
+      managerHost(lab),
+      'netdoctor',
+      'check',
+      '--format',
+      'json',
+      '--identity',
+      lab.sshKey,
+      '--known-hosts',
+      lab.knownHosts,
+    ]);
     expect(r.code, r.stderr).toBe(1);
     const j = JSON.parse(r.stdout) as Report;
     expect(j).toMatchObject({ schemaVersion: 1, tool: { name: 'docker-netdoctor' } });
@@ -348,7 +379,20 @@ describe('the real docker CLI running the check', () => {
 
   it('docker netdoctor (no command) runs check and writes JUnit to --output', async () => {
     const out = `${cfg.dir}/report.xml`;
-    const r = await docker(cfg.dir, ['--host', managerHost(lab), 'netdoctor', '--format', 'junit', '--output', out, '--no-probe', '--identity', lab.sshKey, '--known-hosts', lab.knownHosts]);
+    const r = await docker(cfg.dir, [
+      '--host',
+      managerHost(lab),
+      'netdoctor',
+      '--format',
+      'junit',
+      '--output',
+      out,
+      '--no-probe',
+      '--identity',
+      lab.sshKey,
+      '--known-hosts',
+      lab.knownHosts,
+    ]);
     expect(r.code).toBe(1);
     const { readFileSync } = await import('node:fs');
     const xml = readFileSync(out, 'utf8');

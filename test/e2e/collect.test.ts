@@ -8,18 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  dockerdStart,
-  dockerdStop,
-  labEnsure,
-  linkDown,
-  linkUp,
-  nodeExec,
-  nodeSsh,
-  sshdStart,
-  sshdStop,
-  type LabState,
-} from '../lab/lab.js';
+import { dockerdStart, dockerdStop, labEnsure, linkDown, linkUp, nodeExec, nodeSsh, sshdStart, sshdStop, type LabState } from '../lab/lab.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../src/snapshot/types.js';
 import { collect, nd } from './support/netdoctor.js';
 
@@ -50,7 +39,7 @@ describe('collect from the healthy lab', () => {
     }
   });
 
-  it('discovers and parses the overlay sandboxes, with the FDB matching the manager\'s ground truth', () => {
+  it("discovers and parses the overlay sandboxes, with the FDB matching the manager's ground truth", () => {
     const ndnet = snap.cluster.networks.find((n) => n.name === lab.network)!;
     for (const n of snap.nodes) {
       const ov = n.sandboxes.find((s) => s.kind === 'overlay' && s.networkName === lab.network)!;
@@ -58,14 +47,17 @@ describe('collect from the healthy lab', () => {
       expect(ov.links.find((l) => l.kind === 'vxlan')!.vxlan).toMatchObject({ id: ndnet.vnis[0], port: snap.cluster.dataPathPort });
       const me = lab.nodes.find((l) => l.name === n.name)!.ip;
       for (const ep of ndnet.endpoints.filter((e) => e.kind === 'task' && e.hostIp !== me)) {
-        expect(ov.fdb.some((f) => f.dst === ep.hostIp), `${n.name} fdb → ${ep.hostIp}`).toBe(true);
+        expect(
+          ov.fdb.some((f) => f.dst === ep.hostIp),
+          `${n.name} fdb → ${ep.hostIp}`,
+        ).toBe(true);
       }
       expect(n.sandboxes.some((s) => s.kind === 'ingress')).toBe(true);
       expect(n.sandboxAccess).toBe('direct');
     }
   });
 
-  it('records what the node lacks as unavailable with the node\'s own reason', () => {
+  it("records what the node lacks as unavailable with the node's own reason", () => {
     const ipvs = byName(snap, 'nd1').raw['netns/ingress_sbox/ipvs']!;
     expect(ipvs.rc).not.toBe(0);
     expect(ipvs.stderr).toMatch(/IPVS is not available/);
@@ -136,7 +128,9 @@ describe('per-node failures do not stop the others', () => {
     expect(byName(snap, 'nd3').errors[0]).toMatchObject({ stage: 'hostkey', kind: 'hostkey-unknown' });
     expect(byName(snap, 'nd1').status).toBe('ok');
     // --accept-new-host-keys trusts the unknown one and still refuses the changed one.
-    const r2 = await nd(['collect', '--identity', lab.sshKey, '--known-hosts', file, '--ssh-config', 'none', '--accept-new-host-keys'], { ssh: false });
+    const r2 = await nd(['collect', '--identity', lab.sshKey, '--known-hosts', file, '--ssh-config', 'none', '--accept-new-host-keys'], {
+      ssh: false,
+    });
     const snap2 = JSON.parse(r2.stdout) as ClusterSnapshot;
     expect(byName(snap2, 'nd3').status).toBe('ok');
     expect(byName(snap2, 'nd2').errors[0]!.kind).toBe('hostkey-changed');
@@ -178,7 +172,7 @@ describe('reaching nodes', () => {
     }
   });
 
-  it('MountFlags=slave: the netns files are visible but not enterable from SSH; sandboxes are still read via dockerd\'s mount namespace', async () => {
+  it("MountFlags=slave: the netns files are visible but not enterable from SSH; sandboxes are still read via dockerd's mount namespace", async () => {
     await dockerdStop('nd3');
     await dockerdStart('nd3', { slave: true });
     try {

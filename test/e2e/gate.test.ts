@@ -26,11 +26,15 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of deployed) await dk(['stack', 'rm', s]);
   // stack rm is asynchronous: wait until its networks are gone so the lab is left as found.
-  await until(async () => (await dk(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').every((n) => !deployed.some((s) => n.startsWith(`${s}_`))), 60);
+  await until(
+    async () => (await dk(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').every((n) => !deployed.some((s) => n.startsWith(`${s}_`))),
+    60,
+  );
 });
 
 /** The host's docker CLI against the lab manager. */
-const dk = (args: string[]): Promise<RunResult> => run('/usr/local/bin/docker', ['-H', managerHost(lab), ...args], { DOCKER_HOST: '', DOCKER_CONTEXT: '' }, 60_000);
+const dk = (args: string[]): Promise<RunResult> =>
+  run('/usr/local/bin/docker', ['-H', managerHost(lab), ...args], { DOCKER_HOST: '', DOCKER_CONTEXT: '' }, 60_000);
 
 async function until<T>(fn: () => Promise<T | false | null | undefined>, seconds: number): Promise<T | null> {
   const end = Date.now() + seconds * 1000;
@@ -92,7 +96,10 @@ async function pingAcross(service: string, network: string): Promise<{ from: str
 }
 
 const blocking = (r: Report) => r.findings.filter((f) => f.status === 'fail' || f.status === 'error');
-const show = (r: Report) => blocking(r).map((f) => `${f.id} ${f.node ?? '-'}→${f.peer ?? '-'} ${f.network ?? '-'} ${f.service ?? '-'}: ${f.detail}`).join('\n');
+const show = (r: Report) =>
+  blocking(r)
+    .map((f) => `${f.id} ${f.node ?? '-'}→${f.peer ?? '-'} ${f.network ?? '-'} ${f.service ?? '-'}: ${f.detail}`)
+    .join('\n');
 const one = (r: Report, id: string): Finding => {
   const f = blocking(r).find((x) => x.id === id);
   expect(f, show(r)).toBeDefined();
@@ -105,7 +112,9 @@ describe('a stack that gates 0', () => {
     expect(r.code, show(report)).toBe(0);
     expect(report.stack).toEqual({ name: 'ndgo', files: [stackFile('go')] });
     // What the lab lacks is reported, and says why it does not block.
-    expect(report.findings.some((f) => f.id === 'service.ingress.ipvs-available' && f.status === 'warn' && f.detail.includes('does not block'))).toBe(true);
+    expect(report.findings.some((f) => f.id === 'service.ingress.ipvs-available' && f.status === 'warn' && f.detail.includes('does not block'))).toBe(
+      true,
+    );
     expect((await deploy('go', 'ndgo')).code).toBe(0);
     const p = await pingAcross('ndgo_app', 'ndgo_back');
     expect(p.code, p.out).toBe(0);
@@ -134,7 +143,11 @@ describe('no-go stacks, gated then deployed anyway', () => {
   it("a port already published by the lab's web: stack.ports.conflict on the service, at its ports line; deploy fails", async () => {
     const { r, report } = await gate(['port-web'], 'ndweb', ['--no-live']);
     expect(r.code).toBe(1);
-    expect(one(report, 'stack.ports.conflict')).toMatchObject({ service: 'ndweb_app', messageId: 'ingressTaken', location: { file: stackFile('port-web'), line: 6 } });
+    expect(one(report, 'stack.ports.conflict')).toMatchObject({
+      service: 'ndweb_app',
+      messageId: 'ingressTaken',
+      location: { file: stackFile('port-web'), line: 6 },
+    });
     const d = await deploy('port-web', 'ndweb');
     expect(d.code).not.toBe(0);
     expect(d.stderr).toMatch(/already in use|port.*8080/i);
@@ -143,7 +156,11 @@ describe('no-go stacks, gated then deployed anyway', () => {
   it('a host-mode port in use on the nodes: stack.ports.conflict (listening); the tasks fail to bind', async () => {
     const { r, report } = await gate(['host-port'], 'ndhost');
     expect(r.code).toBe(1);
-    expect(one(report, 'stack.ports.conflict')).toMatchObject({ service: 'ndhost_app', messageId: 'listening', location: { file: stackFile('host-port'), line: 8 } });
+    expect(one(report, 'stack.ports.conflict')).toMatchObject({
+      service: 'ndhost_app',
+      messageId: 'listening',
+      location: { file: stackFile('host-port'), line: 8 },
+    });
     expect((await deploy('host-port', 'ndhost')).code).toBe(0);
     const failed = await until(async () => (await tasks('ndhost_app')).find((t) => /address already in use/i.test(t.error)), 60);
     expect(failed, JSON.stringify(await tasks('ndhost_app'))).not.toBeNull();
@@ -152,20 +169,34 @@ describe('no-go stacks, gated then deployed anyway', () => {
   it('a constraint no node satisfies: stack.placement.feasible; the task stays pending, "no suitable node"', async () => {
     const { r, report } = await gate(['constraint'], 'ndcon', ['--no-live']);
     expect(r.code).toBe(1);
-    expect(one(report, 'stack.placement.feasible')).toMatchObject({ service: 'ndcon_app', messageId: 'nowhere', location: { file: stackFile('constraint'), line: 9 } });
+    expect(one(report, 'stack.placement.feasible')).toMatchObject({
+      service: 'ndcon_app',
+      messageId: 'nowhere',
+      location: { file: stackFile('constraint'), line: 9 },
+    });
     expect((await deploy('constraint', 'ndcon')).code).toBe(0);
-    const pending = await until(async () => (await tasks('ndcon_app')).find((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error)), 30);
+    const pending = await until(
+      async () => (await tasks('ndcon_app')).find((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error)),
+      30,
+    );
     expect(pending, JSON.stringify(await tasks('ndcon_app'))).not.toBeNull();
   });
 
   it('replicas beyond max_replicas_per_node × nodes: one stays pending, "no suitable node"', async () => {
     const { r, report } = await gate(['max-replicas'], 'ndmax', ['--no-live']);
     expect(r.code).toBe(1);
-    expect(one(report, 'stack.placement.feasible')).toMatchObject({ service: 'ndmax_app', messageId: 'tooFew', location: { file: stackFile('max-replicas'), line: 8 } });
+    expect(one(report, 'stack.placement.feasible')).toMatchObject({
+      service: 'ndmax_app',
+      messageId: 'tooFew',
+      location: { file: stackFile('max-replicas'), line: 8 },
+    });
     expect((await deploy('max-replicas', 'ndmax')).code).toBe(0);
     const seen = await until(async () => {
       const ts = await tasks('ndmax_app');
-      return ts.filter((t) => t.state.startsWith('Running')).length === 3 && ts.some((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error)) ? ts : null;
+      return ts.filter((t) => t.state.startsWith('Running')).length === 3 &&
+        ts.some((t) => t.state.startsWith('Pending') && /no suitable node/.test(t.error))
+        ? ts
+        : null;
     }, 60);
     expect(seen, JSON.stringify(await tasks('ndmax_app'))).not.toBeNull();
   });
@@ -184,10 +215,17 @@ describe('no-go stacks, gated then deployed anyway', () => {
   it('an ingress-published port on this IPVS-less lab: stack.ports.mesh; deployed, the port does not answer', async () => {
     const { r, report } = await gate(['ingress'], 'ndmesh');
     expect(r.code).toBe(1);
-    expect(one(report, 'stack.ports.mesh')).toMatchObject({ service: 'ndmesh_app', messageId: 'noMesh', location: { file: stackFile('ingress'), line: 6 } });
+    expect(one(report, 'stack.ports.mesh')).toMatchObject({
+      service: 'ndmesh_app',
+      messageId: 'noMesh',
+      location: { file: stackFile('ingress'), line: 6 },
+    });
     expect((await deploy('ingress', 'ndmesh')).code).toBe(0);
     await until(async () => (await tasks('ndmesh_app')).find((t) => t.state.startsWith('Running')), 60);
-    const probe = await nodeExec('nd2', `timeout 5 bash -c 'exec 3<>/dev/tcp/${ip('nd2')}/9090 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3'`);
+    const probe = await nodeExec(
+      'nd2',
+      `timeout 5 bash -c 'exec 3<>/dev/tcp/${ip('nd2')}/9090 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3'`,
+    );
     expect(probe.stdout).not.toMatch(/^HTTP/);
   });
 
@@ -206,7 +244,10 @@ describe('no-go stacks, gated then deployed anyway', () => {
     try {
       const { r, report } = await gate(['workers'], 'ndvx');
       expect(r.code, show(report)).toBe(1);
-      expect(blocking(report).some((f) => f.id === 'underlay.datapath.udp' && [f.node, f.peer].sort().join() === 'nd2,nd3'), show(report)).toBe(true);
+      expect(
+        blocking(report).some((f) => f.id === 'underlay.datapath.udp' && [f.node, f.peer].sort().join() === 'nd2,nd3'),
+        show(report),
+      ).toBe(true);
       // The same stack with --no-live cannot see it: the plan alone is go.
       expect((await gate(['workers'], 'ndvx', ['--no-live'])).r.code).toBe(0);
       expect((await deploy('workers', 'ndvx')).code).toBe(0);

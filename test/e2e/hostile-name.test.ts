@@ -20,9 +20,8 @@ import { nd } from './support/netdoctor.js';
 const MARK = '/tmp/NDPWN';
 // At most 64 bytes (the kernel's limit for a hostname): shell syntax that would touch MARK, a screen clear, a title escape.
 const EVIL = `nd3;touch\${IFS}${MARK};#\u001b[2J\u001b]0;x\u0007$(id)'"`;
- 
-const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
+const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 let accepted = '';
 const dir = mkdtempSync(join(tmpdir(), 'nd-hostname-'));
@@ -86,7 +85,9 @@ describe('a node named with shell syntax and escape sequences', () => {
 
   it('every remediation naming the node parses and, pasted, runs only what it names, with the name as one argument', () => {
     const paster = new Paster(dir);
-    const naming = report.findings.filter((f) => f.remediation && f.status !== 'pass' && f.status !== 'skip' && (f.node === EVIL || f.remediation.includes('nd3;touch')));
+    const naming = report.findings.filter(
+      (f) => f.remediation && f.status !== 'pass' && f.status !== 'skip' && (f.node === EVIL || f.remediation.includes('nd3;touch')),
+    );
     expect(naming.length).toBeGreaterThan(0);
     const bad: string[] = [];
     let ran = 0;
@@ -100,7 +101,8 @@ describe('a node named with shell syntax and escape sequences', () => {
         if (/not found/.test(stderr)) bad.push(`${f.id}: ${stderr.trim()}: ${JSON.stringify(span)}`);
         if (left.length) bad.push(`${f.id}: left ${left.join(', ')}`);
         // The name, where a command carries it, is one whole argument.
-        for (const c of calls) for (const a of c) if (a.includes('NDPWN') && a !== EVIL) bad.push(`${f.id}: argument ${JSON.stringify(a)} is not the name`);
+        for (const c of calls)
+          for (const a of c) if (a.includes('NDPWN') && a !== EVIL) bad.push(`${f.id}: argument ${JSON.stringify(a)} is not the name`);
       }
     }
     expect(bad).toEqual([]);

@@ -35,10 +35,19 @@ let lab: LabState;
 async function timed(args: string[]): Promise<{ r: RunResult; rssKb: number; ms: number }> {
   const t = Date.now();
   const ssh = ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
-  const r = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', BIN, '-H', managerHost(lab), ...args, ...ssh], { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' }, 300_000);
+  const r = await run(
+    '/usr/bin/time',
+    ['-f', 'maxrss_kb=%M', BIN, '-H', managerHost(lab), ...args, ...ssh],
+    { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' },
+    300_000,
+  );
   const m = /maxrss_kb=(\d+)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`no RSS figure from /usr/bin/time: ${r.stderr.slice(-500)}`);
-  return { r: { ...r, stderr: r.stderr.slice(0, m.index).replace(/Command exited with non-zero status \d+\n$/, '') }, rssKb: Number(m[1]), ms: Date.now() - t };
+  return {
+    r: { ...r, stderr: r.stderr.slice(0, m.index).replace(/Command exited with non-zero status \d+\n$/, '') },
+    rssKb: Number(m[1]),
+    ms: Date.now() - t,
+  };
 }
 
 const unshadow = () => nodeExec('nd2', `umount ${SHADOW_DIR} 2>/dev/null; true`);
@@ -46,7 +55,11 @@ const unshadow = () => nodeExec('nd2', `umount ${SHADOW_DIR} 2>/dev/null; true`)
 beforeAll(async () => {
   lab = await labEnsure();
   await unshadow();
-  const put = await nodeExec('nd2', `mount -t tmpfs -o size=1m,mode=755 ndshadow ${SHADOW_DIR} && cat > ${SHADOW_DIR}/bridge && chmod 755 ${SHADOW_DIR}/bridge`, { input: SHADOW });
+  const put = await nodeExec(
+    'nd2',
+    `mount -t tmpfs -o size=1m,mode=755 ndshadow ${SHADOW_DIR} && cat > ${SHADOW_DIR}/bridge && chmod 755 ${SHADOW_DIR}/bridge`,
+    { input: SHADOW },
+  );
   if (put.code !== 0) throw new Error(`could not shadow bridge on nd2: ${put.stderr}`);
   // Only nd2 sees it: the node's mount namespace has private propagation.
   const seen = await nodeExec('nd2', 'command -v bridge; PATH=/usr/local/sbin:$PATH command -v bridge');
@@ -117,7 +130,6 @@ describe(`a node whose bridge prints ${MIB} MiB per fdb section`, () => {
   }, 300_000);
 });
 
-
 describe('one exec over real SSH keeps at most maxOutputBytes of each stream', () => {
   it('drops and counts the rest of 96 MiB on stdout and 8 MiB on stderr, and the command still ends', async () => {
     const [t] = await resolveTargets([{ name: 'nd1', sshAddress: lab.nodes.find((n) => n.name === 'nd1')!.ip }], {
@@ -130,7 +142,10 @@ describe('one exec over real SSH keeps at most maxOutputBytes of each stream', (
     });
     const s = await connect(t!, { connectTimeoutMs: 10_000, env: {}, promptPassphrase: null });
     try {
-      const r = await s.exec('head -c 100663296 /dev/zero; head -c 8388608 /dev/zero | tr "\\0" e >&2; echo done >&2', { timeoutMs: 120_000, maxOutputBytes: 2 ** 20 });
+      const r = await s.exec('head -c 100663296 /dev/zero; head -c 8388608 /dev/zero | tr "\\0" e >&2; echo done >&2', {
+        timeoutMs: 120_000,
+        maxOutputBytes: 2 ** 20,
+      });
       expect(r.code).toBe(0);
       expect(r.stdout.length).toBe(2 ** 20);
       expect(r.stderr.length).toBe(2 ** 20);

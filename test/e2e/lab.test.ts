@@ -135,7 +135,18 @@ describe('lab', () => {
     if (!n) return;
     const r = await run(
       'ssh',
-      ['-i', state.sshKey, '-o', `UserKnownHostsFile=${state.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${n.ip}`, 'hostname; docker info --format "{{.Name}} {{.Swarm.LocalNodeState}}"'],
+      [
+        '-i',
+        state.sshKey,
+        '-o',
+        `UserKnownHostsFile=${state.knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        `root@${n.ip}`,
+        'hostname; docker info --format "{{.Name}} {{.Swarm.LocalNodeState}}"',
+      ],
       { timeoutMs: 30_000 },
     );
     expect(r.code, r.stderr).toBe(0);

@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 describe('the log layer on the lab', () => {
-  it('reads every node\'s dockerd log and names the missing IPVS from dockerd\'s own line', async () => {
+  it("reads every node's dockerd log and names the missing IPVS from dockerd's own line", async () => {
     const { report } = await check(['--no-probe', '--only', 'log']);
     const unread = logFindings(report, (f) => f.status === 'skip' && f.id === 'log.lb.ipvs');
     expect(unread, describeFindings(report)).toEqual([]);

@@ -61,7 +61,14 @@ describe('plugin protocol with the real docker CLI', () => {
 
 describe('docker netdoctor nodes against the lab', () => {
   const expectLabNodes = (stdout: string) => {
-    const nodes = JSON.parse(stdout) as { name: string; role: string; advertiseAddress: string; sshAddress: string; leader: boolean; state: string }[];
+    const nodes = JSON.parse(stdout) as {
+      name: string;
+      role: string;
+      advertiseAddress: string;
+      sshAddress: string;
+      leader: boolean;
+      state: string;
+    }[];
     expect(nodes.map((n) => n.name).sort()).toEqual(lab.nodes.map((n) => n.name).sort());
     for (const ln of lab.nodes) {
       const n = nodes.find((x) => x.name === ln.name)!;
@@ -113,7 +120,10 @@ describe('docker netdoctor nodes against the lab', () => {
       expect(add.code, add.stderr).toBe(0);
       const c = await docker(cfg.dir, ['context', 'create', 'labssh', '--docker', `host=ssh://root@${mgr.ip}`]);
       expect(c.code, c.stderr).toBe(0);
-      const r = await docker(cfg.dir, ['--context', 'labssh', 'netdoctor', 'nodes', '--json'], { SSH_AUTH_SOCK: sock, NETDOCTOR_SSH_KNOWN_HOSTS: lab.knownHosts });
+      const r = await docker(cfg.dir, ['--context', 'labssh', 'netdoctor', 'nodes', '--json'], {
+        SSH_AUTH_SOCK: sock,
+        NETDOCTOR_SSH_KNOWN_HOSTS: lab.knownHosts,
+      });
       expect(r.code, r.stderr).toBe(0);
       expectLabNodes(r.stdout);
       // The daemon's host key must be known, as with the docker CLI's own ssh.

@@ -70,7 +70,26 @@ describe('secrets planted on a real node never reach the bundle', () => {
     logOffset = statSync(manager.dockerLog).size;
 
     // The service: splunk driver with a token, an Env value holding `]`.
-    await docker(['service', 'create', '--detach', '--name', svcName, '--restart-condition', 'none', '--log-driver', 'splunk', '--log-opt', `splunk-token=${SPLUNK_TOKEN}`, '--log-opt', 'splunk-url=https://splunk.invalid:8088', '--env', `APP_SECRET=${ENV_VALUE}`, lab.image, 'sleep', '3600']);
+    await docker([
+      'service',
+      'create',
+      '--detach',
+      '--name',
+      svcName,
+      '--restart-condition',
+      'none',
+      '--log-driver',
+      'splunk',
+      '--log-opt',
+      `splunk-token=${SPLUNK_TOKEN}`,
+      '--log-opt',
+      'splunk-url=https://splunk.invalid:8088',
+      '--env',
+      `APP_SECRET=${ENV_VALUE}`,
+      lab.image,
+      'sleep',
+      '3600',
+    ]);
     // A container printing a secret (read from its env, so its command line holds none).
     await docker(['run', '-d', '--name', ctrName, '--env', `OUT=${OUTPUT_SECRET}`, lab.image, 'sh', '-c', 'echo "the secret is $OUT"; sleep 3600']);
 
@@ -80,7 +99,10 @@ describe('secrets planted on a real node never reach the bundle', () => {
       const log = readFileSync(manager.dockerLog).subarray(logOffset).toString('utf8');
       const out = await nodeDocker(manager.name, ['logs', ctrName]);
       if (log.includes(ENV_SECRET) && log.includes(SPLUNK_TOKEN) && out.stdout.includes(OUTPUT_SECRET)) break;
-      if (Date.now() > deadline) throw new Error(`secrets not seen: debug log has env ${log.includes(ENV_SECRET)}, token ${log.includes(SPLUNK_TOKEN)}; container output ${out.stdout.includes(OUTPUT_SECRET)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `secrets not seen: debug log has env ${log.includes(ENV_SECRET)}, token ${log.includes(SPLUNK_TOKEN)}; container output ${out.stdout.includes(OUTPUT_SECRET)}`,
+        );
       await new Promise((r) => setTimeout(r, 1000));
     }
 
@@ -129,7 +151,10 @@ describe('secrets planted on a real node never reach the bundle', () => {
   it('no extracted file, and not the whole tar, holds any of them', async () => {
     const raw = readFileSync(bundleFile);
     const files = await readTarGz(raw, { maxBytes: 2 ** 30, maxEntries: 1e6 });
-    const haystacks: [string, string][] = [['<the whole tar>', gunzipSync(raw).toString('latin1')], ...[...files].map(([p, d]): [string, string] => [p, d.toString('utf8')])];
+    const haystacks: [string, string][] = [
+      ['<the whole tar>', gunzipSync(raw).toString('latin1')],
+      ...[...files].map(([p, d]): [string, string] => [p, d.toString('utf8')]),
+    ];
     const secrets: [string, string][] = [
       ['splunk token', SPLUNK_TOKEN],
       ['Env value after "]"', ENV_SECRET],
@@ -185,20 +210,45 @@ describe('--redact-ips through a jump host named in ssh_config', () => {
     writeFileSync(cfg, `Host ${alias}\n  HostName ${nd1.ip}\n  User ${lab.user}\n`);
     const file = join(dir, name);
     const manager = `unix://${lab.nodes.find((n) => n.role === 'manager')!.dockerSocket}`;
-    const args = ['-H', manager, 'bundle', '-o', file, '--no-probe', '--log-lines', '20', '--node', 'nd2', '--node', 'nd3', '--jump', `${lab.user}@${alias}`, ...(redact ? ['--redact-ips'] : []), '--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', cfg];
+    const args = [
+      '-H',
+      manager,
+      'bundle',
+      '-o',
+      file,
+      '--no-probe',
+      '--log-lines',
+      '20',
+      '--node',
+      'nd2',
+      '--node',
+      'nd3',
+      '--jump',
+      `${lab.user}@${alias}`,
+      ...(redact ? ['--redact-ips'] : []),
+      '--identity',
+      lab.sshKey,
+      '--known-hosts',
+      lab.knownHosts,
+      '--ssh-config',
+      cfg,
+    ];
     const r = await run(BIN, args, { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' });
     if (r.code !== 0) throw new Error(`bundle exited ${r.code}: ${r.stderr}`);
     return { file, b: await readBundle(file) };
   }
 
-  it('the alias is in no file, the hop is jump-1, and the offline findings equal the plain bundle\'s modulo the renaming', async () => {
+  it("the alias is in no file, the hop is jump-1, and the offline findings equal the plain bundle's modulo the renaming", async () => {
     let diff: string[] = [];
     // The lab is shared: a change between the two runs shows as a difference; retry then.
     for (let attempt = 0; attempt < 3; attempt++) {
       const plain = await jumpBundle(`plain-${attempt}.tar.gz`, false);
       const red = await jumpBundle(`red-${attempt}.tar.gz`, true);
       // Collected through the hop for real.
-      expect(plain.b.snapshot.nodes.map((n) => [n.name, n.status, n.target.via.length])).toEqual([['nd2', 'ok', 1], ['nd3', 'ok', 1]]);
+      expect(plain.b.snapshot.nodes.map((n) => [n.name, n.status, n.target.via.length])).toEqual([
+        ['nd2', 'ok', 1],
+        ['nd3', 'ok', 1],
+      ]);
       expect(plain.b.manifest.argv.join(' ')).toContain(alias);
       const everything = [...red.b.files].map(([p, d]) => `${p}\n${d.toString('utf8')}`).join('\n');
       expect(everything.includes(alias)).toBe(false);
@@ -209,11 +259,18 @@ describe('--redact-ips through a jump host named in ssh_config', () => {
       const byId = new Map(plain.b.snapshot.cluster.nodes.map((n) => [n.id, n.name]));
       const names = new Map(red.b.snapshot.cluster.nodes.map((n) => [n.name, byId.get(n.id)!]));
       const back = (x: string | null) => (x === null ? null : (names.get(x) ?? x));
-      const key = (f: { id: string; status: string; node: string | null; peer: string | null; network: string | null }) => [f.id, f.status, f.node ?? '-', f.peer ?? '-', f.network ?? '-'].join(' | ');
+      const key = (f: { id: string; status: string; node: string | null; peer: string | null; network: string | null }) =>
+        [f.id, f.status, f.node ?? '-', f.peer ?? '-', f.network ?? '-'].join(' | ');
       const offline = async (file: string) => {
-        const r = await run(BIN, ['check', '--from-bundle', file, '--format', 'json'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '' });
+        const r = await run(BIN, ['check', '--from-bundle', file, '--format', 'json'], {
+          DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+          DOCKER_CONTEXT: '',
+          SSH_AUTH_SOCK: '',
+        });
         if (r.code !== 0 && r.code !== 1) throw new Error(`check --from-bundle exited ${r.code}: ${r.stderr}`);
-        return (JSON.parse(r.stdout) as { findings: { id: string; status: string; node: string | null; peer: string | null; network: string | null }[] }).findings;
+        return (
+          JSON.parse(r.stdout) as { findings: { id: string; status: string; node: string | null; peer: string | null; network: string | null }[] }
+        ).findings;
       };
       const a = (await offline(plain.file)).map(key).sort();
       const c = (await offline(red.file)).map((f) => key({ ...f, node: back(f.node), peer: back(f.peer) })).sort();

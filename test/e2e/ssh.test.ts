@@ -76,14 +76,14 @@ describe('ssh to the lab nodes', () => {
     const targets = await resolveTargets(swarmNodes(), resolveOpts());
     const results = await Promise.allSettled(
       targets.map(async (t) => {
-      expect(t.strictHostKeyChecking).toBe('yes');
-      const s = await connect(t, connectOpts());
-      try {
-        const r = await s.exec('hostname');
-        return { node: t.node, host: r.stdout.trim(), code: r.code, fp: s.hostKeyFingerprint, ms: s.connectMs };
-      } finally {
-        s.close();
-      }
+        expect(t.strictHostKeyChecking).toBe('yes');
+        const s = await connect(t, connectOpts());
+        try {
+          const r = await s.exec('hostname');
+          return { node: t.node, host: r.stdout.trim(), code: r.code, fp: s.hostKeyFingerprint, ms: s.connectMs };
+        } finally {
+          s.close();
+        }
       }),
     );
     for (const [i, r] of results.entries()) {
@@ -101,9 +101,7 @@ describe('ssh to the lab nodes', () => {
     const err = await sshError(connect(await targetFor(nd2.name, { knownHostsFile: kh }), connectOpts()));
     expect(err.kind).toBe('hostkey-unknown');
     expect(err.fingerprint).toBe(fingerprintSha256(labKeyFor(nd2.ip)));
-    expect(err.message).toBe(
-      `host key for ${nd2.ip} is not known (ED25519 ${err.fingerprint}); add it to known_hosts or use --accept-new-host-keys`,
-    );
+    expect(err.message).toBe(`host key for ${nd2.ip} is not known (ED25519 ${err.fingerprint}); add it to known_hosts or use --accept-new-host-keys`);
   });
 
   it('a changed host key is refused under every policy (--accept-new-host-keys, StrictHostKeyChecking=no), and known_hosts is left alone', async () => {
@@ -136,7 +134,10 @@ describe('ssh to the lab nodes', () => {
       .join('\n');
     writeFileSync(kh, before);
     const warnings: string[] = [];
-    const s1 = await connect(await targetFor(nd2.name, { knownHostsFile: kh, acceptNewHostKeys: true }), connectOpts({ onWarning: (m) => warnings.push(m) }));
+    const s1 = await connect(
+      await targetFor(nd2.name, { knownHostsFile: kh, acceptNewHostKeys: true }),
+      connectOpts({ onWarning: (m) => warnings.push(m) }),
+    );
     expect(s1.hostKeys.at(-1)?.status).toBe('added');
     s1.close();
     expect(warnings.some((w) => w.startsWith(`permanently added ${nd2.ip}`))).toBe(true);
@@ -179,11 +180,19 @@ describe('ssh to the lab nodes', () => {
 
   it('an unknown jump host key is reported for the hop', async () => {
     const kh = join(tmp, 'only_nd2');
-    writeFileSync(kh, readFileSync(lab.knownHosts, 'utf8').split('\n').filter((l) => l.startsWith(`${nd2.ip} `)).join('\n'));
+    writeFileSync(
+      kh,
+      readFileSync(lab.knownHosts, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith(`${nd2.ip} `))
+        .join('\n'),
+    );
     const err = await sshError(connect(await targetFor(nd2.name, { jump: nd1.name, knownHostsFile: kh }), connectOpts()));
     expect(err.kind).toBe('hostkey-unknown');
     expect(err.hop).toBe(`${lab.user}@${nd1.ip}`);
-    expect(err.message).toMatch(new RegExp(`^jump host ${lab.user}@${nd1.ip.replace(/\./g, '\\.')}: host key for ${nd1.ip.replace(/\./g, '\\.')} is not known`));
+    expect(err.message).toMatch(
+      new RegExp(`^jump host ${lab.user}@${nd1.ip.replace(/\./g, '\\.')}: host key for ${nd1.ip.replace(/\./g, '\\.')} is not known`),
+    );
   });
 
   it('an exec timeout rejects quickly, kills the command on the node, and closes its channel', async () => {
@@ -224,7 +233,10 @@ describe('ssh to the lab nodes', () => {
 
   it('a node address taken from an inventory and an ssh_config Host alias', async () => {
     const cfg = join(tmp, 'ssh_config');
-    writeFileSync(cfg, `Host lab-*\n  User ${lab.user}\n  IdentityFile ${lab.sshKey}\n  UserKnownHostsFile ${lab.knownHosts}\nHost lab-nd2\n  HostName ${nd2.ip}\n`);
+    writeFileSync(
+      cfg,
+      `Host lab-*\n  User ${lab.user}\n  IdentityFile ${lab.sshKey}\n  UserKnownHostsFile ${lab.knownHosts}\nHost lab-nd2\n  HostName ${nd2.ip}\n`,
+    );
     const inv = join(tmp, 'inventory.yaml');
     writeFileSync(inv, `nodes:\n  ${nd2.name}:\n    host: lab-nd2\n`);
     const targets = await resolveTargets(swarmNodes(), { sshConfigFile: cfg, inventoryFile: inv, globalKnownHostsFiles: [], env: {}, homedir: tmp });
@@ -384,7 +396,10 @@ describe('auth against the real sshd', () => {
   it('goes on with the identity files when the agent socket is dead (no listener) or missing', async () => {
     // a unix socket file no one listens on: bound by a process that then died
     const dead = join(tmp, 'dead-agent.sock');
-    const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const r = spawnSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     expect(r.signal).toBe('SIGKILL');
     expect(statSync(dead).isSocket()).toBe(true);
     for (const sock of [dead, join(tmp, 'no-such-agent.sock')]) {

@@ -251,12 +251,18 @@ export async function nodeDocker(node: string, args: readonly string[], opts: Ru
 export function sshArgs(node: string, state: LabState = labState()): string[] {
   const n = /^ns\d+$/.test(node) ? labSshNode(node, state) : labNode(node, state);
   return [
-    '-i', state.sshKey,
-    '-o', `UserKnownHostsFile=${state.knownHosts}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=5',
-    '-p', String(n.sshPort),
+    '-i',
+    state.sshKey,
+    '-o',
+    `UserKnownHostsFile=${state.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-p',
+    String(n.sshPort),
     `${state.user}@${n.ip}`,
   ];
 }

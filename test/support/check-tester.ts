@@ -42,11 +42,22 @@ export interface InvalidCase extends Case {
 const FRAMEWORK_IDS = /^(skip|pass|error)\.[a-z-]+$/;
 
 const key = (r: Reported | Finding): string =>
-  [r.status, r.messageId, r.node === undefined ? '*' : (r.node ?? '-'), r.peer === undefined ? '*' : (r.peer ?? '-'), r.network === undefined ? '*' : (r.network ?? '-')].join(' ');
+  [
+    r.status,
+    r.messageId,
+    r.node === undefined ? '*' : (r.node ?? '-'),
+    r.peer === undefined ? '*' : (r.peer ?? '-'),
+    r.network === undefined ? '*' : (r.network ?? '-'),
+  ].join(' ');
 
 /** A finding as the expectation sees it: fields the expectation leaves out are wildcards. */
 const seen = (f: Finding, like: Reported): string =>
-  key({ ...f, ...(like.node === undefined ? { node: undefined } : {}), ...(like.peer === undefined ? { peer: undefined } : {}), ...(like.network === undefined ? { network: undefined } : {}) });
+  key({
+    ...f,
+    ...(like.node === undefined ? { node: undefined } : {}),
+    ...(like.peer === undefined ? { peer: undefined } : {}),
+    ...(like.network === undefined ? { network: undefined } : {}),
+  });
 
 function expectExactly(found: Finding[], want: Reported[], what: string): void {
   const remaining = [...found];
@@ -72,8 +83,17 @@ function common(check: AnyCheck, c: Case, fs: Finding[]): void {
     expect(own || FRAMEWORK_IDS.test(f.messageId), `${f.messageId} is neither a message of ${check.meta.id} nor the framework's`).toBe(true);
     if (f.status === 'fail' || f.status === 'warn' || f.status === 'error') expect(f.remediation.trim(), `${key(f)} has no remediation`).not.toBe('');
   }
-  if (c.skips) expectExactly(fs.filter((f) => f.status === 'skip'), c.skips, 'skips');
-  for (const p of c.passes ?? []) expect(fs.some((f) => f.status === 'pass' && seen(f, p) === key(p)), `pass ${key(p)}`).toBe(true);
+  if (c.skips)
+    expectExactly(
+      fs.filter((f) => f.status === 'skip'),
+      c.skips,
+      'skips',
+    );
+  for (const p of c.passes ?? [])
+    expect(
+      fs.some((f) => f.status === 'pass' && seen(f, p) === key(p)),
+      `pass ${key(p)}`,
+    ).toBe(true);
 }
 
 export function checkTester(check: AnyCheck, cases: { valid?: ValidCase[]; invalid?: InvalidCase[] }): void {
@@ -82,14 +102,22 @@ export function checkTester(check: AnyCheck, cases: { valid?: ValidCase[]; inval
       it(`valid: ${c.name}`, () => {
         const fs = runCheck(check, c);
         common(check, c, fs);
-        expectExactly(fs.filter((f) => f.status === 'warn' || f.status === 'fail' || f.status === 'error'), [], 'no problem expected');
+        expectExactly(
+          fs.filter((f) => f.status === 'warn' || f.status === 'fail' || f.status === 'error'),
+          [],
+          'no problem expected',
+        );
       });
     }
     for (const c of cases.invalid ?? []) {
       it(`invalid: ${c.name}`, () => {
         const fs = runCheck(check, c);
         common(check, c, fs);
-        expectExactly(fs.filter((f) => f.status === 'warn' || f.status === 'fail' || f.status === 'error'), c.errors, 'problems');
+        expectExactly(
+          fs.filter((f) => f.status === 'warn' || f.status === 'fail' || f.status === 'error'),
+          c.errors,
+          'problems',
+        );
       });
     }
   });

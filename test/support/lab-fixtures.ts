@@ -20,7 +20,6 @@ export function recordedCluster(scenario: string): ClusterRaw {
   return JSON.parse(readFileSync(new URL('cluster.json', dir(scenario)), 'utf8')) as ClusterRaw;
 }
 
-
 /**
  * A whole ClusterSnapshot from a recorded lab scenario (test/fixtures/lab/<scenario>):
  * the manager's answers in cluster.json and one <node>.txt/.marker per node.

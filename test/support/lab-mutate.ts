@@ -14,7 +14,8 @@ const HEALTHY = labSnapshot('healthy');
 export const lab = (): ClusterSnapshot => structuredClone(HEALTHY);
 
 export const nodeOf = (s: ClusterSnapshot, name: string): NodeSnapshot => s.nodes.find((n) => n.name === name)!;
-export const sandboxOf = (s: ClusterSnapshot, node: string, sandbox: string): SandboxSnapshot => nodeOf(s, node).sandboxes.find((x) => x.name === sandbox)!;
+export const sandboxOf = (s: ClusterSnapshot, node: string, sandbox: string): SandboxSnapshot =>
+  nodeOf(s, node).sandboxes.find((x) => x.name === sandbox)!;
 
 /** The overlay sandbox of ndnet in the recording. */
 export const NDNET_SANDBOX = '1-aweos9uhri';

@@ -18,7 +18,13 @@ export function labAtScale(n: number): ClusterSnapshot {
   for (let i = 4; i <= n; i++) {
     const name = `nd${i}`;
     const address = `10.213.${Math.floor(i / 250)}.${10 + (i % 250)}`;
-    s.cluster.nodes.push({ ...structuredClone(worker), name, id: `synthetic${String(i).padStart(17, '0')}`, advertiseAddress: address, sshAddress: address });
+    s.cluster.nodes.push({
+      ...structuredClone(worker),
+      name,
+      id: `synthetic${String(i).padStart(17, '0')}`,
+      advertiseAddress: address,
+      sshAddress: address,
+    });
     const raw = Object.fromEntries(
       Object.entries(snap.raw)
         .filter(([k]) => k.startsWith('host/'))
@@ -52,10 +58,17 @@ export function probesFor(s: ClusterSnapshot, blocked: (p: PortProbe) => boolean
         { from: a.name, to: b.name, proto: 'udp', port: 4789, purpose: 'data-path' },
       ];
       for (const p of planned) {
-        const probe: PortProbe = { ...p, state: 'ok', detail: p.proto === 'tcp' ? 'TCP handshake completed' : `datagrams seen arriving on ${b.name}` };
+        const probe: PortProbe = {
+          ...p,
+          state: 'ok',
+          detail: p.proto === 'tcp' ? 'TCP handshake completed' : `datagrams seen arriving on ${b.name}`,
+        };
         if (blocked(probe)) {
           probe.state = 'blocked';
-          probe.detail = p.proto === 'tcp' ? 'no answer within 3 s (dropped by a firewall or no route)' : `3 datagrams sent from ${a.name}, none arrived on ${b.name} within 3 s`;
+          probe.detail =
+            p.proto === 'tcp'
+              ? 'no answer within 3 s (dropped by a firewall or no route)'
+              : `3 datagrams sent from ${a.name}, none arrived on ${b.name} within 3 s`;
         }
         ports.push(probe);
       }

@@ -8,7 +8,34 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-export const PROGRAMS = new Set(['docker', 'iptables', 'ip6tables', 'iptables-save', 'ip', 'nsenter', 'bridge', 'sysctl', 'systemctl', 'modprobe', 'modinfo', 'ethtool', 'nc', 'ping', 'journalctl', 'timedatectl', 'chronyc', 'update-alternatives', 'ssh-keygen', 'ssh', 'unshare', 'echo', 'printf', 'ls', 'umount', 'rm']);
+export const PROGRAMS = new Set([
+  'docker',
+  'iptables',
+  'ip6tables',
+  'iptables-save',
+  'ip',
+  'nsenter',
+  'bridge',
+  'sysctl',
+  'systemctl',
+  'modprobe',
+  'modinfo',
+  'ethtool',
+  'nc',
+  'ping',
+  'journalctl',
+  'timedatectl',
+  'chronyc',
+  'update-alternatives',
+  'ssh-keygen',
+  'ssh',
+  'unshare',
+  'echo',
+  'printf',
+  'ls',
+  'umount',
+  'rm',
+]);
 export const isCommand = (span: string): boolean => PROGRAMS.has(span.split(/\s+/)[0] ?? '');
 
 /** CommonMark code spans: a run of n backticks up to the next run of exactly n; one space of padding on both sides is dropped. */
@@ -57,7 +84,10 @@ export class Paster {
   paste(span: string): { calls: string[][]; stderr: string; left: string[] } {
     rmSync(this.log, { force: true });
     const r = spawnSync('/bin/sh', ['-c', filled(span)], { cwd: this.cwd, env: { PATH: this.bin, HOME: this.cwd }, encoding: 'utf8', timeout: 5000 });
-    const calls = (existsSync(this.log) ? readFileSync(this.log, 'utf8') : '').split('\0\n').filter((l) => l !== '').map((l) => l.split('\0'));
+    const calls = (existsSync(this.log) ? readFileSync(this.log, 'utf8') : '')
+      .split('\0\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\0'));
     const left = readdirSync(this.cwd);
     rmSync(this.cwd, { recursive: true, force: true });
     mkdirSync(this.cwd);

@@ -17,7 +17,11 @@ export const stackFile = (name: string): string => `${STACK_DIR}${name}.yml`;
 /** The normalised stack of config/<config>.yml, read from the user files `files`. */
 export function fixtureStack(config: string, files: string[] = [config], name = 'app'): Stack {
   const text = readFileSync(`${STACK_DIR}config/${config}.yml`, 'utf8');
-  return normaliseStack(text, name, files.map((f) => ({ path: stackFile(f) })));
+  return normaliseStack(
+    text,
+    name,
+    files.map((f) => ({ path: stackFile(f) })),
+  );
 }
 
 /** A planner for the check tester: the stack against the case's snapshot, with file:line from its files. */

@@ -97,7 +97,13 @@ function ipvs({ node, loaded, report, ok }: Ctx, users: IpvsUser[]): void {
     return;
   }
   if (rrOk) ok.push('ip_vs, ip_vs_rr');
-  else report('warn', 'ipvsRr', { users: needs }, { remediation: `On ${prose(node.name)}: check \`modinfo ip_vs_rr\`, then ${code(`${persist(['ip_vs_rr'])}`)}.` });
+  else
+    report(
+      'warn',
+      'ipvsRr',
+      { users: needs },
+      { remediation: `On ${prose(node.name)}: check \`modinfo ip_vs_rr\`, then ${code(`${persist(['ip_vs_rr'])}`)}.` },
+    );
   if (markOk) ok.push('xt_mark');
   else {
     report(
@@ -166,7 +172,12 @@ export default defineCheck({
     const brSysctl = node.host!.sysctls['net/bridge/bridge-nf-call-iptables'];
     if (ctx.loaded('br_netfilter') || (brSysctl !== undefined && brSysctl !== null)) ctx.ok.push('br_netfilter');
     else
-      counted('warn', 'brNetfilter', { absent: absentText(['br_netfilter']) }, { remediation: `On ${prose(node.name)}: ${code(`${persist(['br_netfilter'])}`)}.` });
+      counted(
+        'warn',
+        'brNetfilter',
+        { absent: absentText(['br_netfilter']) },
+        { remediation: `On ${prose(node.name)}: ${code(`${persist(['br_netfilter'])}`)}.` },
+      );
     if (problems > 0) return;
     const notes = [
       users.length === 0 ? 'IPVS not needed (no ingress-published port or VIP service)' : '',

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.encryption.rules',
     layer: 'log',
-    title: "Encrypted overlay iptables rules",
-    looksAt: "dockerd's \"Couldn't load match 'u32'\" and \"could not add input rule\" lines",
+    title: 'Encrypted overlay iptables rules',
+    looksAt: 'dockerd\'s "Couldn\'t load match \'u32\'" and "could not add input rule" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.encryption.sa',
     layer: 'log',
-    title: "Encrypted overlay security associations",
-    looksAt: "dockerd's \"Failed Adding fSA/rSA\" lines (kernel refuses XFRM states)",
+    title: 'Encrypted overlay security associations',
+    looksAt: 'dockerd\'s "Failed Adding fSA/rSA" lines (kernel refuses XFRM states)',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

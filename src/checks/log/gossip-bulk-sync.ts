@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.gossip.bulk-sync',
     layer: 'log',
-    title: "NetworkDB bulk sync",
-    looksAt: "dockerd's \"Bulk sync to node \u2026 timed out\" lines, per peer",
+    title: 'NetworkDB bulk sync',
+    looksAt: 'dockerd\'s "Bulk sync to node \u2026 timed out" lines, per peer',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,7 +7,7 @@ export default defineCheck({
   meta: {
     id: 'log.gossip.flapping',
     layer: 'log',
-    title: "Gossip members suspected or marked failed",
+    title: 'Gossip members suspected or marked failed',
     looksAt: "dockerd's memberlist Suspect / Marking \u2026 as failed / Refuting lines, per peer",
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',

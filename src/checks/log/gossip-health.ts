@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.gossip.health',
     layer: 'log',
-    title: "Memberlist health score",
-    looksAt: "NetworkDB stats lines with healthscore above 0",
+    title: 'Memberlist health score',
+    looksAt: 'NetworkDB stats lines with healthscore above 0',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

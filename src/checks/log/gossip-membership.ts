@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.gossip.membership',
     layer: 'log',
-    title: "Gossip join/leave storms",
-    looksAt: "NetworkDB \"Node join/leave event\" lines repeated 3 times or more for one peer",
+    title: 'Gossip join/leave storms',
+    looksAt: 'NetworkDB "Node join/leave event" lines repeated 3 times or more for one peer',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.gossip.tcp-fallback',
     layer: 'log',
-    title: "Gossip TCP fallback ping",
-    looksAt: "dockerd's memberlist \"Failed fallback ping\" lines (tcp/7946 failing too), per peer address",
+    title: 'Gossip TCP fallback ping',
+    looksAt: 'dockerd\'s memberlist "Failed fallback ping" lines (tcp/7946 failing too), per peer address',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

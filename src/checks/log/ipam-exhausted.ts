@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.ipam.exhausted',
     layer: 'log',
-    title: "Overlay address allocation",
-    looksAt: "dockerd's \"failed to allocate network IP for task\", \"could not find an available IP\" and \"invalid pool request: Pool overlaps\" lines",
+    title: 'Overlay address allocation',
+    looksAt: 'dockerd\'s "failed to allocate network IP for task", "could not find an available IP" and "invalid pool request: Pool overlaps" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.kernel.tables',
     layer: 'log',
-    title: "Kernel neighbour and conntrack tables",
-    looksAt: "the kernel's \"neighbor table overflow\", \"nf_conntrack: table full, dropping packet\" and vxlan error lines (journalctl -k or dmesg)",
+    title: 'Kernel neighbour and conntrack tables',
+    looksAt: 'the kernel\'s "neighbor table overflow", "nf_conntrack: table full, dropping packet" and vxlan error lines (journalctl -k or dmesg)',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,9 @@ export default defineCheck({
   meta: {
     id: 'log.lb.ipvs',
     layer: 'log',
-    title: "Load balancer programming",
-    looksAt: "dockerd's \"Could not get ipvs family information\", \"Failed to add firewall mark rule in sbox\" and \"Failed to create real server\" lines",
+    title: 'Load balancer programming',
+    looksAt:
+      'dockerd\'s "Could not get ipvs family information", "Failed to add firewall mark rule in sbox" and "Failed to create real server" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.node.address-change',
     layer: 'log',
-    title: "Node address changes",
-    looksAt: "dockerd's \"detected address change for\" lines",
+    title: 'Node address changes',
+    looksAt: 'dockerd\'s "detected address change for" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

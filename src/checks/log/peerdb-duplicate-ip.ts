@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.peerdb.duplicate-ip',
     layer: 'log',
-    title: "Duplicate overlay addresses",
-    looksAt: "dockerd's \"peerDbAdd transient condition\" lines (two endpoints with one IP)",
+    title: 'Duplicate overlay addresses',
+    looksAt: 'dockerd\'s "peerDbAdd transient condition" lines (two endpoints with one IP)',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

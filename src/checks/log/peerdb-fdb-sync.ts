@@ -7,8 +7,9 @@ export default defineCheck({
   meta: {
     id: 'log.peerdb.fdb-sync',
     layer: 'log',
-    title: "Overlay peer DB vs kernel FDB",
-    looksAt: "dockerd's \"Peer delete operation failed\", \"Peer entry was not in db\", \"could not delete fdb entry\" and \"Neighbor entry already present\" lines",
+    title: 'Overlay peer DB vs kernel FDB',
+    looksAt:
+      'dockerd\'s "Peer delete operation failed", "Peer entry was not in db", "could not delete fdb entry" and "Neighbor entry already present" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

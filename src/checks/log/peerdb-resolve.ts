@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.peerdb.resolve',
     layer: 'log',
-    title: "Overlay peer resolution",
-    looksAt: "dockerd's \"could not resolve peer\" lines (NetworkDB has no entry for a destination)",
+    title: 'Overlay peer resolution',
+    looksAt: 'dockerd\'s "could not resolve peer" lines (NetworkDB has no entry for a destination)',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

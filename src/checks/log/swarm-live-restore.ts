@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.swarm.live-restore',
     layer: 'log',
-    title: "Swarm mode vs live-restore",
-    looksAt: "dockerd's \"--live-restore daemon configuration is incompatible with swarm mode\" lines",
+    title: 'Swarm mode vs live-restore',
+    looksAt: 'dockerd\'s "--live-restore daemon configuration is incompatible with swarm mode" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.tls.certificate',
     layer: 'log',
-    title: "Swarm TLS certificates",
-    looksAt: "dockerd's \"x509: certificate has expired or is not yet valid\" lines",
+    title: 'Swarm TLS certificates',
+    looksAt: 'dockerd\'s "x509: certificate has expired or is not yet valid" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.underlay.ipv6',
     layer: 'log',
-    title: "IPv6-only underlay",
-    looksAt: "dockerd's \"Assuming IPv4 transport\" lines",
+    title: 'IPv6-only underlay',
+    looksAt: 'dockerd\'s "Assuming IPv4 transport" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -7,8 +7,8 @@ export default defineCheck({
   meta: {
     id: 'log.vxlan.create',
     layer: 'log',
-    title: "VXLAN device creation",
-    looksAt: "dockerd's \"error creating vxlan interface\" lines (file exists, operation not supported)",
+    title: 'VXLAN device creation',
+    looksAt: 'dockerd\'s "error creating vxlan interface" lines (file exists, operation not supported)',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
     messages: LOG_MESSAGES,

@@ -41,7 +41,10 @@ export default defineCheck({
           'warn',
           'unconfirmed',
           { ...data, detail: p.detail ? `: ${p.detail}` : '' },
-          { ...at, remediation: `re-run with probes; by hand: ping -M do -s <size> between sandboxes of ${prose(p.network)} on ${prose(p.from)} and ${prose(p.to)}` },
+          {
+            ...at,
+            remediation: `re-run with probes; by hand: ping -M do -s <size> between sandboxes of ${prose(p.network)} on ${prose(p.from)} and ${prose(p.to)}`,
+          },
         );
       }
     }

@@ -40,7 +40,10 @@ export default defineCheck({
           peerIp: hostIp,
           endpoints: listText(list.map((x) => memberText(x.member, x.mac))),
         },
-        { peer, remediation: `on ${prose(node.name)}: ${fix}; then check gossip tcp+udp/7946 between ${prose(node.name)} and ${prose(peer)}${force}` },
+        {
+          peer,
+          remediation: `on ${prose(node.name)}: ${fix}; then check gossip tcp+udp/7946 between ${prose(node.name)} and ${prose(peer)}${force}`,
+        },
       );
     }
     if (o.fdb.missing.size === 0) report('pass', 'complete', { sandbox: sandbox.name, count: o.fdb.remoteCount });

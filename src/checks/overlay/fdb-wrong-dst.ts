@@ -32,7 +32,12 @@ export default defineCheck({
       const extra = list.filter((x) => x.alsoRight);
       if (exclusive.length > 0) {
         const fix = exclusive.map((x) => fdbReplace(node, sandbox.name, o.dev, x.mac, hostIp)).join('; ');
-        report('fail', 'wrong', { ...base, peerIp: hostIp, entries: listText(exclusive.map(say)) }, { peer, remediation: `on ${prose(node.name)}: ${fix}` });
+        report(
+          'fail',
+          'wrong',
+          { ...base, peerIp: hostIp, entries: listText(exclusive.map(say)) },
+          { peer, remediation: `on ${prose(node.name)}: ${fix}` },
+        );
       }
       if (extra.length > 0) {
         const del = extra.flatMap((x) =>

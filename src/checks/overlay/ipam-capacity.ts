@@ -39,7 +39,8 @@ export default defineCheck({
         if (cidr?.family !== 4) continue;
         const capacity = 2 ** (32 - cidr.prefix) - RESERVED;
         if (capacity <= 0) continue;
-        const inSubnet = (ips: Set<string>) => [...ips].filter((ip) => net.subnets.length === 1 || parseCidr(`${ip}/${cidr.prefix}`)?.base === cidr.base).length;
+        const inSubnet = (ips: Set<string>) =>
+          [...ips].filter((ip) => net.subnets.length === 1 || parseCidr(`${ip}/${cidr.prefix}`)?.base === cidr.base).length;
         const counts = { tasks: inSubnet(tasks), vips: inSubnet(vips), lbs: inSubnet(lbs) };
         const used = counts.tasks + counts.vips + counts.lbs;
         const data = { used, capacity, subnet: s.subnet, percent: Math.round((used / capacity) * 100), ...counts };

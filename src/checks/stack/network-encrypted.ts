@@ -11,14 +11,15 @@ export default defineCheck({
     title: 'Encrypted networks can be encrypted on the nodes',
     looksAt:
       'For `driver_opts: {encrypted: ""}` networks: esp4 and xfrm_user (IPsec SAs), and xt_u32 (the rules that drop unencrypted VXLAN, FAILURES.md #17) on every node the stack can land on; in live runs, ESP between them.',
-    remediation: 'Load the modules on every node (`modprobe esp4 xfrm_user xt_u32`, persisted in /etc/modules-load.d/), allow IP protocol 50 between the nodes, or drop the encryption.',
+    remediation:
+      'Load the modules on every node (`modprobe esp4 xfrm_user xt_u32`, persisted in /etc/modules-load.d/), allow IP protocol 50 between the nodes, or drop the encryption.',
     causedBy: ['host.kernel.modules'],
     scope: 'cluster',
     needs: ['stack'],
     messages: {
       ready: '{network}: {modules} present on {nodes}',
       missing: '{network} is encrypted but {nodes} lack {modules}: no IPsec SA is installed and the network carries no traffic',
-      unknown: '{network} is encrypted; the nodes\' kernel support is not verified without a live run (--no-live)',
+      unknown: "{network} is encrypted; the nodes' kernel support is not verified without a live run (--no-live)",
     },
   },
   check({ model, report }) {
@@ -31,11 +32,14 @@ export default defineCheck({
         report('skip', 'unknown', { network: p.net.name }, where);
         continue;
       }
-      const lacking = nodes.map((n) => ({ n, gone: [...NEEDED, 'xt_u32'].filter((m) => n.host!.modules[m] === false) })).filter((x) => x.gone.length > 0);
+      const lacking = nodes
+        .map((n) => ({ n, gone: [...NEEDED, 'xt_u32'].filter((m) => n.host!.modules[m] === false) }))
+        .filter((x) => x.gone.length > 0);
       if (lacking.length > 0) {
         const modules = listText([...new Set(lacking.flatMap((x) => x.gone))]);
         report('fail', 'missing', { network: p.net.name, nodes: listText(lacking.map((x) => x.n.name)), modules }, where);
-      } else report('pass', 'ready', { network: p.net.name, modules: listText([...NEEDED, 'xt_u32']), nodes: listText(nodes.map((n) => n.name)) }, where);
+      } else
+        report('pass', 'ready', { network: p.net.name, modules: listText([...NEEDED, 'xt_u32']), nodes: listText(nodes.map((n) => n.name)) }, where);
     }
   },
 });

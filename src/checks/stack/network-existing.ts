@@ -8,8 +8,10 @@ export default defineCheck({
     id: 'stack.network.existing',
     layer: 'stack',
     title: 'Networks of the stack that exist already match their definition',
-    looksAt: 'A network the stack would create whose name exists already (a previous deploy): docker stack deploy keeps it as it is, so a changed driver, subnet, encryption or attachable flag does not take effect.',
-    remediation: 'Remove the stack and its network first (`docker stack rm STACK`, then `docker network rm NETWORK` once its tasks are gone), or keep the definition as deployed.',
+    looksAt:
+      'A network the stack would create whose name exists already (a previous deploy): docker stack deploy keeps it as it is, so a changed driver, subnet, encryption or attachable flag does not take effect.',
+    remediation:
+      'Remove the stack and its network first (`docker stack rm STACK`, then `docker network rm NETWORK` once its tasks are gone), or keep the definition as deployed.',
     scope: 'cluster',
     needs: ['stack'],
     messages: {
@@ -29,7 +31,13 @@ export default defineCheck({
       if (n.subnets.length > 0 && n.subnets.some((s) => !have.includes(s))) diffs.push(`subnet ${listText(have)} (file: ${listText(n.subnets)})`);
       const where = at(model, ['networks', n.key], { network: n.name });
       if (diffs.length === 0) report('pass', 'same', { network: n.name }, where);
-      else report('warn', 'differs', { network: n.name, differences: listText(diffs) }, { ...where, remediation: `docker stack rm ${shq(stackOf(model).stack.name)}; docker network rm ${shq(n.name)}; then deploy again` });
+      else
+        report(
+          'warn',
+          'differs',
+          { network: n.name, differences: listText(diffs) },
+          { ...where, remediation: `docker stack rm ${shq(stackOf(model).stack.name)}; docker network rm ${shq(n.name)}; then deploy again` },
+        );
     }
   },
 });

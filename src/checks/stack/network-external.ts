@@ -22,7 +22,8 @@ export default defineCheck({
       const where = at(model, ['networks', p.net.key], { network: p.net.name });
       const e = p.existing;
       if (!e) report('fail', 'missing', { network: p.net.name }, { ...where, remediation: `docker network create -d overlay ${shq(p.net.name)}` });
-      else if (e.driver !== 'overlay' || e.scope !== 'swarm') report('fail', 'notOverlay', { network: p.net.name, driver: e.driver, scope: e.scope }, where);
+      else if (e.driver !== 'overlay' || e.scope !== 'swarm')
+        report('fail', 'notOverlay', { network: p.net.name, driver: e.driver, scope: e.scope }, where);
       else report('pass', 'present', { network: p.net.name, driver: e.driver, scope: e.scope }, where);
     }
   },

@@ -14,7 +14,8 @@ export default defineCheck({
     needs: ['stack'],
     messages: {
       room: '{network}: {needed} of {capacity} addresses of {subnet} needed',
-      tooSmall: '{network}: {subnet} holds {capacity} addresses but the stack needs {needed} ({tasks} tasks, {vips} VIPs, {lbs} load-balancer endpoints); tasks beyond it stay in NEW ("could not find an available IP")',
+      tooSmall:
+        '{network}: {subnet} holds {capacity} addresses but the stack needs {needed} ({tasks} tasks, {vips} VIPs, {lbs} load-balancer endpoints); tasks beyond it stay in NEW ("could not find an available IP")',
     },
   },
   check({ model, report }) {
@@ -29,7 +30,15 @@ export default defineCheck({
       const vips = p.services.filter((s) => s.endpointMode === 'vip').length;
       const hosts = new Set(p.services.flatMap((s) => plans.get(s.key)?.candidates ?? []));
       const needed = tasks + vips + hosts.size;
-      const data = { network: p.net.name, subnet: p.net.subnets[0] ?? `a /${c.prefix} from the default pool`, capacity, needed, tasks, vips, lbs: hosts.size };
+      const data = {
+        network: p.net.name,
+        subnet: p.net.subnets[0] ?? `a /${c.prefix} from the default pool`,
+        capacity,
+        needed,
+        tasks,
+        vips,
+        lbs: hosts.size,
+      };
       const where = at(model, ['networks', p.net.key], { network: p.net.name });
       if (needed > capacity) report('fail', 'tooSmall', data, where);
       else report('pass', 'room', data, where);

@@ -47,7 +47,12 @@ export default defineCheck({
             return hit ? [{ node: n.name, process: hit.process ?? 'a process' }] : [];
           });
           if (busy.length > 0) {
-            report('fail', 'listening', { ...data, nodes: listText(busy.map((b) => b.node)), process: listText([...new Set(busy.map((b) => b.process))]) }, where);
+            report(
+              'fail',
+              'listening',
+              { ...data, nodes: listText(busy.map((b) => b.node)), process: listText([...new Set(busy.map((b) => b.process))]) },
+              where,
+            );
             continue;
           }
         }

@@ -8,14 +8,16 @@ export default defineCheck({
     layer: 'stack',
     title: 'The routing mesh and VIPs the stack uses work',
     looksAt:
-      'Ingress-mode published ports (the routing mesh listens on every node, through IPVS) and VIP services (IPVS in each node\'s load-balancer sandbox); dnsrr services cannot publish in ingress mode.',
-    remediation: 'Load ip_vs on the nodes (`modprobe ip_vs ip_vs_rr`), or publish in host mode (`mode: host`) and use `endpoint_mode: dnsrr` where IPVS cannot be had.',
+      "Ingress-mode published ports (the routing mesh listens on every node, through IPVS) and VIP services (IPVS in each node's load-balancer sandbox); dnsrr services cannot publish in ingress mode.",
+    remediation:
+      'Load ip_vs on the nodes (`modprobe ip_vs ip_vs_rr`), or publish in host mode (`mode: host`) and use `endpoint_mode: dnsrr` where IPVS cannot be had.',
     causedBy: ['host.kernel.modules'],
     scope: 'cluster',
     needs: ['stack'],
     messages: {
       ok: '{service}: {what} can be balanced on {nodes}',
-      dnsrrIngress: '{service}: endpoint_mode dnsrr with ingress-published ports {ports}; docker refuses it ("port published with ingress mode can\'t be used with dnsrr mode")',
+      dnsrrIngress:
+        '{service}: endpoint_mode dnsrr with ingress-published ports {ports}; docker refuses it ("port published with ingress mode can\'t be used with dnsrr mode")',
       noMesh: '{service}: ingress ports {ports} need IPVS on every node, and {nodes} have none: the port does not answer there',
       noVip: '{service}: VIP load balancing needs IPVS where its tasks run, and {nodes} have none: connections to the service name fail there',
       unknown: '{service}: {what} needs IPVS; not verified without a live run (--no-live)',
@@ -23,7 +25,10 @@ export default defineCheck({
   },
   check({ model, report }) {
     const st = stackOf(model);
-    const noIpvs = (names: Iterable<string>) => collected(model, names).filter((n) => n.ipvs?.state === 'unavailable').map((n) => n.name);
+    const noIpvs = (names: Iterable<string>) =>
+      collected(model, names)
+        .filter((n) => n.ipvs?.state === 'unavailable')
+        .map((n) => n.name);
     const live = model.nodes.some((n) => n.host !== null);
     for (const p of st.services) {
       const s = p.svc;
@@ -33,7 +38,9 @@ export default defineCheck({
         report('fail', 'dnsrrIngress', { service: s.name, ports: listText(ingress) }, where);
         continue;
       }
-      const what = [ingress.length > 0 ? `ingress ${listText(ingress)}` : null, s.endpointMode === 'vip' ? 'its VIP' : null].filter(Boolean).join(' and ');
+      const what = [ingress.length > 0 ? `ingress ${listText(ingress)}` : null, s.endpointMode === 'vip' ? 'its VIP' : null]
+        .filter(Boolean)
+        .join(' and ');
       if (what === '') continue;
       if (!live) {
         report('skip', 'unknown', { service: s.name, what }, where);

@@ -38,13 +38,18 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
     'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
     'probe-pairs': Flags.string({
-      description: 'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+      description:
+        'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
       options: [...PROBE_PAIRS],
       default: 'auto',
     }),
-    'log-lines': Flags.integer({ description: 'Lines of dockerd\'s log to take from each node (0: none)', default: 1000, min: 0 }),
-    since: Flags.string({ description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>' }),
-    'redact-ips': Flags.boolean({ description: 'Replace IP addresses (prefix-preserving), Docker MACs, hostnames and SSH jump hosts with consistent pseudonyms in every file' }),
+    'log-lines': Flags.integer({ description: "Lines of dockerd's log to take from each node (0: none)", default: 1000, min: 0 }),
+    since: Flags.string({
+      description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>',
+    }),
+    'redact-ips': Flags.boolean({
+      description: 'Replace IP addresses (prefix-preserving), Docker MACs, hostnames and SSH jump hosts with consistent pseudonyms in every file',
+    }),
   };
 
   async run(): Promise<BundleManifest> {
@@ -76,7 +81,9 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
       endedAt,
       options: [
         flags.probe ? `probes on (timeout ${flags['probe-timeout']} s)` : 'probes off',
-        flags['log-lines'] > 0 ? `docker log: last ${flags['log-lines']} lines${since !== undefined ? ` since ${new Date(since * 1000).toISOString()}` : ''}` : 'docker log: not taken',
+        flags['log-lines'] > 0
+          ? `docker log: last ${flags['log-lines']} lines${since !== undefined ? ` since ${new Date(since * 1000).toISOString()}` : ''}`
+          : 'docker log: not taken',
         flags['redact-ips'] ? 'IPs and hostnames pseudonymised' : 'IPs and hostnames as collected',
         `concurrency ${flags.concurrency}, connect timeout ${flags['connect-timeout']} s, node timeout ${flags['node-timeout']} s`,
       ],

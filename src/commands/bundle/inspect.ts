@@ -10,7 +10,10 @@ holds (control characters shown escaped). A bundle that is not gzip,
 truncated, tampered with, holds links or paths that leave it, is too large
 (1 GiB unpacked, 256 MiB per file, compression over 200:1), or comes from a
 newer netdoctor is refused (exit 2).`;
-  static override examples = ['docker netdoctor bundle inspect netdoctor-abc-20260131T100000Z.tar.gz', 'docker netdoctor bundle inspect support.tar.gz --json'];
+  static override examples = [
+    'docker netdoctor bundle inspect netdoctor-abc-20260131T100000Z.tar.gz',
+    'docker netdoctor bundle inspect support.tar.gz --json',
+  ];
   static override enableJsonFlag = true;
   static override args = {
     file: Args.string({ description: 'The bundle (.tar.gz)', required: true }),

@@ -5,7 +5,7 @@ import { pluginDir, installPluginLink, type LinkResult } from '../../install/plu
 import { dockerGlobals } from '../../plugin/globals.js';
 
 export default class PluginInstall extends NetdoctorCommand {
-  static override summary = 'Make `docker netdoctor` available: link this executable into docker\'s cli-plugins directory';
+  static override summary = "Make `docker netdoctor` available: link this executable into docker's cli-plugins directory";
   static override description = `Creates $DOCKER_CONFIG/cli-plugins/docker-netdoctor (default ~/.docker/cli-plugins)
 as a symlink to this installation's bin/docker-netdoctor. Afterwards \`docker info\`
 lists the plugin and \`docker netdoctor\` runs it.`;

@@ -5,7 +5,7 @@ import { pluginDir, uninstallPluginLink, type LinkResult } from '../../install/p
 import { dockerGlobals } from '../../plugin/globals.js';
 
 export default class PluginUninstall extends NetdoctorCommand {
-  static override summary = 'Remove the docker-netdoctor link from docker\'s cli-plugins directory';
+  static override summary = "Remove the docker-netdoctor link from docker's cli-plugins directory";
   static override examples = ['docker-netdoctor plugin uninstall'];
   static override enableJsonFlag = true;
   static override flags = {

@@ -14,7 +14,12 @@ export const managerHost = (lab: LabState = labState()): string => `unix://${lab
 export function nd(args: string[], opts: { env?: NodeJS.ProcessEnv; ssh?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
   const lab = labState();
   const ssh = opts.ssh === false ? [] : ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
-  return run(BIN, ['-H', managerHost(lab), ...args, ...ssh], { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', ...opts.env }, opts.timeoutMs ?? 180_000);
+  return run(
+    BIN,
+    ['-H', managerHost(lab), ...args, ...ssh],
+    { DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', ...opts.env },
+    opts.timeoutMs ?? 180_000,
+  );
 }
 
 export async function collect(args: string[] = [], opts: Parameters<typeof nd>[1] = {}): Promise<{ r: RunResult; snap: ClusterSnapshot }> {

@@ -29,7 +29,11 @@ afterEach(() => tmp.cleanup());
 /** Run the section's shell under a real sh, with the prelude's helpers it uses. */
 function runLog(section: string, shell = 'sh'): { stdout: string; stderr: string; code: number } {
   const script = `have() { command -v "$1" >/dev/null 2>&1; }\n${section.replace('sec host/docker-log ndlog', 'ndlog')}`;
-  const r = spawnSync(shell === 'busybox' ? 'busybox' : shell, shell === 'busybox' ? ['sh', '-s'] : ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(shell === 'busybox' ? 'busybox' : shell, shell === 'busybox' ? ['sh', '-s'] : ['-s'], {
+    input: script,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
 }
 
@@ -41,7 +45,8 @@ describe('host/docker-log under a real sh', () => {
       const f = tmp.file('docker.log', LOG);
       const r = runLog(dockerLogSection({ lines: 1000 }, { own: [f], syslog: [] }), shell);
       expect(r.code).toBe(0);
-      for (const secret of [KEY, TOKEN, '3pu6hszjas19', 'hunter2hunter2', 's3cr3tpass', '54 62 168 240', '211 232 111']) expect(r.stdout).not.toContain(secret);
+      for (const secret of [KEY, TOKEN, '3pu6hszjas19', 'hunter2hunter2', 's3cr3tpass', '54 62 168 240', '211 232 111'])
+        expect(r.stdout).not.toContain(secret);
       expect(r.stdout).toContain('Key: <redacted>, ICVLen: 128');
       expect(r.stdout).toContain('Keys:[[<redacted>] [<redacted>]]');
       // The token is cut twice over: as a swarm token and as the value of a key named like one.
@@ -59,14 +64,19 @@ describe('host/docker-log under a real sh', () => {
       expect(all).not.toContain('old line');
       expect(all).not.toContain('old continuation');
       expect(all.split('\n')[0]).toContain('written with an offset');
-      const tail = runLog(dockerLogSection({ lines: 2, since }, { own: [f], syslog: [] }), shell).stdout.trim().split('\n');
+      const tail = runLog(dockerLogSection({ lines: 2, since }, { own: [f], syslog: [] }), shell)
+        .stdout.trim()
+        .split('\n');
       expect(tail).toHaveLength(2);
       expect(tail[1]).toContain('registry.example');
     });
   }
 
   it('falls back to syslog files filtered for dockerd, and says when there is no log', () => {
-    const syslog = tmp.file('daemon.log', `Nov 25 15:00:00 nd1 dockerd[42]: level=error msg="x" ${TOKEN}\nNov 25 15:00:01 nd1 sshd[7]: Accepted key\n`);
+    const syslog = tmp.file(
+      'daemon.log',
+      `Nov 25 15:00:00 nd1 dockerd[42]: level=error msg="x" ${TOKEN}\nNov 25 15:00:01 nd1 sshd[7]: Accepted key\n`,
+    );
     const r = runLog(dockerLogSection({ lines: 10 }, { own: [`${tmp.dir}/missing.log`], syslog: [syslog] }));
     expect(r.stdout.trim()).toBe('Nov 25 15:00:00 nd1 dockerd[42]: level=error msg="x" SWMTKN-<redacted>');
     expect(r.stderr).toContain(`docker log: ${syslog}, dockerd lines`);

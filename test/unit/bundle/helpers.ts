@@ -64,7 +64,14 @@ export function rawTar(entries: RawEntry[], end = true): Buffer {
     const data = Buffer.from(e.data ?? '');
     const type = e.type ?? 'File';
     const block = Buffer.alloc(512);
-    new Header({ path: e.path, mode: 0o644, size: type === 'File' ? data.length : 0, mtime: new Date(0), type, ...(e.linkpath ? { linkpath: e.linkpath } : {}) }).encode(block);
+    new Header({
+      path: e.path,
+      mode: 0o644,
+      size: type === 'File' ? data.length : 0,
+      mtime: new Date(0),
+      type,
+      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
+    }).encode(block);
     out.push(block);
     if (type === 'File') out.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }

@@ -23,7 +23,7 @@ import { gz, KEY, labBundle, rawTar, tempDir, type RawEntry } from './helpers.js
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'docker-netdoctor');
- 
+
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 let tmp: ReturnType<typeof tempDir>;
@@ -40,7 +40,12 @@ interface CliRun {
 }
 
 function cli(...args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+    maxBuffer: 64 * 2 ** 20,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -77,7 +82,17 @@ function replaced(path: string, data: string): RawEntry[] {
 
 function bundleOf(snapshot: ClusterSnapshot, argv: string[], name: string): string {
   const report = buildReport(snapshot, analyse(snapshot, {}), '0.0.0-test', new Date('2026-11-25T15:12:00Z'), 1234);
-  const b = buildBundle({ snapshot, report, log: 'run log\n', argv, toolVersion: '0.0.0-test', startedAt: new Date('2026-11-25T15:12:00Z'), endedAt: new Date('2026-11-25T15:12:05Z'), redactIps: false, key: KEY });
+  const b = buildBundle({
+    snapshot,
+    report,
+    log: 'run log\n',
+    argv,
+    toolVersion: '0.0.0-test',
+    startedAt: new Date('2026-11-25T15:12:00Z'),
+    endedAt: new Date('2026-11-25T15:12:05Z'),
+    redactIps: false,
+    key: KEY,
+  });
   return tmp.file(name, b.data);
 }
 
@@ -113,7 +128,10 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
 
   it('an entry named constructor or toString is not "listed in the manifest"', async () => {
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
-      const file = tmp.file(`proto-${name}.tar.gz`, gz(rawTar([...labBundle().files.map((f) => ({ path: f.path, data: f.data })), { path: name, data: 'x' }])));
+      const file = tmp.file(
+        `proto-${name}.tar.gz`,
+        gz(rawTar([...labBundle().files.map((f) => ({ path: f.path, data: f.data })), { path: name, data: 'x' }])),
+      );
       const { ms, err } = await readMs(file);
       expect((err as Error).message).toMatch(new RegExp(`${name} is not listed in the manifest`));
       expect(ms).toBeLessThan(1000);
@@ -122,7 +140,10 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
   });
 
   it('control characters in an entry name are escaped in the one-line refusal', () => {
-    const file = tmp.file('ctlname.tar.gz', gz(rawTar([...labBundle().files.map((f) => ({ path: f.path, data: f.data })), { path: 'x\u001b[2Jy', data: 'x' }])));
+    const file = tmp.file(
+      'ctlname.tar.gz',
+      gz(rawTar([...labBundle().files.map((f) => ({ path: f.path, data: f.data })), { path: 'x\u001b[2Jy', data: 'x' }])),
+    );
     const r = cli('bundle', 'inspect', file);
     expectRefused(r, /x\\x1b\[2Jy is not listed in the manifest/);
   });
@@ -144,7 +165,12 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
     const r = cli('check', '--from-bundle', file, '--format', 'json', '--only', 'overlay.encryption');
     expect(r.code, r.stderr).toBe(1);
     const findings = JSON.parse(r.stdout).findings as { id: string; node: string }[];
-    expect(findings.filter((f) => f.id === 'overlay.encryption.xfrm').map((f) => f.node).sort()).toEqual(['nd1', 'nd2', 'nd3']);
+    expect(
+      findings
+        .filter((f) => f.id === 'overlay.encryption.xfrm')
+        .map((f) => f.node)
+        .sort(),
+    ).toEqual(['nd1', 'nd2', 'nd3']);
     // The analysis itself, in-process (the old regex needed minutes for this snapshot).
     const t = performance.now();
     analyse(snap, {});
@@ -173,10 +199,16 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
     expect((err as Error).message).toMatch(/entry "snapshot\.json" is 1000 MiB, larger than the 256 MiB accepted for one file/);
     expect(ms).toBeLessThan(1000);
     // The child's peak RSS, measured by GNU time: nowhere near the 1000 MiB the entry would inflate to.
-    const timed = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, BIN, 'bundle', 'inspect', file], { encoding: 'utf8', timeout: 30_000 });
+    const timed = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, BIN, 'bundle', 'inspect', file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(timed.status).toBe(2);
     // GNU time adds "Command exited with non-zero status 2" and its own line.
-    const lines = timed.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('Command exited'));
+    const lines = timed.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.startsWith('Command exited'));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^docker netdoctor: .*big-entry\.tar\.gz is not a valid netdoctor bundle: entry "snapshot\.json" is 1000 MiB/);
     const rssKb = Number(/maxrss_kb=(\d+)/.exec(lines[1]!)![1]);
@@ -209,8 +241,10 @@ describe('crafted bundles through the real CLI', { timeout: 120_000 }, () => {
     const files = labBundle().files.map((f) => ({ path: f.path, data: f.data }));
     const m = JSON.parse(String(files.find((f) => f.path === 'manifest.json')!.data));
     m.nodes = 'nd1';
-    const file = tmp.file('badmanifest.tar.gz', gz(rawTar(files.map((f) => (f.path === 'manifest.json' ? { path: f.path, data: JSON.stringify(m) } : f)))));
+    const file = tmp.file(
+      'badmanifest.tar.gz',
+      gz(rawTar(files.map((f) => (f.path === 'manifest.json' ? { path: f.path, data: JSON.stringify(m) } : f)))),
+    );
     expectRefused(cli('bundle', 'inspect', file), /manifest\.json does not match the manifest schema: nodes: /);
   });
 });
-

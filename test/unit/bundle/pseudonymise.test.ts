@@ -58,7 +58,19 @@ describe('IPv4: prefix-preserving', () => {
   });
 
   it('keeps 0.0.0.0, loopback, broadcast, multicast and netmasks; private and link-local stay in their ranges', () => {
-    for (const a of ['0.0.0.0', '127.0.0.1', '127.0.0.11', '255.255.255.255', '224.0.0.5', '239.1.2.3', '255.255.255.0', '255.255.0.0', '255.0.0.0', '128.0.0.0', '192.0.0.0']) {
+    for (const a of [
+      '0.0.0.0',
+      '127.0.0.1',
+      '127.0.0.11',
+      '255.255.255.255',
+      '224.0.0.5',
+      '239.1.2.3',
+      '255.255.255.0',
+      '255.255.0.0',
+      '255.0.0.0',
+      '128.0.0.0',
+      '192.0.0.0',
+    ]) {
       expect(p.ipv4(a), a).toBe(a);
     }
     expect(p.addresses('0.0.0.0/0')).toBe('0.0.0.0/0');
@@ -107,7 +119,9 @@ describe('MACs, IPv6, hostnames, text', () => {
     const b = p.ipv6('2001:db8:1::20');
     expect(a).not.toBe('2001:db8:1::10');
     expect(parseCidr(`${a}/64`)!.base).toBe(parseCidr(`${b}/64`)!.base);
-    expect(p.addresses('inet6 2001:db8:1::/64 and ::ffff:10.213.0.11')).toBe(`inet6 ${p.addresses('2001:db8:1::/64')} and ::ffff:${p.ipv4('10.213.0.11')}`);
+    expect(p.addresses('inet6 2001:db8:1::/64 and ::ffff:10.213.0.11')).toBe(
+      `inet6 ${p.addresses('2001:db8:1::/64')} and ::ffff:${p.ipv4('10.213.0.11')}`,
+    );
   });
 
   it('does not take times, MACs or ports for addresses', () => {
@@ -117,7 +131,9 @@ describe('MACs, IPv6, hostnames, text', () => {
   });
 
   it('hostnames become node-<n> as whole words, case-insensitively, FQDN and short name alike', () => {
-    expect(p.text('nd1 ND2 nd3 and nd1.lab.example, /tmp/ndlab/nodes/nd1/docker.sock')).toBe('node-1 node-2 node-3 and node-1, /tmp/ndlab/nodes/node-1/docker.sock');
+    expect(p.text('nd1 ND2 nd3 and nd1.lab.example, /tmp/ndlab/nodes/nd1/docker.sock')).toBe(
+      'node-1 node-2 node-3 and node-1, /tmp/ndlab/nodes/node-1/docker.sock',
+    );
     expect(p.text('and1 nd12 xnd1 nd1x')).toBe('and1 nd12 xnd1 nd1x');
   });
 
@@ -128,7 +144,8 @@ describe('MACs, IPv6, hostnames, text', () => {
 });
 
 describe('a --redact-ips bundle', () => {
-  const files = async (redact: boolean) => readTarGz(labBundle(redact, 'collected nd1 at 10.213.0.11 (02:42:0a:00:01:05)\n').data, { maxBytes: 2 ** 30, maxEntries: 10_000 });
+  const files = async (redact: boolean) =>
+    readTarGz(labBundle(redact, 'collected nd1 at 10.213.0.11 (02:42:0a:00:01:05)\n').data, { maxBytes: 2 ** 30, maxEntries: 10_000 });
   const { snapshot } = labRun();
   const LAB_IPS = ['10.213.0.11', '10.213.0.12', '10.213.0.13', '10.0.1.5', '10.0.0.2', '172.18.0.1'];
 

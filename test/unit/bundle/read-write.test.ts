@@ -23,7 +23,8 @@ function goodEntries(): RawEntry[] {
   return labBundle().files.map((f) => ({ path: f.path, data: f.data }));
 }
 
-const manifestOf = (entries: RawEntry[]) => JSON.parse(String(entries.find((e) => e.path === 'manifest.json')!.data)) as { files: Record<string, string>; bundleVersion: number };
+const manifestOf = (entries: RawEntry[]) =>
+  JSON.parse(String(entries.find((e) => e.path === 'manifest.json')!.data)) as { files: Record<string, string>; bundleVersion: number };
 const withManifest = (entries: RawEntry[], edit: (m: ReturnType<typeof manifestOf>) => void): RawEntry[] => {
   const m = manifestOf(entries);
   edit(m);
@@ -69,14 +70,32 @@ describe('writing and reading a bundle', () => {
   it('lays out the manifest fields, cluster API answers and one browsable file per raw section', () => {
     const b = labBundle();
     const m = b.manifest;
-    expect(m).toMatchObject({ format: 'docker-netdoctor-bundle', bundleVersion: 1, tool: { version: '0.0.0-test' }, snapshotSchemaVersion: SNAPSHOT_SCHEMA_VERSION, redactIps: false });
+    expect(m).toMatchObject({
+      format: 'docker-netdoctor-bundle',
+      bundleVersion: 1,
+      tool: { version: '0.0.0-test' },
+      snapshotSchemaVersion: SNAPSHOT_SCHEMA_VERSION,
+      redactIps: false,
+    });
     expect(m.argv).toContain('bundle');
     expect(m.startedAt).toBe('2026-11-25T15:12:00.000Z');
     expect(m.endedAt).toBe('2026-11-25T15:12:05.000Z');
     expect(m.nodes.map((n) => n.name)).toEqual(['nd1', 'nd2', 'nd3']);
     const paths = b.files.map((f) => f.path);
     expect(paths[0]).toBe('manifest.json');
-    for (const p of ['snapshot.json', 'report.json', 'report.md', 'netdoctor.log', 'cluster/info.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/swarm.json', 'cluster/networks/ndnet.json', 'cluster/networks/ingress.json']) {
+    for (const p of [
+      'snapshot.json',
+      'report.json',
+      'report.md',
+      'netdoctor.log',
+      'cluster/info.json',
+      'cluster/nodes.json',
+      'cluster/services.json',
+      'cluster/tasks.json',
+      'cluster/swarm.json',
+      'cluster/networks/ndnet.json',
+      'cluster/networks/ingress.json',
+    ]) {
       expect(paths).toContain(p);
     }
     const { snapshot } = labRun();
@@ -96,7 +115,9 @@ describe('writing and reading a bundle', () => {
   });
 
   it('names the default file after the cluster and the UTC start', () => {
-    expect(defaultBundleName('wn6sc0188zamlzxx3kgidpw07', new Date('2026-01-31T10:04:05.678Z'))).toBe('netdoctor-wn6sc0188zamlzxx3kgidpw07-20260131T100405Z.tar.gz');
+    expect(defaultBundleName('wn6sc0188zamlzxx3kgidpw07', new Date('2026-01-31T10:04:05.678Z'))).toBe(
+      'netdoctor-wn6sc0188zamlzxx3kgidpw07-20260131T100405Z.tar.gz',
+    );
   });
 
   it('writes long paths through pax headers and reads them back', async () => {
@@ -153,7 +174,10 @@ describe('bad bundles: one line, exit 2', () => {
   });
 
   it('a file listed in the manifest is missing, or one is not listed', async () => {
-    await refused(tmp.file('a.tar.gz', gz(rawTar(goodEntries().filter((e) => e.path !== 'report.md')))), /report\.md is listed in the manifest but missing/);
+    await refused(
+      tmp.file('a.tar.gz', gz(rawTar(goodEntries().filter((e) => e.path !== 'report.md')))),
+      /report\.md is listed in the manifest but missing/,
+    );
     await refused(tmp.file('b.tar.gz', gz(rawTar([...goodEntries(), { path: 'extra.txt', data: 'x' }]))), /extra\.txt is not listed in the manifest/);
   });
 
@@ -184,7 +208,10 @@ describe('bad bundles: one line, exit 2', () => {
     symlinkSync('/etc/passwd', join(src, 'passwd'));
     await refused(await pack('sym', ['manifest.json', 'snapshot.json', 'passwd']), /"passwd" is a symbolic link \(to "\/etc\/passwd"\)/);
     linkSync(join(src, 'snapshot.json'), join(src, 'snapshot-again.json'));
-    await refused(await pack('hard', ['manifest.json', 'snapshot.json', 'snapshot-again.json']), /"snapshot-again\.json" is a hard link \(to "snapshot\.json"\)/);
+    await refused(
+      await pack('hard', ['manifest.json', 'snapshot.json', 'snapshot-again.json']),
+      /"snapshot-again\.json" is a hard link \(to "snapshot\.json"\)/,
+    );
   });
 
   it('a node-tar archive of a real bundle folder is read like ours', async () => {

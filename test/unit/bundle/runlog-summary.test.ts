@@ -22,7 +22,9 @@ describe('netdoctor.log', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^2026-11-25T15:12:00.000Z \+ +0.000s INFO {2}\[start\] docker-netdoctor 0.0.0-test: bundle --no-probe$/);
     expect(text).toMatch(/\[discover\] cluster \w+: 3 nodes \(nd1 manager ready, nd2 worker ready, nd3 worker ready\)/);
-    expect(text).toMatch(/\[collect\] nd2 \(root@10\.213\.0\.12:22\): ok in 550 ms \(connect 50 ms, script 500 ms, node CPU [^)]+\); \d+ sections, \d+ sandboxes \(\d overlay\), namespaces direct/);
+    expect(text).toMatch(
+      /\[collect\] nd2 \(root@10\.213\.0\.12:22\): ok in 550 ms \(connect 50 ms, script 500 ms, node CPU [^)]+\); \d+ sections, \d+ sandboxes \(\d overlay\), namespaces direct/,
+    );
     expect(text).toMatch(/\[collect\] nd2: \d+ section\(s\) exited non-zero or were cut short: .*ipvs \(exit 3: IPVS is not available/);
     expect(text).toContain('[probe] skipped (--no-probe)');
     expect(text).toMatch(/\[analyse\] \d+ findings: \d+ failed/);

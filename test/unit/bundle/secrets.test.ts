@@ -49,11 +49,16 @@ const DAEMON_SECRETS = ['176FCEBF-4CF5-4EDF-91BC-703796522D20', 'splunkhost', '{
 
 const SHELLS = ['sh', ...(spawnSync('busybox', ['true']).status === 0 ? ['busybox'] : [])];
 function sh(shell: string, script: string, input = ''): string {
-  const r = spawnSync(shell === 'busybox' ? 'busybox' : shell, shell === 'busybox' ? ['sh', '-c', script] : ['-c', script], { input, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(shell === 'busybox' ? 'busybox' : shell, shell === 'busybox' ? ['sh', '-c', script] : ['-c', script], {
+    input,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (r.status !== 0) throw new Error(`${shell} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
-const sedOnNode = (shell: string, text: string) => sh(shell, shell === 'busybox' ? REDACT_LOG.replace(/^sed /, 'busybox sed ') : REDACT_LOG, `${text}\n`).replace(/\n$/, '');
+const sedOnNode = (shell: string, text: string) =>
+  sh(shell, shell === 'busybox' ? REDACT_LOG.replace(/^sed /, 'busybox sed ') : REDACT_LOG, `${text}\n`).replace(/\n$/, '');
 
 describe('a debug dockerd log line with an Env value holding "]" and a splunk token', () => {
   it('the recorded line holds both secrets (the fixture is what it says)', () => {
@@ -102,7 +107,10 @@ describe('a debug dockerd log line with an Env value holding "]" and a splunk to
       const f = join(dir, 'docker.log');
       spawnSync('sh', ['-c', `cat > '${f}'`], { input: `${DEBUG_LINE}\n${UNESCAPED}\n` });
       for (const shell of SHELLS) {
-        const out = sh(shell, `have() { command -v "$1" >/dev/null 2>&1; }\n${dockerLogSection({ lines: 100 }, { own: [f], syslog: [] }).replace('sec host/docker-log ndlog', 'ndlog')}`);
+        const out = sh(
+          shell,
+          `have() { command -v "$1" >/dev/null 2>&1; }\n${dockerLogSection({ lines: 100 }, { own: [f], syslog: [] }).replace('sec host/docker-log ndlog', 'ndlog')}`,
+        );
         expect(out.trimEnd().split('\n')).toHaveLength(2);
         for (const s of [ENV_SECRET, SPLUNK_TOKEN]) expect(out).not.toContain(s);
       }
@@ -137,7 +145,18 @@ describe('daemon.json with log-opts', () => {
 
 describe("dockerd's command line with --log-opt", () => {
   let child: ReturnType<typeof spawn>;
-  const args = ['-H', 'fd://', '--log-driver', 'splunk', '--log-opt', 'splunk-token=CMDTOKEN1', '--log-opt=splunk-url=https://u:CMDPASS2@splunk:8088', '--log-opt', 'tag=a b CMDSECRET3', '--debug'];
+  const args = [
+    '-H',
+    'fd://',
+    '--log-driver',
+    'splunk',
+    '--log-opt',
+    'splunk-token=CMDTOKEN1',
+    '--log-opt=splunk-url=https://u:CMDPASS2@splunk:8088',
+    '--log-opt',
+    'tag=a b CMDSECRET3',
+    '--debug',
+  ];
   beforeAll(() => {
     // A real process whose /proc/PID/cmdline holds these arguments, NUL-separated.
     child = spawn('sh', ['-c', 'sleep 30; :', '/usr/bin/dockerd', ...args], { stdio: 'ignore' });
@@ -150,7 +169,9 @@ describe("dockerd's command line with --log-opt", () => {
     it(`${shell}: host/dockerd-cmdline cuts every --log-opt value (spaces included) and keeps the rest`, () => {
       const out = sh(shell, `have() { command -v "$1" >/dev/null 2>&1; }\nDPID=${child.pid}\n${SECRET_FILTERS}\nndcmdline`).trim();
       for (const s of ['CMDTOKEN1', 'CMDPASS2', 'CMDSECRET3', 'a b']) expect(out).not.toContain(s);
-      expect(out).toBe('sh -c sleep 30; : /usr/bin/dockerd -H fd:// --log-driver splunk --log-opt splunk-token=<redacted> --log-opt=splunk-url=<redacted> --log-opt tag=<redacted> --debug');
+      expect(out).toBe(
+        'sh -c sleep 30; : /usr/bin/dockerd -H fd:// --log-driver splunk --log-opt splunk-token=<redacted> --log-opt=splunk-url=<redacted> --log-opt tag=<redacted> --debug',
+      );
     });
   }
 
@@ -180,14 +201,31 @@ describe("journald: only dockerd's own entries", () => {
     _PID: '6665',
   };
   const entry = (fields: Record<string, unknown>) => JSON.stringify({ __CURSOR: 's=1;i=1', ...common, ...fields });
-  const own = entry({ _TRANSPORT: 'stdout', SYSLOG_IDENTIFIER: 'dockerd', MESSAGE: 'time="2025-11-29T15:00:00.000000000Z" level=info msg="API listen on /run/docker.sock"' });
+  const own = entry({
+    _TRANSPORT: 'stdout',
+    SYSLOG_IDENTIFIER: 'dockerd',
+    MESSAGE: 'time="2025-11-29T15:00:00.000000000Z" level=info msg="API listen on /run/docker.sock"',
+  });
   const ownDebug = entry({ _TRANSPORT: 'stdout', SYSLOG_IDENTIFIER: 'dockerd', MESSAGE: DEBUG_LINE });
   // What the journald log driver writes for a container: dockerd sends it, so _COMM and the unit are dockerd's.
-  const container = entry({ MESSAGE: 'DB_PASSWORD=JOURNALSECRET "CONTAINER_ID": x', CONTAINER_ID: '3f1c9a0b7e2d', CONTAINER_ID_FULL: '3f1c9a0b7e2d'.padEnd(64, '0'), CONTAINER_NAME: 'app', CONTAINER_TAG: 'dockerd', IMAGE_NAME: 'busybox', SYSLOG_IDENTIFIER: 'dockerd', _TRANSPORT: 'journal' });
+  const container = entry({
+    MESSAGE: 'DB_PASSWORD=JOURNALSECRET "CONTAINER_ID": x',
+    CONTAINER_ID: '3f1c9a0b7e2d',
+    CONTAINER_ID_FULL: '3f1c9a0b7e2d'.padEnd(64, '0'),
+    CONTAINER_NAME: 'app',
+    CONTAINER_TAG: 'dockerd',
+    IMAGE_NAME: 'busybox',
+    SYSLOG_IDENTIFIER: 'dockerd',
+    _TRANSPORT: 'journal',
+  });
   const bytes = [...Buffer.from('line one\u001b[2J BINSECRET')];
   const containerBinary = entry({ MESSAGE: bytes, CONTAINER_ID: 'aaaaaaaaaaaa', SYSLOG_IDENTIFIER: 'dockerd', _TRANSPORT: 'journal' });
   const ownBinary = entry({ MESSAGE: bytes, SYSLOG_IDENTIFIER: 'dockerd', _TRANSPORT: 'stdout' });
-  const ownEscape = entry({ MESSAGE: 'level=warning msg="odd \u001b[2J name \\ back/slash\ttab"', SYSLOG_IDENTIFIER: 'dockerd', _TRANSPORT: 'stdout' });
+  const ownEscape = entry({
+    MESSAGE: 'level=warning msg="odd \u001b[2J name \\ back/slash\ttab"',
+    SYSLOG_IDENTIFIER: 'dockerd',
+    _TRANSPORT: 'stdout',
+  });
   const input = `${[own, container, containerBinary, ownBinary, ownEscape, ownDebug].join('\n')}\n`;
 
   for (const shell of SHELLS) {
@@ -220,9 +258,26 @@ function clusterWithSecrets(): { services: any[]; tasks: any[]; swarm: any; info
   // An update: the old spec (token and env included) stays as PreviousSpec.
   svc.PreviousSpec = structuredClone(svc.Spec);
   svc.Spec.TaskTemplate.ContainerSpec.Env.push('API_TOKEN=S9APITOKEN');
-  const task = { ID: 'zn6gbumi64ekq96l56twuwi9g', ServiceID: svc.ID, NodeID: 'x', Slot: 1, Spec: structuredClone(svc.Spec.TaskTemplate), Status: { State: 'running' }, DesiredState: 'running' };
-  const taskDefaults = { LogDriver: { Name: 'awslogs', Options: { 'awslogs-region': 'eu-west-1', 'awslogs-credentials-endpoint': '/creds/S9AWSCRED', 'awslogs-group': 'S9GROUP' } } };
-  const swarm = { ID: 'swarm', Spec: { Name: 'default', TaskDefaults: taskDefaults, Labels: { 'com.example.api-key': 'S9LABELKEY', owner: 'ops' } }, JoinTokens: { Worker: 'SWMTKN-1-aaaa', Manager: 'SWMTKN-1-bbbb' } };
+  const task = {
+    ID: 'zn6gbumi64ekq96l56twuwi9g',
+    ServiceID: svc.ID,
+    NodeID: 'x',
+    Slot: 1,
+    Spec: structuredClone(svc.Spec.TaskTemplate),
+    Status: { State: 'running' },
+    DesiredState: 'running',
+  };
+  const taskDefaults = {
+    LogDriver: {
+      Name: 'awslogs',
+      Options: { 'awslogs-region': 'eu-west-1', 'awslogs-credentials-endpoint': '/creds/S9AWSCRED', 'awslogs-group': 'S9GROUP' },
+    },
+  };
+  const swarm = {
+    ID: 'swarm',
+    Spec: { Name: 'default', TaskDefaults: taskDefaults, Labels: { 'com.example.api-key': 'S9LABELKEY', owner: 'ops' } },
+    JoinTokens: { Worker: 'SWMTKN-1-aaaa', Manager: 'SWMTKN-1-bbbb' },
+  };
   const info = { Name: 'nd1', Swarm: { NodeID: 'x', Cluster: { ID: 'swarm', Spec: structuredClone(swarm.Spec) } } };
   return { services: [svc], tasks: [task], swarm, info };
 }
@@ -240,7 +295,10 @@ describe("the manager's Engine API answers: log-driver options redacted by key",
     }
     expect(svc.Spec.TaskTemplate.ContainerSpec.Env).toEqual(['S9ENV=<redacted>', 'API_TOKEN=<redacted>']);
     expect((raw.tasks as any[])[0].Spec.LogDriver.Options['splunk-token']).toBe('<redacted>');
-    expect((raw.swarm as any).Spec.TaskDefaults.LogDriver).toEqual({ Name: 'awslogs', Options: { 'awslogs-region': '<redacted>', 'awslogs-credentials-endpoint': '<redacted>', 'awslogs-group': '<redacted>' } });
+    expect((raw.swarm as any).Spec.TaskDefaults.LogDriver).toEqual({
+      Name: 'awslogs',
+      Options: { 'awslogs-region': '<redacted>', 'awslogs-credentials-endpoint': '<redacted>', 'awslogs-group': '<redacted>' },
+    });
     expect((raw.swarm as any).Spec.Labels).toEqual({ 'com.example.api-key': '<redacted>', owner: 'ops' });
     expect((raw.info as any).Swarm.Cluster.Spec.TaskDefaults.LogDriver.Options['awslogs-group']).toBe('<redacted>');
     expect((raw.swarm as any).JoinTokens).toBeUndefined();
@@ -249,8 +307,14 @@ describe("the manager's Engine API answers: log-driver options redacted by key",
     expect(svc.Spec.TaskTemplate.ContainerSpec.Image).toBe('ndlab/busybox:latest');
   });
 
-  it("a service named like a secret keeps its addresses (keys that are names are not secret keys)", () => {
-    const net = { Id: 'n1', Name: 'ndnet', Driver: 'overlay', Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' }, Services: { 'api-key': { VIP: '10.0.1.2', Tasks: [{ Name: 'api-key.1.x', EndpointIP: '10.0.1.3' }] } } };
+  it('a service named like a secret keeps its addresses (keys that are names are not secret keys)', () => {
+    const net = {
+      Id: 'n1',
+      Name: 'ndnet',
+      Driver: 'overlay',
+      Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' },
+      Services: { 'api-key': { VIP: '10.0.1.2', Tasks: [{ Name: 'api-key.1.x', EndpointIP: '10.0.1.3' }] } },
+    };
     const raw = redactClusterRaw({ info: {}, swarm: {}, nodes: [], networks: [net], services: [], tasks: [] });
     expect(raw.networks).toEqual([net]);
   });
@@ -271,9 +335,13 @@ describe("the bundle's last scan learns every rule: secrets planted where upstre
     const section = (stdout: string) => ({ stdout, stderr: '', rc: 0, truncated: false });
     raw['host/docker-log'] = section(`${DEBUG_LINE}\n${UNESCAPED}\n`);
     raw['host/daemon-json'] = section(DAEMON_JSON);
-    raw['host/dockerd-cmdline'] = section('/usr/bin/dockerd -H fd:// --log-opt splunk-token=CMDTOKEN1 --log-opt=fluentd-address=tcp://fl:FLUENTPW@fluentd:24224\n');
+    raw['host/dockerd-cmdline'] = section(
+      '/usr/bin/dockerd -H fd:// --log-opt splunk-token=CMDTOKEN1 --log-opt=fluentd-address=tcp://fl:FLUENTPW@fluentd:24224\n',
+    );
     raw['host/docker-info'] = section(`${JSON.stringify(c.info)}\n`);
-    raw['host/systemd-docker'] = section('ExecStart={ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd --log-opt splunk-token=EXECTOKEN ; }\nMountFlags=\n');
+    raw['host/systemd-docker'] = section(
+      'ExecStart={ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd --log-opt splunk-token=EXECTOKEN ; }\nMountFlags=\n',
+    );
     return s;
   }
   const SECRETS = [...API_SECRETS, ...DAEMON_SECRETS, 'CMDTOKEN1', 'FLUENTPW', 'EXECTOKEN'];
@@ -282,12 +350,24 @@ describe("the bundle's last scan learns every rule: secrets planted where upstre
     it(`no file holds any of them${redactIps ? ' (--redact-ips)' : ''}, and the run is told what was cut`, async () => {
       const snapshot = leakySnapshot();
       const { report } = labRun();
-      const b = buildBundle({ snapshot, report, log: `collect: nd1 dockerd --log-opt splunk-token=LOGTOKEN\n`, argv: ['bundle', '--log-lines', '100'], toolVersion: '0.0.0-test', startedAt: new Date('2026-11-25T15:12:00Z'), endedAt: new Date('2026-11-25T15:12:05Z'), redactIps, key: KEY });
+      const b = buildBundle({
+        snapshot,
+        report,
+        log: `collect: nd1 dockerd --log-opt splunk-token=LOGTOKEN\n`,
+        argv: ['bundle', '--log-lines', '100'],
+        toolVersion: '0.0.0-test',
+        startedAt: new Date('2026-11-25T15:12:00Z'),
+        endedAt: new Date('2026-11-25T15:12:05Z'),
+        redactIps,
+        key: KEY,
+      });
       const files = await readTarGz(b.data, { maxBytes: 2 ** 30, maxEntries: 10_000 });
       const leaks: string[] = [];
-      for (const [path, data] of files) for (const s of [...SECRETS, 'LOGTOKEN']) if (data.toString('utf8').includes(s)) leaks.push(`${s} in ${path}`);
+      for (const [path, data] of files)
+        for (const s of [...SECRETS, 'LOGTOKEN']) if (data.toString('utf8').includes(s)) leaks.push(`${s} in ${path}`);
       expect(leaks).toEqual([]);
-      for (const kind of ['environment values', 'logging-driver options', 'secret-named value', 'URL credentials']) expect(b.scrubbed[kind], kind).toBeGreaterThan(0);
+      for (const kind of ['environment values', 'logging-driver options', 'secret-named value', 'URL credentials'])
+        expect(b.scrubbed[kind], kind).toBeGreaterThan(0);
       // The analysis is unchanged: the cut values are not what checks read.
       const snap = JSON.parse(files.get('snapshot.json')!.toString()) as ClusterSnapshot;
       if (!redactIps) expect(analyse(snap, {})).toEqual(analyse(snapshot, {}));
@@ -296,7 +376,17 @@ describe("the bundle's last scan learns every rule: secrets planted where upstre
 
   it('a clean bundle is not touched: nothing counted, files byte for byte as rendered', () => {
     const { snapshot, report } = labRun();
-    const input = { snapshot, report, log: 'ok\n', argv: ['bundle'], toolVersion: '0.0.0-test', startedAt: new Date(0), endedAt: new Date(1000), redactIps: false, key: KEY };
+    const input = {
+      snapshot,
+      report,
+      log: 'ok\n',
+      argv: ['bundle'],
+      toolVersion: '0.0.0-test',
+      startedAt: new Date(0),
+      endedAt: new Date(1000),
+      redactIps: false,
+      key: KEY,
+    };
     const b = buildBundle(input);
     expect(b.scrubbed).toEqual({});
     for (const f of b.files) expect(scrubFile(f.path, f.data)).toBe(f.data);
@@ -326,10 +416,21 @@ describe('--redact-ips: jump hosts', () => {
     });
     const argv = ['bundle', '--jump', 'admin@bastion.corp.example,ops@[fd00::7]:2200', '--node', 'nd2'];
     const log = 'collect: nd3: jump host bastion2.corp.example: connected; inner-hop: ok; bastion is up\n';
-    const b = buildBundle({ snapshot: s, report, log, argv, toolVersion: '0.0.0-test', startedAt: new Date(0), endedAt: new Date(1000), redactIps: true, key: KEY });
+    const b = buildBundle({
+      snapshot: s,
+      report,
+      log,
+      argv,
+      toolVersion: '0.0.0-test',
+      startedAt: new Date(0),
+      endedAt: new Date(1000),
+      redactIps: true,
+      key: KEY,
+    });
     const files = await readTarGz(b.data, { maxBytes: 2 ** 30, maxEntries: 10_000 });
     const all = [...files].map(([p, d]) => `${p}\n${d.toString('utf8')}`).join('\n');
-    for (const name of ['bastion', 'bastion2', 'corp.example', 'inner-hop', 'fd00::7']) expect(all, name).not.toMatch(new RegExp(`(?<![A-Za-z0-9_-])${name.replace(/[.:]/g, '\\$&')}(?![A-Za-z0-9_-])`));
+    for (const name of ['bastion', 'bastion2', 'corp.example', 'inner-hop', 'fd00::7'])
+      expect(all, name).not.toMatch(new RegExp(`(?<![A-Za-z0-9_-])${name.replace(/[.:]/g, '\\$&')}(?![A-Za-z0-9_-])`));
     const manifest = JSON.parse(files.get('manifest.json')!.toString());
     expect(manifest.argv).toEqual(['bundle', '--jump', expect.stringMatching(/^admin@jump-1,ops@\[[0-9a-f:]+\]:2200$/), '--node', 'node-2']);
     const snap = JSON.parse(files.get('snapshot.json')!.toString()) as ClusterSnapshot;
@@ -339,7 +440,8 @@ describe('--redact-ips: jump hosts', () => {
     const p = pseudonymiserFor(s, KEY, argv);
     expect(p.host('bastion.corp.example')).toBe('jump-1');
     const back = new Map(snap.cluster.nodes.map((n) => [n.name, s.cluster.nodes.find((o) => o.id === n.id)!.name]));
-    const key = (f: { id: string; status: string; node: string | null; peer: string | null; network: string | null }) => [f.id, f.status, f.node && (back.get(f.node) ?? f.node), f.peer && (back.get(f.peer) ?? f.peer), f.network].join(' | ');
+    const key = (f: { id: string; status: string; node: string | null; peer: string | null; network: string | null }) =>
+      [f.id, f.status, f.node && (back.get(f.node) ?? f.node), f.peer && (back.get(f.peer) ?? f.peer), f.network].join(' | ');
     expect(analyse(snap, {}).map(key)).toEqual(report.findings.map(key));
   });
 

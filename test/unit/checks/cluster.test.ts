@@ -15,7 +15,8 @@ const lab = (): ClusterSnapshot => structuredClone(HEALTHY);
 const run = (s: ClusterSnapshot): Finding[] => runChecks({ snapshot: s, probes: null }, {}, clusterChecks);
 const summary = (s: ClusterSnapshot, name: string): NodeSummary => s.cluster.nodes.find((n) => n.name === name)!;
 const of = (fs: Finding[], id: string, n?: string) => fs.filter((f) => f.id === id && (n === undefined || f.node === n));
-const promote = (s: ClusterSnapshot, name: string, managerStatus = 'reachable') => Object.assign(summary(s, name), { role: 'manager', managerStatus });
+const promote = (s: ClusterSnapshot, name: string, managerStatus = 'reachable') =>
+  Object.assign(summary(s, name), { role: 'manager', managerStatus });
 
 describe('cidr helpers', () => {
   it.each([
@@ -50,7 +51,9 @@ describe('cluster checks on the healthy lab', () => {
       ['cluster.subnets.overlap', 'nd2'],
       ['cluster.subnets.overlap', 'nd3'],
     ]);
-    expect(of(fs, 'cluster.subnets.overlap', 'nd1')[0]!.detail).toMatch(/default address pool 10\.0\.0\.0\/8 .* overlaps the underlay of nd1: 10\.213\.0\.0\/24 \(eth0 address 10\.213\.0\.11\/24\)/);
+    expect(of(fs, 'cluster.subnets.overlap', 'nd1')[0]!.detail).toMatch(
+      /default address pool 10\.0\.0\.0\/8 .* overlaps the underlay of nd1: 10\.213\.0\.0\/24 \(eth0 address 10\.213\.0\.11\/24\)/,
+    );
   });
 
   it('passes name what was verified', () => {
@@ -73,7 +76,9 @@ describe('cluster checks on the healthy lab', () => {
   it('with an explicit pool clear of the underlay, the subnets pass', () => {
     const s = lab();
     s.cluster.defaultAddrPool = ['10.10.0.0/16'];
-    expect(of(run(s), 'cluster.subnets.overlap')).toMatchObject([{ status: 'pass', detail: expect.stringContaining('ndnet 10.0.1.0/24, ingress 10.0.0.0/24') }]);
+    expect(of(run(s), 'cluster.subnets.overlap')).toMatchObject([
+      { status: 'pass', detail: expect.stringContaining('ndnet 10.0.1.0/24, ingress 10.0.0.0/24') },
+    ]);
   });
 });
 
@@ -95,7 +100,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       promote(s, 'nd2');
       promote(s, 'nd3', 'unreachable');
     },
-    expect: [{ id: 'cluster.managers.quorum', status: 'warn', node: 'nd3', detail: /manager nd3 is unreachable \(2\/3 reachable, quorum needs 2; one more loss and the swarm loses quorum\)/, remediation: /docker node demote nd3/ }],
+    expect: [
+      {
+        id: 'cluster.managers.quorum',
+        status: 'warn',
+        node: 'nd3',
+        detail: /manager nd3 is unreachable \(2\/3 reachable, quorum needs 2; one more loss and the swarm loses quorum\)/,
+        remediation: /docker node demote nd3/,
+      },
+    ],
   },
   {
     name: 'quorum lost: two of three managers unreachable',
@@ -104,7 +117,13 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       promote(s, 'nd3', 'unreachable');
     },
     expect: [
-      { id: 'cluster.managers.quorum', status: 'fail', node: null, detail: /quorum lost: 1 of 3 managers reachable, raft needs 2 \(unreachable: nd2 and nd3\)/, remediation: /--force-new-cluster/ },
+      {
+        id: 'cluster.managers.quorum',
+        status: 'fail',
+        node: null,
+        detail: /quorum lost: 1 of 3 managers reachable, raft needs 2 \(unreachable: nd2 and nd3\)/,
+        remediation: /--force-new-cluster/,
+      },
       { id: 'cluster.managers.quorum', status: 'fail', node: 'nd2' },
       { id: 'cluster.managers.quorum', status: 'fail', node: 'nd3' },
     ],
@@ -123,7 +142,13 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       summary(s, 'nd2').availability = 'drain';
     },
     expect: [
-      { id: 'cluster.nodes.state', status: 'fail', node: 'nd3', detail: /nd3 \(worker, 10\.213\.0\.13\) is down/, remediation: /docker node inspect nd3/ },
+      {
+        id: 'cluster.nodes.state',
+        status: 'fail',
+        node: 'nd3',
+        detail: /nd3 \(worker, 10\.213\.0\.13\) is down/,
+        remediation: /docker node inspect nd3/,
+      },
       { id: 'cluster.nodes.state', status: 'warn', node: 'nd2', detail: /availability is drain/, remediation: /--availability active nd2/ },
       { id: 'cluster.nodes.state', status: 'pass', node: 'nd1' },
     ],
@@ -171,7 +196,10 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
   {
     name: 'node not collected: its interface check skips',
     mutate: (s) => {
-      Object.assign(s.nodes.find((n) => n.name === 'nd3')!, { host: null, status: 'unreachable', errors: [{ stage: 'connect', kind: 'refused', message: 'connect ECONNREFUSED 10.213.0.13:22' }] });
+      Object.assign(
+        s.nodes.find((n) => n.name === 'nd3')!,
+        { host: null, status: 'unreachable', errors: [{ stage: 'connect', kind: 'refused', message: 'connect ECONNREFUSED 10.213.0.13:22' }] },
+      );
     },
     expect: [
       { id: 'cluster.advertise.address', status: 'skip', node: 'nd3', detail: /node not collected: connect ECONNREFUSED/ },
@@ -198,7 +226,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       s.cluster.defaultAddrPool = ['10.0.0.0/16'];
       s.cluster.networks.find((n) => n.name === 'ndnet')!.subnets = [{ subnet: '10.0.0.0/23', gateway: '10.0.0.1' }];
     },
-    expect: [{ id: 'cluster.subnets.overlap', status: 'fail', node: null, network: 'ndnet', detail: /overlay ndnet 10\.0\.0\.0\/23 overlaps ingress 10\.0\.0\.0\/24/ }],
+    expect: [
+      {
+        id: 'cluster.subnets.overlap',
+        status: 'fail',
+        node: null,
+        network: 'ndnet',
+        detail: /overlay ndnet 10\.0\.0\.0\/23 overlaps ingress 10\.0\.0\.0\/24/,
+      },
+    ],
   },
   {
     name: 'overlay overlaps docker_gwbridge, and a routed range',
@@ -208,8 +244,20 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       s.nodes.find((n) => n.name === 'nd2')!.host!.routes.push({ dst: '10.0.0.0/16', dev: 'eth0', gateway: '10.213.0.1', protocol: 'static' });
     },
     expect: [
-      { id: 'cluster.subnets.overlap', status: 'fail', node: 'nd1', network: 'ndnet', detail: /overlaps docker_gwbridge address 172\.18\.0\.1\/16 on nd1/ },
-      { id: 'cluster.subnets.overlap', status: 'warn', node: 'nd2', network: 'ingress', detail: /overlaps route 10\.0\.0\.0\/16 via 10\.213\.0\.1 dev eth0 on nd2/ },
+      {
+        id: 'cluster.subnets.overlap',
+        status: 'fail',
+        node: 'nd1',
+        network: 'ndnet',
+        detail: /overlaps docker_gwbridge address 172\.18\.0\.1\/16 on nd1/,
+      },
+      {
+        id: 'cluster.subnets.overlap',
+        status: 'warn',
+        node: 'nd2',
+        network: 'ingress',
+        detail: /overlaps route 10\.0\.0\.0\/16 via 10\.213\.0\.1 dev eth0 on nd2/,
+      },
     ],
   },
   {
@@ -217,7 +265,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     mutate: (s) => {
       summary(s, 'nd3').engineVersion = '24.0.7';
     },
-    expect: [{ id: 'cluster.engine.skew', status: 'warn', node: null, detail: /20\.10\.24\+dfsg1 on nd1 and nd2; 24\.0\.7 on nd3.*major/, remediation: /Upgrade nd3 to 20\.10\.24\+dfsg1/ }],
+    expect: [
+      {
+        id: 'cluster.engine.skew',
+        status: 'warn',
+        node: null,
+        detail: /20\.10\.24\+dfsg1 on nd1 and nd2; 24\.0\.7 on nd3.*major/,
+        remediation: /Upgrade nd3 to 20\.10\.24\+dfsg1/,
+      },
+    ],
   },
   {
     name: 'non-default data-path port',

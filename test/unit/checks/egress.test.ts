@@ -3,7 +3,8 @@ import { runChecks } from '../../../src/checks/runner.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
-const run = (s: ClusterSnapshot) => runChecks({ snapshot: s, probes: null }, { only: ['host.gwbridge.egress'] }).map((f) => [f.status, f.node, f.network]);
+const run = (s: ClusterSnapshot) =>
+  runChecks({ snapshot: s, probes: null }, { only: ['host.gwbridge.egress'] }).map((f) => [f.status, f.node, f.network]);
 const node = (s: ClusterSnapshot, name: string) => s.nodes.find((n) => n.name === name)!;
 
 describe('host.gwbridge.egress', () => {

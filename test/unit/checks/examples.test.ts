@@ -22,7 +22,11 @@ checkTester(swarmActive, {
 checkTester(dockerdRunning, {
   valid: [
     { name: 'healthy lab', snapshot: lab, passes: [{ status: 'pass', messageId: 'running', node: 'nd2' }] },
-    { name: 'a node not collected is skipped by the framework', snapshot: () => labWith((s) => makeUnreachable(s, 'nd3')), skips: [{ status: 'skip', messageId: 'skip.not-collected', node: 'nd3' }] },
+    {
+      name: 'a node not collected is skipped by the framework',
+      snapshot: () => labWith((s) => makeUnreachable(s, 'nd3')),
+      skips: [{ status: 'skip', messageId: 'skip.not-collected', node: 'nd3' }],
+    },
   ],
   invalid: [
     {
@@ -36,7 +40,8 @@ checkTester(dockerdRunning, {
 const encrypt = (s: ReturnType<typeof lab>) => {
   s.cluster.networks.find((n) => n.name === 'ndnet')!.encrypted = true;
 };
-const sa = (src: string, dst: string) => `src ${src} dst ${dst}\n\tproto esp spi 0x0000c0de reqid 0 mode transport\n\treplay-window 0\n\taead rfc4106(gcm(aes)) <redacted> 64\n`;
+const sa = (src: string, dst: string) =>
+  `src ${src} dst ${dst}\n\tproto esp spi 0x0000c0de reqid 0 mode transport\n\treplay-window 0\n\taead rfc4106(gcm(aes)) <redacted> 64\n`;
 const IP = { nd1: '10.213.0.11', nd2: '10.213.0.12', nd3: '10.213.0.13' };
 
 checkTester(encryptionXfrm, {

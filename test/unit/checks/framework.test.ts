@@ -18,7 +18,10 @@ const probe = (scope: Scope, needs: Need[] = []) =>
     },
   });
 
-const rows = (c: AnyCheck, s = lab()) => runChecks({ snapshot: s, probes: s.probes ?? null }, {}, [c]).map((f) => `${f.status} ${f.messageId} ${f.node ?? '-'} ${f.peer ?? '-'} ${f.network ?? '-'}`);
+const rows = (c: AnyCheck, s = lab()) =>
+  runChecks({ snapshot: s, probes: s.probes ?? null }, {}, [c]).map(
+    (f) => `${f.status} ${f.messageId} ${f.node ?? '-'} ${f.peer ?? '-'} ${f.network ?? '-'}`,
+  );
 
 describe('scopes', () => {
   it('cluster: once', () => expect(rows(probe('cluster'))).toEqual(['pass here - - -']));
@@ -27,10 +30,21 @@ describe('scopes', () => {
     expect(rows(probe('node'), s)).toEqual(['pass here nd1 - -', 'pass here nd2 - -', 'skip skip.not-collected nd3 - -']);
   });
   it('pair: every ordered pair of collected nodes', () => {
-    expect(rows(probe('pair'))).toEqual(['pass here nd1 nd2 -', 'pass here nd1 nd3 -', 'pass here nd2 nd1 -', 'pass here nd2 nd3 -', 'pass here nd3 nd1 -', 'pass here nd3 nd2 -']);
+    expect(rows(probe('pair'))).toEqual([
+      'pass here nd1 nd2 -',
+      'pass here nd1 nd3 -',
+      'pass here nd2 nd1 -',
+      'pass here nd2 nd3 -',
+      'pass here nd3 nd1 -',
+      'pass here nd3 nd2 -',
+    ]);
   });
   it('network-node: each overlay network with a sandbox on each node; a missing sandbox where tasks run is a skip', () => {
-    expect(rows(probe('network-node')).filter((r) => r.endsWith('ndnet'))).toEqual(['pass here nd1 - ndnet', 'pass here nd2 - ndnet', 'pass here nd3 - ndnet']);
+    expect(rows(probe('network-node')).filter((r) => r.endsWith('ndnet'))).toEqual([
+      'pass here nd1 - ndnet',
+      'pass here nd2 - ndnet',
+      'pass here nd3 - ndnet',
+    ]);
     const s = labWith((x) => {
       const n = nodeOf(x, 'nd2');
       n.sandboxes = n.sandboxes.filter((sb) => sb.name !== NDNET_SANDBOX);
@@ -65,7 +79,11 @@ describe('messages', () => {
       meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'cluster', messages: { a: '{x}' } },
       check: ({ report }) => report('fail', 'a', {}),
     });
-    expect(runChecks({ snapshot: lab(), probes: null }, {}, [bad])[0]).toMatchObject({ status: 'error', messageId: 'error.threw', detail: /no value for \{x\}/ });
+    expect(runChecks({ snapshot: lab(), probes: null }, {}, [bad])[0]).toMatchObject({
+      status: 'error',
+      messageId: 'error.threw',
+      detail: /no value for \{x\}/,
+    });
   });
 });
 
@@ -85,7 +103,11 @@ describe('every check in the registry', () => {
         expect(t.trim()).not.toBe('');
         expect(placeholders(t).every(Boolean)).toBe(true);
       }
-      for (const dep of c.meta.causedBy ?? []) expect(REGISTRY.some((x) => x.meta.id === dep), `${c.meta.id} causedBy ${dep}`).toBe(true);
+      for (const dep of c.meta.causedBy ?? [])
+        expect(
+          REGISTRY.some((x) => x.meta.id === dep),
+          `${c.meta.id} causedBy ${dep}`,
+        ).toBe(true);
     }
   });
 
@@ -102,7 +124,10 @@ describe('every check in the registry', () => {
         expect(id, `${layer}/${f} declares an id`).toBeDefined();
         expect(`${id!.split('.')[1]}-${id!.split('.')[2]}.ts`, `${layer}/${f}`).toBe(f);
         expect(index, `${layer}/index.ts lists ${f}`).toContain(`./${f.replace(/\.ts$/, '.js')}`);
-        expect(REGISTRY.some((c) => c.meta.id === id), `${id} is registered`).toBe(true);
+        expect(
+          REGISTRY.some((c) => c.meta.id === id),
+          `${id} is registered`,
+        ).toBe(true);
       }
     }
   });
@@ -123,7 +148,15 @@ describe('applies, lb sandboxes and the ipvs need', () => {
   const NO_IPVS = 'skip.no-ipvs';
   it('applies(): a check with nothing to look at reports once, at cluster level, and visits no node', () => {
     const c = defineCheck({
-      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'node', messages: { none: 'nothing here', here: 'at {n}' } },
+      meta: {
+        id: 'host.t.t',
+        layer: 'host',
+        title: 'T',
+        looksAt: 'l',
+        remediation: 'r',
+        scope: 'node',
+        messages: { none: 'nothing here', here: 'at {n}' },
+      },
       applies: ({ report }) => (report('pass', 'none'), false),
       check: ({ node, report }) => report('pass', 'here', { n: node.name }),
     });
@@ -131,7 +164,17 @@ describe('applies, lb sandboxes and the ipvs need', () => {
   });
   it("sandbox 'lb': the check reads the network's lb_ sandbox; noSandbox() speaks where there is none; the ipvs need skips per network", () => {
     const c = defineCheck({
-      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'network-node', sandbox: 'lb', needs: ['ipvs'], messages: { sb: '{sb}', none: 'none' } },
+      meta: {
+        id: 'host.t.t',
+        layer: 'host',
+        title: 'T',
+        looksAt: 'l',
+        remediation: 'r',
+        scope: 'network-node',
+        sandbox: 'lb',
+        needs: ['ipvs'],
+        messages: { sb: '{sb}', none: 'none' },
+      },
       noSandbox: ({ report }) => report('warn', 'none', {}, { remediation: 'r' }),
       check: ({ sandbox, report }) => report('pass', 'sb', { sb: sandbox.name }),
     });

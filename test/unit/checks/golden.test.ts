@@ -48,7 +48,14 @@ describe('findings stay as recorded', () => {
     const s = labSnapshot();
     s.probes = withProbes.probes;
     const nd3 = s.nodes.find((n) => n.name === 'nd3')!;
-    Object.assign(nd3, { host: null, sandboxes: [], raw: {}, status: 'unreachable', sandboxAccess: 'none', errors: [{ stage: 'connect', kind: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.213.0.13:22' }] });
+    Object.assign(nd3, {
+      host: null,
+      sandboxes: [],
+      raw: {},
+      status: 'unreachable',
+      sandboxAccess: 'none',
+      errors: [{ stage: 'connect', kind: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.213.0.13:22' }],
+    });
     compare('lab-nd3-down', projection(s));
   });
 });

@@ -40,7 +40,14 @@ function setIptables(s: ClusterSnapshot, name: string, rules: string[], policies
 
 function makeUnreachable(s: ClusterSnapshot, name: string, stage: string, message: string): void {
   const n = node(s, name);
-  Object.assign(n, { status: stage === 'exec' ? 'error' : 'unreachable', errors: [{ stage, kind: stage, message }], raw: {}, host: null, sandboxes: [], sandboxAccess: 'none' });
+  Object.assign(n, {
+    status: stage === 'exec' ? 'error' : 'unreachable',
+    errors: [{ stage, kind: stage, message }],
+    raw: {},
+    host: null,
+    sandboxes: [],
+    sandboxAccess: 'none',
+  });
 }
 
 describe('host checks on the healthy lab', () => {
@@ -82,7 +89,13 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     name: 'node unreachable (connect)',
     mutate: (s) => makeUnreachable(s, 'nd3', 'connect', 'connect ECONNREFUSED 10.213.0.13:22'),
     expect: [
-      { id: 'host.node.reachable', status: 'fail', node: 'nd3', detail: /nd3 unreachable: connect ECONNREFUSED 10\.213\.0\.13:22/, remediation: /sshd answers on 10\.213\.0\.13:22/ },
+      {
+        id: 'host.node.reachable',
+        status: 'fail',
+        node: 'nd3',
+        detail: /nd3 unreachable: connect ECONNREFUSED 10\.213\.0\.13:22/,
+        remediation: /sshd answers on 10\.213\.0\.13:22/,
+      },
       { id: 'host.dockerd.running', status: 'skip', node: 'nd3', detail: /^node not collected: connect ECONNREFUSED/ },
       { id: 'host.firewall.ports', status: 'skip', node: 'nd3' },
       { id: 'host.clock.skew', status: 'skip', node: 'nd3' },
@@ -96,7 +109,9 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
   {
     name: 'SSH authentication refused',
     mutate: (s) => makeUnreachable(s, 'nd2', 'auth', 'All configured authentication methods failed'),
-    expect: [{ id: 'host.node.reachable', status: 'fail', node: 'nd2', detail: /SSH authentication failed: All configured/, remediation: /--identity/ }],
+    expect: [
+      { id: 'host.node.reachable', status: 'fail', node: 'nd2', detail: /SSH authentication failed: All configured/, remediation: /--identity/ },
+    ],
   },
   {
     name: 'unknown host key',
@@ -138,7 +153,8 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
         id: 'host.mountns.separate',
         status: 'warn',
         node: 'nd2',
-        detail: /MountFlags=slave \(from systemctl show docker\).*mount namespace of its own.*read the sandboxes through dockerd's mount namespace \(nsenter -t 38 -m\)/,
+        detail:
+          /MountFlags=slave \(from systemctl show docker\).*mount namespace of its own.*read the sandboxes through dockerd's mount namespace \(nsenter -t 38 -m\)/,
         remediation: /systemctl daemon-reload && systemctl restart docker/,
       },
     ],
@@ -148,7 +164,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     mutate: (s) => {
       host(s, 'nd1').sysctls['net/ipv4/ip_forward'] = '0';
     },
-    expect: [{ id: 'host.sysctl.ip-forward', status: 'fail', node: 'nd1', detail: /ip_forward = 0 on nd1/, remediation: /sysctl -w net\.ipv4\.ip_forward=1.*\/etc\/sysctl\.d/ }],
+    expect: [
+      {
+        id: 'host.sysctl.ip-forward',
+        status: 'fail',
+        node: 'nd1',
+        detail: /ip_forward = 0 on nd1/,
+        remediation: /sysctl -w net\.ipv4\.ip_forward=1.*\/etc\/sysctl\.d/,
+      },
+    ],
   },
   {
     name: 'bridge-nf-call-iptables=0 and strict rp_filter',
@@ -173,7 +197,13 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       rebuild(s, 'nd1');
     },
     expect: [
-      { id: 'host.iptables.backend-mixed', status: 'fail', node: 'nd1', detail: /both iptables-legacy and iptables-nft/, remediation: /update-alternatives --set iptables \/usr\/sbin\/iptables-nft.*systemctl restart docker/ },
+      {
+        id: 'host.iptables.backend-mixed',
+        status: 'fail',
+        node: 'nd1',
+        detail: /both iptables-legacy and iptables-nft/,
+        remediation: /update-alternatives --set iptables \/usr\/sbin\/iptables-nft.*systemctl restart docker/,
+      },
       // The legacy rules are read too, and let the swarm ports through.
       { id: 'host.firewall.ports', status: 'pass', node: 'nd1', detail: /iptables-legacy-save/ },
     ],
@@ -181,14 +211,18 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
   {
     name: 'firewall drops udp/4789 from everyone and tcp/7946 from nd1',
     mutate: (s) =>
-      setIptables(s, 'nd2', ['-A INPUT -p udp -m udp --dport 4789 -j DROP', '-A INPUT -s 10.213.0.11/32 -p tcp -m tcp --dport 7946 -j REJECT --reject-with icmp-port-unreachable']),
+      setIptables(s, 'nd2', [
+        '-A INPUT -p udp -m udp --dport 4789 -j DROP',
+        '-A INPUT -s 10.213.0.11/32 -p tcp -m tcp --dport 7946 -j REJECT --reject-with icmp-port-unreachable',
+      ]),
     expect: [
       {
         id: 'host.firewall.ports',
         status: 'fail',
         node: 'nd2',
         peer: null,
-        detail: /^udp\/4789 \(VXLAN data path\) from nd1 and nd3 into nd2 is dropped by `-A INPUT -p udp -m udp --dport 4789 -j DROP` \(INPUT, iptables-save \(nft\)\)/,
+        detail:
+          /^udp\/4789 \(VXLAN data path\) from nd1 and nd3 into nd2 is dropped by `-A INPUT -p udp -m udp --dport 4789 -j DROP` \(INPUT, iptables-save \(nft\)\)/,
         remediation: /iptables -I INPUT -s 10\.213\.0\.0\/24 -p udp --dport 4789 -j ACCEPT/,
       },
       {
@@ -213,7 +247,8 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
         id: 'host.firewall.ports',
         status: 'fail',
         node: 'nd2',
-        detail: /^udp\/4789 \(VXLAN data path\) from nd1 and nd3 into nd2 is dropped by `-A ufw-user-input -p udp -m udp --dport 4789 -j DROP` \(reached via `-A INPUT -j ufw-before-input`, `-A ufw-before-input -j ufw-user-input`\)/,
+        detail:
+          /^udp\/4789 \(VXLAN data path\) from nd1 and nd3 into nd2 is dropped by `-A ufw-user-input -p udp -m udp --dport 4789 -j DROP` \(reached via `-A INPUT -j ufw-before-input`, `-A ufw-before-input -j ufw-user-input`\)/,
       },
     ],
     absent: [{ id: 'host.firewall.ports', status: 'fail', node: 'nd2', detail: /7946|2377|ESP/ }],
@@ -224,8 +259,21 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       node(s, 'nd1').raw['host/iptables-save']!.stdout = iptablesFixture('firewall-drops-counters.txt');
     },
     expect: [
-      { id: 'host.firewall.ports', status: 'fail', node: 'nd1', peer: null, detail: /^tcp\/2377 \(swarm control plane\) from nd2 and nd3 into nd1 is dropped by `-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT/ },
-      { id: 'host.firewall.ports', status: 'fail', node: 'nd1', detail: /^udp\/7946 \(gossip\) from nd2 and nd3 into nd1 is dropped by `-A INPUT ! -s 192\.168\.10\.0\/24 -p udp -m udp --dport 7946 -j DROP`/ },
+      {
+        id: 'host.firewall.ports',
+        status: 'fail',
+        node: 'nd1',
+        peer: null,
+        detail:
+          /^tcp\/2377 \(swarm control plane\) from nd2 and nd3 into nd1 is dropped by `-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT/,
+      },
+      {
+        id: 'host.firewall.ports',
+        status: 'fail',
+        node: 'nd1',
+        detail:
+          /^udp\/7946 \(gossip\) from nd2 and nd3 into nd1 is dropped by `-A INPUT ! -s 192\.168\.10\.0\/24 -p udp -m udp --dport 7946 -j DROP`/,
+      },
       { id: 'host.firewall.ports', status: 'fail', node: 'nd1', detail: /^udp\/4789 .* `-A INPUT -p udp -m udp --dport 4789 -j DROP`/ },
     ],
   },
@@ -235,12 +283,24 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       setIptables(
         s,
         'nd1',
-        ['-A INPUT -i lo -j ACCEPT', '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -j ALLOWED', '-A ALLOWED -p tcp -m tcp --dport 22 -j ACCEPT', '-A ALLOWED -p udp -m udp --dport 7946 -j ACCEPT', '-A ALLOWED -j RETURN'],
+        [
+          '-A INPUT -i lo -j ACCEPT',
+          '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+          '-A INPUT -j ALLOWED',
+          '-A ALLOWED -p tcp -m tcp --dport 22 -j ACCEPT',
+          '-A ALLOWED -p udp -m udp --dport 7946 -j ACCEPT',
+          '-A ALLOWED -j RETURN',
+        ],
         { INPUT: 'DROP' },
         ['ALLOWED'],
       ),
     expect: [
-      { id: 'host.firewall.ports', status: 'fail', node: 'nd1', detail: /^tcp\/2377 \(swarm control plane\) from nd2 and nd3 into nd1 is dropped by the INPUT policy DROP/ },
+      {
+        id: 'host.firewall.ports',
+        status: 'fail',
+        node: 'nd1',
+        detail: /^tcp\/2377 \(swarm control plane\) from nd2 and nd3 into nd1 is dropped by the INPUT policy DROP/,
+      },
       { id: 'host.firewall.ports', status: 'fail', node: 'nd1', detail: /^tcp\/7946 .* policy DROP/ },
       { id: 'host.firewall.ports', status: 'fail', node: 'nd1', detail: /^udp\/4789 .* policy DROP/ },
     ],
@@ -255,7 +315,8 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
         status: 'warn',
         node: 'nd3',
         peer: null,
-        detail: /^udp\/4789 .* may be dropped: it is dropped by `-A INPUT -p udp -m udp --dport 4789 -j DROP` unless `-A INPUT -m set --match-set swarm-nodes src -j ACCEPT` matches/,
+        detail:
+          /^udp\/4789 .* may be dropped: it is dropped by `-A INPUT -p udp -m udp --dport 4789 -j DROP` unless `-A INPUT -m set --match-set swarm-nodes src -j ACCEPT` matches/,
       },
     ],
   },
@@ -263,11 +324,18 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     name: "worker's OUTPUT drops 2377 to the manager",
     mutate: (s) => setIptables(s, 'nd3', ['-A OUTPUT -d 10.213.0.11/32 -p tcp -m tcp --dport 2377 -j DROP']),
     expect: [
-      { id: 'host.firewall.ports', status: 'fail', node: 'nd3', peer: 'nd1', detail: /^tcp\/2377 \(swarm control plane\) from nd3 to nd1 is dropped .* \(OUTPUT,/, remediation: /iptables -I OUTPUT -d 10\.213\.0\.11 -p tcp --dport 2377 -j ACCEPT/ },
+      {
+        id: 'host.firewall.ports',
+        status: 'fail',
+        node: 'nd3',
+        peer: 'nd1',
+        detail: /^tcp\/2377 \(swarm control plane\) from nd3 to nd1 is dropped .* \(OUTPUT,/,
+        remediation: /iptables -I OUTPUT -d 10\.213\.0\.11 -p tcp --dport 2377 -j ACCEPT/,
+      },
     ],
   },
   {
-    name: 'encrypted overlay: Docker\'s VXLAN guard is ignored, an ESP drop is not',
+    name: "encrypted overlay: Docker's VXLAN guard is ignored, an ESP drop is not",
     mutate: (s) => {
       s.cluster.networks.find((n) => n.name === 'ndnet')!.encrypted = true;
       setIptables(s, 'nd2', [
@@ -275,7 +343,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
         '-A INPUT -p esp -j DROP',
       ]);
     },
-    expect: [{ id: 'host.firewall.ports', status: 'fail', node: 'nd2', detail: /^ESP \(encrypted overlay ndnet\) from nd1 and nd3 into nd2 is dropped by `-A INPUT -p esp -j DROP`/, remediation: /-p esp -j ACCEPT/ }],
+    expect: [
+      {
+        id: 'host.firewall.ports',
+        status: 'fail',
+        node: 'nd2',
+        detail: /^ESP \(encrypted overlay ndnet\) from nd1 and nd3 into nd2 is dropped by `-A INPUT -p esp -j DROP`/,
+        remediation: /-p esp -j ACCEPT/,
+      },
+    ],
     absent: [{ id: 'host.firewall.ports', status: 'fail', node: 'nd2', detail: /udp\/4789/ }],
   },
   {
@@ -283,7 +359,16 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     mutate: (s) => {
       s.cluster.networks.find((n) => n.name === 'ndnet')!.encrypted = true;
     },
-    expect: [{ id: 'host.kernel.modules', status: 'fail', node: 'nd2', network: 'ndnet', detail: /esp4 and xfrm_user are not loaded .* encrypted overlay ndnet/, remediation: /modprobe -a esp4 xfrm_user/ }],
+    expect: [
+      {
+        id: 'host.kernel.modules',
+        status: 'fail',
+        node: 'nd2',
+        network: 'ndnet',
+        detail: /esp4 and xfrm_user are not loaded .* encrypted overlay ndnet/,
+        remediation: /modprobe -a esp4 xfrm_user/,
+      },
+    ],
   },
   {
     name: 'vxlan missing, no vxlan device in any sandbox',
@@ -291,7 +376,15 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       host(s, 'nd2').modules.vxlan = false;
       for (const sb of node(s, 'nd2').sandboxes) sb.links = sb.links.filter((l) => l.kind !== 'vxlan');
     },
-    expect: [{ id: 'host.kernel.modules', status: 'fail', node: 'nd2', detail: /^vxlan is not loaded .*built into the kernel/, remediation: /modprobe -a vxlan/ }],
+    expect: [
+      {
+        id: 'host.kernel.modules',
+        status: 'fail',
+        node: 'nd2',
+        detail: /^vxlan is not loaded .*built into the kernel/,
+        remediation: /modprobe -a vxlan/,
+      },
+    ],
   },
   {
     name: 'IPVS present (no finding for ip_vs), no service needing it',
@@ -305,7 +398,9 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     mutate: (s) => {
       const l = host(s, 'nd1').listening;
       if ('unavailable' in l) throw new Error('fixture');
-      host(s, 'nd1').listening = l.filter((x) => x.port !== 2377).map((x) => (x.port === 7946 && x.proto === 'tcp' ? { ...x, address: '127.0.0.1' } : x));
+      host(s, 'nd1').listening = l
+        .filter((x) => x.port !== 2377)
+        .map((x) => (x.port === 7946 && x.proto === 'tcp' ? { ...x, address: '127.0.0.1' } : x));
     },
     expect: [
       { id: 'host.listen.ports', status: 'fail', node: 'nd1', detail: /nothing listens on tcp\/2377/ },
@@ -324,7 +419,8 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
     mutate: (s) => {
       const n = node(s, 'nd1');
       n.raw['host/ethtool'] = {
-        stdout: '## eth0 vmxnet3\ntx-checksumming: on\n\ttx-checksum-ipv4: off [fixed]\n\ttx-checksum-ip-generic: on\ntcp-segmentation-offload: on\ngeneric-segmentation-offload: on\ntx-udp_tnl-segmentation: on',
+        stdout:
+          '## eth0 vmxnet3\ntx-checksumming: on\n\ttx-checksum-ipv4: off [fixed]\n\ttx-checksum-ip-generic: on\ntcp-segmentation-offload: on\ngeneric-segmentation-offload: on\ntx-udp_tnl-segmentation: on',
         stderr: '',
         rc: 0,
       };
@@ -353,7 +449,14 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
       host(s, 'nd3').clock!.node += 42;
     },
     expect: [
-      { id: 'host.clock.skew', status: 'warn', node: 'nd3', peer: 'nd1', detail: /42\.0 s ahead of the nodes' median/, remediation: /timedatectl set-ntp true/ },
+      {
+        id: 'host.clock.skew',
+        status: 'warn',
+        node: 'nd3',
+        peer: 'nd1',
+        detail: /42\.0 s ahead of the nodes' median/,
+        remediation: /timedatectl set-ntp true/,
+      },
       { id: 'host.clock.skew', status: 'pass', node: 'nd1' },
     ],
   },
@@ -393,7 +496,10 @@ describe('host checks on faults', () => {
     const fs = run(s).filter((f) => f.node === 'nd3');
     expect(fs.filter((f) => f.status === 'fail').map((f) => f.id)).toEqual(['host.node.reachable']);
     for (const c of hostChecks.filter((c) => c.meta.id !== 'host.node.reachable')) {
-      expect(of(fs, c.meta.id).map((f) => f.status), c.meta.id).toEqual(['skip']);
+      expect(
+        of(fs, c.meta.id).map((f) => f.status),
+        c.meta.id,
+      ).toEqual(['skip']);
     }
   });
 

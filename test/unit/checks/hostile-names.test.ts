@@ -38,7 +38,11 @@ vi.mock('../../support/check-tester.js', async (importOriginal) => {
 const here = new URL('.', import.meta.url);
 const CASE_FILES: (() => Promise<unknown>)[] = readdirSync(here, { withFileTypes: true })
   .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(new URL(`${d.name}/`, here)).filter((f) => f.endsWith('.test.ts')).map((f) => () => import(`./${d.name}/${f}`)));
+  .flatMap((d) =>
+    readdirSync(new URL(`${d.name}/`, here))
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => () => import(`./${d.name}/${f}`)),
+  );
 describe.skip('(case tables of the check tests)', async () => {
   for (const load of CASE_FILES) await load();
 });
@@ -136,7 +140,36 @@ function runs(): Run[] {
 }
 
 /** The programs remediations tell people to run: a code span that starts with one of these is a command (others are flags, config lines). */
-const PROGRAMS = new Set(['docker', 'iptables', 'ip6tables', 'iptables-save', 'iptables-legacy', 'iptables-nft', 'ip', 'nsenter', 'bridge', 'sysctl', 'systemctl', 'modprobe', 'modinfo', 'ethtool', 'nc', 'ping', 'journalctl', 'timedatectl', 'chronyc', 'update-alternatives', 'ssh-keygen', 'ssh', 'unshare', 'echo', 'printf', 'ls', 'umount', 'rm']);
+const PROGRAMS = new Set([
+  'docker',
+  'iptables',
+  'ip6tables',
+  'iptables-save',
+  'iptables-legacy',
+  'iptables-nft',
+  'ip',
+  'nsenter',
+  'bridge',
+  'sysctl',
+  'systemctl',
+  'modprobe',
+  'modinfo',
+  'ethtool',
+  'nc',
+  'ping',
+  'journalctl',
+  'timedatectl',
+  'chronyc',
+  'update-alternatives',
+  'ssh-keygen',
+  'ssh',
+  'unshare',
+  'echo',
+  'printf',
+  'ls',
+  'umount',
+  'rm',
+]);
 const isCommand = (span: string): boolean => PROGRAMS.has(span.split(/\s+/)[0] ?? '');
 
 /** CommonMark code spans: a run of n backticks up to the next run of exactly n; one space of padding on both sides is dropped. */
@@ -197,7 +230,6 @@ function recorded(span: string): { calls: string[][]; stderr: string } {
   return { calls, stderr: r.stderr };
 }
 
- 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('hostile names through every check', async () => {
@@ -208,19 +240,24 @@ describe('hostile names through every check', async () => {
   const remediations = new Map<string, { where: string; nodes: string[] }>();
   for (const r of all)
     for (const f of r.findings)
-      if (f.remediation && f.status !== 'pass' && f.status !== 'skip') remediations.set(f.remediation, { where: `${r.name} → ${f.id}/${f.messageId}`, nodes: r.snapshot.nodes.map((n) => n.name) });
+      if (f.remediation && f.status !== 'pass' && f.status !== 'skip')
+        remediations.set(f.remediation, { where: `${r.name} → ${f.id}/${f.messageId}`, nodes: r.snapshot.nodes.map((n) => n.name) });
 
   it('replays the fault cases of every check with hostile names', () => {
     const ids = new Set(captured.map((t) => (t.check as AnyCheck).meta.id));
     expect(ids.size).toBeGreaterThan(40);
-    const produced = new Set(all.flatMap((r) => r.findings.filter((f) => f.remediation && (f.status === 'fail' || f.status === 'warn')).map((f) => f.id)));
+    const produced = new Set(
+      all.flatMap((r) => r.findings.filter((f) => f.remediation && (f.status === 'fail' || f.status === 'warn')).map((f) => f.id)),
+    );
     expect(produced.size).toBeGreaterThan(30);
   });
 
   it('no hostile value opens a code span of its own in the prose of a remediation', () => {
     const bad: string[] = [];
     for (const [rem, { where }] of remediations) {
-      for (const span of codeSpans(rem)) if (!isCommand(span) && !span.startsWith('-') && span.includes(MARK)) bad.push(`${where}: ${JSON.stringify(span)}\n    in ${JSON.stringify(rem)}`);
+      for (const span of codeSpans(rem))
+        if (!isCommand(span) && !span.startsWith('-') && span.includes(MARK))
+          bad.push(`${where}: ${JSON.stringify(span)}\n    in ${JSON.stringify(rem)}`);
     }
     expect(bad).toEqual([]);
   });

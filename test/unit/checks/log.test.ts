@@ -16,13 +16,28 @@ const quiet = (s: Parameters<Parameters<typeof labWith>[0]>[0]) => {
   }
 };
 // The lab's memberlist lines (dockerd 20.10): members named <hostname>-<12 hex>.
-const udpWarn = 'dockerd[700]: time="2026-11-29T15:55:00.1Z" level=warning msg="memberlist: Was able to connect to nd3-9f2c4d1e7a55 but other probes failed, network may be misconfigured"\n';
-const suspects = Array.from({ length: 41 }, (_, i) => `dockerd[700]: time="2026-11-29T15:${String(10 + i).padStart(2, '0')}:00.5Z" level=info msg="memberlist: Suspect nd3-9f2c4d1e7a55 has failed, no acks received"`).join('\n');
+const udpWarn =
+  'dockerd[700]: time="2026-11-29T15:55:00.1Z" level=warning msg="memberlist: Was able to connect to nd3-9f2c4d1e7a55 but other probes failed, network may be misconfigured"\n';
+const suspects = Array.from(
+  { length: 41 },
+  (_, i) =>
+    `dockerd[700]: time="2026-11-29T15:${String(10 + i).padStart(2, '0')}:00.5Z" level=info msg="memberlist: Suspect nd3-9f2c4d1e7a55 has failed, no acks received"`,
+).join('\n');
 
 const probes = (state: 'ok' | 'blocked'): ProbeResults => ({
   startedAt: '2026-11-29T16:00:00.000Z',
   durationMs: 3000,
-  ports: [{ from: 'nd2', to: 'nd3', proto: 'udp', port: 7946, purpose: 'gossip', state, detail: state === 'ok' ? 'received' : '3 datagrams sent from nd2, none arrived on nd3 within 3 s' }],
+  ports: [
+    {
+      from: 'nd2',
+      to: 'nd3',
+      proto: 'udp',
+      port: 7946,
+      purpose: 'gossip',
+      state,
+      detail: state === 'ok' ? 'received' : '3 datagrams sent from nd2, none arrived on nd3 within 3 s',
+    },
+  ],
   mtu: [],
   dataPath: [],
   errors: [],
@@ -33,7 +48,11 @@ checkTester(gossipFlapping, {
   invalid: [
     {
       name: 'nd2 suspected nd3 41 times',
-      snapshot: () => labWith((s) => { quiet(s); setSection(s, 'nd2', 'host/docker-log', log(suspects)); }),
+      snapshot: () =>
+        labWith((s) => {
+          quiet(s);
+          setSection(s, 'nd2', 'host/docker-log', log(suspects));
+        }),
       errors: [{ status: 'warn', messageId: 'seen', node: 'nd2', peer: 'nd3' }],
     },
   ],
@@ -44,19 +63,31 @@ checkTester(gossipUdpBlocked, {
   invalid: [
     {
       name: 'the warning next to a blocked udp/7946 probe: one finding with both facts',
-      snapshot: () => labWith((s) => { quiet(s); setSection(s, 'nd2', 'host/docker-log', log(udpWarn)); }),
+      snapshot: () =>
+        labWith((s) => {
+          quiet(s);
+          setSection(s, 'nd2', 'host/docker-log', log(udpWarn));
+        }),
       probes: probes('blocked'),
       errors: [{ status: 'fail', messageId: 'confirmed', node: 'nd2', peer: 'nd3' }],
     },
     {
       name: 'the warning while the probe passes now: intermittent',
-      snapshot: () => labWith((s) => { quiet(s); setSection(s, 'nd2', 'host/docker-log', log(udpWarn)); }),
+      snapshot: () =>
+        labWith((s) => {
+          quiet(s);
+          setSection(s, 'nd2', 'host/docker-log', log(udpWarn));
+        }),
       probes: probes('ok'),
       errors: [{ status: 'warn', messageId: 'intermittent', node: 'nd2', peer: 'nd3' }],
     },
     {
       name: 'the warning without probes',
-      snapshot: () => labWith((s) => { quiet(s); setSection(s, 'nd2', 'host/docker-log', log(udpWarn)); }),
+      snapshot: () =>
+        labWith((s) => {
+          quiet(s);
+          setSection(s, 'nd2', 'host/docker-log', log(udpWarn));
+        }),
       errors: [{ status: 'fail', messageId: 'seen', node: 'nd2', peer: 'nd3' }],
     },
   ],
@@ -67,7 +98,16 @@ checkTester(kernelTables, {
   invalid: [
     {
       name: 'a conntrack table full on nd1',
-      snapshot: () => labWith((s) => { quiet(s); setSection(s, 'nd1', 'host/kernel-log', ok('2026-11-29T15:30:00+0000 nd1 kernel: nf_conntrack: nf_conntrack: table full, dropping packet\n')); }),
+      snapshot: () =>
+        labWith((s) => {
+          quiet(s);
+          setSection(
+            s,
+            'nd1',
+            'host/kernel-log',
+            ok('2026-11-29T15:30:00+0000 nd1 kernel: nf_conntrack: nf_conntrack: table full, dropping packet\n'),
+          );
+        }),
       errors: [{ status: 'fail', messageId: 'seen', node: 'nd1' }],
     },
   ],
@@ -75,7 +115,10 @@ checkTester(kernelTables, {
 
 describe('the log layer', () => {
   it('says who suspected whom, how often and when, with the window', () => {
-    const snap = labWith((s) => { quiet(s); setSection(s, 'nd2', 'host/docker-log', log(suspects)); });
+    const snap = labWith((s) => {
+      quiet(s);
+      setSection(s, 'nd2', 'host/docker-log', log(suspects));
+    });
     const f = runChecks({ snapshot: snap, probes: null }, { only: ['log.gossip.flapping'] }).find((x) => x.status === 'warn')!;
     expect(f.detail).toBe(
       'nd2 suspected nd3 41 times since 2026-11-29T15:00:00Z, first at 2026-11-29T15:10:00.500Z, last at 2026-11-29T15:50:00.500Z: gossip probes to the peer went unanswered (packet loss, blocked udp/7946 or an overloaded node)',

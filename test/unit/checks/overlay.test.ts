@@ -20,7 +20,11 @@ const order = (a: Brief, b: Brief) => JSON.stringify(a).localeCompare(JSON.strin
 
 const run = (s: ClusterSnapshot, probes: ProbeResults | null = null) => runChecks({ snapshot: s, probes }, {}, overlayChecks);
 /** Everything that is neither pass nor skip: what a user would act on. */
-const problems = (fs: Finding[]) => fs.filter((f) => f.status === 'fail' || f.status === 'warn' || f.status === 'error').map(brief).sort(order);
+const problems = (fs: Finding[]) =>
+  fs
+    .filter((f) => f.status === 'fail' || f.status === 'warn' || f.status === 'error')
+    .map(brief)
+    .sort(order);
 
 const node = (s: ClusterSnapshot, name: string): NodeSnapshot => s.nodes.find((n) => n.name === name)!;
 const sbox = (s: ClusterSnapshot, n: string, name: string): SandboxSnapshot => node(s, n).sandboxes.find((x) => x.name === name)!;
@@ -46,13 +50,22 @@ describe('overlay checks on the healthy lab', () => {
     expect(problems(findings)).toEqual([]);
   });
 
-  it.each(['overlay.sandbox.missing', 'overlay.vxlan.config', 'overlay.mtu.consistent', 'overlay.fdb.missing', 'overlay.fdb.wrong-dst', 'overlay.fdb.stale', 'overlay.neigh.consistent', 'overlay.peers.consistent'])(
-    '%s passes once per node and network',
-    (id) => {
-      const passes = findings.filter((x) => x.id === id && x.status === 'pass').map((x) => `${x.node}/${x.network}`).sort();
-      expect(passes).toEqual(['nd1/ingress', 'nd1/ndnet', 'nd2/ingress', 'nd2/ndnet', 'nd3/ingress', 'nd3/ndnet']);
-    },
-  );
+  it.each([
+    'overlay.sandbox.missing',
+    'overlay.vxlan.config',
+    'overlay.mtu.consistent',
+    'overlay.fdb.missing',
+    'overlay.fdb.wrong-dst',
+    'overlay.fdb.stale',
+    'overlay.neigh.consistent',
+    'overlay.peers.consistent',
+  ])('%s passes once per node and network', (id) => {
+    const passes = findings
+      .filter((x) => x.id === id && x.status === 'pass')
+      .map((x) => `${x.node}/${x.network}`)
+      .sort();
+    expect(passes).toEqual(['nd1/ingress', 'nd1/ndnet', 'nd2/ingress', 'nd2/ndnet', 'nd3/ingress', 'nd3/ndnet']);
+  });
 
   it('skips the data-path checks once without probes, and has nothing encrypted to check', () => {
     expect(findings.filter((x) => x.id.startsWith('overlay.datapath.')).map((x) => [x.id, x.status, x.detail])).toEqual([
@@ -88,7 +101,13 @@ const cases: Case[] = [
       sb.fdb = sb.fdb.filter((e) => !(e.mac === '02:42:0a:00:01:03' && e.dst !== null));
     }),
     expected: [f('overlay.fdb.missing', 'fail', 'nd1', 'nd2', 'ndnet')],
-    says: ['10.0.1.3', '02:42:0a:00:01:03', 'web.1', 'bridge fdb replace 02:42:0a:00:01:03 dev vxlan0 dst 10.213.0.12 self permanent', 'nsenter --net=/var/run/docker/netns/1-aweos9uhri'],
+    says: [
+      '10.0.1.3',
+      '02:42:0a:00:01:03',
+      'web.1',
+      'bridge fdb replace 02:42:0a:00:01:03 dev vxlan0 dst 10.213.0.12 self permanent',
+      'nsenter --net=/var/run/docker/netns/1-aweos9uhri',
+    ],
   },
   {
     name: 'FDB entry of an lb endpoint deleted (lb endpoints come from the nodes, not the manager)',
@@ -111,7 +130,14 @@ const cases: Case[] = [
   {
     name: 'FDB has an extra dst besides the right one',
     snapshot: mutate((s) => {
-      sbox(s, 'nd1', NDNET).fdb.push({ mac: '02:42:0a:00:01:03', dev: 'vxlan0', dst: '10.213.0.13', vlan: null, flags: ['self'], state: 'permanent' });
+      sbox(s, 'nd1', NDNET).fdb.push({
+        mac: '02:42:0a:00:01:03',
+        dev: 'vxlan0',
+        dst: '10.213.0.13',
+        vlan: null,
+        flags: ['self'],
+        state: 'permanent',
+      });
     }),
     expected: [f('overlay.fdb.wrong-dst', 'warn', 'nd1', 'nd2', 'ndnet')],
     says: ['bridge fdb del 02:42:0a:00:01:03 dev vxlan0 dst 10.213.0.13 self'],
@@ -129,7 +155,14 @@ const cases: Case[] = [
   {
     name: 'stale FDB entry for an endpoint that now runs locally',
     snapshot: mutate((s) => {
-      sbox(s, 'nd1', NDNET).fdb.push({ mac: '02:42:0a:00:01:05', dev: 'vxlan0', dst: '10.213.0.12', vlan: null, flags: ['self'], state: 'permanent' });
+      sbox(s, 'nd1', NDNET).fdb.push({
+        mac: '02:42:0a:00:01:05',
+        dev: 'vxlan0',
+        dst: '10.213.0.12',
+        vlan: null,
+        flags: ['self'],
+        state: 'permanent',
+      });
     }),
     expected: [f('overlay.fdb.stale', 'warn', 'nd1', 'nd2', 'ndnet')],
     says: ['runs on nd1 itself'],
@@ -156,7 +189,13 @@ const cases: Case[] = [
     name: 'dead netns file for a network the node hosts',
     snapshot: mutate((s) => {
       const sb = sbox(s, 'nd2', NDNET);
-      Object.assign(sb, { enterError: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument", links: [], fdb: [], neighbours: [], addresses: [] });
+      Object.assign(sb, {
+        enterError: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument",
+        links: [],
+        fdb: [],
+        neighbours: [],
+        addresses: [],
+      });
     }),
     expected: [f('overlay.sandbox.missing', 'fail', 'nd2', null, 'ndnet')],
     says: ['dead netns file', 'rm -f /var/run/docker/netns/1-aweos9uhri'],
@@ -167,7 +206,13 @@ const cases: Case[] = [
       const empty = { links: [], addresses: [], fdb: [], neighbours: [], networkId: null, networkName: null };
       node(s, 'nd2').sandboxes.push(
         { ...empty, name: '1-deadbeef00', kind: 'overlay', networkIdPrefix: 'deadbeef00', enterError: null },
-        { ...empty, name: 'lb_deadbeef0', kind: 'lb', networkIdPrefix: 'deadbeef0', enterError: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument" },
+        {
+          ...empty,
+          name: 'lb_deadbeef0',
+          kind: 'lb',
+          networkIdPrefix: 'deadbeef0',
+          enterError: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument",
+        },
       );
     }),
     expected: [f('overlay.sandbox.missing', 'warn', 'nd2', null, null), f('overlay.sandbox.missing', 'warn', 'nd2', null, null)],
@@ -223,10 +268,12 @@ const cases: Case[] = [
     says: ['nd3 (10.213.0.13)', 'web.2'],
   },
   {
-    name: 'MACs not derived from IPs: the hosting node\'s interface is the truth',
+    name: "MACs not derived from IPs: the hosting node's interface is the truth",
     snapshot: mutate((s) => {
       const mac = 'aa:bb:cc:00:01:03';
-      node(s, 'nd2').sandboxes.find((x) => x.kind === 'container')!.links.find((l) => l.name === 'eth1')!.mac = mac;
+      node(s, 'nd2')
+        .sandboxes.find((x) => x.kind === 'container')!
+        .links.find((l) => l.name === 'eth1')!.mac = mac;
       for (const n of ['nd1', 'nd3']) {
         const sb = sbox(s, n, NDNET);
         for (const e of sb.fdb) if (e.mac === '02:42:0a:00:01:03') e.mac = mac;
@@ -251,9 +298,18 @@ describe('overlay checks on faults', () => {
     const s = mutate((x) => {
       node(x, 'nd3').sandboxes = node(x, 'nd3').sandboxes.filter((y) => y.name !== NDNET);
     });
-    const skips = run(s).filter((x) => x.status === 'skip' && x.node === 'nd3').map((x) => `${x.id} ${x.network}`);
+    const skips = run(s)
+      .filter((x) => x.status === 'skip' && x.node === 'nd3')
+      .map((x) => `${x.id} ${x.network}`);
     expect(skips).toEqual(
-      ['overlay.vxlan.config', 'overlay.mtu.consistent', 'overlay.fdb.missing', 'overlay.fdb.wrong-dst', 'overlay.fdb.stale', 'overlay.neigh.consistent'].map((id) => `${id} ndnet`),
+      [
+        'overlay.vxlan.config',
+        'overlay.mtu.consistent',
+        'overlay.fdb.missing',
+        'overlay.fdb.wrong-dst',
+        'overlay.fdb.stale',
+        'overlay.neigh.consistent',
+      ].map((id) => `${id} ndnet`),
     );
   });
 
@@ -282,7 +338,15 @@ describe('overlay checks on faults', () => {
     const findings = run(s);
     expect(problems(findings)).toEqual([]);
     const nd3 = findings.filter((x) => x.node === 'nd3');
-    const perNodeChecks = ['overlay.sandbox.missing', 'overlay.vxlan.config', 'overlay.mtu.consistent', 'overlay.fdb.missing', 'overlay.fdb.wrong-dst', 'overlay.fdb.stale', 'overlay.neigh.consistent'];
+    const perNodeChecks = [
+      'overlay.sandbox.missing',
+      'overlay.vxlan.config',
+      'overlay.mtu.consistent',
+      'overlay.fdb.missing',
+      'overlay.fdb.wrong-dst',
+      'overlay.fdb.stale',
+      'overlay.neigh.consistent',
+    ];
     expect(nd3.filter((x) => x.status === 'skip').map((x) => x.id)).toEqual(perNodeChecks);
     expect(nd3.every((x) => x.network === null || x.id === 'overlay.peers.consistent')).toBe(true);
     expect(nd3.find((x) => x.id === 'overlay.fdb.missing')!.detail).toContain('connect timed out');
@@ -307,7 +371,12 @@ describe('overlay.datapath.*', () => {
     durationMs: 100,
     ports: [],
     mtu: [],
-    dataPath: [probe('nd1', 'nd2', 'ok', 'ok'), probe('nd1', 'nd3', 'blocked', null), probe('nd2', 'nd3', 'unconfirmed', null), probe('nd2', 'nd1', 'ok', 'blocked')],
+    dataPath: [
+      probe('nd1', 'nd2', 'ok', 'ok'),
+      probe('nd1', 'nd3', 'blocked', null),
+      probe('nd2', 'nd3', 'unconfirmed', null),
+      probe('nd2', 'nd1', 'ok', 'blocked'),
+    ],
     errors: [{ node: 'nd3', message: 'no ping in the sandbox' }],
   };
   const findings = run(HEALTHY, probes).filter((x) => x.id.startsWith('overlay.datapath.'));
@@ -344,7 +413,12 @@ describe('overlay.encryption.xfrm', () => {
     ndnet(x).encrypted = true;
     node(x, 'nd1').raw[`netns/${NDNET}/xfrm-state`] = { stdout: '', stderr: '', rc: 0 };
     node(x, 'nd2').raw[`netns/${NDNET}/xfrm-state`] = {
-      stdout: [sa('10.213.0.12', '10.213.0.11'), sa('10.213.0.11', '10.213.0.12'), sa('10.213.0.12', '10.213.0.13'), sa('10.213.0.13', '10.213.0.12')].join(''),
+      stdout: [
+        sa('10.213.0.12', '10.213.0.11'),
+        sa('10.213.0.11', '10.213.0.12'),
+        sa('10.213.0.12', '10.213.0.13'),
+        sa('10.213.0.13', '10.213.0.12'),
+      ].join(''),
       stderr: '',
       rc: 0,
     };
@@ -379,6 +453,10 @@ describe('overlay.encryption.xfrm', () => {
     const t = mutate((x) => {
       ndnet(x).encrypted = true;
     });
-    expect(run(t).filter((x) => x.id === 'overlay.encryption.xfrm').map((x) => `${x.status} ${x.node}`)).toEqual(['skip nd1', 'skip nd2', 'skip nd3']);
+    expect(
+      run(t)
+        .filter((x) => x.id === 'overlay.encryption.xfrm')
+        .map((x) => `${x.status} ${x.node}`),
+    ).toEqual(['skip nd1', 'skip nd2', 'skip nd3']);
   });
 });

@@ -6,7 +6,13 @@ import { NetdoctorError } from '../../../src/errors.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
 /** A cluster-scope check that reports the given rows (one message id, the row's text as its detail). */
-const meta = (id: string, layer: string, title = 't', remediation = 'r', rows: { status: Status; detail: string; node?: string; network?: string }[] = []) =>
+const meta = (
+  id: string,
+  layer: string,
+  title = 't',
+  remediation = 'r',
+  rows: { status: Status; detail: string; node?: string; network?: string }[] = [],
+) =>
   defineCheck({
     meta: { id, layer: layer as 'host', title, looksAt: 'l', remediation, scope: 'cluster', messages: { row: '{detail}' } },
     check: ({ report }) => {
@@ -66,8 +72,30 @@ describe('runner', () => {
     ]);
     const fs = runChecks({ snapshot, probes: null }, {}, [c]);
     expect(fs).toEqual([
-      { id: 'host.t.t', layer: 'host', status: 'fail', node: 'nd2', peer: null, network: null, title: 'T', messageId: 'row', detail: 'broken', remediation: 'do it' },
-      { id: 'host.t.t', layer: 'host', status: 'pass', node: 'nd1', peer: null, network: null, title: 'T', messageId: 'row', detail: 'fine', remediation: '' },
+      {
+        id: 'host.t.t',
+        layer: 'host',
+        status: 'fail',
+        node: 'nd2',
+        peer: null,
+        network: null,
+        title: 'T',
+        messageId: 'row',
+        detail: 'broken',
+        remediation: 'do it',
+      },
+      {
+        id: 'host.t.t',
+        layer: 'host',
+        status: 'pass',
+        node: 'nd1',
+        peer: null,
+        network: null,
+        title: 'T',
+        messageId: 'row',
+        detail: 'fine',
+        remediation: '',
+      },
     ]);
     expect(summarise(fs)).toEqual({ pass: 1, warn: 0, fail: 1, skip: 0, error: 0 });
   });

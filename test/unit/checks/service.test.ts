@@ -105,7 +105,13 @@ const cases: Case[] = [
     snapshot: withIpvs({ lbIpvs: fixture('ipvs', 'lb-sandbox.txt') }),
     expected: [f('service.vip.backends', 'fail', 'nd1', 'ndnet')],
     says: {
-      'service.vip.backends': ['lb_aweos9uhr on nd1', 'fwmark 257 of web', 'missing backends 10.0.1.4', '10.0.1.5', 'stale backends 10.0.1.8 (weight 1) and 10.0.1.9 (weight 1)'],
+      'service.vip.backends': [
+        'lb_aweos9uhr on nd1',
+        'fwmark 257 of web',
+        'missing backends 10.0.1.4',
+        '10.0.1.5',
+        'stale backends 10.0.1.8 (weight 1) and 10.0.1.9 (weight 1)',
+      ],
     },
   },
   {
@@ -133,7 +139,11 @@ const cases: Case[] = [
   },
   {
     name: 'DNAT rule for the published port missing',
-    snapshot: withIpvs({ hostIptables: HOST_NAT_OK.split('\n').filter((l) => !/DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT/.test(l)).join('\n') }),
+    snapshot: withIpvs({
+      hostIptables: HOST_NAT_OK.split('\n')
+        .filter((l) => !/DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT/.test(l))
+        .join('\n'),
+    }),
     expected: [f('service.ingress.dnat', 'fail', 'nd1', 'ingress')],
     says: { 'service.ingress.dnat': ['no DNAT for 8080/tcp (web)', 'docker service update --force web'] },
   },
@@ -153,7 +163,12 @@ const cases: Case[] = [
     name: 'leftover DNAT for a port no service publishes (5353/udp in the fixture)',
     snapshot: withIpvs({ hostIptables: fixture('iptables', 'swarm-node-docker24-legacy.txt') }),
     expected: [f('service.ingress.dnat', 'warn', 'nd1', 'ingress')],
-    says: { 'service.ingress.dnat': ['5353/udp → 172.18.0.2:5353', 'iptables -t nat -D DOCKER-INGRESS -p udp -m udp --dport 5353 -j DNAT --to-destination 172.18.0.2:5353'] },
+    says: {
+      'service.ingress.dnat': [
+        '5353/udp → 172.18.0.2:5353',
+        'iptables -t nat -D DOCKER-INGRESS -p udp -m udp --dport 5353 -j DNAT --to-destination 172.18.0.2:5353',
+      ],
+    },
   },
   {
     name: 'ingress_sbox mark missing (the lab mangle table)',
@@ -189,7 +204,12 @@ describe('service checks with a working IPVS on nd1', () => {
   it.each(cases)('$name', ({ snapshot, expected, says }) => {
     const findings = run(snapshot);
     expect(nd1Problems(findings)).toEqual([...expected].sort(order));
-    expect(findings.filter((x) => x.node !== 'nd1' && (x.status === 'fail' || x.status === 'warn')).map(brief).sort(order)).toEqual(LAB_NO_IPVS);
+    expect(
+      findings
+        .filter((x) => x.node !== 'nd1' && (x.status === 'fail' || x.status === 'warn'))
+        .map(brief)
+        .sort(order),
+    ).toEqual(LAB_NO_IPVS);
     for (const [id, texts] of Object.entries(says ?? {})) {
       const x = findings.find((y) => y.id === id && y.node === 'nd1' && y.status !== 'pass')!;
       for (const t of texts) expect(`${x.detail} | ${x.remediation}`).toContain(t);
@@ -224,7 +244,13 @@ describe('service checks with a working IPVS on nd1', () => {
 
   it('an unreachable node gives one skip per check', () => {
     const s = withIpvs({}, (x) => {
-      Object.assign(node(x, 'nd3'), { status: 'unreachable', host: null, sandboxes: [], raw: {}, errors: [{ stage: 'connect', kind: 'refused', message: 'connection refused' }] });
+      Object.assign(node(x, 'nd3'), {
+        status: 'unreachable',
+        host: null,
+        sandboxes: [],
+        raw: {},
+        errors: [{ stage: 'connect', kind: 'refused', message: 'connection refused' }],
+      });
     });
     const nd3 = run(s).filter((x) => x.node === 'nd3');
     expect(nd3.map((x) => `${x.status} ${x.id}`)).toEqual(serviceChecks.map((c) => `skip ${c.meta.id}`));
@@ -236,7 +262,9 @@ describe('service checks with a working IPVS on nd1', () => {
     });
     const findings = run(s);
     for (const id of ['service.ingress.dnat', 'service.ingress.mark', 'service.ingress.backends']) {
-      expect(findings.filter((x) => x.id === id).map((x) => [x.status, x.node, x.detail])).toEqual([['pass', null, 'no service publishes a port in ingress mode']]);
+      expect(findings.filter((x) => x.id === id).map((x) => [x.status, x.node, x.detail])).toEqual([
+        ['pass', null, 'no service publishes a port in ingress mode'],
+      ]);
     }
   });
 });

@@ -23,7 +23,9 @@ const live = () => labSnapshot();
 const noLive = () => labSnapshot('healthy', []);
 const labelled = (): ClusterSnapshot => {
   const s = labSnapshot();
-  const nd3 = (s.cluster.raw.nodes as { Description: { Hostname: string }; Spec: { Labels: Record<string, string> } }[]).find((n) => n.Description.Hostname === 'nd3')!;
+  const nd3 = (s.cluster.raw.nodes as { Description: { Hostname: string }; Spec: { Labels: Record<string, string> } }[]).find(
+    (n) => n.Description.Hostname === 'nd3',
+  )!;
   nd3.Spec.Labels = { zone: 'Nowhere' };
   return s;
 };
@@ -53,11 +55,23 @@ checkTester(placement, {
 });
 
 checkTester(subnet, {
-  valid: [{ name: 'a fresh /24 outside everything', snapshot: live, stack: plan.go, passes: [{ status: 'pass', messageId: 'clear', network: 'app_back' }] }],
+  valid: [
+    { name: 'a fresh /24 outside everything', snapshot: live, stack: plan.go, passes: [{ status: 'pass', messageId: 'clear', network: 'app_back' }] },
+  ],
   invalid: [
     { name: 'the underlay /24, live', snapshot: live, stack: plan.underlay, errors: [{ status: 'fail', messageId: 'overlap', network: 'app_back' }] },
-    { name: 'the underlay /24, --no-live (advertise addresses)', snapshot: noLive, stack: plan.underlay, errors: [{ status: 'fail', messageId: 'overlap', network: 'app_back' }] },
-    { name: 'the underlay /24 from an override file', snapshot: live, stack: plan.override, errors: [{ status: 'fail', messageId: 'overlap', network: 'app_back' }] },
+    {
+      name: 'the underlay /24, --no-live (advertise addresses)',
+      snapshot: noLive,
+      stack: plan.underlay,
+      errors: [{ status: 'fail', messageId: 'overlap', network: 'app_back' }],
+    },
+    {
+      name: 'the underlay /24 from an override file',
+      snapshot: live,
+      stack: plan.override,
+      errors: [{ status: 'fail', messageId: 'overlap', network: 'app_back' }],
+    },
   ],
 });
 
@@ -67,7 +81,14 @@ checkTester(size, {
 
 checkTester(external, {
   valid: [{ name: 'no external network', snapshot: live, stack: plan.go }],
-  invalid: [{ name: 'an external network that does not exist', snapshot: noLive, stack: plan.external, errors: [{ status: 'fail', messageId: 'missing', network: 'nd-missing-net' }] }],
+  invalid: [
+    {
+      name: 'an external network that does not exist',
+      snapshot: noLive,
+      stack: plan.external,
+      errors: [{ status: 'fail', messageId: 'missing', network: 'nd-missing-net' }],
+    },
+  ],
 });
 
 checkTester(existing, {
@@ -76,7 +97,14 @@ checkTester(existing, {
 
 checkTester(encrypted, {
   valid: [{ name: 'no encrypted network', snapshot: live, stack: plan.go }],
-  invalid: [{ name: 'encrypted on a kernel without esp4/xfrm_user', snapshot: live, stack: plan.encrypted, errors: [{ status: 'fail', messageId: 'missing', network: 'app_secret' }] }],
+  invalid: [
+    {
+      name: 'encrypted on a kernel without esp4/xfrm_user',
+      snapshot: live,
+      stack: plan.encrypted,
+      errors: [{ status: 'fail', messageId: 'missing', network: 'app_secret' }],
+    },
+  ],
 });
 
 checkTester(conflict, {
@@ -96,8 +124,11 @@ checkTester(mesh, {
 });
 
 describe('stack findings point into the user files', () => {
-  const run = (check: Parameters<typeof runChecks>[2], snap: ClusterSnapshot, p: (s: ClusterSnapshot) => ReturnType<Awaited<ReturnType<typeof stackPlanner>>>) =>
-    runChecks(buildModel(snap, p(snap)), {}, check).filter((f) => f.status === 'fail');
+  const run = (
+    check: Parameters<typeof runChecks>[2],
+    snap: ClusterSnapshot,
+    p: (s: ClusterSnapshot) => ReturnType<Awaited<ReturnType<typeof stackPlanner>>>,
+  ) => runChecks(buildModel(snap, p(snap)), {}, check).filter((f) => f.status === 'fail');
 
   it('names the service and the line of its ports', () => {
     const [f] = run([conflict], noLive(), plan.web);

@@ -10,11 +10,36 @@ const probes = (over: Partial<ProbeResults> = {}): ProbeResults => ({
   durationMs: 3000,
   ports: [
     { from: 'nd2', to: 'nd1', proto: 'tcp', port: 2377, purpose: 'manager', state: 'ok', detail: 'TCP handshake completed' },
-    { from: 'nd2', to: 'nd1', proto: 'udp', port: 4789, purpose: 'data-path', state: 'blocked', detail: '3 datagrams sent from nd2, none arrived on nd1 within 3 s' },
-    { from: 'nd3', to: 'nd1', proto: 'udp', port: 7946, purpose: 'gossip', state: 'unconfirmed', detail: 'sent; no tcpdump on nd1 to confirm receipt' },
+    {
+      from: 'nd2',
+      to: 'nd1',
+      proto: 'udp',
+      port: 4789,
+      purpose: 'data-path',
+      state: 'blocked',
+      detail: '3 datagrams sent from nd2, none arrived on nd1 within 3 s',
+    },
+    {
+      from: 'nd3',
+      to: 'nd1',
+      proto: 'udp',
+      port: 7946,
+      purpose: 'gossip',
+      state: 'unconfirmed',
+      detail: 'sent; no tcpdump on nd1 to confirm receipt',
+    },
     { from: 'nd1', to: 'nd3', proto: 'tcp', port: 7946, purpose: 'gossip', state: 'blocked', detail: 'connection refused' },
   ],
-  mtu: [{ from: 'nd1', to: 'nd2', payload: 1472, required: 1500, state: 'blocked', detail: '1500-byte packets with DF do not pass though small pings do' }],
+  mtu: [
+    {
+      from: 'nd1',
+      to: 'nd2',
+      payload: 1472,
+      required: 1500,
+      state: 'blocked',
+      detail: '1500-byte packets with DF do not pass though small pings do',
+    },
+  ],
   dataPath: [],
   errors: [{ node: 'nd3', message: 'no probes from nd3: timed out' }],
   ...over,
@@ -24,7 +49,11 @@ const run = (p: ProbeResults | null) => runChecks({ snapshot, probes: p }, { onl
 
 describe('underlay checks', () => {
   it('ESP: nothing needed without encrypted overlays; with one, a skip that points at the xfrm and firewall checks', () => {
-    expect(run(null).filter((f) => f.id === 'underlay.esp.reachable').map((f) => f.status)).toEqual(['pass']);
+    expect(
+      run(null)
+        .filter((f) => f.id === 'underlay.esp.reachable')
+        .map((f) => f.status),
+    ).toEqual(['pass']);
     const enc = structuredClone(snapshot);
     enc.cluster.networks[0]!.encrypted = true;
     const f = runChecks({ snapshot: enc, probes: probes() }, { only: ['underlay.esp'] });
@@ -57,7 +86,7 @@ describe('underlay checks', () => {
 });
 
 describe('a UDP datagram seen on the receiver but dropped by its own firewall', () => {
-  it('fails, naming the receiver\'s rule (a capture sees packets before netfilter INPUT)', () => {
+  it("fails, naming the receiver's rule (a capture sees packets before netfilter INPUT)", () => {
     const snap = structuredClone(snapshot);
     const nd1 = snap.nodes.find((n) => n.name === 'nd1')!;
     const save = nd1.raw['host/iptables-save']!;

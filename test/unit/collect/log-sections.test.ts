@@ -24,7 +24,14 @@ describe('host/docker-log bounded in bytes', () => {
   it('cuts after redaction: at most `bytes` bytes, and no key in what is kept', () => {
     const f = `${tmp.dir}/docker.log`;
     const key = '0x3f1c9a0b7e2d4c5f8a9b0c1d2e3f4a5b6c7d8e9f';
-    writeFileSync(f, Array.from({ length: 50 }, (_, i) => `time="2026-11-25T15:36:${String(i).padStart(2, '0')}Z" level=warning msg="Failed Adding fSA{Aead: {Name: rfc4106(gcm(aes)), Key: ${key}, ICVLen: 128}}"`).join('\n') + '\n');
+    writeFileSync(
+      f,
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          `time="2026-11-25T15:36:${String(i).padStart(2, '0')}Z" level=warning msg="Failed Adding fSA{Aead: {Name: rfc4106(gcm(aes)), Key: ${key}, ICVLen: 128}}"`,
+      ).join('\n') + '\n',
+    );
     const r = run(dockerLogSection({ lines: 1000, bytes: 300 }, { own: [f], syslog: [] }).replace('sec host/docker-log ndlog', 'ndlog'));
     expect(r.status).toBe(0);
     expect(Buffer.byteLength(r.stdout)).toBe(300);
@@ -37,7 +44,8 @@ describe('host/kernel-log', () => {
   it('keeps only the table and vxlan lines of dmesg, at most `lines`, and finding none is no failure', () => {
     const bin = `${tmp.dir}/bin`;
     spawnSync('mkdir', [bin]);
-    for (const t of ['grep', 'tail', 'sed', 'cat']) symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), `${bin}/${t}`);
+    for (const t of ['grep', 'tail', 'sed', 'cat'])
+      symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), `${bin}/${t}`);
     const dmesg = `${bin}/dmesg`;
     const lines = [
       '[843041.359054] neighbour: arp_cache: neighbor table overflow!',

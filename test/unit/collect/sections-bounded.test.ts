@@ -75,7 +75,10 @@ describe('SectionSplitter limits', () => {
   });
 
   it('bounds the whole node: later sections are cut once the node total is reached', () => {
-    const out = splitSections(frame('a', 'x'.repeat(600)) + frame('b', 'y'.repeat(600)) + frame('c', 'z') + `${M} DONE\n`, M, { maxSectionBytes: 1000, maxTotalBytes: 1000 });
+    const out = splitSections(frame('a', 'x'.repeat(600)) + frame('b', 'y'.repeat(600)) + frame('c', 'z') + `${M} DONE\n`, M, {
+      maxSectionBytes: 1000,
+      maxTotalBytes: 1000,
+    });
     expect(out.sections.a!.stdout).toBe('x'.repeat(600));
     expect(out.sections.a!.truncated).toBeUndefined();
     // a kept 601 bytes: its 600 and the newline sec() prints before END.
@@ -113,7 +116,15 @@ describe('SectionSplitter limits', () => {
     const name = Object.keys(whole).find((k) => k.endsWith('/fdb'))!;
     const cut = splitSections(text, marker, { maxSectionBytes: 10 });
     const snap = buildNodeSnapshot(
-      { name: 'nd2', id: null, target: { host: 'nd2', port: 22, user: 'root', via: [] }, output: cut, errors: [], timings: { connectMs: 1, execMs: 1, totalMs: 2 }, receivedAt: 0 },
+      {
+        name: 'nd2',
+        id: null,
+        target: { host: 'nd2', port: 22, user: 'root', via: [] },
+        output: cut,
+        errors: [],
+        timings: { connectMs: 1, execMs: 1, totalMs: 2 },
+        receivedAt: 0,
+      },
       [],
     );
     expect(snap.status).toBe('partial');

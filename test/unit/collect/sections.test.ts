@@ -70,7 +70,10 @@ describe('the collection script under a real sh', () => {
     const { script } = buildCollectScript({ dataPathPort: 4789 });
     expect(script).toContain('ip xfrm state | sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"');
     const line = '\taead rfc4106(gcm(aes)) 0x0123456789abcdef0123456789abcdef01234567 128';
-    const r = spawnSync('sh', ['-c', 'sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"'], { input: `src 10.0.0.1 dst 10.0.0.2\n\tproto esp spi 0xc0ffee01 reqid 1 mode transport\n${line}\n`, encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', 'sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"'], {
+      input: `src 10.0.0.1 dst 10.0.0.2\n\tproto esp spi 0xc0ffee01 reqid 1 mode transport\n${line}\n`,
+      encoding: 'utf8',
+    });
     expect(r.stdout).toContain('aead rfc4106(gcm(aes)) <redacted> 128');
     expect(r.stdout).toContain('spi 0xc0ffee01');
     expect(r.stdout).not.toContain('0123456789abcdef0123');

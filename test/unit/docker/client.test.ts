@@ -20,8 +20,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const endpoint = (host: string, env: NodeJS.ProcessEnv = {}): ResolvedEndpoint =>
-  resolveEndpoint({ host: [host] }, env, dir);
+const endpoint = (host: string, env: NodeJS.ProcessEnv = {}): ResolvedEndpoint => resolveEndpoint({ host: [host] }, env, dir);
 
 /** docker-modem's settings (untyped in @types/dockerode). */
 const modemOf = (docker: ReturnType<typeof createDockerClient>) =>
@@ -70,8 +69,27 @@ describe('createDockerClient', () => {
   it('uses https with the TLS file contents for tcp with TLS', () => {
     const certs = path.join(dir, 'certs');
     mkdirSync(certs);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=netdoctor-test', '-keyout', path.join(certs, 'key.pem'), '-out', path.join(certs, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=netdoctor-test',
+        '-keyout',
+        path.join(certs, 'key.pem'),
+        '-out',
+        path.join(certs, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(path.join(certs, 'ca.pem'), readFileSync(path.join(certs, 'cert.pem')));
     const ep = resolveEndpoint({ host: ['tcp://h:2376/api/'], tls: true }, { DOCKER_CERT_PATH: certs }, dir);
     const modem = modemOf(createDockerClient(ep));
@@ -107,9 +125,7 @@ describe('createDockerClient', () => {
   });
 
   it('rejects an ssh URL with a remote socket path', () => {
-    expect(() => createDockerClient(endpoint('ssh://root@h/var/run/docker.sock'))).toThrow(
-      /remote socket path in an ssh URL is not supported/,
-    );
+    expect(() => createDockerClient(endpoint('ssh://root@h/var/run/docker.sock'))).toThrow(/remote socket path in an ssh URL is not supported/);
   });
 });
 
@@ -119,19 +135,15 @@ describe('requireSwarmManager connection errors', () => {
     const ep = endpoint(`unix://${sock}`);
     const e = await rejection(requireSwarmManager(createDockerClient(ep), ep));
     expect(e.exitCode).toBe(ExitCode.Unreachable);
-    expect(e.message).toBe(
-      `cannot connect to the Docker daemon at unix://${sock}: socket ${sock} does not exist. Is the docker daemon running?`,
-    );
+    expect(e.message).toBe(`cannot connect to the Docker daemon at unix://${sock}: socket ${sock} does not exist. Is the docker daemon running?`);
   });
 
   it('maps a socket nobody listens on (ECONNREFUSED) to exit 3', async () => {
     const sock = path.join(dir, 'dead.sock');
     // A process that binds the socket and is killed leaves the file behind.
-    const child = spawn(
-      process.execPath,
-      ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -139,9 +151,7 @@ describe('requireSwarmManager connection errors', () => {
     const ep = endpoint(`unix://${sock}`);
     const e = await rejection(requireSwarmManager(createDockerClient(ep), ep));
     expect(e.exitCode).toBe(ExitCode.Unreachable);
-    expect(e.message).toBe(
-      `cannot connect to the Docker daemon at unix://${sock}: connection refused. Is the docker daemon running?`,
-    );
+    expect(e.message).toBe(`cannot connect to the Docker daemon at unix://${sock}: connection refused. Is the docker daemon running?`);
   });
 
   it('gives up after the timeout when nothing answers', async () => {
@@ -153,9 +163,7 @@ describe('requireSwarmManager connection errors', () => {
       const ep = endpoint(`unix://${sock}`);
       const e = await rejection(requireSwarmManager(createDockerClient(ep), ep, { timeoutMs: 300 }));
       expect(e.exitCode).toBe(ExitCode.Unreachable);
-      expect(e.message).toBe(
-        `cannot connect to the Docker daemon at unix://${sock}: no answer within 300ms. Is the docker daemon running?`,
-      );
+      expect(e.message).toBe(`cannot connect to the Docker daemon at unix://${sock}: no answer within 300ms. Is the docker daemon running?`);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -166,30 +174,66 @@ describe('requireSwarmManager connection errors', () => {
 describe('describeConnectError', () => {
   const errno = (code: string, message = `connect ${code}`) => Object.assign(new Error(message), { code });
   const cases: Array<[string, string, unknown, string]> = [
-    ['EACCES on a socket', 'unix:///var/run/docker.sock', errno('EACCES'),
-      'cannot connect to the Docker daemon at unix:///var/run/docker.sock: permission denied on /var/run/docker.sock (is your user in the "docker" group?)'],
-    ['DNS failure', 'tcp://nohost:2375', errno('ENOTFOUND', 'getaddrinfo ENOTFOUND nohost'),
-      'cannot connect to the Docker daemon at tcp://nohost:2375: cannot resolve host name (getaddrinfo ENOTFOUND nohost)'],
-    ['unreachable host', 'tcp://10.0.0.5:2375', errno('EHOSTUNREACH'),
-      'cannot connect to the Docker daemon at tcp://10.0.0.5:2375: host unreachable'],
-    ['reset on plain tcp', 'tcp://10.0.0.5:2376', errno('ECONNRESET'),
-      'cannot connect to the Docker daemon at tcp://10.0.0.5:2376: connection closed by the other end (does it expect TLS? try --tlsverify)'],
-    ['TLS', 'tcp://10.0.0.5:2376', errno('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
-      'cannot connect to the Docker daemon at tcp://10.0.0.5:2376: TLS error: self-signed certificate'],
-    ['ssh handshake timeout', 'ssh://root@10.0.0.5',
+    [
+      'EACCES on a socket',
+      'unix:///var/run/docker.sock',
+      errno('EACCES'),
+      'cannot connect to the Docker daemon at unix:///var/run/docker.sock: permission denied on /var/run/docker.sock (is your user in the "docker" group?)',
+    ],
+    [
+      'DNS failure',
+      'tcp://nohost:2375',
+      errno('ENOTFOUND', 'getaddrinfo ENOTFOUND nohost'),
+      'cannot connect to the Docker daemon at tcp://nohost:2375: cannot resolve host name (getaddrinfo ENOTFOUND nohost)',
+    ],
+    [
+      'unreachable host',
+      'tcp://10.0.0.5:2375',
+      errno('EHOSTUNREACH'),
+      'cannot connect to the Docker daemon at tcp://10.0.0.5:2375: host unreachable',
+    ],
+    [
+      'reset on plain tcp',
+      'tcp://10.0.0.5:2376',
+      errno('ECONNRESET'),
+      'cannot connect to the Docker daemon at tcp://10.0.0.5:2376: connection closed by the other end (does it expect TLS? try --tlsverify)',
+    ],
+    [
+      'TLS',
+      'tcp://10.0.0.5:2376',
+      errno('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
+      'cannot connect to the Docker daemon at tcp://10.0.0.5:2376: TLS error: self-signed certificate',
+    ],
+    [
+      'ssh handshake timeout',
+      'ssh://root@10.0.0.5',
       Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }),
-      'cannot connect to the Docker daemon at ssh://root@10.0.0.5: ssh handshake with root@10.0.0.5 timed out'],
-    ['daemon error', 'unix:///var/run/docker.sock',
+      'cannot connect to the Docker daemon at ssh://root@10.0.0.5: ssh handshake with root@10.0.0.5 timed out',
+    ],
+    [
+      'daemon error',
+      'unix:///var/run/docker.sock',
       Object.assign(new Error('(HTTP code 500) server error - boom '), { statusCode: 500, json: { message: 'boom' } }),
-      'unix:///var/run/docker.sock answered GET /info with HTTP 500: boom'],
-    ['http to a TLS port', 'tcp://10.0.0.5:2376',
+      'unix:///var/run/docker.sock answered GET /info with HTTP 500: boom',
+    ],
+    [
+      'http to a TLS port',
+      'tcp://10.0.0.5:2376',
       Object.assign(new Error('(HTTP code 400) unexpected - Client sent an HTTP request to an HTTPS server. '), { statusCode: 400 }),
-      'tcp://10.0.0.5:2376 answered GET /info with HTTP 400: Client sent an HTTP request to an HTTPS server. (it expects TLS: use --tlsverify or DOCKER_TLS_VERIFY=1)'],
-    ['not a daemon', 'tcp://10.0.0.5:80',
+      'tcp://10.0.0.5:2376 answered GET /info with HTTP 400: Client sent an HTTP request to an HTTPS server. (it expects TLS: use --tlsverify or DOCKER_TLS_VERIFY=1)',
+    ],
+    [
+      'not a daemon',
+      'tcp://10.0.0.5:80',
       Object.assign(new Error('(HTTP code 404) unexpected - '), { statusCode: 404 }),
-      'tcp://10.0.0.5:80 answered GET /info with HTTP 404 (is it a Docker daemon?)'],
-    ['anything else, multi-line', 'unix:///x.sock', new Error('weird\n    at stack (frame.js:1:1)'),
-      'cannot connect to the Docker daemon at unix:///x.sock: weird at stack (frame.js:1:1). Is the docker daemon running?'],
+      'tcp://10.0.0.5:80 answered GET /info with HTTP 404 (is it a Docker daemon?)',
+    ],
+    [
+      'anything else, multi-line',
+      'unix:///x.sock',
+      new Error('weird\n    at stack (frame.js:1:1)'),
+      'cannot connect to the Docker daemon at unix:///x.sock: weird at stack (frame.js:1:1). Is the docker daemon running?',
+    ],
   ];
   it.each(cases)('%s', (_label, host, err, expected) => {
     const e = describeConnectError(err, endpoint(host), 10_000);

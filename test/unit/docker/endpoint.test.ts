@@ -11,13 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, NetdoctorError } from '../../../src/errors.js';
-import {
-  contextDirName,
-  parseDockerHost,
-  resolveEndpoint,
-  type DockerGlobalOptions,
-  type ResolvedEndpoint,
-} from '../../../src/docker/endpoint.js';
+import { contextDirName, parseDockerHost, resolveEndpoint, type DockerGlobalOptions, type ResolvedEndpoint } from '../../../src/docker/endpoint.js';
 
 const run = promisify(execFile);
 
@@ -45,8 +39,7 @@ afterEach(() => {
 });
 
 /** resolveEndpoint with only the given environment and the fake home. */
-const resolve = (opts: DockerGlobalOptions, env: NodeJS.ProcessEnv = {}): ResolvedEndpoint =>
-  resolveEndpoint(opts, env, home);
+const resolve = (opts: DockerGlobalOptions, env: NodeJS.ProcessEnv = {}): ResolvedEndpoint => resolveEndpoint(opts, env, home);
 
 /** The error resolveEndpoint throws (fails the test if it does not). */
 const failure = (opts: DockerGlobalOptions, env: NodeJS.ProcessEnv = {}): NetdoctorError => {
@@ -81,18 +74,18 @@ const dockerFails = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise
 };
 
 /** Create a context in DOCKER_CONFIG=cfg with the real CLI. */
-const createContext = (name: string, dockerOpts: string) =>
-  docker(['context', 'create', name, '--docker', dockerOpts], { DOCKER_CONFIG: cfg });
+const createContext = (name: string, dockerOpts: string) => docker(['context', 'create', name, '--docker', dockerOpts], { DOCKER_CONFIG: cfg });
 
 /** A self-signed certificate and key in dir (cert doubles as CA). */
 const makeCerts = (dir: string): { ca: string; cert: string; key: string } => {
   mkdirSync(dir, { recursive: true });
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-subj', '/CN=netdoctor-test', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=netdoctor-test', '-keyout', key, '-out', cert],
+    { stdio: 'ignore' },
+  );
   const ca = path.join(dir, 'ca.pem');
   writeFileSync(ca, readFileSync(cert));
   return { ca, cert, key };
@@ -149,14 +142,23 @@ describe('host parsing (opts.ParseHost)', () => {
     expect(failure({ host: ['foo://bar'] }).message).toBe(
       'invalid docker host "foo://bar" (from --host): unsupported scheme "foo"; expected unix://, tcp://, ssh:// or npipe://',
     );
-    expect(failure({}, { DOCKER_HOST: 'tcp://h:abc' }).message).toMatch(
-      /^invalid docker host "tcp:\/\/h:abc" \(from DOCKER_HOST\): invalid port/,
-    );
+    expect(failure({}, { DOCKER_HOST: 'tcp://h:abc' }).message).toMatch(/^invalid docker host "tcp:\/\/h:abc" \(from DOCKER_HOST\): invalid port/);
   });
 
   it.skipIf(!HAS_DOCKER)('normalises -H exactly like `docker context inspect default`', async () => {
-    const inputs = ['tcp://h', 'tcp://', 'tcp://:99', 'tcp://h:80/path', 'h', 'h:1234', 'unix://', 'unix:///tmp/x.sock',
-      'ssh://root@10.0.0.5', 'ssh://u@h:2222', ''];
+    const inputs = [
+      'tcp://h',
+      'tcp://',
+      'tcp://:99',
+      'tcp://h:80/path',
+      'h',
+      'h:1234',
+      'unix://',
+      'unix:///tmp/x.sock',
+      'ssh://root@10.0.0.5',
+      'ssh://u@h:2222',
+      '',
+    ];
     for (const input of inputs) {
       const theirs = await docker(['-H', input, 'context', 'inspect', 'default', '--format', '{{.Endpoints.docker.Host}}']);
       expect(resolve({ host: [input] }).host, `-H ${JSON.stringify(input)}`).toBe(theirs);
@@ -268,9 +270,7 @@ describe('precedence (cli.go resolveContextName)', () => {
   });
 
   it('rejects more than one -H', () => {
-    expect(failure({ host: ['tcp://a:1', 'tcp://b:2'] }).message).toBe(
-      'specify only one -H (got 2: tcp://a:1, tcp://b:2)',
-    );
+    expect(failure({ host: ['tcp://a:1', 'tcp://b:2'] }).message).toBe('specify only one -H (got 2: tcp://a:1, tcp://b:2)');
   });
 
   it('takes an empty -H as the default socket, still from --host', () => {
@@ -312,9 +312,7 @@ describe('config dir and config.json', () => {
     writeConfig(cfg, '[1]');
     expect(failure({}, { DOCKER_CONFIG: cfg }).message).toBe(`config file ${file} is not valid: expected a JSON object`);
     writeConfig(cfg, '{"currentContext": 5}');
-    expect(failure({}, { DOCKER_CONFIG: cfg }).message).toBe(
-      `config file ${file} is not valid: "currentContext" must be a string`,
-    );
+    expect(failure({}, { DOCKER_CONFIG: cfg }).message).toBe(`config file ${file} is not valid: "currentContext" must be a string`);
   });
 
   it('does not need config.json when the endpoint comes from elsewhere', () => {
@@ -419,9 +417,10 @@ describe('TLS from flags and environment (default context)', () => {
     ];
     for (const { flags, opts, env } of variants) {
       const fullEnv = { ...env, DOCKER_CERT_PATH: certDir };
-      const theirs = JSON.parse(
-        await docker([...flags, 'context', 'inspect', 'default', '--format', '{{json .}}'], fullEnv),
-      ) as { Endpoints: { docker: { Host: string; SkipTLSVerify: boolean } }; TLSMaterial: { docker?: string[] } };
+      const theirs = JSON.parse(await docker([...flags, 'context', 'inspect', 'default', '--format', '{{json .}}'], fullEnv)) as {
+        Endpoints: { docker: { Host: string; SkipTLSVerify: boolean } };
+        TLSMaterial: { docker?: string[] };
+      };
       const ours = resolve(opts, fullEnv);
       const label = `${flags.join(' ')} ${JSON.stringify(env)}`;
       expect(ours.host, label).toBe(theirs.Endpoints.docker.Host);
@@ -500,9 +499,10 @@ describe.skipIf(!HAS_DOCKER)('context store (layout written by the docker CLI)',
     expect(resolve({ context: 'skiponly' }, env).tls).toEqual({ verify: false });
 
     for (const name of ['tlsctx', 'caonly', 'skiponly']) {
-      const theirs = JSON.parse(
-        await docker(['context', 'inspect', name, '--format', '{{json .}}'], { DOCKER_CONFIG: cfg }),
-      ) as { Endpoints: { docker: { SkipTLSVerify: boolean } }; TLSMaterial: { docker?: string[] } };
+      const theirs = JSON.parse(await docker(['context', 'inspect', name, '--format', '{{json .}}'], { DOCKER_CONFIG: cfg })) as {
+        Endpoints: { docker: { SkipTLSVerify: boolean } };
+        TLSMaterial: { docker?: string[] };
+      };
       const ours = resolve({ context: name }, env);
       expect(ours.skipTLSVerify).toBe(theirs.Endpoints.docker.SkipTLSVerify);
       const files = [ours.tls?.ca, ours.tls?.cert, ours.tls?.key].filter((f) => f !== undefined);
@@ -518,9 +518,7 @@ describe.skipIf(!HAS_DOCKER)('context store (layout written by the docker CLI)',
       /^context "nope" does not exist \(selected by DOCKER_CONTEXT\): /,
     );
     writeConfig(cfg, '{"currentContext":"gone"}');
-    expect(failure({}, { DOCKER_CONFIG: cfg }).message).toMatch(
-      /^context "gone" does not exist \(selected by config\.json currentContext\): /,
-    );
+    expect(failure({}, { DOCKER_CONFIG: cfg }).message).toMatch(/^context "gone" does not exist \(selected by config\.json currentContext\): /);
     // docker fails too
     expect(await dockerFails(['--context', 'nope', 'info'], { DOCKER_CONFIG: cfg })).toMatch(/context "nope"/);
   });
@@ -530,14 +528,10 @@ describe.skipIf(!HAS_DOCKER)('context store (layout written by the docker CLI)',
     const file = metaFile('broken');
     const check = (content: string, why: string) => {
       writeFileSync(file, content);
-      expect(failure({ context: 'broken' }, { DOCKER_CONFIG: cfg }).message).toBe(
-        `context "broken" is malformed: ${file}: ${why}`,
-      );
+      expect(failure({ context: 'broken' }, { DOCKER_CONFIG: cfg }).message).toBe(`context "broken" is malformed: ${file}: ${why}`);
     };
     writeFileSync(file, '{"Name":');
-    expect(failure({ context: 'broken' }, { DOCKER_CONFIG: cfg }).message).toMatch(
-      /^context "broken" is malformed: .*meta\.json: not valid JSON: /,
-    );
+    expect(failure({ context: 'broken' }, { DOCKER_CONFIG: cfg }).message).toMatch(/^context "broken" is malformed: .*meta\.json: not valid JSON: /);
     check('"x"', 'expected a JSON object');
     check('{"Name":"broken","Endpoints":{}}', 'it has no docker endpoint');
     check('{"Name":"broken","Endpoints":{"docker":{"Host":5}}}', '"Endpoints.docker.Host" must be a string');

@@ -36,10 +36,18 @@ describe('tokenizeRule', () => {
     ['-A INPUT   -p  tcp\t-j ACCEPT', ['-A', 'INPUT', '-p', 'tcp', '-j', 'ACCEPT'], false],
     ['-A X -m comment --comment "foo bar" -j ACCEPT', ['-A', 'X', '-m', 'comment', '--comment', 'foo bar', '-j', 'ACCEPT'], false],
     ['-A X -m comment --comment "say \\"hi\\" now" -j ACCEPT', ['-A', 'X', '-m', 'comment', '--comment', 'say "hi" now', '-j', 'ACCEPT'], false],
-    ['-A X -m comment --comment "\\\'dapp_OpenSSH\\\'" -j ACCEPT', ['-A', 'X', '-m', 'comment', '--comment', "'dapp_OpenSSH'", '-j', 'ACCEPT'], false],
+    [
+      '-A X -m comment --comment "\\\'dapp_OpenSSH\\\'" -j ACCEPT',
+      ['-A', 'X', '-m', 'comment', '--comment', "'dapp_OpenSSH'", '-j', 'ACCEPT'],
+      false,
+    ],
     ['-A X --log-prefix "[UFW BLOCK] "', ['-A', 'X', '--log-prefix', '[UFW BLOCK] '], false],
     ['-A X -m comment --comment ""', ['-A', 'X', '-m', 'comment', '--comment', ''], false],
-    ['-A X -m u32 --u32 "0x0>>0x16&0x3c@0xc&0xffffff00=0x100100" -j DROP', ['-A', 'X', '-m', 'u32', '--u32', '0x0>>0x16&0x3c@0xc&0xffffff00=0x100100', '-j', 'DROP'], false],
+    [
+      '-A X -m u32 --u32 "0x0>>0x16&0x3c@0xc&0xffffff00=0x100100" -j DROP',
+      ['-A', 'X', '-m', 'u32', '--u32', '0x0>>0x16&0x3c@0xc&0xffffff00=0x100100', '-j', 'DROP'],
+      false,
+    ],
     ['-A X --comment "never closed', ['-A', 'X', '--comment', 'never closed'], true],
     ['', [], false],
   ])('%j', (line, tokens, unterminated) => {
@@ -67,13 +75,19 @@ describe('rule lines', () => {
     ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS', { match: ['addrtype'], target: 'DOCKER-INGRESS' }],
     ['-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER', { destination: '127.0.0.0/8', negations: ['-d'] }],
     ['-A DOCKER ! -i docker0 -o docker0 -j DROP', { inIface: 'docker0', outIface: 'docker0', negations: ['-i'] }],
-    ['-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT --reject-with icmp-port-unreachable', { dport: '7946,2377', match: ['multiport'], target: 'REJECT' }],
+    [
+      '-A INPUT -p tcp -m multiport --dports 7946,2377 -j REJECT --reject-with icmp-port-unreachable',
+      { dport: '7946,2377', match: ['multiport'], target: 'REJECT' },
+    ],
     ['-A INPUT -p udp -m udp ! --dport 53 -j LOGDROP', { dport: '53', negations: ['--dport'] }],
     ['-A INPUT -p udp -m udp --dport ! 53 -j LOGDROP', { dport: '53', negations: ['--dport'] }],
     ['-A INPUT ! -p esp -j ACCEPT', { protocol: 'esp', negations: ['-p'] }],
     ['-A INPUT -p 50 -j DROP', { protocol: '50' }],
     ['-A INPUT -p TCP -j DROP', { protocol: 'tcp' }],
-    ['-A INPUT -s 192.168.10.0/24 -i eth0 -p tcp -m tcp --sport 1024:65535 --dport 22 -j ACCEPT', { source: '192.168.10.0/24', inIface: 'eth0', sport: '1024:65535', dport: '22' }],
+    [
+      '-A INPUT -s 192.168.10.0/24 -i eth0 -p tcp -m tcp --sport 1024:65535 --dport 22 -j ACCEPT',
+      { source: '192.168.10.0/24', inIface: 'eth0', sport: '1024:65535', dport: '22' },
+    ],
     [
       '-A ufw-user-input -p tcp -m multiport --dports 80,443 -m comment --comment "\\\'dapp_Nginx%20Full\\\'" -j ACCEPT',
       { dport: '80,443', comment: "'dapp_Nginx%20Full'", match: ['multiport', 'comment'] },
@@ -87,7 +101,10 @@ describe('rule lines', () => {
     ['-A INPUT -j ufw-before-input', { target: 'ufw-before-input' }],
     ['-A FORWARD -g DOCKER-X', { target: 'DOCKER-X', goto: true }],
     ['-A INPUT -p tcp -m tcp --dport 22', { target: null, dport: '22' }],
-    ['-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE', { source: '172.18.0.0/16', outIface: 'docker_gwbridge', negations: ['-o'] }],
+    [
+      '-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE',
+      { source: '172.18.0.0/16', outIface: 'docker_gwbridge', negations: ['-o'] },
+    ],
     ['-A PREROUTING -d 10.0.0.5/32 -p tcp -m tcp --dport 8080 -j REDIRECT --to-ports 80', { toPorts: '80', target: 'REDIRECT' }],
   ])('%s', (line, expected) => {
     expect(rule(line)).toMatchObject(expected);
@@ -269,7 +286,7 @@ describe('parseIptablesSave: variant detection', () => {
     expect(d).toMatchObject({ variant: 'nft', legacyTablesPresentWarning: true, warnings: [] });
   });
 
-  it("incompatible table note (nft) is a warning, not an error", () => {
+  it('incompatible table note (nft) is a warning, not an error', () => {
     const d = parseIptablesSave("# Table `filter' is incompatible, use 'nft' tool.\n");
     expect(d.variant).toBe('nft');
     expect(d.warnings).toHaveLength(1);
@@ -283,21 +300,53 @@ describe('parseIptablesSave: malformed and truncated input', () => {
     ['whitespace', '  \n\n\t\n', { tables: [], rules: 0, warnings: [] }],
     ['CRLF line endings', '*filter\r\n:INPUT DROP [0:0]\r\n-A INPUT -j ACCEPT\r\nCOMMIT\r\n', { tables: ['filter'], rules: 1, warnings: [] }],
     ['no COMMIT (truncated)', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', { tables: ['filter'], rules: 1, warnings: [/no COMMIT/] }],
-    ['next table before COMMIT', '*filter\n:INPUT ACCEPT [0:0]\n*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n', { tables: ['filter', 'nat'], rules: 0, warnings: [/filter has no COMMIT before \*nat/] }],
+    [
+      'next table before COMMIT',
+      '*filter\n:INPUT ACCEPT [0:0]\n*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n',
+      { tables: ['filter', 'nat'], rules: 0, warnings: [/filter has no COMMIT before \*nat/] },
+    ],
     ['rule outside a table', '-A INPUT -j DROP\n', { tables: [], rules: 0, warnings: [/rule outside a table/] }],
-    ['rule after COMMIT', '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n-A INPUT -j DROP\n', { tables: ['filter'], rules: 0, warnings: [/rule outside a table/] }],
+    [
+      'rule after COMMIT',
+      '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n-A INPUT -j DROP\n',
+      { tables: ['filter'], rules: 0, warnings: [/rule outside a table/] },
+    ],
     ['chain line cut short', '*filter\n:INPUT\nCOMMIT\n', { tables: ['filter'], rules: 0, warnings: [/without policy/] }],
-    ['chain line garbage', '*filter\n:INPUT ACCEPT [x:y] extra\nCOMMIT\n', { tables: ['filter'], rules: 0, warnings: [/cannot read chain declaration/] }],
+    [
+      'chain line garbage',
+      '*filter\n:INPUT ACCEPT [x:y] extra\nCOMMIT\n',
+      { tables: ['filter'], rules: 0, warnings: [/cannot read chain declaration/] },
+    ],
     ['undeclared chain', '*filter\n-A MYSTERY -j DROP\nCOMMIT\n', { tables: ['filter'], rules: 1, warnings: [/undeclared chain MYSTERY/] }],
-    ['rule cut after option', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -m udp --dport\n', { tables: ['filter'], rules: 1, warnings: [/--dport without a value/, /no COMMIT/] }],
-    ['rule cut after !', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp !\nCOMMIT\n', { tables: ['filter'], rules: 1, warnings: [/! without a value/] }],
+    [
+      'rule cut after option',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -m udp --dport\n',
+      { tables: ['filter'], rules: 1, warnings: [/--dport without a value/, /no COMMIT/] },
+    ],
+    [
+      'rule cut after !',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp !\nCOMMIT\n',
+      { tables: ['filter'], rules: 1, warnings: [/! without a value/] },
+    ],
     ['-A without chain', '*filter\n-A\nCOMMIT\n', { tables: ['filter'], rules: 0, warnings: [/without a chain/] }],
     ['rule without spec', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT\nCOMMIT\n', { tables: ['filter'], rules: 1, warnings: [/without a spec/] }],
-    ['unterminated quote', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "cut here\n', { tables: ['filter'], rules: 1, warnings: [/unterminated quote/, /no COMMIT/] }],
-    ['bad table name', '*fil ter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { tables: [], rules: 0, warnings: [/bad table name/, /outside a table/, /COMMIT outside/] }],
+    [
+      'unterminated quote',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "cut here\n',
+      { tables: ['filter'], rules: 1, warnings: [/unterminated quote/, /no COMMIT/] },
+    ],
+    [
+      'bad table name',
+      '*fil ter\n:INPUT ACCEPT [0:0]\nCOMMIT\n',
+      { tables: [], rules: 0, warnings: [/bad table name/, /outside a table/, /COMMIT outside/] },
+    ],
     ['stray error text', 'sh: 1: iptables-save: not found\n', { tables: [], rules: 0, warnings: [/unrecognised line/] }],
     ['COMMIT alone', 'COMMIT\n', { tables: [], rules: 0, warnings: [/COMMIT outside a table/] }],
-    ['-I accepted as append', '*filter\n:INPUT ACCEPT [0:0]\n-I INPUT 1 -j DROP\nCOMMIT\n', { tables: ['filter'], rules: 1, warnings: [/-I in a save dump/] }],
+    [
+      '-I accepted as append',
+      '*filter\n:INPUT ACCEPT [0:0]\n-I INPUT 1 -j DROP\nCOMMIT\n',
+      { tables: ['filter'], rules: 1, warnings: [/-I in a save dump/] },
+    ],
   ])('%s', (_label, text, expected) => {
     const d = parseIptablesSave(text);
     if (expected.tables) expect(Object.keys(d.tables)).toEqual(expected.tables);

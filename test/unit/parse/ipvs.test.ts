@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  activeRealServers,
-  findFwmarkService,
-  fwmarkOf,
-  parseIpvsadm,
-  splitAddrPort,
-  type IpvsService,
-} from '../../../src/parse/ipvs.js';
+import { activeRealServers, findFwmarkService, fwmarkOf, parseIpvsadm, splitAddrPort, type IpvsService } from '../../../src/parse/ipvs.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/ipvs/${name}`, import.meta.url), 'utf8');
 
@@ -119,11 +112,23 @@ describe('parseIpvsadm: single lines', () => {
   });
 
   it.each<[string, { address: string; port: number; forward: string; weight: number; activeConn: number; inactConn: number }]>([
-    ['  -> 10.0.0.5:0                   Masq    1      0          0         ', { address: '10.0.0.5', port: 0, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 }],
+    [
+      '  -> 10.0.0.5:0                   Masq    1      0          0         ',
+      { address: '10.0.0.5', port: 0, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 },
+    ],
     ['  -> 10.0.0.5:0 Masq 1 0 0', { address: '10.0.0.5', port: 0, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 }],
-    ['  -> 10.0.1.3:80                  Route   0      12         345       ', { address: '10.0.1.3', port: 80, forward: 'Route', weight: 0, activeConn: 12, inactConn: 345 }],
-    ['  -> [2001:db8::2]:80             Tunnel  5      1          2', { address: '2001:db8::2', port: 80, forward: 'Tunnel', weight: 5, activeConn: 1, inactConn: 2 }],
-    ['  -> 10.0.0.9:0                   (null)  1      0          0', { address: '10.0.0.9', port: 0, forward: '(null)', weight: 1, activeConn: 0, inactConn: 0 }],
+    [
+      '  -> 10.0.1.3:80                  Route   0      12         345       ',
+      { address: '10.0.1.3', port: 80, forward: 'Route', weight: 0, activeConn: 12, inactConn: 345 },
+    ],
+    [
+      '  -> [2001:db8::2]:80             Tunnel  5      1          2',
+      { address: '2001:db8::2', port: 80, forward: 'Tunnel', weight: 5, activeConn: 1, inactConn: 2 },
+    ],
+    [
+      '  -> 10.0.0.9:0                   (null)  1      0          0',
+      { address: '10.0.0.9', port: 0, forward: '(null)', weight: 1, activeConn: 0, inactConn: 0 },
+    ],
   ])('real server %j', (line, expected) => {
     const t = parseIpvsadm(`${HEADER}\nFWM  256 rr\n${line}\n`);
     expect(t.warnings).toEqual([]);

@@ -39,7 +39,17 @@ describe('probe planning from a lab snapshot', () => {
   });
 
   it('refuses to put anything but addresses and sandbox names into the script', () => {
-    expect(() => buildSenderScript({ tcp: [{ ip: '1.2.3.4; rm -rf /', port: 1 }], udp: [], mtu: [], dataPath: [], netnsDir: '/x', viaDockerdMountNs: false, timeoutSec: 1 })).toThrow(/not an IP/);
+    expect(() =>
+      buildSenderScript({
+        tcp: [{ ip: '1.2.3.4; rm -rf /', port: 1 }],
+        udp: [],
+        mtu: [],
+        dataPath: [],
+        netnsDir: '/x',
+        viaDockerdMountNs: false,
+        timeoutSec: 1,
+      }),
+    ).toThrow(/not an IP/);
   });
 });
 
@@ -103,7 +113,18 @@ describe('the capture stops when the count is in', () => {
   ];
 
   it('READY once tcpdump listens; COMPLETE and done at once when every sender was seen on every port', () => {
-    const r = captureWith([...header, from('10.213.0.11', 7946), from('10.213.0.11', 7946), from('10.213.0.13', 4789), from('10.213.0.11', 4789), from('10.213.0.13', 7946)], expected, 5);
+    const r = captureWith(
+      [
+        ...header,
+        from('10.213.0.11', 7946),
+        from('10.213.0.11', 7946),
+        from('10.213.0.13', 4789),
+        from('10.213.0.11', 4789),
+        from('10.213.0.13', 7946),
+      ],
+      expected,
+      5,
+    );
     const p = parseProbeLines(r.out);
     const [first, second] = r.out.split('\n');
     expect(first).toMatch(/^PID \d+$/);
@@ -115,7 +136,18 @@ describe('the capture stops when the count is in', () => {
   });
 
   it('duplicates and unexpected sources do not count: without one expected datagram it waits out the window', () => {
-    const r = captureWith([...header, from('10.213.0.11', 7946), from('10.213.0.11', 7946), from('10.213.0.11', 4789), from('10.213.0.99', 7946), from('10.213.0.13', 7946)], expected, 1);
+    const r = captureWith(
+      [
+        ...header,
+        from('10.213.0.11', 7946),
+        from('10.213.0.11', 7946),
+        from('10.213.0.11', 4789),
+        from('10.213.0.99', 7946),
+        from('10.213.0.13', 7946),
+      ],
+      expected,
+      1,
+    );
     const p = parseProbeLines(r.out);
     expect(p.complete).toBe(false);
     expect(p.done).toBe(true);
@@ -127,12 +159,16 @@ describe('the capture stops when the count is in', () => {
     expect(buildCaptureStopScript(6856)).toBe('case "$(cat /proc/6856/comm 2>/dev/null)" in timeout|tcpdump) kill 6856 2>/dev/null ;; esac; true\n');
     for (const bad of [0, 1, -5, 1.5, Number.NaN]) expect(() => buildCaptureStopScript(bad)).toThrow(/not a capture pid/);
     // A live process that is not a capture is left alone.
-    const r = spawnSync('sh', ['-c', `sleep 5 & p=$!; sh -c "$(printf '%s' "$0" | sed "s/4242/$p/g")"; kill -0 $p && echo alive; kill $p`, buildCaptureStopScript(4242)], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      'sh',
+      ['-c', `sleep 5 & p=$!; sh -c "$(printf '%s' "$0" | sed "s/4242/$p/g")"; kill -0 $p && echo alive; kill $p`, buildCaptureStopScript(4242)],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     expect(r.stdout.trim()).toBe('alive');
   });
 
   it.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v tcpdump']).status !== 0)(
-    'with the real tcpdump (root): the sender\'s datagrams on loopback complete the count',
+    "with the real tcpdump (root): the sender's datagrams on loopback complete the count",
     async () => {
       const script = buildCaptureScript([7946, 4789], 5, [
         { src: '127.0.0.1', port: 7946 },
@@ -145,7 +181,18 @@ describe('the capture stops when the count is in', () => {
       child.stdin.end(script);
       const t = performance.now();
       await ready;
-      const sender = buildSenderScript({ tcp: [], udp: [{ ip: '127.0.0.1', port: 7946 }, { ip: '127.0.0.1', port: 4789 }], mtu: [], dataPath: [], netnsDir: '/x', viaDockerdMountNs: false, timeoutSec: 1 });
+      const sender = buildSenderScript({
+        tcp: [],
+        udp: [
+          { ip: '127.0.0.1', port: 7946 },
+          { ip: '127.0.0.1', port: 4789 },
+        ],
+        mtu: [],
+        dataPath: [],
+        netnsDir: '/x',
+        viaDockerdMountNs: false,
+        timeoutSec: 1,
+      });
       spawnSync('sh', ['-s'], { input: sender, encoding: 'utf8', timeout: 10_000 });
       await ended;
       expect(parseProbeLines(out).complete).toBe(true);

@@ -55,7 +55,15 @@ describe('a healthy lab run', () => {
     const r2 = probeResults(snapshot, { ...obs, captures: new Map([...obs.captures, ['nd3', { ok: true, text: without }]]) });
     const blocked = r2.ports.filter((p) => p.state !== 'ok');
     expect(blocked).toEqual([
-      expect.objectContaining({ from: 'nd2', to: 'nd3', proto: 'udp', port: 4789, purpose: 'data-path', state: 'blocked', detail: '3 datagrams sent from nd2, none arrived on nd3 while every sender ran' }),
+      expect.objectContaining({
+        from: 'nd2',
+        to: 'nd3',
+        proto: 'udp',
+        port: 4789,
+        purpose: 'data-path',
+        state: 'blocked',
+        detail: '3 datagrams sent from nd2, none arrived on nd3 while every sender ran',
+      }),
     ]);
   });
 
@@ -63,7 +71,11 @@ describe('a healthy lab run', () => {
     const obs = recorded('healthy');
     const r2 = probeResults(snapshot, {
       ...obs,
-      captures: new Map([...obs.captures, ['nd2', { ok: true, text: 'NOTCPDUMP\n' }], ['nd3', { ok: false, text: 'command timed out after 7000 ms' }]]),
+      captures: new Map([
+        ...obs.captures,
+        ['nd2', { ok: true, text: 'NOTCPDUMP\n' }],
+        ['nd3', { ok: false, text: 'command timed out after 7000 ms' }],
+      ]),
     });
     const udp = (to: string) => r2.ports.filter((p) => p.proto === 'udp' && p.to === to);
     expect(udp('nd2').every((p) => p.state === 'unconfirmed' && p.detail === 'sent; no tcpdump on nd2 to confirm receipt')).toBe(true);
@@ -85,13 +97,27 @@ describe('udp/4789 dropped by INPUT on nd3 (recorded)', () => {
   const r = probeResults(snapshot, recorded('udp4789-dropped-on-nd3'));
 
   it('the overlay pings to and from nd3 get no answer; the others pass', () => {
-    const blocked = r.dataPath.filter((d) => d.state === 'blocked').map((d) => `${d.from}->${d.to} ${d.network}`).sort();
-    expect(blocked).toEqual(['nd1->nd3 ingress', 'nd1->nd3 ndnet', 'nd2->nd3 ingress', 'nd2->nd3 ndnet', 'nd3->nd1 ingress', 'nd3->nd1 ndnet', 'nd3->nd2 ingress', 'nd3->nd2 ndnet']);
+    const blocked = r.dataPath
+      .filter((d) => d.state === 'blocked')
+      .map((d) => `${d.from}->${d.to} ${d.network}`)
+      .sort();
+    expect(blocked).toEqual([
+      'nd1->nd3 ingress',
+      'nd1->nd3 ndnet',
+      'nd2->nd3 ingress',
+      'nd2->nd3 ndnet',
+      'nd3->nd1 ingress',
+      'nd3->nd1 ndnet',
+      'nd3->nd2 ingress',
+      'nd3->nd2 ndnet',
+    ]);
     expect(r.dataPath.filter((d) => d.state === 'ok')).toHaveLength(4);
-    expect(r.dataPath.find((d) => d.from === 'nd1' && d.to === 'nd3' && d.network === 'ndnet')!.detail).toMatch(/over VXLAN \(udp\/4789\) got no answer$/);
+    expect(r.dataPath.find((d) => d.from === 'nd1' && d.to === 'nd3' && d.network === 'ndnet')!.detail).toMatch(
+      /over VXLAN \(udp\/4789\) got no answer$/,
+    );
   });
 
-  it('the datagrams to nd3 are seen by its capture (before INPUT): ok here, the INPUT rule is the underlay check\'s to find', () => {
+  it("the datagrams to nd3 are seen by its capture (before INPUT): ok here, the INPUT rule is the underlay check's to find", () => {
     const toNd3 = r.ports.filter((p) => p.proto === 'udp' && p.port === 4789 && p.to === 'nd3');
     expect(toNd3.map((p) => p.state)).toEqual(['ok', 'ok']);
   });
@@ -106,12 +132,15 @@ describe('udp/4789 dropped by INPUT on nd3 (recorded)', () => {
 describe('single verdicts on the lines the sender prints', () => {
   it('tcp: 0 connected, 124 timed out, other codes refused, nothing: unconfirmed', () => {
     expect(tcpVerdict(line('T 10.213.0.11 7946 0\n'), 2).state).toBe('ok');
-    expect(tcpVerdict(line('T 10.213.0.11 7946 124\n'), 2)).toEqual({ state: 'blocked', detail: 'no answer within 2 s (dropped by a firewall or no route)' });
+    expect(tcpVerdict(line('T 10.213.0.11 7946 124\n'), 2)).toEqual({
+      state: 'blocked',
+      detail: 'no answer within 2 s (dropped by a firewall or no route)',
+    });
     expect(tcpVerdict(line('T 10.213.0.11 7946 1\n'), 2).detail).toMatch(/refused/);
     expect(tcpVerdict(undefined, 2).state).toBe('unconfirmed');
   });
 
-  it('mtu: DF fails while small pings pass → blocked with ping\'s reason; no ICMP at all → unconfirmed', () => {
+  it("mtu: DF fails while small pings pass → blocked with ping's reason; no ICMP at all → unconfirmed", () => {
     const df = line('P 10.213.0.12 1472 1 message too long, mtu=1400\n');
     expect(mtuVerdict(df, line('B 10.213.0.12 0\n'), 1500)).toEqual({
       state: 'blocked',
@@ -121,7 +150,7 @@ describe('single verdicts on the lines the sender prints', () => {
     expect(mtuVerdict(line('P 10.213.0.12 1472 0 \n'), undefined, 1500).state).toBe('ok');
   });
 
-  it('udp: a datagram from any of the sender\'s addresses counts; from another node it does not', () => {
+  it("udp: a datagram from any of the sender's addresses counts; from another node it does not", () => {
     const capture = readCapture({ ok: true, text: 'READY\nC 10.213.0.13 10.213.0.11 7946\nDONE\n' });
     const base = { from: 'nd2', to: 'nd1', port: 7946, receiverReachable: true, capture, captureSec: 2 };
     expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.12']) }).state).toBe('blocked');
@@ -132,7 +161,11 @@ describe('single verdicts on the lines the sender prints', () => {
   it('data path: the small ping decides the state, the DF ping the dfState', () => {
     const d = { sandbox: 'lb_n28s5d637', ip: '10.0.1.4', payload: 1422, network: 'ndnet', peer: 'nd2' };
     const v = dataPathVerdict(d, line('D lb_n28s5d637 10.0.1.4 0 0\n'), line('D lb_n28s5d637 10.0.1.4 1422 1\n'), 'nd1', 4789);
-    expect(v).toEqual({ state: 'ok', dfState: 'blocked', detail: 'ping from lb_n28s5d637 to 10.0.1.4 on nd2 answered, but 1450-byte packets with DF do not pass' });
+    expect(v).toEqual({
+      state: 'ok',
+      dfState: 'blocked',
+      detail: 'ping from lb_n28s5d637 to 10.0.1.4 on nd2 answered, but 1450-byte packets with DF do not pass',
+    });
     expect(dataPathVerdict(d, undefined, undefined, 'nd1', 4789)).toEqual({ state: 'unconfirmed', dfState: null, detail: 'probe did not report' });
   });
 });

@@ -22,7 +22,10 @@ function dom(html: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nd-html-'));
   const file = join(dir, 'report.html');
   writeFileSync(file, html);
-  const r = spawnSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(r.status).toBe(0);
   return r.stdout;
 }
@@ -44,7 +47,13 @@ describe.skipIf(!chromium)('html report in headless Chromium', () => {
 
   it('30 nodes: a 30×30 matrix with the failing row marked', () => {
     const s = labAtScale(30);
-    const r = buildReport(s, runChecks({ snapshot: s, probes: probesFor(s, (p) => p.from === 'nd5' && p.port === 4789) }), '0.0.0-test', new Date(), 1000);
+    const r = buildReport(
+      s,
+      runChecks({ snapshot: s, probes: probesFor(s, (p) => p.from === 'nd5' && p.port === 4789) }),
+      '0.0.0-test',
+      new Date(),
+      1000,
+    );
     const d = dom(renderHtml(r));
     expect(count(d, /<td class="cell /g)).toBe(30 * 30);
     expect(count(d, /<td class="cell fail"/g)).toBe(29);

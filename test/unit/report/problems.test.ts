@@ -16,7 +16,10 @@ const lines = (t: string) => t.split('\n').length;
 describe('problems, not rows', () => {
   it('the lab as recorded: one IPVS problem with its consequences under it, the pool warning once, in ≤ 25 lines', () => {
     const s = withQuietLogs(lab());
-    const r = reportOf(s, probesFor(s, () => false));
+    const r = reportOf(
+      s,
+      probesFor(s, () => false),
+    );
     // (The synthetic probes hold no data-path pings: overlay.datapath.mtu says so in a skip of its own.)
     const roots = r.problems.filter((p) => p.causedBy === null && p.status !== 'skip');
     expect(roots.map((p) => [p.id, p.status, p.nodes])).toEqual([
@@ -43,7 +46,10 @@ describe('problems, not rows', () => {
 
   it('30 nodes from the lab recording, udp/4789 blocked from nd5 to all others: one screen naming both problems and their nodes', () => {
     const s = withQuietLogs(labAtScale(30));
-    const r = reportOf(s, probesFor(s, (p) => p.from === 'nd5' && p.port === 4789));
+    const r = reportOf(
+      s,
+      probesFor(s, (p) => p.from === 'nd5' && p.port === 4789),
+    );
     const all = s.nodes.map((n) => n.name);
     const udp = r.problems.filter((p) => p.check === 'underlay.datapath.udp');
     expect(udp).toHaveLength(1);
@@ -65,14 +71,23 @@ describe('problems, not rows', () => {
     expect(x).toContain('name="underlay.datapath.udp from nd5 to 29 nodes"');
     expect((x.match(/<failure /g) ?? []).length).toBe(r.problems.filter((p) => p.status === 'fail').length);
     const m = renderMarkdown(r);
-    expect(m.split('\n').filter((l) => l.startsWith("| ") && l.includes("(`underlay.datapath.udp`)"))).toHaveLength(1);
+    expect(m.split('\n').filter((l) => l.startsWith('| ') && l.includes('(`underlay.datapath.udp`)'))).toHaveLength(1);
   });
 });
 
 describe('folding', () => {
   const f = (o: Partial<Finding>): Finding => ({
-    id: 'host.sysctl.ip-forward', layer: 'host', status: 'fail', node: 'nd1', peer: null, network: null, title: 't', messageId: 'off',
-    detail: 'net.ipv4.ip_forward is 0 on nd1 (10.0.0.1)', remediation: 'on nd1: sysctl -w net.ipv4.ip_forward=1', ...o,
+    id: 'host.sysctl.ip-forward',
+    layer: 'host',
+    status: 'fail',
+    node: 'nd1',
+    peer: null,
+    network: null,
+    title: 't',
+    messageId: 'off',
+    detail: 'net.ipv4.ip_forward is 0 on nd1 (10.0.0.1)',
+    remediation: 'on nd1: sysctl -w net.ipv4.ip_forward=1',
+    ...o,
   });
   const nodes = [
     { name: 'nd1', address: '10.0.0.1' },
@@ -93,7 +108,10 @@ describe('folding', () => {
 
   it('keeps commands per node when an address differs in them', () => {
     const ps = buildProblems(
-      [f({ remediation: 'ip route add 10.0.0.1' }), f({ node: 'nd10', detail: 'net.ipv4.ip_forward is 0 on nd10 (10.0.0.10)', remediation: 'ip route add 10.0.0.10' })],
+      [
+        f({ remediation: 'ip route add 10.0.0.1' }),
+        f({ node: 'nd10', detail: 'net.ipv4.ip_forward is 0 on nd10 (10.0.0.10)', remediation: 'ip route add 10.0.0.10' }),
+      ],
       nodes,
     );
     expect(ps).toHaveLength(1);

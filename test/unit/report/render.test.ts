@@ -21,9 +21,37 @@ const f = (o: Partial<Finding>): Finding => ({
 
 const findings: Finding[] = [
   f({}),
-  f({ id: 'host.sysctl.ip-forward', layer: 'host', status: 'pass', peer: null, network: null, title: 'IP forwarding on', detail: 'ok', remediation: '' }),
-  f({ id: 'host.mountns.separate', layer: 'host', status: 'warn', peer: null, network: null, title: 'dockerd mount namespace', detail: 'MountFlags=slave', remediation: 'remove MountFlags' }),
-  f({ id: 'underlay.mtu.path', layer: 'underlay', status: 'skip', node: null, peer: null, network: null, title: 'Path MTU', detail: 'probes not run', remediation: '' }),
+  f({
+    id: 'host.sysctl.ip-forward',
+    layer: 'host',
+    status: 'pass',
+    peer: null,
+    network: null,
+    title: 'IP forwarding on',
+    detail: 'ok',
+    remediation: '',
+  }),
+  f({
+    id: 'host.mountns.separate',
+    layer: 'host',
+    status: 'warn',
+    peer: null,
+    network: null,
+    title: 'dockerd mount namespace',
+    detail: 'MountFlags=slave',
+    remediation: 'remove MountFlags',
+  }),
+  f({
+    id: 'underlay.mtu.path',
+    layer: 'underlay',
+    status: 'skip',
+    node: null,
+    peer: null,
+    network: null,
+    title: 'Path MTU',
+    detail: 'probes not run',
+    remediation: '',
+  }),
 ];
 const report = buildReport(labSnapshot('healthy'), findings, '1.2.3', new Date('2026-11-25T15:00:00Z'), 4200);
 
@@ -31,18 +59,41 @@ describe('report model', () => {
   it('matches the documented JSON contract', () => {
     const j = JSON.parse(renderJson(report));
     expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'startedAt', 'durationMs', 'cluster', 'summary', 'findings', 'problems']);
-    expect(j).toMatchObject({ schemaVersion: 1, tool: { name: 'docker-netdoctor', version: '1.2.3' }, startedAt: '2026-11-25T15:00:00.000Z', durationMs: 4200 });
+    expect(j).toMatchObject({
+      schemaVersion: 1,
+      tool: { name: 'docker-netdoctor', version: '1.2.3' },
+      startedAt: '2026-11-25T15:00:00.000Z',
+      durationMs: 4200,
+    });
     expect(j.cluster.nodes).toContainEqual({ name: 'nd1', id: expect.any(String), address: '10.213.0.11', role: 'manager' });
     expect(j.summary).toEqual({ pass: 1, warn: 1, fail: 1, skip: 1, error: 0 });
     expect(Object.keys(j.findings[0])).toEqual(['id', 'layer', 'status', 'node', 'peer', 'network', 'title', 'messageId', 'detail', 'remediation']);
-    expect(j.problems.map((p: { id: string }) => p.id)).toEqual(['overlay.fdb.missing:missing', 'host.mountns.separate:missing', 'underlay.mtu.path:missing']);
-    expect(j.problems[0]).toMatchObject({ check: 'overlay.fdb.missing', status: 'fail', nodes: ['nd2', 'nd3'], pairs: [{ from: 'nd2', to: 'nd3' }], networks: ['ndnet'], causedBy: null });
-    for (const k of ['id', 'check', 'status', 'nodes', 'pairs', 'networks', 'causedBy', 'title', 'remediation']) expect(Object.keys(j.problems[0])).toContain(k);
+    expect(j.problems.map((p: { id: string }) => p.id)).toEqual([
+      'overlay.fdb.missing:missing',
+      'host.mountns.separate:missing',
+      'underlay.mtu.path:missing',
+    ]);
+    expect(j.problems[0]).toMatchObject({
+      check: 'overlay.fdb.missing',
+      status: 'fail',
+      nodes: ['nd2', 'nd3'],
+      pairs: [{ from: 'nd2', to: 'nd3' }],
+      networks: ['ndnet'],
+      causedBy: null,
+    });
+    for (const k of ['id', 'check', 'status', 'nodes', 'pairs', 'networks', 'causedBy', 'title', 'remediation'])
+      expect(Object.keys(j.problems[0])).toContain(k);
   });
 
   it('fails on failures, and on warnings only with --strict', () => {
     expect(reportFailed(report, false)).toBe(true);
-    const warnOnly = buildReport(labSnapshot('healthy'), findings.filter((x) => x.status !== 'fail'), '1', new Date(), 1);
+    const warnOnly = buildReport(
+      labSnapshot('healthy'),
+      findings.filter((x) => x.status !== 'fail'),
+      '1',
+      new Date(),
+      1,
+    );
     expect(reportFailed(warnOnly, false)).toBe(false);
     expect(reportFailed(warnOnly, true)).toBe(true);
   });
@@ -75,7 +126,10 @@ describe('renderers', () => {
     const x = renderJunit(report);
     const py = spawnSync(
       'python3',
-      ['-c', 'import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//testcase")), len(r.findall(".//failure")), len(r.findall(".//skipped")), r.get("failures"))'],
+      [
+        '-c',
+        'import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//testcase")), len(r.findall(".//failure")), len(r.findall(".//skipped")), r.get("failures"))',
+      ],
       { input: x, encoding: 'utf8' },
     );
     expect(py.stderr).toBe('');
@@ -98,7 +152,10 @@ describe('markdown remediations', () => {
   it('every command in a remediation renders as code and no backtick is left as text (markdown-it)', async () => {
     const { default: MarkdownIt } = await import('markdown-it');
     const findings = [
-      f({ remediation: 'on nd2: nsenter --net=/var/run/docker/netns/1-abc bridge fdb replace 02:42:0a:00:01:0f dev vxlan0 dst 10.213.0.13 self permanent' }),
+      f({
+        remediation:
+          'on nd2: nsenter --net=/var/run/docker/netns/1-abc bridge fdb replace 02:42:0a:00:01:0f dev vxlan0 dst 10.213.0.13 self permanent',
+      }),
       f({ id: 'host.dockerd.running', remediation: 'On nd2: `systemctl start docker`, then `journalctl -u docker -n 100` for why it stopped' }),
       f({ id: 'host.x.y', remediation: 'printf `a` | tee ``b``' }),
     ];

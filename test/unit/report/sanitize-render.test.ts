@@ -13,7 +13,6 @@ import { analyse } from '../../../src/run/check.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
- 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const EVIL = 'nd3\u001b[2J\u001b]8;;http://evil/\u0007\n    ✔ all checks passed\r\u009b0m';
 
@@ -54,7 +53,25 @@ describe('renderers and the terminal sanitiser', () => {
     const table = renderNodesTable(labSnapshot('healthy').cluster.nodes.map((n) => ({ ...n, name: EVIL })));
     expect(table).not.toMatch(RAW);
     expect(table.split('\n')).toHaveLength(4);
-    const summary = { file: 'b\u001b[2J.tar.gz', bundleVersion: 1, snapshotSchemaVersion: 1, tool: { name: 'x', version: '1\u001b]0;t\u0007' }, createdAt: '', durationMs: 0, command: '\u001b[2J', clusterId: null, managerNode: EVIL, nodes: [{ name: EVIL, status: 'ok', errors: [], sandboxes: 0, sections: 0 }], probes: false, findings: null, redactIps: false, redaction: ['\u009b'], files: 1, uncompressedBytes: 1, compressedBytes: 1 } as unknown as BundleSummary;
+    const summary = {
+      file: 'b\u001b[2J.tar.gz',
+      bundleVersion: 1,
+      snapshotSchemaVersion: 1,
+      tool: { name: 'x', version: '1\u001b]0;t\u0007' },
+      createdAt: '',
+      durationMs: 0,
+      command: '\u001b[2J',
+      clusterId: null,
+      managerNode: EVIL,
+      nodes: [{ name: EVIL, status: 'ok', errors: [], sandboxes: 0, sections: 0 }],
+      probes: false,
+      findings: null,
+      redactIps: false,
+      redaction: ['\u009b'],
+      files: 1,
+      uncompressedBytes: 1,
+      compressedBytes: 1,
+    } as unknown as BundleSummary;
     const text = renderBundleSummary(summary);
     expect(text).not.toMatch(RAW);
     expect(text.split('\n')).toHaveLength(12);

@@ -41,7 +41,17 @@ describe('the snapshot schema', () => {
   it('accepts the recorded lab snapshot, with and without probe results', () => {
     const snap = labSnapshot('healthy');
     expect(parseSnapshot(JSON.stringify(snap), 's.json').nodes.length).toBe(3);
-    const probed = { ...snap, probes: { startedAt: snap.startedAt, durationMs: 5, ports: [{ from: 'nd1', to: 'nd2', proto: 'udp', port: 4789, purpose: 'data-path', state: 'ok', detail: '' }], mtu: [], dataPath: [], errors: [] } };
+    const probed = {
+      ...snap,
+      probes: {
+        startedAt: snap.startedAt,
+        durationMs: 5,
+        ports: [{ from: 'nd1', to: 'nd2', proto: 'udp', port: 4789, purpose: 'data-path', state: 'ok', detail: '' }],
+        mtu: [],
+        dataPath: [],
+        errors: [],
+      },
+    };
     expect(parseSnapshot(JSON.stringify(probed), 's.json').probes!.ports).toHaveLength(1);
   });
 

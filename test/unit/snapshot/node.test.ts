@@ -69,7 +69,12 @@ describe('node snapshot from a recorded lab node', () => {
     expect(vx.vxlan).toMatchObject({ id: 4097, port: 4789 });
     const ndnet = cluster.networks.find((n) => n.name === 'ndnet')!;
     for (const ep of ndnet.endpoints.filter((e) => e.hostIp !== '10.213.0.12')) {
-      const mac = '02:42:' + ep.ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':');
+      const mac =
+        '02:42:' +
+        ep.ip
+          .split('.')
+          .map((o) => Number(o).toString(16).padStart(2, '0'))
+          .join(':');
       const entry = overlay.fdb.find((f) => f.mac === mac && f.dst !== null);
       expect(entry, `fdb entry for ${ep.task}`).toBeDefined();
       expect(entry!.dst).toBe(ep.hostIp);
@@ -78,7 +83,7 @@ describe('node snapshot from a recorded lab node', () => {
     }
   });
 
-  it('records IPVS as unavailable with the node\'s own reason', () => {
+  it("records IPVS as unavailable with the node's own reason", () => {
     const ipvs = nd2.raw['netns/ingress_sbox/ipvs']!;
     expect(ipvs.rc).toBe(3);
     expect(ipvs.stderr).toMatch(/IPVS is not available/);

@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetdoctorError } from '../../../src/errors.js';
-import {
-  describeEndpoint,
-  parseInventory,
-  parseJumpSpec,
-  resolveTargets,
-  type ResolveOptions,
-} from '../../../src/ssh/config.js';
+import { describeEndpoint, parseInventory, parseJumpSpec, resolveTargets, type ResolveOptions } from '../../../src/ssh/config.js';
 
 let home: string;
 const nodes = [
@@ -79,7 +73,10 @@ describe('defaults', () => {
 
   it('uses flags over defaults, and --accept-new-host-keys', async () => {
     const key = touch('k');
-    const [t] = await resolveTargets(nodes.slice(0, 1), base({ user: 'root', port: 2222, identity: key, knownHostsFile: '~/kh', acceptNewHostKeys: true }));
+    const [t] = await resolveTargets(
+      nodes.slice(0, 1),
+      base({ user: 'root', port: 2222, identity: key, knownHostsFile: '~/kh', acceptNewHostKeys: true }),
+    );
     expect(t).toMatchObject({
       user: 'root',
       port: 2222,
@@ -248,7 +245,10 @@ nodes:
 `,
     );
     const warnings: string[] = [];
-    const [t1, t2, t3] = await resolveTargets(nodes, base({ inventoryFile: inv, user: 'flaguser', port: 2300, identity: flagKey, onWarning: (m) => warnings.push(m) }));
+    const [t1, t2, t3] = await resolveTargets(
+      nodes,
+      base({ inventoryFile: inv, user: 'flaguser', port: 2300, identity: flagKey, onWarning: (m) => warnings.push(m) }),
+    );
     expect(t1).toMatchObject({ node: 'nd1', host: '10.0.0.1', port: 2201, user: 'root' });
     expect(t1?.identityFiles).toEqual([join(home, 'keys/nd1'), flagKey]);
     expect(t2).toMatchObject({ host: '10.0.0.2', port: 2300, user: 'deploy' });

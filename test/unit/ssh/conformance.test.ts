@@ -67,7 +67,12 @@ const scenarios: Scenario[] = [
   // -- quoting
   { name: 'quoted IdentityFile with a space', config: 'Host web\n  IdentityFile "~/keys/my key"\n', host: 'web', files: { 'keys/my key': KEY } },
   { name: 'quoted UserKnownHostsFile list with a space', config: 'Host web\n  UserKnownHostsFile "~/known hosts" ~/kh2\n', host: 'web' },
-  { name: 'single quotes and escaped space', config: "Host web\n  IdentityFile '~/keys/a b'\n  IdentityFile ~/keys/c\\ d\n", host: 'web', files: { 'keys/a b': KEY, 'keys/c d': KEY } },
+  {
+    name: 'single quotes and escaped space',
+    config: "Host web\n  IdentityFile '~/keys/a b'\n  IdentityFile ~/keys/c\\ d\n",
+    host: 'web',
+    files: { 'keys/a b': KEY, 'keys/c d': KEY },
+  },
   { name: 'quoted Host pattern', config: 'Host "web"\n  User quoted\n', host: 'web' },
   { name: 'unterminated quote refuses the file', config: 'Host web\n  User "oops\n', host: 'web' },
   // -- patterns
@@ -85,11 +90,19 @@ const scenarios: Scenario[] = [
   { name: 'star in the middle', config: 'Host node-*-prod\n  User prod\n', host: 'node-7-prod' },
   { name: 'host with shell metacharacters is refused like ssh', config: '', host: 'web;id' },
   // -- Match
-  { name: 'Match host sees HostName (spelled Hostname)', config: 'Host web\n  Hostname 10.5.0.1\nMatch host 10.5.0.*\n  User matched\n', host: 'web' },
+  {
+    name: 'Match host sees HostName (spelled Hostname)',
+    config: 'Host web\n  Hostname 10.5.0.1\nMatch host 10.5.0.*\n  User matched\n',
+    host: 'web',
+  },
   { name: 'Match host sees HostName %h', config: 'Host web\n  HostName %h.lab.example\nMatch host *.lab.example\n  Port 2202\n', host: 'web' },
   { name: 'Match negated host', config: 'Match !host bastion\n  User notbastion\n', host: '10.5.0.2' },
   { name: 'Match negated host (the bastion itself)', config: 'Match !host bastion\n  User notbastion\nHost bastion\n  User b\n', host: 'bastion' },
-  { name: 'Match originalhost and user', config: 'Host web\n  HostName 10.5.0.3\n  User ops\nMatch originalhost web user ops\n  Port 2203\n', host: 'web' },
+  {
+    name: 'Match originalhost and user',
+    config: 'Host web\n  HostName 10.5.0.3\n  User ops\nMatch originalhost web user ops\n  Port 2203\n',
+    host: 'web',
+  },
   { name: 'Match user sees -l from the command line', config: 'Match user admin\n  Port 2204\n', host: '10.5.0.4', user: 'admin' },
   { name: 'Match localuser', config: 'Match localuser root\n  User fromlocal\n', host: '10.5.0.5' },
   { name: 'Match all', config: 'Match all\n  User everyone\n', host: '10.5.0.6' },
@@ -98,21 +111,56 @@ const scenarios: Scenario[] = [
   { name: 'Match canonical only on the final pass', config: 'Match canonical\n  User canon\nHost *\n  CanonicalizeHostname yes\n', host: 'web' },
   { name: 'bad Match attribute refuses the file', config: 'Match colour blue\n  User x\n', host: 'web' },
   // -- canonicalization
-  { name: 'CanonicalizeHostname re-reads with the HostName', config: 'Host web\n  HostName Web.Internal\n  CanonicalizeHostname yes\nHost web.internal\n  User deploy\n  Port 2205\n', host: 'web' },
+  {
+    name: 'CanonicalizeHostname re-reads with the HostName',
+    config: 'Host web\n  HostName Web.Internal\n  CanonicalizeHostname yes\nHost web.internal\n  User deploy\n  Port 2205\n',
+    host: 'web',
+  },
   { name: 'no re-read without CanonicalizeHostname', config: 'Host web\n  HostName web.internal\nHost web.internal\n  User deploy\n', host: 'web' },
   // -- Include
-  { name: 'top-level Include', config: 'Include conf.d/*.conf\nHost *\n  User after\n', host: 'web', files: { '.ssh/conf.d/10-web.conf': 'Host web\n  User included\n  Port 2206\n' } },
-  { name: 'Include inside a Host block is scoped to it', config: 'Host web\n  Port 2207\nHost bastion\n  Include conf.d/*\n', host: 'web', files: { '.ssh/conf.d/x': 'User leaked\nPort 2299\nHost *\n  User starred\n' } },
-  { name: 'Include inside the matching Host block applies', config: 'Host bastion\n  Include conf.d/*\n', host: 'bastion', files: { '.ssh/conf.d/x': 'User inner\nHost *\n  Port 2208\n' } },
+  {
+    name: 'top-level Include',
+    config: 'Include conf.d/*.conf\nHost *\n  User after\n',
+    host: 'web',
+    files: { '.ssh/conf.d/10-web.conf': 'Host web\n  User included\n  Port 2206\n' },
+  },
+  {
+    name: 'Include inside a Host block is scoped to it',
+    config: 'Host web\n  Port 2207\nHost bastion\n  Include conf.d/*\n',
+    host: 'web',
+    files: { '.ssh/conf.d/x': 'User leaked\nPort 2299\nHost *\n  User starred\n' },
+  },
+  {
+    name: 'Include inside the matching Host block applies',
+    config: 'Host bastion\n  Include conf.d/*\n',
+    host: 'bastion',
+    files: { '.ssh/conf.d/x': 'User inner\nHost *\n  Port 2208\n' },
+  },
   { name: 'Include of a missing glob is fine', config: 'Include nothing-here/*\nHost web\n  User ok\n', host: 'web' },
   { name: 'Include absolute and ~ paths', config: 'Include ~/extra.conf\n', host: 'web', files: { 'extra.conf': 'Host web\n  User tilde\n' } },
   // -- proxies
-  { name: 'ProxyJump chain with users and ports', config: 'Host web\n  HostName 10.6.0.1\n  ProxyJump jumpuser@bastion:2222,10.6.0.254\n', host: 'web' },
-  { name: 'first hop has its own ProxyJump', config: 'Host web\n  ProxyJump b2\nHost b2\n  HostName 10.6.0.2\n  ProxyJump outer\nHost outer\n  User o\n', host: 'web' },
+  {
+    name: 'ProxyJump chain with users and ports',
+    config: 'Host web\n  HostName 10.6.0.1\n  ProxyJump jumpuser@bastion:2222,10.6.0.254\n',
+    host: 'web',
+  },
+  {
+    name: 'first hop has its own ProxyJump',
+    config: 'Host web\n  ProxyJump b2\nHost b2\n  HostName 10.6.0.2\n  ProxyJump outer\nHost outer\n  User o\n',
+    host: 'web',
+  },
   { name: 'ProxyJump none first disables a later one', config: 'Host web\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', host: 'web' },
   { name: 'ProxyCommand none first beats a later ProxyJump', config: 'Host web\n  ProxyCommand none\nHost *\n  ProxyJump bastion\n', host: 'web' },
-  { name: 'ProxyCommand first wins over a wildcard ProxyJump: refused', config: 'Host web\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump bastion\n', host: 'web' },
-  { name: 'ProxyJump first wins over a later ProxyCommand', config: 'Host web\n  ProxyJump bastion\nMatch host web\n  ProxyCommand nc %h %p\n', host: 'web' },
+  {
+    name: 'ProxyCommand first wins over a wildcard ProxyJump: refused',
+    config: 'Host web\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump bastion\n',
+    host: 'web',
+  },
+  {
+    name: 'ProxyJump first wins over a later ProxyCommand',
+    config: 'Host web\n  ProxyJump bastion\nMatch host web\n  ProxyCommand nc %h %p\n',
+    host: 'web',
+  },
   { name: 'a jump host reached by ProxyCommand: refused', config: 'Host web\n  ProxyJump bastion\nHost *\n  ProxyCommand nc %h %p\n', host: 'web' },
   { name: 'ssh:// ProxyJump URI', config: 'Host web\n  ProxyJump ssh://ops@bastion:2022\n', host: 'web' },
   { name: 'IPv6 jump host in brackets', config: 'Host web\n  ProxyJump [fd00::1]:2222\n', host: 'web' },
@@ -123,11 +171,30 @@ const scenarios: Scenario[] = [
   { name: '-p on the command line beats Port', config: 'Host web\n  Port 2210\n', host: 'web', port: 2022 },
   { name: '-l on the command line beats User', config: 'Host web\n  User cfg\n', host: 'web', user: 'cli' },
   // -- identities
-  { name: 'default identities include id_ecdsa_sk and id_ed25519_sk', config: '', host: 'web', files: { '.ssh/id_ecdsa_sk': KEY, '.ssh/id_ed25519_sk': KEY, '.ssh/id_rsa': KEY } },
-  { name: 'IdentityFile accumulates across blocks, tokens expanded', config: 'Host web\n  HostName 10.7.0.1\n  IdentityFile ~/keys/%h\n  IdentityFile %d/keys/%r-%p\nHost *\n  IdentityFile ~/keys/all\n  User ops\n', host: 'web', files: { 'keys/10.7.0.1': KEY, 'keys/ops-22': KEY, 'keys/all': KEY } },
-  { name: 'configured IdentityFile disables defaults', config: 'Host web\n  IdentityFile ~/keys/only\n', host: 'web', files: { 'keys/only': KEY, '.ssh/id_ed25519': KEY } },
+  {
+    name: 'default identities include id_ecdsa_sk and id_ed25519_sk',
+    config: '',
+    host: 'web',
+    files: { '.ssh/id_ecdsa_sk': KEY, '.ssh/id_ed25519_sk': KEY, '.ssh/id_rsa': KEY },
+  },
+  {
+    name: 'IdentityFile accumulates across blocks, tokens expanded',
+    config: 'Host web\n  HostName 10.7.0.1\n  IdentityFile ~/keys/%h\n  IdentityFile %d/keys/%r-%p\nHost *\n  IdentityFile ~/keys/all\n  User ops\n',
+    host: 'web',
+    files: { 'keys/10.7.0.1': KEY, 'keys/ops-22': KEY, 'keys/all': KEY },
+  },
+  {
+    name: 'configured IdentityFile disables defaults',
+    config: 'Host web\n  IdentityFile ~/keys/only\n',
+    host: 'web',
+    files: { 'keys/only': KEY, '.ssh/id_ed25519': KEY },
+  },
   // -- known hosts and host key policy
-  { name: 'UserKnownHostsFile with tokens, GlobalKnownHostsFile', config: 'Host web\n  HostName 10.8.0.1\n  UserKnownHostsFile ~/.ssh/kh_%h ~/.ssh/kh_%n\n  GlobalKnownHostsFile /etc/ssh/lab_known_hosts\n', host: 'web' },
+  {
+    name: 'UserKnownHostsFile with tokens, GlobalKnownHostsFile',
+    config: 'Host web\n  HostName 10.8.0.1\n  UserKnownHostsFile ~/.ssh/kh_%h ~/.ssh/kh_%n\n  GlobalKnownHostsFile /etc/ssh/lab_known_hosts\n',
+    host: 'web',
+  },
   { name: 'UserKnownHostsFile none', config: 'Host web\n  UserKnownHostsFile none\n', host: 'web' },
   { name: 'StrictHostKeyChecking values', config: 'Host web\n  StrictHostKeyChecking accept-new\n', host: 'web' },
   { name: 'StrictHostKeyChecking off', config: 'Host web\n  StrictHostKeyChecking off\n', host: 'web' },
@@ -196,7 +263,11 @@ const hopRe = /^(?:ssh:\/\/)?(?:(.+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/;
 /** The oracle's reading of a target: ssh -G for it and each hop (first hop's own jump recursively, like ssh -J). */
 function oracle(s: Scenario, env: ReturnType<typeof setup>): Expected | 'refused' {
   const cfg = s.noF ? undefined : env.cfg;
-  const g = oracleG(env.command, env.home, s.host, { ...(cfg ? { cfg } : {}), ...(s.user ? { user: s.user } : {}), ...(s.port ? { port: s.port } : {}) });
+  const g = oracleG(env.command, env.home, s.host, {
+    ...(cfg ? { cfg } : {}),
+    ...(s.user ? { user: s.user } : {}),
+    ...(s.port ? { port: s.port } : {}),
+  });
   if (!g) return 'refused';
   if (g.proxyJump === undefined && g.proxyCommand !== undefined && g.proxyCommand !== 'none') return 'refused';
   let hopByCommand = false;
@@ -206,7 +277,11 @@ function oracle(s: Scenario, env: ReturnType<typeof setup>): Expected | 'refused
     for (const [i, raw] of hops.entries()) {
       const m = hopRe.exec(raw)!;
       const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
-      const hg = oracleG(env.command, env.home, host, { ...(cfg ? { cfg } : {}), ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) })!;
+      const hg = oracleG(env.command, env.home, host, {
+        ...(cfg ? { cfg } : {}),
+        ...(m[1] ? { user: m[1] } : {}),
+        ...(m[3] ? { port: Number(m[3]) } : {}),
+      })!;
       if (i === 0 && hg.proxyJump && depth < 8) out.push(...chain(hg.proxyJump, depth + 1));
       // ssh would reach this first hop through its ProxyCommand: netdoctor must refuse.
       else if (i === 0 && hg.proxyCommand !== undefined && hg.proxyCommand !== 'none') hopByCommand = true;
@@ -219,7 +294,10 @@ function oracle(s: Scenario, env: ReturnType<typeof setup>): Expected | 'refused
   const expand = (p: string) =>
     p
       .replace(/^~(?=\/)/, env.home)
-      .replace(/%(.)/g, (_m, c: string) => ({ '%': '%', d: env.home, h: g.hostname, r: g.user, p: String(g.port), n: s.host, u: 'root' })[c] ?? `%${c}`);
+      .replace(
+        /%(.)/g,
+        (_m, c: string) => ({ '%': '%', d: env.home, h: g.hostname, r: g.user, p: String(g.port), n: s.host, u: 'root' })[c] ?? `%${c}`,
+      );
   const ids: string[] = [];
   for (const raw of g.identityFiles) {
     const p = expand(raw);
@@ -310,7 +388,13 @@ it('ProxyCommand is refused with a message naming the host', async () => {
     const passwd = join(home, 'passwd');
     writeFileSync(passwd, `root:x:0:0:root:${home}:/bin/sh\n`);
     await expect(
-      resolveTargets([{ name: 'n1', sshAddress: 'web' }], { sshConfigFile: cfg, homedir: home, localUser: 'root', resolver, sshCommand: wrapper(passwd) }),
+      resolveTargets([{ name: 'n1', sshAddress: 'web' }], {
+        sshConfigFile: cfg,
+        homedir: home,
+        localUser: 'root',
+        resolver,
+        sshCommand: wrapper(passwd),
+      }),
     ).rejects.toThrow(/ProxyCommand "nc %h %p" \(used for web\) is not supported/);
   }
 });

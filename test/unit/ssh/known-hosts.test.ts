@@ -178,9 +178,7 @@ describe('appendKnownHost', () => {
     expect(await appendKnownHost(file, '10.213.0.12', 22, k('a').blob)).toBe('added');
     expect(await appendKnownHost(file, '10.213.0.12', 22, k('a').blob)).toBe('present');
     expect(await appendKnownHost(file, '10.213.0.12', 2222, k('b').blob)).toBe('added');
-    expect(readFileSync(file, 'utf8')).toBe(
-      `10.213.0.12 ${k('a').type} ${k('a').b64}\n[10.213.0.12]:2222 ${k('b').type} ${k('b').b64}\n`,
-    );
+    expect(readFileSync(file, 'utf8')).toBe(`10.213.0.12 ${k('a').type} ${k('a').b64}\n[10.213.0.12]:2222 ${k('b').type} ${k('b').b64}\n`);
     // OpenSSH itself finds both
     expect(execFileSync('ssh-keygen', ['-F', '10.213.0.12', '-f', file], { encoding: 'utf8' })).toContain(k('a').b64);
     expect(execFileSync('ssh-keygen', ['-F', '[10.213.0.12]:2222', '-f', file], { encoding: 'utf8' })).toContain(k('b').b64);

@@ -79,7 +79,9 @@ describe('reader', () => {
     const f = join(dir, 'config');
     writeFileSync(f, 'Host *\n  User x\n');
     chmodSync(f, 0o666);
-    expect(() => new SshConfigReader([{ path: f, required: false, system: false, checkPerm: true }], { pw: pw() })).toThrow(/bad owner or permissions/);
+    expect(() => new SshConfigReader([{ path: f, required: false, system: false, checkPerm: true }], { pw: pw() })).toThrow(
+      /bad owner or permissions/,
+    );
   });
 
   it('refuses host names and users with shell metacharacters (ssh.c valid_hostname / valid_ruser)', async () => {
@@ -117,7 +119,17 @@ describe('ssh -G output', () => {
 
   it('builds argv with -- before the host', () => {
     expect(sshGArgs('-oProxyCommand=x', { configFile: '/c', user: 'u', port: 2, identities: ['/k'] })).toEqual([
-      '-G', '-F', '/c', '-l', 'u', '-p', '2', '-i', '/k', '--', '-oProxyCommand=x',
+      '-G',
+      '-F',
+      '/c',
+      '-l',
+      'u',
+      '-p',
+      '2',
+      '-i',
+      '/k',
+      '--',
+      '-oProxyCommand=x',
     ]);
   });
 

@@ -31,7 +31,7 @@ describe('sudo helpers', () => {
   });
 
   it('withPgidReport reports the process group first on stderr and keeps the command intact', () => {
-    const out = execFileSync('sh', ['-c', `${withPgidReport("echo \"a'b\" x; exit 0")} 2>&1`], { encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', `${withPgidReport('echo "a\'b" x; exit 0')} 2>&1`], { encoding: 'utf8' });
     expect(out).toMatch(/^@@netdoctor-pgid=\d+\na'b x\n$/);
   });
 });

@@ -22,11 +22,19 @@ const gate = async (config: string): Promise<{ findings: Finding[]; plan: StackM
 };
 const blocking = (fs: Finding[]) => fs.filter((f) => f.status === 'fail' || f.status === 'error');
 const finding = (over: Partial<Finding>): Finding => ({
-  id: 'underlay.vxlan.udp-4789', layer: 'underlay', status: 'fail', node: null, peer: null, network: null,
-  title: 't', messageId: 'm', detail: 'd', remediation: 'r', ...over,
+  id: 'underlay.vxlan.udp-4789',
+  layer: 'underlay',
+  status: 'fail',
+  node: null,
+  peer: null,
+  network: null,
+  title: 't',
+  messageId: 'm',
+  detail: 'd',
+  remediation: 'r',
+  ...over,
 });
-const planOf = (yaml: string): StackModel =>
-  buildStackModel(normaliseStack(yaml, 'app', []), snap.cluster, { locate: () => null });
+const planOf = (yaml: string): StackModel => buildStackModel(normaliseStack(yaml, 'app', []), snap.cluster, { locate: () => null });
 
 describe('the verdict on the lab recording (no IPVS, no XFRM)', () => {
   it('lets a dnsrr stack on a fresh overlay with no published port through, the missing IPVS a warning that says why', async () => {
@@ -84,7 +92,11 @@ describe('notBlocking', () => {
   });
 
   it('leaves the stack layer and non-failures as they are', () => {
-    const fs = [finding({ id: 'stack.ports.conflict', layer: 'stack', node: 'nd2' }), finding({ status: 'warn', node: 'nd2' }), finding({ node: 'nd2' })];
+    const fs = [
+      finding({ id: 'stack.ports.conflict', layer: 'stack', node: 'nd2' }),
+      finding({ status: 'warn', node: 'nd2' }),
+      finding({ node: 'nd2' }),
+    ];
     expect(judge(fs, onNd1).map((f) => f.status)).toEqual(['fail', 'warn', 'warn']);
     expect(judge(fs, onNd1)[2]!.detail).toBe('d (does not block this stack: nd2 is not a node the stack can run on)');
   });
@@ -96,7 +108,14 @@ describe('--format github', () => {
   it('annotates the file and line, escaping data and properties as workflow commands require', () => {
     const out = renderGithub(
       report([
-        finding({ id: 'stack.ports.conflict', layer: 'stack', service: 'app_web', detail: '100% taken\nreally', remediation: 'a: b', location: { file: 'deploy/a,b:c.yml', line: 14 } }),
+        finding({
+          id: 'stack.ports.conflict',
+          layer: 'stack',
+          service: 'app_web',
+          detail: '100% taken\nreally',
+          remediation: 'a: b',
+          location: { file: 'deploy/a,b:c.yml', line: 14 },
+        }),
         finding({ status: 'warn', node: 'nd2', detail: 'w\r' }),
         finding({ status: 'pass' }),
       ]),

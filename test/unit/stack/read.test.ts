@@ -16,10 +16,30 @@ describe('normaliseStack on docker stack config output', () => {
   it('reads services with their deploy settings and the networks named as in the swarm', () => {
     const s = fixtureStack('go', ['go'], 'shop');
     expect(s.services).toEqual([
-      { key: 'app', name: 'shop_app', mode: 'replicated', replicas: 2, endpointMode: 'dnsrr', ports: [], networks: ['back'], constraints: [], maxReplicasPerNode: 1 },
+      {
+        key: 'app',
+        name: 'shop_app',
+        mode: 'replicated',
+        replicas: 2,
+        endpointMode: 'dnsrr',
+        ports: [],
+        networks: ['back'],
+        constraints: [],
+        maxReplicasPerNode: 1,
+      },
     ]);
     expect(s.networks).toEqual([
-      { key: 'back', name: 'shop_back', external: false, driver: 'overlay', driverOpts: {}, attachable: true, subnets: ['10.231.0.0/24'], encrypted: false, mtu: null },
+      {
+        key: 'back',
+        name: 'shop_back',
+        external: false,
+        driver: 'overlay',
+        driverOpts: {},
+        attachable: true,
+        subnets: ['10.231.0.0/24'],
+        encrypted: false,
+        mtu: null,
+      },
     ]);
   });
 
@@ -60,7 +80,7 @@ describe('normaliseStack on docker stack config output', () => {
     }
   });
 
-  it('names a stack after the first file\'s folder as docker does', () => {
+  it("names a stack after the first file's folder as docker does", () => {
     expect(defaultStackName('/srv/My Shop/docker-stack.yml')).toBe('myshop');
     expect(defaultStackName('deploy/prod/stack.yml')).toBe('prod');
   });
@@ -68,7 +88,9 @@ describe('normaliseStack on docker stack config output', () => {
 
 describe('docker stack config (the real docker CLI)', () => {
   it('prints exactly the recorded normalised output', async () => {
-    expect(await stackConfig([stackFile('go'), stackFile('override-subnet')])).toBe(readFileSync(`${STACK_DIR}config/go+override-subnet.yml`, 'utf8'));
+    expect(await stackConfig([stackFile('go'), stackFile('override-subnet')])).toBe(
+      readFileSync(`${STACK_DIR}config/go+override-subnet.yml`, 'utf8'),
+    );
   });
 
   it('interpolates from the environment as stack deploy does', async () => {
@@ -97,7 +119,9 @@ describe('docker stack config (the real docker CLI)', () => {
   }
 
   it('cannot run without a docker CLI (exit 3)', async () => {
-    const err = await stackConfig([stackFile('go')], { PATH: '/nonexistent', DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker' }).catch((e: unknown) => e as NetdoctorError);
+    const err = await stackConfig([stackFile('go')], { PATH: '/nonexistent', DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker' }).catch(
+      (e: unknown) => e as NetdoctorError,
+    );
     expect(err).toBeInstanceOf(NetdoctorError);
     expect((err as NetdoctorError).exitCode).toBe(ExitCode.Unreachable);
   });

@@ -79,7 +79,9 @@ describe('shq', () => {
   it('shcmd quotes each value and keeps the literal parts', () => {
     expect(shcmd`docker node demote ${'nd1'}`).toBe('docker node demote nd1');
     expect(shcmd`nc -zv ${'a b'} ${7946}`).toBe("nc -zv 'a b' 7946");
-    const argv = execFileSync('sh', ['-c', `set -- ${shcmd`${'$(id)'} ${'a\nb'}`}; printf '%s\\0' "$@"`]).toString().split('\0');
+    const argv = execFileSync('sh', ['-c', `set -- ${shcmd`${'$(id)'} ${'a\nb'}`}; printf '%s\\0' "$@"`])
+      .toString()
+      .split('\0');
     expect(argv.slice(0, 2)).toEqual(['$(id)', 'a\nb']);
   });
 });

@@ -70,6 +70,10 @@ export const reportSignatures =
         const r = src === 'dockerd' ? log.docker : log.kernel;
         return a + (r.ok ? r.value.lines : 0);
       }, 0);
-      report('pass', 'quiet', { sources: sources.map((s) => (s === 'dockerd' ? "dockerd's log" : 'the kernel log')).join(' and '), window: windowText(log), lines });
+      report('pass', 'quiet', {
+        sources: sources.map((s) => (s === 'dockerd' ? "dockerd's log" : 'the kernel log')).join(' and '),
+        window: windowText(log),
+        lines,
+      });
     }
   };

@@ -18,7 +18,8 @@ export const lbSandboxes = (node: NodeModel, net: NetworkFacts): SandboxModel[] 
   node.sandboxes.filter((s) => s.kind === 'lb' && s.network?.id === net.id);
 
 /** `docker service update --force <service>` for each service named (once each), pasteable whatever the names hold. */
-export const forceUpdate = (names: readonly string[]): string => [...new Set(names)].map((n) => code(`docker service update --force ${shq(n)}`)).join('; ');
+export const forceUpdate = (names: readonly string[]): string =>
+  [...new Set(names)].map((n) => code(`docker service update --force ${shq(n)}`)).join('; ');
 
 /** The distinct services behind some published ports. */
 export const servicesOf = (ports: readonly PublishedPort[]): ServiceFacts[] => [...new Map(ports.map((p) => [p.service.id, p.service])).values()];

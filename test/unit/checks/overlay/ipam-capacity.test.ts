@@ -15,11 +15,26 @@ function crowd(s: ClusterSnapshot, n: number, subnet = '10.0.1.0/24'): void {
 
 checkTester(check, {
   valid: [
-    { name: 'the lab: a handful of addresses on two /24s', snapshot: lab, passes: [{ status: 'pass', messageId: 'room', network: 'ndnet' }, { status: 'pass', messageId: 'room', network: 'ingress' }] },
+    {
+      name: 'the lab: a handful of addresses on two /24s',
+      snapshot: lab,
+      passes: [
+        { status: 'pass', messageId: 'room', network: 'ndnet' },
+        { status: 'pass', messageId: 'room', network: 'ingress' },
+      ],
+    },
     { name: '150 tasks fit a /24', snapshot: () => labWith((s) => crowd(s, 150)) },
   ],
   invalid: [
-    { name: '210 task endpoints on a /24 (over 80 %)', snapshot: () => labWith((s) => crowd(s, 210)), errors: [{ status: 'warn', messageId: 'nearlyFull', network: 'ndnet' }] },
-    { name: 'a /28 with the lab service on it is full', snapshot: () => labWith((s) => crowd(s, 12, '10.0.1.0/28')), errors: [{ status: 'fail', messageId: 'full', network: 'ndnet' }] },
+    {
+      name: '210 task endpoints on a /24 (over 80 %)',
+      snapshot: () => labWith((s) => crowd(s, 210)),
+      errors: [{ status: 'warn', messageId: 'nearlyFull', network: 'ndnet' }],
+    },
+    {
+      name: 'a /28 with the lab service on it is full',
+      snapshot: () => labWith((s) => crowd(s, 12, '10.0.1.0/28')),
+      errors: [{ status: 'fail', messageId: 'full', network: 'ndnet' }],
+    },
   ],
 });

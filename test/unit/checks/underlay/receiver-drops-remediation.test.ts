@@ -9,7 +9,12 @@ describe('a receiver INPUT rule dropping udp/4789 (issue 14: the nd7 case)', () 
   // The lab recording with the rule the issue found on nd7, on nd3; the captures saw the datagrams arrive (the capture precedes INPUT).
   const s = labWith((x) => {
     const text = nodeOf(x, 'nd3').raw['host/iptables-save']!.stdout;
-    setSection(x, 'nd3', 'host/iptables-save', ok(text.replace(':DOCKER-USER - [0:0]\n', ':DOCKER-USER - [0:0]\n-A INPUT -p udp -m udp --dport 4789 -j DROP\n')));
+    setSection(
+      x,
+      'nd3',
+      'host/iptables-save',
+      ok(text.replace(':DOCKER-USER - [0:0]\n', ':DOCKER-USER - [0:0]\n-A INPUT -p udp -m udp --dport 4789 -j DROP\n')),
+    );
   });
   const findings = runChecks({ snapshot: s, probes: probesFor(s, () => false) });
   const drops = findings.filter((f) => f.id === 'underlay.datapath.udp' && f.status === 'fail');
@@ -29,7 +34,10 @@ describe('a receiver INPUT rule dropping udp/4789 (issue 14: the nd7 case)', () 
     const r = buildReport(s, findings, '0.0.0-test', new Date(), 1000);
     const p = r.problems.filter((x) => x.check === 'underlay.datapath.udp');
     expect(p).toHaveLength(1);
-    expect(p[0]!.pairs).toEqual([{ from: 'nd1', to: 'nd3' }, { from: 'nd2', to: 'nd3' }]);
+    expect(p[0]!.pairs).toEqual([
+      { from: 'nd1', to: 'nd3' },
+      { from: 'nd2', to: 'nd3' },
+    ]);
     expect(p[0]!.causedBy).toMatch(/^host\.firewall\.ports:/);
     const t = renderText(r, { color: false });
     expect(t).toContain('↳ ✖ Overlay data-path port reachable (VXLAN over UDP) — from nd1 and nd2 to nd3  (underlay.datapath.udp)');
