@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core';
 import type { CollectOptions } from './collect/collect.js';
 import { COLLECT_DEFAULTS } from './collect/defaults.js';
+import { PROBE_DEFAULTS, PROBE_PAIRS } from './probe/options.js';
 
 export const nodeFlags = {
   node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),
@@ -82,3 +83,15 @@ export function collectOptionsFromFlags(f: NodeFlagValues, onWarning?: (m: strin
     ...(onWarning ? { events: { onWarning } } : {}),
   };
 }
+
+/** The probe flags of the commands that probe (check, bundle). */
+export const probeFlags = {
+  probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
+  'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+  'probe-pairs': Flags.string({
+    description:
+      'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
+    options: [...PROBE_PAIRS],
+    default: 'auto',
+  }),
+};

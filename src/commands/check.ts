@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises';
 import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
-import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { PROBE_DEFAULTS, PROBE_PAIRS, type ProbePairsMode } from '../probe/options.js';
-import { FORMATS, render, type Format } from '../report/render.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../flags.js';
+import type { ProbePairsMode } from '../probe/options.js';
+import { emitReport } from '../report/emit.js';
+import { FORMATS, type Format } from '../report/render.js';
 import { buildReport, failureReport, reportFailed, type Report } from '../report/model.js';
 import type { Selection } from '../checks/registry.js';
 
@@ -40,14 +40,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       default: '1h',
     }),
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
-    probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
-    'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
-    'probe-pairs': Flags.string({
-      description:
-        'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
-      options: [...PROBE_PAIRS],
-      default: 'auto',
-    }),
+    ...probeFlags,
     only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),
     skip: Flags.string({ description: 'Skip these checks: id, id prefix or layer; repeatable', multiple: true }),
     network: Flags.string({ description: 'Only findings about this network (by name); repeatable', multiple: true }),
@@ -75,14 +68,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       ...(flags.network ? { networks: flags.network } : {}),
       ...(flags.node ? { nodes: flags.node } : {}),
     };
-    const emit = async (report: Report) => {
-      const text = render(report, format, {
-        color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env),
-        verbose: flags.verbose,
-      });
-      if (flags.output) await writeFile(flags.output, text);
-      else process.stdout.write(text);
-    };
+    const emit = (report: Report) => emitReport(report, format, flags);
 
     let report: Report;
     const started = new Date();

@@ -1,11 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
-import { collectOptionsFromFlags, nodeFlags } from '../flags.js';
-import { PROBE_DEFAULTS } from '../probe/run.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../flags.js';
+import type { ProbePairsMode } from '../probe/options.js';
 import { failureReport, reportFailed, type Report } from '../report/model.js';
-import { FORMATS, render, type Format } from '../report/render.js';
+import { emitReport } from '../report/emit.js';
+import { FORMATS, type Format } from '../report/render.js';
 import { runGate } from '../run/gate.js';
 import { defaultStackName } from '../stack/normalise.js';
 
@@ -40,8 +40,7 @@ and no --format, findings are GitHub annotations on the file and line.`;
       default: true,
       allowNo: true,
     }),
-    probe: Flags.boolean({ description: 'Run the active probes between the candidate nodes', default: true, allowNo: true }),
-    'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
+    ...probeFlags,
     format: Flags.string({ description: 'Report format (default text; github when GITHUB_ACTIONS=true)', options: [...FORMATS] }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
     strict: Flags.boolean({ description: 'Warnings are no-go too' }),
@@ -52,14 +51,7 @@ and no --format, findings are GitHub annotations on the file and line.`;
     const { flags } = await this.parse(Gate);
     const format = (flags.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text')) as Format;
     const machine = format !== 'text' && !flags.output;
-    const emit = async (report: Report) => {
-      const text = render(report, format, {
-        color: !flags.output && process.stdout.isTTY === true && !('NO_COLOR' in process.env),
-        verbose: flags.verbose,
-      });
-      if (flags.output) await writeFile(flags.output, text);
-      else process.stdout.write(text);
-    };
+    const emit = (report: Report) => emitReport(report, format, flags);
     const files = flags['compose-file'];
     const started = new Date();
     let report: Report;
@@ -69,7 +61,7 @@ and no --format, findings are GitHub annotations on the file and line.`;
         stackName: flags.stack ?? defaultStackName(files[0]!),
         live: flags.live,
         collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
-        probe: flags.live && flags.probe ? { timeoutSec: flags['probe-timeout'] } : null,
+        probe: flags.live && flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,
         progress: { silent: machine },
         toolVersion: this.config.version,
       }));

@@ -9,11 +9,10 @@ import type { CollectOptions } from '../collect/collect.js';
 import type { Selection } from '../checks/registry.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import type { ProbeOptions } from '../probe/run.js';
-import type { ProbeResults } from '../probe/types.js';
 import { progressView, type ProgressOptions } from '../report/progress.js';
 import { buildReport, type Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
-import { analyse, assembleSnapshot, collectNodes, discover, probe } from './pipeline.js';
+import { analyse, assembleSnapshot, collectAndProbe, collectNodes, discover } from './pipeline.js';
 
 export interface CheckRunOptions {
   collect: CollectOptions;
@@ -36,16 +35,7 @@ export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o:
   const ev = view.events;
   try {
     const d = await discover(docker, o.collect, ev);
-    const { nodes, sessions } = await collectNodes(d, o.collect, ev, o.probe !== null);
-    let probes: ProbeResults | undefined;
-    try {
-      if (o.probe === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
-      // A probe stage that breaks is shown failed; the analysis goes on without probes (the underlay checks say so).
-      else probes = await probe(assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt), sessions, o.probe, ev).catch(() => undefined);
-    } finally {
-      for (const s of sessions.values()) s.close();
-    }
-    const snapshot = assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt, probes);
+    const snapshot = await collectAndProbe(d, o.collect, o.probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
     const findings = analyse(snapshot, o.selection, ev);
     return { snapshot, report: buildReport(snapshot, findings, o.toolVersion, startedAt, Date.now() - startedAt.getTime()) };
   } finally {

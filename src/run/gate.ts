@@ -13,13 +13,12 @@ import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import { buildModel } from '../model/build.js';
 import { buildStackModel, type StackModel } from '../model/stack.js';
 import type { ProbeOptions } from '../probe/run.js';
-import type { ProbeResults } from '../probe/types.js';
 import { progressView, type ProgressOptions } from '../report/progress.js';
 import { buildReport, type Report } from '../report/model.js';
 import { normaliseStack } from '../stack/normalise.js';
 import { Locator, stackConfig } from '../stack/read.js';
 import type { Stack } from '../stack/types.js';
-import { assembleSnapshot, collectNodes, discover, probe } from './pipeline.js';
+import { assembleSnapshot, collectAndProbe, discover } from './pipeline.js';
 
 export interface GateOptions {
   files: string[];
@@ -87,17 +86,7 @@ export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoi
     });
     if (!plan) throw new Error('cluster discovery did not plan the stack');
     let snapshot = assembleSnapshot(d, [], endpoint, o.toolVersion, startedAt);
-    if (o.live) {
-      const { nodes, sessions } = await collectNodes(d, o.collect, ev, o.probe !== null);
-      let probes: ProbeResults | undefined;
-      try {
-        if (o.probe === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
-        else probes = await probe(assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt), sessions, o.probe, ev).catch(() => undefined);
-      } finally {
-        for (const s of sessions.values()) s.close();
-      }
-      snapshot = assembleSnapshot(d, nodes, endpoint, o.toolVersion, startedAt, probes);
-    }
+    if (o.live) snapshot = await collectAndProbe(d, o.collect, o.probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
     ev.stageStart?.('analyse');
     const model = buildModel(snapshot, plan);
     const findings = judge(runChecks(model, o.live ? { stack: true } : { stack: true, only: ['stack'] }), plan);

@@ -134,5 +134,30 @@ export async function probe(
   }
 }
 
+/**
+ * Collect every node, probe between them over the same sessions (unless
+ * `probeOpts` is null), close the sessions, and assemble the snapshot once.
+ * A probe stage that breaks is shown failed; the analysis goes on without
+ * probes (the underlay checks say so).
+ */
+export async function collectAndProbe(
+  d: Discovery,
+  opts: CollectOptions,
+  probeOpts: ProbeOptions | null,
+  run: { endpoint: ResolvedEndpoint; toolVersion: string; startedAt: Date },
+  ev: PipelineEvents = {},
+): Promise<ClusterSnapshot> {
+  const { nodes, sessions } = await collectNodes(d, opts, ev, probeOpts !== null);
+  let probes: ProbeResults | undefined;
+  try {
+    if (probeOpts === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
+    else
+      probes = await probe(assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt), sessions, probeOpts, ev).catch(() => undefined);
+  } finally {
+    for (const s of sessions.values()) s.close();
+  }
+  return assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt, probes);
+}
+
 export { analyse } from './analyse.js';
 export type { PipelineEvents, StageName } from './events.js';

@@ -3,8 +3,8 @@ import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
 import { describeRun, RunLog } from '../../bundle/runlog.js';
 import { parseSince } from '../../bundle/since.js';
-import { collectOptionsFromFlags, nodeFlags } from '../../flags.js';
-import { PROBE_DEFAULTS, PROBE_PAIRS, type ProbePairsMode } from '../../probe/options.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../../flags.js';
+import type { ProbePairsMode } from '../../probe/options.js';
 import type { BundleManifest } from '../../bundle/format.js';
 
 export default class Bundle extends NetdoctorCommand {
@@ -35,14 +35,7 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
   static override flags = {
     ...nodeFlags,
     output: Flags.string({ char: 'o', description: 'Bundle file to write (default: netdoctor-<cluster id>-<UTC time>.tar.gz here)' }),
-    probe: Flags.boolean({ description: 'Run the active probes (underlay ports, path MTU, overlay data path)', default: true, allowNo: true }),
-    'probe-timeout': Flags.integer({ description: 'Seconds each probe may take', default: PROBE_DEFAULTS.timeoutSec, min: 1 }),
-    'probe-pairs': Flags.string({
-      description:
-        'Node pairs that get TCP 7946, DF and overlay pings: auto (every pair up to 20 nodes, above that a covering subset of about log2(N) peers per node; UDP and tcp/2377 always on every pair) or all',
-      options: [...PROBE_PAIRS],
-      default: 'auto',
-    }),
+    ...probeFlags,
     'log-lines': Flags.integer({ description: "Lines of dockerd's log to take from each node (0: none)", default: 1000, min: 0 }),
     since: Flags.string({
       description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>',
