@@ -196,6 +196,15 @@ export function buildProblems(
   }
 
   // 3. Link each problem to the problem it follows from: a problem of a check it names, on a node it shares (or cluster-wide).
+  linkCauses(problems);
+  // 4. Order: roots by impact, each followed by what follows from it (depth first).
+  return orderByImpact(problems).map(({ causes: _causes, ...p }) => p);
+}
+
+type Linkable = Problem & { causes: string[] };
+
+/** Sets each problem's causedBy to its closest cause among the problems of the checks it follows from. */
+function linkCauses(problems: Linkable[]): void {
   const overlaps = (a: Problem, b: Problem) => a.nodes.length === 0 || b.nodes.length === 0 || a.nodes.some((x) => b.nodes.includes(x));
   // The closest cause wins: one on the same pair, then one on fewer nodes that shares a node, then a cluster-wide one.
   const closeness = (p: Problem, q: Problem): number => {
@@ -226,25 +235,26 @@ export function buildProblems(
     // No cycles: the cause must not itself (transitively) follow from p.
     if (best && !followsFrom(p, best.q)) p.causedBy = best.q.id;
   }
+}
+
+/** Roots by impact, each followed by its consequences (depth first); consequences lists filled in. */
+function orderByImpact(problems: Linkable[]): Linkable[] {
   const byId = new Map(problems.map((p) => [p.id, p] as const));
   for (const p of problems) if (p.causedBy !== null) byId.get(p.causedBy)!.consequences.push(p.id);
-
-  // 4. Order: roots by impact, each followed by what follows from it (depth first).
   const descendants = (p: Problem): number => p.consequences.reduce((s, id) => s + 1 + descendants(byId.get(id)!), 0);
   const impact = (a: Problem, b: Problem) =>
     SEVERITY[a.status] - SEVERITY[b.status] ||
     LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer) ||
     descendants(b) - descendants(a) ||
     b.nodes.length + b.pairs.length - (a.nodes.length + a.pairs.length);
-  type Linked = (typeof problems)[number];
-  const out: Linked[] = [];
-  const visit = (p: Linked) => {
+  const out: Linkable[] = [];
+  const visit = (p: Linkable) => {
     out.push(p);
     for (const c of p.consequences.map((id) => byId.get(id)!).sort(impact)) visit(c);
   };
   for (const root of problems.filter((p) => p.causedBy === null).sort(impact)) visit(root);
   for (const p of out) p.consequences = out.filter((q) => q.causedBy === p.id).map((q) => q.id);
-  return out.map(({ causes: _causes, ...p }) => p);
+  return out;
 }
 
 /**
