@@ -72,31 +72,7 @@ export async function observeProbes(
     const expect: ExpectedDatagram[] = probers
       .filter((p) => p.name !== n.name && ipOf.has(p.name) && ipOf.has(n.name))
       .flatMap((p) => [7946, dataPort].map((port) => ({ src: ipOf.get(p.name)!, port })));
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((r) => {
-      markReady = r;
-    });
-    let seen = '';
-    let finished = false;
-    let lastOutput = Date.now();
-    const done: Promise<Outcome> = s
-      .exec(sudoWrap('sh -s', s.target.user), {
-        stdin: buildCaptureScript([7946, dataPort], captureSec, expect),
-        timeoutMs: (captureSec + 5) * 1000,
-        onStdout: (chunk) => {
-          lastOutput = Date.now();
-          if (seen.length < 4096) seen += chunk.toString('latin1');
-          if (/^(READY|NOTCPDUMP)$/m.test(seen)) markReady();
-        },
-      })
-      .then((r) => ({ ok: true as const, text: r.stdout }))
-      .catch((err: Error) => ({ ok: false as const, text: err.message }))
-      .finally(() => {
-        finished = true;
-        markReady();
-      });
-    const pid = () => Number(/^PID (\d{1,10})$/m.exec(seen)?.[1] ?? NaN);
-    return { name: n.name, session: s, ready, done, pid, finished: () => finished, lastOutput: () => lastOutput };
+    return startCapture(n.name, s, buildCaptureScript([7946, dataPort], captureSec, expect), captureSec);
   });
   let readyTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -110,36 +86,10 @@ export async function observeProbes(
   // 2. Every node probes its peers, all at once.
   const planned = probers.length * Math.max(0, all.length - 1);
   onOutput(`probing ${planned} node pairs${pairs.mode === 'covering' ? ' (TCP and pings on a covering subset, see --probe-pairs)' : ''}`);
-  const senders: SenderRun[] = await Promise.all(
-    probers.map(async (n) => {
-      const peers = all.filter((p) => p.name !== n.name);
-      const plan = planNode(snapshot, n, peers, o, new Set(pairs.full.get(n.name) ?? peers.map((p) => p.name)));
-      const s = sessions.get(n.name)!;
-      let output: Outcome;
-      try {
-        const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: buildSenderScript(plan), timeoutMs: (t + 6) * 1000 });
-        output = { ok: true, text: r.stdout };
-      } catch (err) {
-        output = { ok: false, text: (err as Error).message };
-      }
-      return { node: n.name, peers, plan, output };
-    }),
-  );
+  const senders = await runSenders(snapshot, probers, all, sessions, o, (name, peers) => new Set(pairs.full.get(name) ?? peers.map((p) => p.name)));
   // 3. Every sender is done: a capture still waiting, once quiet, has seen all it will see.
   const sendersDone = Date.now();
-  await Promise.all(
-    captures.map(async (c) => {
-      for (;;) {
-        const quietAt = Math.max(sendersDone, c.lastOutput()) + graceMs;
-        if (c.finished() || Date.now() >= quietAt) break;
-        await Promise.race([c.done, new Promise((r) => setTimeout(r, quietAt - Date.now()))]);
-      }
-      if (c.finished()) return;
-      const pid = c.pid();
-      if (!Number.isSafeInteger(pid) || pid <= 1) return;
-      await c.session.exec(sudoWrap('sh -s', c.session.target.user), { stdin: buildCaptureStopScript(pid), timeoutMs: 5000 }).catch(() => undefined);
-    }),
-  );
+  await Promise.all(captures.map((c) => stopWhenQuiet(c, sendersDone, graceMs)));
   const captured = new Map<string, Outcome>();
   for (const c of captures) captured.set(c.name, await c.done);
   return {
@@ -152,6 +102,86 @@ export async function observeProbes(
     captures: captured,
     errors,
   };
+}
+
+/** Every node probes its peers, all at once; each sender's output as it printed it. */
+function runSenders(
+  snapshot: ClusterSnapshot,
+  probers: ClusterSnapshot['nodes'],
+  all: Peer[],
+  sessions: ReadonlyMap<string, SshSession>,
+  o: ProbeOptions,
+  fullPeers: (node: string, peers: Peer[]) => Set<string>,
+): Promise<SenderRun[]> {
+  const t = o.timeoutSec;
+  return Promise.all(
+    probers.map(async (n) => {
+      const peers = all.filter((p) => p.name !== n.name);
+      const plan = planNode(snapshot, n, peers, o, fullPeers(n.name, peers));
+      const s = sessions.get(n.name)!;
+      let output: Outcome;
+      try {
+        const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: buildSenderScript(plan), timeoutMs: (t + 6) * 1000 });
+        output = { ok: true, text: r.stdout };
+      } catch (err) {
+        output = { ok: false, text: (err as Error).message };
+      }
+      return { node: n.name, peers, plan, output };
+    }),
+  );
+}
+
+interface Capture {
+  name: string;
+  session: SshSession;
+  /** Resolves once the capture listens (READY), cannot (NOTCPDUMP) or ended. */
+  ready: Promise<void>;
+  done: Promise<Outcome>;
+  pid(): number;
+  finished(): boolean;
+  lastOutput(): number;
+}
+
+/** Start one node's capture script; its READY/PID lines are read as they arrive. */
+function startCapture(name: string, s: SshSession, script: string, captureSec: number): Capture {
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  let seen = '';
+  let finished = false;
+  let lastOutput = Date.now();
+  const done: Promise<Outcome> = s
+    .exec(sudoWrap('sh -s', s.target.user), {
+      stdin: script,
+      timeoutMs: (captureSec + 5) * 1000,
+      onStdout: (chunk) => {
+        lastOutput = Date.now();
+        if (seen.length < 4096) seen += chunk.toString('latin1');
+        if (/^(READY|NOTCPDUMP)$/m.test(seen)) markReady();
+      },
+    })
+    .then((r) => ({ ok: true as const, text: r.stdout }))
+    .catch((err: Error) => ({ ok: false as const, text: err.message }))
+    .finally(() => {
+      finished = true;
+      markReady();
+    });
+  const pid = () => Number(/^PID (\d{1,10})$/m.exec(seen)?.[1] ?? NaN);
+  return { name, session: s, ready, done, pid, finished: () => finished, lastOutput: () => lastOutput };
+}
+
+/** Once every sender is done: a capture still waiting, once its output is quiet, has seen all it will see; stop it. */
+async function stopWhenQuiet(c: Capture, sendersDone: number, graceMs: number): Promise<void> {
+  for (;;) {
+    const quietAt = Math.max(sendersDone, c.lastOutput()) + graceMs;
+    if (c.finished() || Date.now() >= quietAt) break;
+    await Promise.race([c.done, new Promise((r) => setTimeout(r, quietAt - Date.now()))]);
+  }
+  if (c.finished()) return;
+  const pid = c.pid();
+  if (!Number.isSafeInteger(pid) || pid <= 1) return;
+  await c.session.exec(sudoWrap('sh -s', c.session.target.user), { stdin: buildCaptureStopScript(pid), timeoutMs: 5000 }).catch(() => undefined);
 }
 
 export async function runProbes(

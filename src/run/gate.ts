@@ -54,6 +54,11 @@ export function notBlocking(f: Finding, st: StackModel): string | null {
   if (f.peer !== null && !st.candidateNodes.has(f.peer)) return `${f.peer} is not a node the stack can run on`;
   if (f.network !== null && !nets.has(f.network) && !(f.network === 'ingress' && publishesIngress)) return `the stack does not join ${f.network}`;
   if (f.id.startsWith('service.ingress.') && !publishesIngress) return 'the stack publishes no port in ingress mode';
+  // dockerd's own word on IPVS or IPsec concerns a stack only when it uses them.
+  const usesIpvs = publishesIngress || st.stack.services.some((s) => s.endpointMode === 'vip');
+  if (f.id === 'log.lb.ipvs' && !usesIpvs) return 'the stack uses no IPVS (dnsrr, nothing published in ingress mode)';
+  const encrypted = st.networks.some((n) => n.net.encrypted || n.existing?.encrypted === true);
+  if (f.id.startsWith('log.encryption.') && !encrypted) return 'the stack has no encrypted network';
   // What this stack needs of the kernel and the address pool is decided by the stack checks.
   if (f.id === 'host.kernel.modules' || f.id === 'cluster.subnets.overlap') return 'the stack.* checks judge what this stack needs';
   return null;

@@ -91,6 +91,12 @@ describe('notBlocking', () => {
     expect(notBlocking(finding({ id: 'service.ingress.ipvs-available', node: 'nd1' }), meshed)).toBeNull();
   });
 
+  it("does not block on dockerd's IPVS or IPsec lines when the stack uses neither", () => {
+    expect(notBlocking(finding({ id: 'log.lb.ipvs', node: 'nd1' }), onNd1)).toContain('uses no IPVS');
+    expect(notBlocking(finding({ id: 'log.lb.ipvs', node: 'nd1' }), meshed)).toBeNull();
+    expect(notBlocking(finding({ id: 'log.encryption.sa', node: 'nd1' }), onNd1)).toContain('no encrypted network');
+  });
+
   it('leaves the stack layer and non-failures as they are', () => {
     const fs = [
       finding({ id: 'stack.ports.conflict', layer: 'stack', node: 'nd2' }),
