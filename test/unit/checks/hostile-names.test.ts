@@ -9,6 +9,7 @@
  * (or a placeholder), and create no marker file. The text and markdown
  * reports of those snapshots hold no raw control character.
  */
+import { codeSpans, filled, isCommand } from '../../support/paste.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,55 +140,6 @@ function runs(): Run[] {
   return out;
 }
 
-/** The programs remediations tell people to run: a code span that starts with one of these is a command (others are flags, config lines). */
-const PROGRAMS = new Set([
-  'docker',
-  'iptables',
-  'ip6tables',
-  'iptables-save',
-  'iptables-legacy',
-  'iptables-nft',
-  'ip',
-  'nsenter',
-  'bridge',
-  'sysctl',
-  'systemctl',
-  'modprobe',
-  'modinfo',
-  'ethtool',
-  'nc',
-  'ping',
-  'journalctl',
-  'timedatectl',
-  'chronyc',
-  'update-alternatives',
-  'ssh-keygen',
-  'ssh',
-  'unshare',
-  'echo',
-  'printf',
-  'ls',
-  'umount',
-  'rm',
-]);
-const isCommand = (span: string): boolean => PROGRAMS.has(span.split(/\s+/)[0] ?? '');
-
-/** CommonMark code spans: a run of n backticks up to the next run of exactly n; one space of padding on both sides is dropped. */
-function codeSpans(text: string): string[] {
-  const out: string[] = [];
-  const runs = [...text.matchAll(/`+/g)].map((m) => ({ at: m.index, n: m[0].length }));
-  for (let i = 0; i < runs.length; i++) {
-    const open = runs[i]!;
-    const j = runs.findIndex((r, k) => k > i && r.n === open.n);
-    if (j < 0) continue;
-    let body = text.slice(open.at + open.n, runs[j]!.at);
-    if (body.length > 2 && body.startsWith(' ') && body.endsWith(' ')) body = body.slice(1, -1);
-    out.push(body);
-    i = j;
-  }
-  return out;
-}
-
 /**
  * The commands of a remediation: its code spans that start with a program;
  * a remediation without any is a bare command when, after an "on <node>: "
@@ -203,9 +155,6 @@ function commands(remediation: string, nodes: readonly string[]): string[] {
   }
   return codeSpans(remediation).filter(isCommand);
 }
-
-/** A documented placeholder the user fills in (<node>, <free /24>): a plain word for the shell. Quoted placeholders ('<node-name>') stay. */
-const filled = (span: string): string => span.replace(/(^|[\s=:])<[A-Za-z0-9][^<>'"`\n]*>/g, '$1PLACEHOLDER');
 
 const SHIMS = join(work, 'bin');
 const LOG = join(work, 'argv.log');
