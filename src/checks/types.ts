@@ -52,6 +52,11 @@ export interface CheckMeta<M extends string = string> {
   messages: Record<M, string>;
   scope: Scope;
   needs?: readonly Need[];
+  /**
+   * Rows of ../shared/FAILURES.md (the field catalogue of what users hit) this
+   * check recognises; [] for checks that guard a precondition no row names.
+   */
+  failures: readonly number[];
   /** Checks whose failure this one follows from (e.g. no IPVS → the mesh checks). */
   causedBy?: readonly string[];
   /** network-node scope: which sandbox of the network the check reads (default `overlay`; `lb`: the lb_<prefix> load balancer). */

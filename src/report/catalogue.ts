@@ -14,8 +14,11 @@ export function catalogueMarkdown(checks: readonly Check[] = REGISTRY): string {
   for (const layer of LAYERS) {
     const cs = checks.filter((c) => c.meta.layer === layer);
     if (cs.length === 0) continue;
-    out.push(`### ${layer}`, '', '| id | checks | remediation |', '|---|---|---|');
-    for (const c of cs) out.push(`| \`${c.meta.id}\` | ${cell(c.meta.title)} | ${cell(c.meta.remediation)} |`);
+    out.push(`### ${layer}`, '', '| id | checks | FAILURES.md | remediation |', '|---|---|---|---|');
+    for (const c of cs) {
+      const rows = c.meta.failures.map((n) => `#${n}`).join(', ') || '–';
+      out.push(`| \`${c.meta.id}\` | ${cell(c.meta.title)} | ${rows} | ${cell(c.meta.remediation)} |`);
+    }
     out.push('');
   }
   return out.join('\n');

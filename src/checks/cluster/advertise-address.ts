@@ -76,6 +76,7 @@ export default defineCheck({
     remediation:
       'Rejoin the node with the right address: `docker swarm leave` then `docker swarm join --advertise-addr <underlay IP> …` (managers: demote first).',
     scope: 'cluster',
+    failures: [28],
     needs: ['swarm'],
     messages: MESSAGES,
   },

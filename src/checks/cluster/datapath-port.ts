@@ -8,6 +8,7 @@ export default defineCheck({
     looksAt: "The swarm's data-path port (4789 unless `docker swarm init --data-path-port`), which every firewall between nodes must allow as udp.",
     remediation: 'Allow udp/<data-path port> between all nodes in every firewall and security group.',
     scope: 'cluster',
+    failures: [4],
     needs: ['swarm'],
     messages: {
       default: 'data-path port is the default udp/4789',

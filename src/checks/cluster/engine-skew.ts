@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: "Description.Engine.EngineVersion of every node (the node's own `docker version` when the swarm does not report it).",
     remediation: 'Upgrade the nodes to one Engine version, managers first, one node at a time (drain, upgrade, activate).',
     scope: 'cluster',
+    failures: [],
     needs: ['swarm'],
     messages: {
       unknown: 'no node reported its Engine version',

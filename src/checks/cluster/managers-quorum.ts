@@ -16,6 +16,7 @@ export default defineCheck({
     remediation:
       'Bring unreachable managers back (start dockerd, fix 2377/tcp between managers) or replace them (`docker node demote`/`docker node rm`, then promote a healthy node); keep an odd number of managers.',
     scope: 'cluster',
+    failures: [],
     needs: ['swarm'],
     // A manager that is down shows in cluster.nodes.state first: quorum loss is its consequence.
     causedBy: ['cluster.nodes.state'],

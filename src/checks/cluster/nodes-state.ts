@@ -17,6 +17,7 @@ export default defineCheck({
     looksAt: 'Status.State (ready/down/unknown/disconnected) and Spec.Availability (active/pause/drain) of every node.',
     remediation: 'On the node: `systemctl status docker` and its journal; `docker node inspect <node> --format "{{.Status.Message}}"` on a manager.',
     scope: 'cluster',
+    failures: [30],
     needs: ['swarm'],
     messages: {
       notReady:

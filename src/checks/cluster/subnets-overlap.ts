@@ -89,6 +89,7 @@ export default defineCheck({
     remediation:
       'Recreate the overlapping network with a free subnet (`docker network create -d overlay --subnet <free /24> …`), and initialise swarms with a `--default-addr-pool` outside the underlay.',
     scope: 'cluster',
+    failures: [18, 19, 20],
     needs: ['swarm'],
     messages: MESSAGES,
   },

@@ -10,6 +10,7 @@ export default defineCheck({
     remediation:
       'Point netdoctor at a swarm manager (`docker context use <manager>` or `-H ssh://user@manager`), or create the swarm (`docker swarm init --advertise-addr <underlay IP>`).',
     scope: 'cluster',
+    failures: [],
     messages: {
       inactive: 'the Docker endpoint {endpoint} (context {context}) is not a manager of an active swarm: no swarm id.',
       active: 'swarm {swarm} seen from manager {manager} with {nodes}, {networks} and {services}',

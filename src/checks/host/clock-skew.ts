@@ -45,6 +45,7 @@ export default defineCheck({
     remediation:
       'Enable time synchronisation on the node (`timedatectl set-ntp true`, chrony or systemd-timesyncd) and check it (`chronyc tracking` / `timedatectl timesync-status`).',
     scope: 'node',
+    failures: [31],
     messages: {
       notCollected: 'clock not collected: {reason}',
       alone: "only one node's clock was collected: nothing to compare it with",

@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: '`pidof dockerd` on each node.',
     remediation: 'Start Docker on the node (`systemctl start docker`) and read why it stopped (`journalctl -u docker -n 100`).',
     scope: 'node',
+    failures: [],
     messages: {
       running: 'dockerd is running (pid {pid})',
       stopped: 'dockerd is not running on {node} ({why}): the node takes no part in the overlay data path and cannot run tasks.',

@@ -55,6 +55,7 @@ export default defineCheck({
     remediation:
       "Allow the swarm ports between the nodes before the rule that drops them, and persist it in the firewall's own configuration (ufw allow, firewall-cmd --permanent, /etc/iptables/rules.v4).",
     scope: 'node',
+    failures: [1, 4],
     causedBy: ['host.iptables.backend-mixed'],
     messages: {
       unreadable: '{problem}',

@@ -80,6 +80,7 @@ export default defineCheck({
     remediation:
       "systemctl restart docker on the node (Docker recreates docker_gwbridge and its MASQUERADE rule); if a firewall reload removed the rule, make it keep Docker's nat rules",
     scope: 'node',
+    failures: [19],
     messages: MESSAGES,
   },
   check({ model, node, report }) {

@@ -10,6 +10,7 @@ export default defineCheck({
     remediation:
       "Pick one backend (`update-alternatives --config iptables` and ip6tables), clear Docker's rules from the other, then `systemctl restart docker`.",
     scope: 'node',
+    failures: [26],
     messages: {
       both: 'Docker chains exist in both iptables-legacy and iptables-nft on {node} (`iptables` uses {backend}{version}): the kernel runs both rule sets, so stale rules in one backend can drop what Docker programs in the other, and firewall changes made with one tool miss the other.',
       dockerdStopped: 'dockerd is not running (see host.dockerd.running)',

@@ -149,6 +149,7 @@ export default defineCheck({
       'vxlan (overlay), ip_vs/ip_vs_rr (ingress routing mesh and VIP load balancing, when a service needs them), esp4/xfrm_user (encrypted overlays), br_netfilter and xt_mark; /sys/module and /proc/modules, with evidence of built-in support from the sandboxes (vxlan links, a readable /proc/net/ip_vs, xfrm state, MARK rules) and the bridge-nf sysctls.',
     remediation: 'Load the module on the node (`modprobe <module>`) and persist it in /etc/modules-load.d/.',
     scope: 'node',
+    failures: [32],
     messages: MESSAGES,
   },
   check({ model, node, report }) {

@@ -19,6 +19,7 @@ export default defineCheck({
       '`ss -tulnp` for tcp/2377 on managers, tcp+udp/7946 on every node, and the VXLAN socket on udp/<data-path port>, and the addresses they are bound to.',
     remediation: 'Restart dockerd on the node; check --listen-addr / --advertise-addr of the swarm join.',
     scope: 'node',
+    failures: [],
     messages: {
       notCollected: 'listening sockets not collected: {reason}',
       dockerdStopped: 'dockerd is not running (see host.dockerd.running)',

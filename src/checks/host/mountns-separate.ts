@@ -25,6 +25,7 @@ export default defineCheck({
     looksAt: "MountFlags of docker.service (systemctl or unit files and drop-ins) and whether /proc/<dockerd>/ns/mnt differs from the SSH session's.",
     remediation: 'Remove MountFlags=slave from the docker.service unit or drop-in, then `systemctl daemon-reload && systemctl restart docker`.',
     scope: 'node',
+    failures: [],
     messages: {
       shared: 'dockerd runs in the host mount namespace{flags}',
       dockerdStopped: 'dockerd is not running (see host.dockerd.running)',

@@ -11,6 +11,7 @@ export default defineCheck({
     remediation: 'Make the node reachable over SSH for netdoctor (address, key, host key, passwordless sudo), then run it again.',
     // Cluster scope: it reports the nodes the framework skips (not collected) and swarm members this run did not try.
     scope: 'cluster',
+    failures: [],
     // A machine that is off is down in the swarm too: cluster.nodes.state names the cause, SSH failing follows.
     causedBy: ['cluster.nodes.state'],
     messages: {

@@ -16,6 +16,7 @@ export default defineCheck({
       '`ethtool -k` of each physical NIC: vmxnet3 (VMware) with tx-checksum-ip-generic on is known to send VXLAN packets with bad inner checksums.',
     remediation: '`ethtool -K <if> tx-checksum-ip-generic off` on the node, persisted in the network configuration.',
     scope: 'node',
+    failures: [3],
     messages: {
       notCollected: 'NIC offloads not collected: {reason}',
       noNics: 'no physical NICs (ethtool saw only virtual interfaces)',

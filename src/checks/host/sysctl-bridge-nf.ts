@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: 'net.bridge.bridge-nf-call-iptables (and -ip6tables) when br_netfilter provides them.',
     remediation: '`sysctl -w net.bridge.bridge-nf-call-iptables=1` and persist it in /etc/sysctl.d/.',
     scope: 'node',
+    failures: [],
     messages: {
       notCollected: '{problem}',
       absent: 'net.bridge.bridge-nf-call-iptables does not exist (br_netfilter not loaded, see host.kernel.modules); nothing to compare',

@@ -10,6 +10,7 @@ export default defineCheck({
       'net.ipv4.ip_forward on each node (Docker sets it to 1 at start; something that resets it later breaks published ports and container egress).',
     remediation: '`sysctl -w net.ipv4.ip_forward=1` and persist it in /etc/sysctl.d/.',
     scope: 'node',
+    failures: [],
     messages: {
       notCollected: '{problem}',
       unreadable: 'net.ipv4.ip_forward could not be read',

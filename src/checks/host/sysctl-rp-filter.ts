@@ -13,6 +13,7 @@ export default defineCheck({
     looksAt: "net.ipv4.conf.all.rp_filter and conf.default.rp_filter (the kernel uses the larger of `all` and the interface's own value).",
     remediation: 'Use loose mode: `sysctl -w net.ipv4.conf.all.rp_filter=2` (and default), persisted in /etc/sysctl.d/.',
     scope: 'node',
+    failures: [],
     messages: {
       notCollected: '{problem}',
       unreadable: 'net.ipv4.conf.all.rp_filter could not be read',

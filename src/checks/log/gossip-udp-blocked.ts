@@ -6,7 +6,7 @@
  * the probe saw now.
  */
 import { defineCheck } from '../types.js';
-import { LOG_MESSAGES, hitData, reportSignatures, unreadable, signaturesOf, type LogMessage } from './lib/signatures.js';
+import { LOG_MESSAGES, hitData, reportSignatures, rowsOf, unreadable, signaturesOf, type LogMessage } from './lib/signatures.js';
 
 const ID = 'log.gossip.udp-blocked';
 
@@ -26,6 +26,7 @@ export default defineCheck({
     looksAt: "dockerd's memberlist warnings that a peer answered over TCP but not over UDP, joined with this run's udp/7946 probe toward that peer",
     remediation: 'allow udp/7946 between the two nodes in every firewall on the path',
     scope: 'node',
+    failures: rowsOf(ID),
     causedBy: ['underlay.gossip.udp-7946'],
     messages: MESSAGES,
   },

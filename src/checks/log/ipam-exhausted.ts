@@ -1,5 +1,5 @@
 import { defineCheck } from '../types.js';
-import { LOG_MESSAGES, reportSignatures, signaturesOf } from './lib/signatures.js';
+import { LOG_MESSAGES, reportSignatures, rowsOf, signaturesOf } from './lib/signatures.js';
 
 const ID = 'log.ipam.exhausted';
 
@@ -11,6 +11,7 @@ export default defineCheck({
     looksAt: 'dockerd\'s "failed to allocate network IP for task", "could not find an available IP" and "invalid pool request: Pool overlaps" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
+    failures: rowsOf(ID),
     messages: LOG_MESSAGES,
   },
   check: reportSignatures(ID),

@@ -1,5 +1,5 @@
 import { defineCheck } from '../types.js';
-import { LOG_MESSAGES, reportSignatures, signaturesOf } from './lib/signatures.js';
+import { LOG_MESSAGES, reportSignatures, rowsOf, signaturesOf } from './lib/signatures.js';
 
 const ID = 'log.lb.ipvs';
 
@@ -12,6 +12,7 @@ export default defineCheck({
       'dockerd\'s "Could not get ipvs family information", "Failed to add firewall mark rule in sbox" and "Failed to create real server" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
+    failures: rowsOf(ID),
     messages: LOG_MESSAGES,
   },
   check: reportSignatures(ID),

@@ -1,5 +1,5 @@
 import { defineCheck } from '../types.js';
-import { LOG_MESSAGES, reportSignatures, signaturesOf } from './lib/signatures.js';
+import { LOG_MESSAGES, reportSignatures, rowsOf, signaturesOf } from './lib/signatures.js';
 
 const ID = 'log.swarm.live-restore';
 
@@ -11,6 +11,7 @@ export default defineCheck({
     looksAt: 'dockerd\'s "--live-restore daemon configuration is incompatible with swarm mode" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
+    failures: rowsOf(ID),
     messages: LOG_MESSAGES,
   },
   check: reportSignatures(ID),

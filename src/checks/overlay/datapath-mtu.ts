@@ -10,6 +10,7 @@ export default defineCheck({
     remediation:
       'Lower the overlay MTU to the path MTU minus 50 (docker network create --opt com.docker.network.driver.mtu=<n>), or fix the underlay path MTU; make sure ICMP "fragmentation needed" is not filtered',
     scope: 'cluster',
+    failures: [2],
     needs: ['probes'],
     causedBy: ['overlay.mtu.consistent', 'underlay.mtu.path'],
     messages: {

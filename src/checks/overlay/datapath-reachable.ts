@@ -10,6 +10,7 @@ export default defineCheck({
     remediation:
       'Allow udp/<data-path port> (4789 unless changed) both ways between the two nodes (host firewall, cloud security group), and check the MTU',
     scope: 'cluster',
+    failures: [1, 4],
     needs: ['probes'],
     causedBy: [
       'host.firewall.ports',

@@ -14,6 +14,7 @@ export default defineCheck({
     remediation:
       'Load esp4 and xfrm_user (modprobe esp4 xfrm_user), allow ESP (IP protocol 50) both ways between the nodes, then docker service update --force <service> so the keys are exchanged again',
     scope: 'network-node',
+    failures: [14],
     needs: ['advertise-address'],
     causedBy: ['host.kernel.modules', 'underlay.esp.reachable'],
     messages: {

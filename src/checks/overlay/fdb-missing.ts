@@ -14,6 +14,7 @@ export default defineCheck({
     remediation:
       'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb replace <mac> dev vxlan0 dst <node ip> self permanent; then fix gossip (tcp+udp/7946) between the two nodes, and docker service update --force <service> for a lasting fix',
     scope: 'network-node',
+    failures: [6],
     needs: ['advertise-address', 'section:link', 'section:fdb'],
     causedBy: ['overlay.peers.consistent'],
     messages: {

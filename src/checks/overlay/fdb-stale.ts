@@ -40,6 +40,7 @@ export default defineCheck({
     remediation:
       'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb del <mac> dev vxlan0 dst <ip> self (and ip neigh del <ip> dev vxlan0)',
     scope: 'network-node',
+    failures: [5],
     needs: ['advertise-address', 'section:link', 'section:fdb'],
     messages: {
       stale: '{sandbox} on {node} has {entries} toward {peer}{dst}: {list}; a new task that reuses the address will be unreachable from {node}',

@@ -14,6 +14,7 @@ export default defineCheck({
       "bridge fdb dst of each remote endpoint's MAC in each overlay sandbox vs the underlay IP of the node hosting the endpoint (manager ground truth)",
     remediation: 'On the node: nsenter --net=/var/run/docker/netns/<sandbox> bridge fdb replace <mac> dev vxlan0 dst <right node ip> self permanent',
     scope: 'network-node',
+    failures: [5],
     needs: ['advertise-address', 'section:link', 'section:fdb'],
     messages: {
       wrong:

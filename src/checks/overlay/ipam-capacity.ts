@@ -16,6 +16,7 @@ export default defineCheck({
     remediation:
       'Move the services to a larger overlay (`docker network create -d overlay --subnet <a /22 from your pool> NAME`, then `docker service update --network-add NAME --network-rm OLD SERVICE`), or scale down; IPs of removed tasks are freed after a few seconds.',
     scope: 'cluster',
+    failures: [21],
     needs: ['swarm'],
     messages: {
       room: '{used} of {capacity} addresses in use on {subnet} ({percent} %)',

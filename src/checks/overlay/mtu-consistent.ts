@@ -13,6 +13,7 @@ export default defineCheck({
     remediation:
       'Re-create the network with a smaller MTU (docker network create -d overlay --opt com.docker.network.driver.mtu=<underlay MTU - 50> …; services must be moved to it), or raise the underlay MTU',
     scope: 'network-node',
+    failures: [2],
     needs: ['advertise-address', 'section:link'],
     messages: {
       noUnderlay: 'no host interface of {node} carries its advertise address {addr}; underlay MTU unknown',

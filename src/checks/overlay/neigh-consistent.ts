@@ -14,6 +14,7 @@ export default defineCheck({
       "ip neigh on vxlan0 in each overlay sandbox: every remote endpoint IP must resolve to its MAC (02:42:<ip>, or the MAC on the hosting node's interface)",
     remediation: 'On the node: nsenter --net=/var/run/docker/netns/<sandbox> ip neigh replace <ip> lladdr <mac> dev vxlan0 nud permanent',
     scope: 'network-node',
+    failures: [5],
     needs: ['advertise-address', 'section:link', 'section:neigh'],
     causedBy: ['overlay.peers.consistent'],
     messages: {

@@ -13,6 +13,7 @@ export default defineCheck({
     remediation:
       'Check gossip (tcp+udp/7946) between the missing node and the others; docker service update --force <service> re-announces the node; if it stays out, systemctl restart docker on that node',
     scope: 'cluster',
+    failures: [7],
     messages: {
       managerOutside: 'the manager {manager} has no task on {network}, so it does not take part in its gossip and cannot list its peers',
       listed: '{node} ({ip}) is in the peer list of {network}',

@@ -62,6 +62,7 @@ export default defineCheck({
     remediation:
       'docker service update --force <service> (re-creates the tasks and the network sandbox); if it persists, systemctl restart docker on the node',
     scope: 'node',
+    failures: [],
     needs: ['sandbox-list'],
     messages,
   },

@@ -12,6 +12,7 @@ export default defineCheck({
       "vxlan links (ip -d link) in each overlay sandbox: VXLAN id vs the network's vxlanid_list, dstport vs the swarm data-path port, link state",
     remediation: 'systemctl restart docker on the node so the sandbox is rebuilt from the swarm network definition',
     scope: 'network-node',
+    failures: [4],
     needs: ['section:link'],
     messages: {
       noVxlan: 'sandbox {sandbox} on {node} has no vxlan interface: {network} cannot reach other nodes',

@@ -14,6 +14,7 @@ export default defineCheck({
     remediation:
       'docker service update --force <service> (re-programs the backends); by hand: nsenter --net=/var/run/docker/netns/ingress_sbox ipvsadm -d -f <mark> -r <stale ip>:0',
     scope: 'node',
+    failures: [],
     needs: ['sandbox-list', 'ipvs'],
     causedBy: ['service.ingress.sandbox', 'service.ingress.mark', 'service.ingress.ipvs-available', 'host.kernel.modules'],
     messages: {

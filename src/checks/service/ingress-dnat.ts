@@ -29,6 +29,7 @@ export default defineCheck({
     remediation:
       "docker service update --force <service> (docker re-adds its DNAT rules); if a firewall reload flushed them, systemctl restart docker on the node and fix the firewall so it keeps docker's chains",
     scope: 'node',
+    failures: [25],
     needs: ['sandbox-list', 'ipvs'],
     causedBy: ['service.ingress.ipvs-available', 'host.kernel.modules'],
     messages: {

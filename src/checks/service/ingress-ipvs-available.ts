@@ -17,6 +17,7 @@ export default defineCheck({
     remediation:
       'Load IPVS on the node (modprobe ip_vs ip_vs_rr; persist in /etc/modules-load.d/), then systemctl restart docker there; on a kernel built without IPVS, use a kernel with CONFIG_IP_VS or publish with mode=host and endpoint-mode dnsrr',
     scope: 'node',
+    failures: [32],
     needs: ['sandbox-list'],
     causedBy: ['host.kernel.modules'],
     messages: {

@@ -13,6 +13,7 @@ export default defineCheck({
       'mangle table in ingress_sbox: a PREROUTING -p <proto> --dport <port> -j MARK rule (the fwmark IPVS balances on) for each port published in ingress mode',
     remediation: 'docker service update --force <service> (docker re-adds the mark); if it persists, systemctl restart docker on the node',
     scope: 'node',
+    failures: [25],
     needs: ['sandbox-list', 'ipvs'],
     causedBy: ['service.ingress.sandbox', 'service.ingress.ipvs-available', 'host.kernel.modules'],
     messages: {

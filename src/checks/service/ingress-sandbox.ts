@@ -13,6 +13,7 @@ export default defineCheck({
     remediation:
       'systemctl restart docker on the node (ingress_sbox is created when the node joins the swarm); if the ingress network was removed, re-create it: docker network create --driver overlay --ingress ingress',
     scope: 'node',
+    failures: [],
     needs: ['sandbox-list'],
     messages: {
       noIngressNetwork: 'the swarm has no ingress network, yet {ports} published in ingress mode: the routing mesh does not exist',

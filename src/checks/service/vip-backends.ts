@@ -17,6 +17,7 @@ export default defineCheck({
     remediation:
       'docker service update --force <service> (re-programs the VIP load balancer on every node); if it persists, systemctl restart docker on the node',
     scope: 'network-node',
+    failures: [23],
     sandbox: 'lb',
     needs: ['ipvs'],
     causedBy: ['service.ingress.ipvs-available', 'host.kernel.modules'],

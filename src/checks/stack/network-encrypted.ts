@@ -15,6 +15,7 @@ export default defineCheck({
       'Load the modules on every node (`modprobe esp4 xfrm_user xt_u32`, persisted in /etc/modules-load.d/), allow IP protocol 50 between the nodes, or drop the encryption.',
     causedBy: ['host.kernel.modules'],
     scope: 'cluster',
+    failures: [14, 17],
     needs: ['stack'],
     messages: {
       ready: '{network}: {modules} present on {nodes}',

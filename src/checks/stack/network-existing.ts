@@ -13,6 +13,7 @@ export default defineCheck({
     remediation:
       'Remove the stack and its network first (`docker stack rm STACK`, then `docker network rm NETWORK` once its tasks are gone), or keep the definition as deployed.',
     scope: 'cluster',
+    failures: [],
     needs: ['stack'],
     messages: {
       same: '{network} exists and matches the file',

@@ -10,6 +10,7 @@ export default defineCheck({
     looksAt: 'Each network the stack declares `external`: present on the manager, driver overlay, scope swarm.',
     remediation: 'Create the network before deploying (`docker network create -d overlay NAME`), or drop `external: true` so the stack creates it.',
     scope: 'cluster',
+    failures: [],
     needs: ['stack'],
     messages: {
       present: '{network} exists ({driver}, scope {scope})',

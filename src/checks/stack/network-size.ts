@@ -11,6 +11,7 @@ export default defineCheck({
       'Per network the stack creates: its tasks (replicas, or one per eligible node for global services), one VIP per VIP service and one load-balancer endpoint per node that hosts the network, against the subnet size minus network, broadcast and gateway (FAILURES.md #21).',
     remediation: 'Give the network a larger subnet (a /22 holds about 1000 addresses), or split the services over several networks.',
     scope: 'cluster',
+    failures: [21],
     needs: ['stack'],
     messages: {
       room: '{network}: {needed} of {capacity} addresses of {subnet} needed',

@@ -14,6 +14,7 @@ export default defineCheck({
     remediation:
       'Give the network an explicit subnet that overlaps nothing (`ipam: {config: [{subnet: …}]}`), or re-create the swarm with a --default-addr-pool outside your networks.',
     scope: 'cluster',
+    failures: [18, 19, 20],
     needs: ['stack'],
     messages: {
       clear: '{network}: {subnet} overlaps nothing',

@@ -12,6 +12,7 @@ export default defineCheck({
     remediation:
       'Relax the constraint, label a node (`docker node update --label-add KEY=VALUE NODE`), raise max_replicas_per_node, or lower replicas.',
     scope: 'cluster',
+    failures: [],
     needs: ['stack'],
     messages: {
       placed: '{service}: {replicas} on {candidates}',

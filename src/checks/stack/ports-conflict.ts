@@ -11,6 +11,7 @@ export default defineCheck({
       'Each published port of the stack against the ports other services publish (ingress mode: cluster-wide; host mode: on the nodes the service can land on) and, in live runs, what listens on those nodes.',
     remediation: 'Publish another port, or remove or move the service that holds it (`docker service update --publish-rm PORT SERVICE`).',
     scope: 'cluster',
+    failures: [],
     needs: ['stack'],
     messages: {
       free: '{service}: {port} is free',

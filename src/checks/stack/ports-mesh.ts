@@ -13,6 +13,7 @@ export default defineCheck({
       'Load ip_vs on the nodes (`modprobe ip_vs ip_vs_rr`), or publish in host mode (`mode: host`) and use `endpoint_mode: dnsrr` where IPVS cannot be had.',
     causedBy: ['host.kernel.modules'],
     scope: 'cluster',
+    failures: [32],
     needs: ['stack'],
     messages: {
       ok: '{service}: {what} can be balanced on {nodes}',

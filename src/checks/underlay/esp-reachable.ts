@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: 'encrypted overlays present; ESP (IP protocol 50) between nodes',
     remediation: 'allow IP protocol 50 (ESP) between all nodes: iptables -I INPUT -p esp -j ACCEPT (and in cloud firewalls)',
     scope: 'cluster',
+    failures: [14],
     messages: {
       notNeeded: 'no encrypted overlay networks: ESP is not needed',
       cannotProbe:

@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: 'active probe between every ordered pair of nodes: TCP connect to 7946',
     remediation: PORT_REMEDIATION,
     scope: 'cluster',
+    failures: [1, 8],
     needs: ['probes'],
     causedBy: ['host.firewall.ports', 'host.listen.ports'],
     messages: PORT_MESSAGES,

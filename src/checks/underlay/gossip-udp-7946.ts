@@ -9,6 +9,7 @@ export default defineCheck({
     looksAt: 'active probe between every ordered pair of nodes: UDP datagrams to 7946, confirmed by a capture on the receiver',
     remediation: PORT_REMEDIATION,
     scope: 'cluster',
+    failures: [1, 8],
     needs: ['probes'],
     causedBy: ['host.firewall.ports', 'host.listen.ports'],
     messages: PORT_MESSAGES,

@@ -13,6 +13,7 @@ export default defineCheck({
     remediation:
       'raise the underlay MTU on the path (ip link set <dev> mtu 1500) or create overlays with a smaller MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<underlay MTU - 50> …',
     scope: 'cluster',
+    failures: [2],
     needs: ['probes'],
     messages: {
       ok: '{from} → {to}: {detail}',

@@ -11,7 +11,7 @@ import { lab, labWith, makeUnreachable, NDNET_SANDBOX, nodeOf, setSection, faile
 
 const probe = (scope: Scope, needs: Need[] = []) =>
   defineCheck({
-    meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope, needs, messages: { here: 'at {where}' } },
+    meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', failures: [], scope, needs, messages: { here: 'at {where}' } },
     check: (ctx) => {
       const c = ctx as { node?: { name: string }; peer?: { name: string }; network?: { name: string } };
       ctx.report('pass', 'here', { where: [c.node?.name, c.peer?.name, c.network?.name].filter(Boolean).join('/') || 'cluster' });
@@ -76,7 +76,7 @@ describe('needs', () => {
 describe('messages', () => {
   it('an unknown message id or a missing value is an error finding (a bug in the check), never a crash', () => {
     const bad = defineCheck({
-      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', scope: 'cluster', messages: { a: '{x}' } },
+      meta: { id: 'host.t.t', layer: 'host', title: 'T', looksAt: 'l', remediation: 'r', failures: [], scope: 'cluster', messages: { a: '{x}' } },
       check: ({ report }) => report('fail', 'a', {}),
     });
     expect(runChecks({ snapshot: lab(), probes: null }, {}, [bad])[0]).toMatchObject({
@@ -98,6 +98,7 @@ describe('every check in the registry', () => {
       expect(LAYERS).toContain(c.meta.layer);
       expect(c.meta.id.split('.')[0]).toBe(c.meta.layer);
       for (const field of [c.meta.title, c.meta.looksAt, c.meta.remediation]) expect(field.trim()).not.toBe('');
+      for (const row of c.meta.failures) expect(row, c.meta.id).toBeGreaterThan(0);
       expect(Object.keys(c.meta.messages).length, c.meta.id).toBeGreaterThan(0);
       for (const t of Object.values<string>(c.meta.messages)) {
         expect(t.trim()).not.toBe('');
@@ -154,6 +155,7 @@ describe('applies, lb sandboxes and the ipvs need', () => {
         title: 'T',
         looksAt: 'l',
         remediation: 'r',
+        failures: [],
         scope: 'node',
         messages: { none: 'nothing here', here: 'at {n}' },
       },
@@ -170,6 +172,7 @@ describe('applies, lb sandboxes and the ipvs need', () => {
         title: 'T',
         looksAt: 'l',
         remediation: 'r',
+        failures: [],
         scope: 'network-node',
         sandbox: 'lb',
         needs: ['ipvs'],

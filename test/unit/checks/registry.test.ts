@@ -14,7 +14,7 @@ const meta = (
   rows: { status: Status; detail: string; node?: string; network?: string }[] = [],
 ) =>
   defineCheck({
-    meta: { id, layer: layer as 'host', title, looksAt: 'l', remediation, scope: 'cluster', messages: { row: '{detail}' } },
+    meta: { id, layer: layer as 'host', title, looksAt: 'l', remediation, failures: [], scope: 'cluster', messages: { row: '{detail}' } },
     check: ({ report }) => {
       for (const r of rows) report(r.status, 'row', { detail: r.detail }, { node: r.node ?? null, network: r.network ?? null });
     },
@@ -102,7 +102,7 @@ describe('runner', () => {
 
   it('turns a throwing check into an error finding and goes on', () => {
     const bad = defineCheck({
-      meta: { id: 'host.bad.bad', layer: 'host', title: 'B', looksAt: 'l', remediation: 'r', scope: 'cluster', messages: {} },
+      meta: { id: 'host.bad.bad', layer: 'host', title: 'B', looksAt: 'l', remediation: 'r', failures: [], scope: 'cluster', messages: {} },
       check: () => {
         throw new Error('boom');
       },

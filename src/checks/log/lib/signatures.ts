@@ -20,6 +20,9 @@ export type LogMessage = keyof typeof LOG_MESSAGES;
 
 export const signaturesOf = (id: string): LogSignature[] => LOG_SIGNATURES.filter((s) => s.check === id);
 
+/** The FAILURES.md rows a log check recognises: those of its signatures. */
+export const rowsOf = (id: string): number[] => [...new Set(signaturesOf(id).flatMap((s) => s.rows))].sort((a, b) => a - b);
+
 /** "since 2026-11-29T15:07:00Z" or "in the log read" when the node did not say from when. */
 export const windowText = (log: NodeLog): string => {
   const since = log.docker.ok ? log.docker.value.since : log.kernel.ok ? log.kernel.value.since : null;
