@@ -353,11 +353,6 @@ for S in $(ls -1 $NSDIR 2>/dev/null); do
   case "$S" in
     1-*)
       nssec netns/$S/fdb bridge -j fdb show
-      case " $ENCRYPTED " in *" $${'{'}S#1-} "*)
-        nssec netns/$S/xfrm-state sh -c 'ip xfrm state | ${REDACT_XFRM}'
-        nssec netns/$S/xfrm-policy ip xfrm policy
-        ;;
-      esac
       ;;
     lb_*|ingress_sbox)
       nssec netns/$S/iptables-mangle iptables-save -t mangle
@@ -366,6 +361,12 @@ for S in $(ls -1 $NSDIR 2>/dev/null); do
       ;;
   esac
 done
+# IPsec of encrypted overlays: libnetwork programs its SAs and policies through
+# its netlink handle of dockerd's own (host) namespace, not in the sandboxes.
+if [ -n "$ENCRYPTED" ]; then
+  sec host/xfrm-state sh -c 'ip xfrm state | ${REDACT_XFRM}'
+  sec host/xfrm-policy ip xfrm policy
+fi
 `;
 }
 

@@ -3,7 +3,7 @@
  * check needs is parsed here, once; checks read only the result.
  */
 import type { RawSection } from '../collect/sections.js';
-import { parseXfrmState, type XfrmState } from '../parse/xfrm.js';
+import { parseXfrmPolicy, parseXfrmState, type XfrmState } from '../parse/xfrm.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import { hostFirewall } from './firewall.js';
 import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
@@ -31,7 +31,12 @@ function sandboxModel(node: NodeSnapshot, sb: SandboxSnapshot, network: NetworkF
     sectionProblem: (what) => sectionProblem(sec(what), `${what} of ${sb.name} on ${node.name}`),
     ipvs: readIpvs(node, sb),
     mangle: readDump(sec('iptables-mangle'), `iptables-save -t mangle in ${sb.name} on ${node.name}`),
-    xfrm: readXfrm(sec('xfrm-state'), `ip xfrm state in ${sb.name} on ${node.name}`),
+    // Docker's SAs live in the host namespace (host/xfrm-state); bundles made
+    // before that was collected hold them per sandbox.
+    xfrm:
+      node.raw['host/xfrm-state'] !== undefined
+        ? readXfrm(node.raw['host/xfrm-state'], `ip xfrm state on ${node.name}`)
+        : readXfrm(sec('xfrm-state'), `ip xfrm state in ${sb.name} on ${node.name}`),
   };
 }
 
@@ -52,6 +57,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     sandboxListProblem: n.host === null ? null : sandboxListProblem(n),
     sandboxes: n.sandboxes.map((sb) => sandboxModel(n, sb, sb.networkId !== null ? networkById.get(sb.networkId) : undefined)),
     ipvs: nodeIpvs(n),
+    xfrm: readXfrm(n.raw['host/xfrm-state'], `ip xfrm state on ${n.name}`),
+    xfrmPolicy: readSection(n.raw['host/xfrm-policy'], `ip xfrm policy on ${n.name}`, (text) => ({ value: parseXfrmPolicy(text), warnings: [] })),
     firewall: hostFirewall(n),
     log,
     section: (name) => states.get(name),

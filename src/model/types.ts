@@ -7,7 +7,7 @@
  */
 import type { NodeSummary } from '../cluster/nodes.js';
 import type { IptablesDump } from '../parse/iptables.js';
-import type { XfrmState } from '../parse/xfrm.js';
+import type { XfrmPolicy, XfrmState } from '../parse/xfrm.js';
 import type { ProbeResults } from '../probe/types.js';
 import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import type { IpvsRead, PublishedPort } from './lb.js';
@@ -66,7 +66,11 @@ export interface SandboxModel {
   ipvs: IpvsRead;
   /** `iptables-save -t mangle` inside the sandbox. */
   mangle: Read<IptablesDump>;
-  /** `ip xfrm state` inside the sandbox (overlay sandboxes of encrypted networks). */
+  /**
+   * The SAs that carry this sandbox's VXLAN: `ip xfrm state` of the host
+   * namespace (where libnetwork programs them), or the sandbox's own section in
+   * older bundles. Read only when the swarm has encrypted overlays.
+   */
   xfrm: Read<XfrmState[]>;
 }
 
@@ -87,6 +91,10 @@ export interface NodeModel {
   sandboxes: SandboxModel[];
   /** Whether IPVS works on the node (ingress_sbox first, else any lb_ sandbox); null without such sandboxes. */
   ipvs: IpvsRead | null;
+  /** `ip xfrm state` of the host namespace, where libnetwork programs its SAs (only with encrypted overlays). */
+  xfrm: Read<XfrmState[]>;
+  /** `ip xfrm policy` of the host namespace (collected only when the swarm has encrypted overlays). */
+  xfrmPolicy: Read<XfrmPolicy[]>;
   firewall: NodeFirewall;
   /** dockerd's and the kernel's log lines matched against the signature catalogue (log.ts); null when not collected. */
   log: NodeLog | null;

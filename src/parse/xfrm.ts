@@ -18,8 +18,13 @@ export interface XfrmState {
   dst: string;
   proto: string | null;
   spi: string | null;
+  /** Docker's SAs carry reqid 13681891 (0xD0C4E3, libnetwork's `mark`). */
+  reqid: string | null;
   mode: string | null;
 }
+
+/** libnetwork's mark on its SAs (reqid) and security policies (mark value): 0xD0C4E3. */
+export const DOCKER_XFRM_MARK = 0xd0c4e3;
 
 /** Longest line read; iproute2 prints well under 300 characters per line. */
 export const MAX_XFRM_LINE = 4096;
@@ -34,15 +39,97 @@ export function parseXfrmState(text: string): XfrmState[] {
     const indented = line.startsWith(' ') || line.startsWith('\t');
     const w = words(line);
     if (!indented && w[0] === 'src' && w[2] === 'dst' && w[1] !== undefined && w[3] !== undefined) {
-      cur = { src: w[1], dst: w[3], proto: null, spi: null, mode: null };
+      cur = { src: w[1], dst: w[3], proto: null, spi: null, reqid: null, mode: null };
       out.push(cur);
       continue;
     }
     if (!cur || !indented || w[0] !== 'proto' || w[1] === undefined || cur.proto !== null) continue;
     cur.proto = w[1].toLowerCase();
     cur.spi = w[2] === 'spi' ? (w[3] ?? null) : null;
-    const m = w.indexOf('mode', 2);
-    cur.mode = m > 0 && w[m + 1] !== undefined ? w[m + 1]! : null;
+    cur.reqid = after(w, 'reqid');
+    cur.mode = after(w, 'mode');
   }
   return out;
+}
+
+/** The word after `key` (from the third word on), or null. */
+function after(w: string[], key: string): string | null {
+  const i = w.indexOf(key, 2);
+  return i > 0 && w[i + 1] !== undefined ? w[i + 1]! : null;
+}
+
+export interface XfrmTmpl {
+  src: string;
+  dst: string;
+  proto: string | null;
+  spi: string | null;
+  reqid: string | null;
+  mode: string | null;
+}
+
+/**
+ * One `ip xfrm policy` entry, as iproute2 prints it (recorded from iproute2 6.1
+ * with the policy libnetwork programs for an encrypted overlay):
+ *
+ *   src 10.213.0.11/32 dst 10.213.0.12/32 proto udp dport 4789
+ *   	dir out priority 0 ptype main
+ *   	mark 0xd0c4e3/0xffffffff
+ *   	tmpl src 10.213.0.11 dst 10.213.0.12
+ *   		proto esp spi 0x5f3c2a1b reqid 13681891 mode transport
+ */
+export interface XfrmPolicy {
+  src: string;
+  dst: string;
+  /** Selector protocol (`udp`), or null for any. */
+  proto: string | null;
+  dport: number | null;
+  dir: string | null;
+  /** The mark value (`0xd0c4e3`), or null when the policy has none. */
+  mark: number | null;
+  tmpls: XfrmTmpl[];
+}
+
+export function parseXfrmPolicy(text: string): XfrmPolicy[] {
+  const out: XfrmPolicy[] = [];
+  let cur: XfrmPolicy | null = null;
+  for (const line of (text ?? '').split('\n')) {
+    if (line.length > MAX_XFRM_LINE) continue;
+    const indented = line.startsWith(' ') || line.startsWith('\t');
+    const w = words(line);
+    if (!indented && w[0] === 'src' && w[2] === 'dst' && w[1] !== undefined && w[3] !== undefined) {
+      const port = after(w, 'dport');
+      cur = {
+        src: w[1],
+        dst: w[3],
+        proto: after(w, 'proto'),
+        dport: port !== null && /^\d{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : null,
+        dir: null,
+        mark: null,
+        tmpls: [],
+      };
+      out.push(cur);
+      continue;
+    }
+    if (!cur || !indented) continue;
+    policyLine(cur, w);
+  }
+  return out;
+}
+
+/** An indented line of a policy: dir, mark, tmpl and the template's proto line. */
+function policyLine(cur: XfrmPolicy, w: string[]): void {
+  if (w[0] === 'dir') cur.dir = w[1] ?? null;
+  else if (w[0] === 'mark') {
+    const v = (w[1] ?? '').split('/')[0]!;
+    cur.mark = /^0x[0-9a-f]{1,8}$/i.test(v) ? Number.parseInt(v, 16) : /^\d{1,10}$/.test(v) ? Number(v) : null;
+  } else if (w[0] === 'tmpl' && w[1] === 'src' && w[3] === 'dst' && w[2] !== undefined && w[4] !== undefined)
+    cur.tmpls.push({ src: w[2], dst: w[4], proto: null, spi: null, reqid: null, mode: null });
+  else if (w[0] === 'proto' && cur.tmpls.length > 0) {
+    const t = cur.tmpls[cur.tmpls.length - 1]!;
+    if (t.proto !== null) return;
+    t.proto = (w[1] ?? '').toLowerCase() || null;
+    t.spi = w[2] === 'spi' ? (w[3] ?? null) : null;
+    t.reqid = after(w, 'reqid');
+    t.mode = after(w, 'mode');
+  }
 }

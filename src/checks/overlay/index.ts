@@ -1,6 +1,8 @@
 import type { AnyCheck } from '../types.js';
 import datapathMtu from './datapath-mtu.js';
 import datapathReachable from './datapath-reachable.js';
+import encryptionPolicyPort from './encryption-policy-port.js';
+import encryptionSaEndpoints from './encryption-sa-endpoints.js';
 import encryptionXfrm from './encryption-xfrm.js';
 import fdbMissing from './fdb-missing.js';
 import ipamCapacity from './ipam-capacity.js';
@@ -25,5 +27,7 @@ export const overlayLayer: readonly AnyCheck[] = [
   datapathReachable,
   datapathMtu,
   encryptionXfrm,
+  encryptionSaEndpoints,
+  encryptionPolicyPort,
   ipamCapacity,
 ];

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseXfrmState as viaChecks } from '../../../src/parse/xfrm.js';
 import { parseIptablesSave } from '../../../src/parse/iptables.js';
 import { parseIpvsadm } from '../../../src/parse/ipvs.js';
-import { MAX_XFRM_LINE, parseXfrmState } from '../../../src/parse/xfrm.js';
+import { MAX_XFRM_LINE, parseXfrmPolicy, parseXfrmState } from '../../../src/parse/xfrm.js';
 
 // `ip xfrm state` on a node of an encrypted overlay (docker's SAs are ESP, transport mode), keys redacted on the node.
 const XFRM = [
@@ -29,8 +29,8 @@ const XFRM = [
 describe('parseXfrmState', () => {
   it('reads SAs as iproute2 prints them', () => {
     expect(parseXfrmState(XFRM)).toEqual([
-      { src: '10.213.0.11', dst: '10.213.0.12', proto: 'esp', spi: '0x5e4a3c1d', mode: 'transport' },
-      { src: '10.213.0.12', dst: '10.213.0.11', proto: 'esp', spi: '0x9a8f1a22', mode: 'transport' },
+      { src: '10.213.0.11', dst: '10.213.0.12', proto: 'esp', spi: '0x5e4a3c1d', reqid: '13681891', mode: 'transport' },
+      { src: '10.213.0.12', dst: '10.213.0.11', proto: 'esp', spi: '0x9a8f1a22', reqid: '13681891', mode: 'transport' },
     ]);
     expect(parseXfrmState(XFRM.replace(/\n/g, '\r\n'))).toEqual(parseXfrmState(XFRM));
     expect(parseXfrmState('')).toEqual([]);
@@ -42,7 +42,7 @@ describe('parseXfrmState', () => {
 
   it('reads a proto line without spi or mode, and ignores proto lines outside an SA', () => {
     expect(parseXfrmState('\tproto esp spi 1 mode tunnel\nsrc a dst b\n\tproto comp\n')).toEqual([
-      { src: 'a', dst: 'b', proto: 'comp', spi: null, mode: null },
+      { src: 'a', dst: 'b', proto: 'comp', spi: null, reqid: null, mode: null },
     ]);
   });
 
@@ -51,14 +51,14 @@ describe('parseXfrmState', () => {
     const t = performance.now();
     const r = parseXfrmState(evil.repeat(20));
     expect(r).toHaveLength(20);
-    expect(r[0]).toEqual({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'esp', spi: '1', mode: null });
+    expect(r[0]).toEqual({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'esp', spi: '1', reqid: null, mode: null });
     // The same text took the old parser minutes; well under a second here even on a slow machine.
     expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('skips lines longer than the cap unread', () => {
     const long = `src 1.1.1.1 dst 2.2.2.2 ${'x'.repeat(MAX_XFRM_LINE)}\nsrc a dst b\n`;
-    expect(parseXfrmState(long)).toEqual([{ src: 'a', dst: 'b', proto: null, spi: null, mode: null }]);
+    expect(parseXfrmState(long)).toEqual([{ src: 'a', dst: 'b', proto: null, spi: null, reqid: null, mode: null }]);
   });
 });
 
@@ -114,5 +114,50 @@ describe('iptables-save and ipvsadm readers on hostile lines', () => {
     expect(r.available).toBe(true);
     const capped = parseIpvsadm([...head, ' '.repeat(70_000) + 'x', ''].join('\n'));
     expect(capped.warnings.some((w) => /longer than 65536 characters, skipped/.test(w))).toBe(true);
+  });
+});
+
+// `ip xfrm policy` as iproute2 6.1 printed the policies libnetwork programs
+// (selector udp/4789 between the two VTEPs, mark 0xD0C4E3, one ESP template),
+// recorded on this machine in a scratch network namespace.
+const POLICY = [
+  'src 10.213.0.11/32 dst 10.213.0.13/32 proto udp dport 4789 ',
+  '\tdir out priority 0 ptype main ',
+  '\tmark 0xd0c4e3/0xffffffff ',
+  '\ttmpl src 10.213.0.11 dst 10.213.0.13',
+  '\t\tproto esp spi 0x00000011 reqid 13681891 mode transport',
+  'src 10.213.0.11/32 dst 10.213.0.12/32 proto udp dport 4789 ',
+  '\tdir out priority 0 ptype main ',
+  '\tmark 0xd0c4e3/0xffffffff ',
+  '\ttmpl src 10.213.0.11 dst 10.213.0.12',
+  '\t\tproto esp spi 0x5f3c2a1b reqid 13681891 mode transport',
+  '',
+].join('\n');
+
+describe('parseXfrmPolicy', () => {
+  it('reads policies as iproute2 prints them: selector, port, direction, mark, template', () => {
+    const p = parseXfrmPolicy(POLICY);
+    expect(p).toHaveLength(2);
+    expect(p[1]).toEqual({
+      src: '10.213.0.11/32',
+      dst: '10.213.0.12/32',
+      proto: 'udp',
+      dport: 4789,
+      dir: 'out',
+      mark: 0xd0c4e3,
+      tmpls: [{ src: '10.213.0.11', dst: '10.213.0.12', proto: 'esp', spi: '0x5f3c2a1b', reqid: '13681891', mode: 'transport' }],
+    });
+    expect(parseXfrmPolicy(POLICY.replace(/\n/g, '\r\n'))).toEqual(p);
+  });
+
+  it('keeps a policy without port or mark (another VPN) and ignores stray or overlong lines', () => {
+    const other = 'src 192.168.0.0/16 dst 10.8.0.0/16 \n\tdir fwd priority 2 ptype main \n';
+    expect(parseXfrmPolicy(other)).toEqual([
+      { src: '192.168.0.0/16', dst: '10.8.0.0/16', proto: null, dport: null, dir: 'fwd', mark: null, tmpls: [] },
+    ]);
+    expect(parseXfrmPolicy('\tdir out\n\ttmpl src a dst b\n')).toEqual([]);
+    const long = `src a/32 dst b/32 proto udp dport 4789\n\tmark 0x${'f'.repeat(MAX_XFRM_LINE)}\n`;
+    expect(parseXfrmPolicy(long)[0]!.mark).toBeNull();
+    expect(parseXfrmPolicy('src a/32 dst b/32 proto udp dport 99999999\n')[0]!.dport).toBeNull();
   });
 });
