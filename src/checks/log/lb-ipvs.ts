@@ -12,6 +12,8 @@ export default defineCheck({
       'dockerd\'s "Could not get ipvs family information", "Failed to add firewall mark rule in sbox" and "Failed to create real server" lines',
     remediation: signaturesOf(ID)[0]!.remediation,
     scope: 'node',
+    // dockerd says so because the kernel has no IPVS: under that problem when the run found it, on its own otherwise.
+    causedBy: ['service.ingress.ipvs-available', 'host.kernel.modules'],
     messages: LOG_MESSAGES,
   },
   check: reportSignatures(ID),
