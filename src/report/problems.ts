@@ -20,6 +20,8 @@ export interface Problem {
   /** Stable within a report: `<check>:<messageId>`, with `~2`, `~3` … when one check has several problems of one message. */
   id: string;
   check: string;
+  /** Every check folded into it: `[check]`, or for skips with one reason, every check that skipped for it. */
+  checks: string[];
   layer: Layer;
   status: ProblemStatus;
   messageId: string;
@@ -190,6 +192,7 @@ export function buildProblems(
     problems.push({
       id: n === 1 ? base : `${base}~${n}`,
       check: g.check,
+      checks,
       layer: first.layer,
       status: g.status,
       messageId: g.messageId,

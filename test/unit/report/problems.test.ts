@@ -69,6 +69,10 @@ describe('problems, not rows', () => {
     const t = renderText(r, { color: false });
     expect(lines(t)).toBeLessThanOrEqual(25);
     expect(t).toContain('     ↳ ✖ Load balancer programming — on nd1, nd2 and nd3  (log.lb.ipvs)');
+    // The skips of one reason fold across checks; the line under the cause names every one of them.
+    expect(t).toContain(
+      '     ↳ - 4 checks skipped because of it on nd1, nd2 and nd3: service.ingress.dnat, service.ingress.mark, service.ingress.backends and service.vip.backends',
+    );
     expect(t.split('\n').filter((l) => /^\S+ \d+\. /.test(l) && /IPVS|ipvs|kernel\.modules|lb\.ipvs/.test(l))).toHaveLength(1);
   });
 
