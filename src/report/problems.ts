@@ -1,8 +1,8 @@
 /**
  * Problems, not rows: findings that share a check, a message id, a status and
  * the same cause (their detail equal once the node's and the peer's names and
- * addresses are set aside) fold into one problem that lists its nodes or
- * pairs. A problem whose check declares what it follows from (`meta.causedBy`),
+ * addresses, and a log's times and counts, are set aside) fold into one
+ * problem that lists its nodes or pairs. A problem whose check declares what it follows from (`meta.causedBy`),
  * or whose detail says "see <check id>", hangs under the problem of that check
  * on the same nodes as one of its consequences, so one cause is named once.
  *
@@ -20,6 +20,8 @@ export interface Problem {
   /** Stable within a report: `<check>:<messageId>`, with `~2`, `~3` … when one check has several problems of one message. */
   id: string;
   check: string;
+  /** Every check folded into it: `[check]`, or for skips with one reason, every check that skipped for it. */
+  checks: string[];
   layer: Layer;
   status: ProblemStatus;
   messageId: string;
@@ -98,6 +100,19 @@ function normalise(text: string, f: Finding, p: Places): string {
   return s;
 }
 
+const WHEN = '\uE004';
+const COUNT = '\uE005';
+// Bounded quantifiers, no nesting: linear whatever a node printed.
+const TIMESTAMP = /\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?/g;
+const TIMES = /\b\d{1,12} times?\b/g;
+
+/**
+ * The fold key of a detail: its node and peer set aside, and what differs per node for one cause besides
+ * them, when and how often a log said it ("nd2 could not use IPVS 1 time since …, first at <time>").
+ * Only for the key: a problem's detail and remediation are always a finding's own text.
+ */
+const foldKey = (text: string, f: Finding, p: Places): string => normalise(text, f, p).replace(TIMESTAMP, WHEN).replace(TIMES, `${COUNT} times`);
+
 const SEVERITY: Record<ProblemStatus, number> = { error: 0, fail: 0, warn: 1, skip: 2 };
 
 /** "see overlay.datapath.reachable" in a skip's detail names the check it follows from. */
@@ -143,7 +158,7 @@ export function buildProblems(
   for (const f of findings) {
     if (f.status === 'pass') continue;
     // Skips with the same reason fold across checks too ("the log was not collected" for every log check).
-    const key = (f.status === 'skip' ? ['skip', normalise(f.detail, f, places)] : [f.id, f.messageId, f.status, normalise(f.detail, f, places)]).join(
+    const key = (f.status === 'skip' ? ['skip', foldKey(f.detail, f, places)] : [f.id, f.messageId, f.status, foldKey(f.detail, f, places)]).join(
       '\u0000',
     );
     let g = groups.get(key);
@@ -177,6 +192,7 @@ export function buildProblems(
     problems.push({
       id: n === 1 ? base : `${base}~${n}`,
       check: g.check,
+      checks,
       layer: first.layer,
       status: g.status,
       messageId: g.messageId,

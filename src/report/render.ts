@@ -128,7 +128,7 @@ export function renderText(r: Report, o: TextOptions): string {
     const skipped = follows.filter((q) => q.status === 'skip');
     for (const q of failing) lines.push(`     ↳ ${paint(q.status, GLYPH[q.status])} ${t(q.title)} — ${t(placeText(q))}  (${t(q.check)})`);
     if (skipped.length > 0) {
-      const ids = [...new Set(skipped.map((q) => q.check))];
+      const ids = [...new Set(skipped.flatMap((q) => q.checks))];
       const order = new Map(r.cluster.nodes.map((n, k) => [n.name, k]));
       const nodes = [...new Set(skipped.flatMap((q) => q.nodes))].sort((a, b) => (order.get(a) ?? order.size) - (order.get(b) ?? order.size));
       lines.push(

@@ -7,7 +7,7 @@ import { buildProblems } from '../../../src/report/problems.js';
 import { renderJunit, renderMarkdown, renderText } from '../../../src/report/render.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labAtScale, probesFor } from '../../support/lab-scale.js';
-import { lab, withQuietLogs } from '../../support/lab-mutate.js';
+import { lab, setSection, withQuietLogs } from '../../support/lab-mutate.js';
 
 const reportOf = (snapshot: ClusterSnapshot, probes: ProbeResults | null) =>
   buildReport(snapshot, runChecks({ snapshot, probes }), '0.0.0-test', new Date('2026-11-25T15:12:00Z'), 4000);
@@ -42,6 +42,38 @@ describe('problems, not rows', () => {
     expect(r.findings.length).toBeGreaterThan(100);
     // -v prints every row besides.
     expect(lines(renderText(r, { color: false, verbose: true }))).toBeGreaterThan(lines(t) + r.summary.fail + r.summary.skip);
+  });
+
+  it('the lab with the IPVS line each dockerd really logs: one problem, the log finding under it, not one per node', () => {
+    // The lines nd1, nd2 and nd3 wrote to /var/log/docker.log in a `npm run demo` run on the lab (2026-11-29),
+    // each at its own time: the findings differ only in the node and the times.
+    const at = { nd1: '17:42:47.036754054', nd2: '17:42:47.524737203', nd3: '17:42:47.210105565' };
+    const s = withQuietLogs(lab());
+    for (const [node, time] of Object.entries(at)) {
+      setSection(s, node, 'host/docker-log', {
+        stdout: `time="2026-11-29T17:42:41.676803904Z" level=info msg="Starting up"\ntime="2026-11-29T${time}Z" level=error msg="Could not get ipvs family information from the kernel. It is possible that ipvs is not enabled in your kernel. Native loadbalancing will not work until this is fixed."\n`,
+        stderr: 'docker log: /var/log/docker.log (last 1000 lines)\n',
+        rc: 0,
+      });
+    }
+    const r = reportOf(
+      s,
+      probesFor(s, () => false),
+    );
+    const logged = r.problems.filter((p) => p.check === 'log.lb.ipvs');
+    expect(logged.map((p) => [p.nodes, p.findings, p.causedBy])).toEqual([[['nd1', 'nd2', 'nd3'], 3, 'service.ingress.ipvs-available:missingUsed']]);
+    expect(r.problems.filter((p) => p.causedBy === null && p.status !== 'skip').map((p) => p.id)).toEqual([
+      'host.kernel.modules:ipvs',
+      'cluster.subnets.overlap:pool',
+    ]);
+    const t = renderText(r, { color: false });
+    expect(lines(t)).toBeLessThanOrEqual(25);
+    expect(t).toContain('     ↳ ✖ Load balancer programming — on nd1, nd2 and nd3  (log.lb.ipvs)');
+    // The skips of one reason fold across checks; the line under the cause names every one of them.
+    expect(t).toContain(
+      '     ↳ - 4 checks skipped because of it on nd1, nd2 and nd3: service.ingress.dnat, service.ingress.mark, service.ingress.backends and service.vip.backends',
+    );
+    expect(t.split('\n').filter((l) => /^\S+ \d+\. /.test(l) && /IPVS|ipvs|kernel\.modules|lb\.ipvs/.test(l))).toHaveLength(1);
   });
 
   it('30 nodes from the lab recording, udp/4789 blocked from nd5 to all others: one screen naming both problems and their nodes', () => {
@@ -104,6 +136,31 @@ describe('folding', () => {
     // Another node's name inside the detail is a different cause.
     const two = buildProblems([f({}), f({ node: 'nd10', detail: 'net.ipv4.ip_forward is 0 on nd10 (10.0.0.1)' })], nodes);
     expect(two).toHaveLength(2);
+  });
+
+  it('sets aside when and how often a log said it, and nothing else', () => {
+    const seen = (node: string, count: number, first: string) =>
+      f({
+        id: 'log.gossip.flapping',
+        layer: 'log',
+        status: 'warn',
+        node,
+        messageId: 'seen',
+        detail: `${node} suspected nd3 ${count} ${count === 1 ? 'time' : 'times'} since 2026-11-29T15:00:00Z, first at ${first}, last at 2026-11-29T15:50:00.5Z: gossip to nd3 is lost`,
+        remediation: 'allow udp/7946',
+      });
+    const ps = buildProblems([seen('nd1', 41, '2026-11-29T15:10:00.5Z'), seen('nd10', 1, '2026-11-29T15:49:59.1Z')], nodes);
+    expect(ps.map((p) => [p.nodes, p.findings])).toEqual([[['nd1', 'nd10'], 2]]);
+    // The problem keeps a finding's own text.
+    expect(ps[0]!.detail).toContain('41 times since 2026-11-29T15:00:00Z');
+    // Another peer, or another number than a count, is another cause.
+    const other = f({
+      ...seen('nd10', 1, 'x'),
+      detail: 'nd10 suspected nd1 1 time since 2026-11-29T15:00:00Z, first at x, last at y: gossip to nd1 is lost',
+    });
+    expect(buildProblems([seen('nd1', 41, 'x'), other], nodes)).toHaveLength(2);
+    const mtu = (node: string, v: number) => f({ node, detail: `eth0 MTU ${v} on ${node}` });
+    expect(buildProblems([mtu('nd1', 1400), mtu('nd10', 1450)], nodes)).toHaveLength(2);
   });
 
   it('keeps commands per node when an address differs in them', () => {
