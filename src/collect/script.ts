@@ -241,8 +241,14 @@ ndklog() {
     echo "kernel log: journald (journalctl -k${since ? ` --since @${since}` : ''})" >&2
     o=$(journalctl -k -o short-iso --no-pager -q${since ? ` --since @${since}` : ''}); r=$?
   elif have dmesg; then
-    echo "kernel log: dmesg" >&2
-    o=$(dmesg); r=$?
+    echo "kernel log: dmesg${since ? ` (lines stamped since @${since}, from /proc/uptime)` : ''}" >&2
+    o=$(dmesg); r=$?${
+      since
+        ? `
+    # dmesg stamps lines in seconds since boot: keep those from @since on (now - uptime + stamp >= since).
+    o=$(printf '%s\n' "$o" | awk -v up="$(cut -d' ' -f1 /proc/uptime)" -v now="$(date +%s)" -v s=${since} 'BEGIN{c=up-(now-s)} match($0,/^\[ *[0-9]+\.[0-9]+\]/){if(substr($0,2,RLENGTH-2)+0<c)next} {print}')`
+        : ''
+    }
   else
     echo "no kernel log: neither journald nor dmesg is available" >&2; return 127
   fi

@@ -67,6 +67,27 @@ describe('host/kernel-log', () => {
   });
 });
 
+describe('host/kernel-log from dmesg within --since', () => {
+  it('keeps the lines stamped from @since on (dmesg counts seconds since boot), and unstamped lines', () => {
+    const bin = `${tmp.dir}/bin`;
+    spawnSync('mkdir', [bin]);
+    for (const t of ['grep', 'tail', 'sed', 'cat', 'awk', 'cut', 'date'])
+      symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), `${bin}/${t}`);
+    const up = Number(spawnSync('cut', ['-d', ' ', '-f1', '/proc/uptime'], { encoding: 'utf8' }).stdout);
+    const now = Math.floor(Date.now() / 1000);
+    // an overflow two hours ago, one a minute ago, and a line without a stamp
+    const old = `[${(up - 7200).toFixed(6)}] neighbour: arp_cache: neighbor table overflow!`;
+    const recent = `[${(up - 60).toFixed(6)}] nf_conntrack: table full, dropping packet`;
+    const bare = 'neighbour: arp_cache: neighbor table overflow!';
+    writeFileSync(`${bin}/dmesg`, `#!/bin/sh\ncat <<'X'\n${[old, recent, bare].join('\n')}\nX\n`);
+    chmodSync(`${bin}/dmesg`, 0o755);
+    const section = kernelLogSection({ lines: 10, since: now - 3600 }).replace('sec host/kernel-log ndklog', 'ndklog');
+    const r = run(section, { PATH: bin });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([recent, bare]);
+  });
+});
+
 describe('who reads the logs', () => {
   it('the kernel section goes with the docker log; collect and check read the last hour by default, bounded', () => {
     const s = buildCollectScript({ dataPathPort: 4789, dockerLog: { lines: 5, bytes: 1000, since: 1700000000 } }).script;
