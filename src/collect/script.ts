@@ -246,7 +246,7 @@ ndklog() {
       since
         ? `
     # dmesg stamps lines in seconds since boot: keep those from @since on (now - uptime + stamp >= since).
-    o=$(printf '%s\n' "$o" | awk -v up="$(cut -d' ' -f1 /proc/uptime)" -v now="$(date +%s)" -v s=${since} 'BEGIN{c=up-(now-s)} match($0,/^\[ *[0-9]+\.[0-9]+\]/){if(substr($0,2,RLENGTH-2)+0<c)next} {print}')`
+    o=$(printf '%s\n' "$o" | awk -v up="$(cut -d' ' -f1 /proc/uptime)" -v now="$(date +%s)" -v s=${since} 'BEGIN{c=up-(now-s)} match($0,/^\\[ *[0-9]+\\.[0-9]+\\]/){if(substr($0,2,RLENGTH-2)+0<c)next} {print}')`
         : ''
     }
   else
