@@ -11,7 +11,8 @@
  *   U <ip> <port> 0               UDP datagrams sent (all of a sender's from one process; confirmed by the receiver's capture)
  * Receiver: tcpdump for our magic UDP payload, printing READY once it listens,
  * `C <src> <dst> <dport>` per datagram, COMPLETE when every expected datagram
- * arrived (it then stops at once), DONE at the end.
+ * arrived (it then stops at once), DONE at the end; when stopped before that,
+ * tcpdump's own counts as `STAT captured|received|dropped <n>`.
  */
 
 /** First 4 payload bytes of every probe datagram: "NDPR". */
@@ -96,12 +97,18 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       'set -f',
       `WANT=' ${keys.join(' ')} '`,
       `LEFT=${keys.length}`,
-      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p 'udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
+      // inbound: the node's own outgoing probes are not read (half the lines); -s 128: headers and
+      // magic only, so the kernel ring holds many small blocks and a starved tcpdump drops nothing.
+      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p -s 128 -B 4096 'inbound and udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
       '  pid=""',
       '  while IFS= read -r l; do',
       '    case $l in',
       '      "PID "*) pid=${l#PID }; echo "$l" ;;',
       '      *"listening on"*) echo READY ;;',
+      // tcpdump's counts at exit (stopped before its count was in): did it read all that matched?
+      '      *" packet captured"|*" packets captured") echo "STAT captured ${l%% *}" ;;',
+      '      *" received by filter") echo "STAT received ${l%% *}" ;;',
+      '      *" dropped by kernel") echo "STAT dropped ${l%% *}" ;;',
       '      *" IP "*" > "*)',
       '        set -- ${l#* IP }',
       '        s=${1%.*}; d=${3%:}; p=${d##*.}; d=${d%.*}',
@@ -152,6 +159,23 @@ export function parseProbeLines(text: string): { lines: SenderLine[]; done: bool
 }
 
 /** Captured datagrams `C <src> <dst> <dport>`. */
+/** tcpdump's counts at exit (`STAT` lines): datagrams that matched the filter, were read, were dropped by the kernel. */
+export interface CaptureStats {
+  received: number;
+  captured: number;
+  dropped: number;
+}
+
+export function parseCaptureStats(text: string): CaptureStats | null {
+  const got: Partial<Record<keyof CaptureStats, number>> = {};
+  for (const l of text.split('\n')) {
+    const m = /^STAT (captured|received|dropped) (\d{1,15})$/.exec(l.trim());
+    if (m) got[m[1] as keyof CaptureStats] = Number(m[2]);
+  }
+  if (got.received === undefined || got.captured === undefined) return null;
+  return { received: got.received, captured: got.captured, dropped: got.dropped ?? 0 };
+}
+
 export function parseCaptures(text: string): { src: string; dst: string; port: number }[] {
   const out: { src: string; dst: string; port: number }[] = [];
   for (const l of text.split('\n')) {

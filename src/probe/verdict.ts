@@ -6,7 +6,7 @@
  */
 import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
 import { ICMP_IP_HEADERS, VXLAN_OVERHEAD, type Peer } from './plan.js';
-import { parseCaptures, parseProbeLines, type SenderLine, type SenderPlan } from './script.js';
+import { parseCaptures, parseCaptureStats, parseProbeLines, type SenderLine, type SenderPlan } from './script.js';
 import type { DataPathProbe, MtuProbe, PortProbe, ProbeResults, ProbeState } from './types.js';
 
 /** A program's outcome: its stdout when it ran to the end, else why it did not. */
@@ -46,13 +46,24 @@ export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Ve
   return { state: 'blocked', detail: 'connection refused (nothing listening, or a REJECT rule)' };
 }
 
-/** What a receiver's capture saw, read once: `src/port` of every datagram, or why it cannot tell. */
-export type CaptureSeen = { ok: true; seen: ReadonlySet<string> } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
+/**
+ * What a receiver's capture saw, read once: `src/port` of every datagram, or
+ * why it cannot tell. `behind`: it was stopped before its count was in, and
+ * tcpdump had not read every datagram that matched (still in the kernel's
+ * buffer, or dropped there): a starved capture, not a lost datagram.
+ */
+export type CaptureSeen = { ok: true; seen: ReadonlySet<string>; behind: string | null } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
 
 export function readCapture(cap: Outcome): CaptureSeen {
   if (!cap.ok) return { ok: false, why: 'failed', text: cap.text };
-  if (parseProbeLines(cap.text).noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
-  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)) };
+  const p = parseProbeLines(cap.text);
+  if (p.noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
+  const st = p.complete ? null : parseCaptureStats(cap.text);
+  const behind =
+    st && (st.received > st.captured || st.dropped > 0)
+      ? `${st.captured} of ${st.received} matching datagrams read${st.dropped > 0 ? `, ${st.dropped} dropped by the kernel` : ''}`
+      : null;
+  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)), behind };
 }
 
 /**
@@ -77,6 +88,7 @@ export function udpVerdict(o: {
       : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
   }
   for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
+  if (cap.behind) return { state: 'unconfirmed', detail: `sent; the capture on ${o.to} fell behind (${cap.behind}): ${o.to} too busy to tell` };
   return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
 }
 

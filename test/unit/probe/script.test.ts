@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
+import {
+  buildCaptureScript,
+  buildCaptureStopScript,
+  buildSenderScript,
+  parseCaptures,
+  parseCaptureStats,
+  parseProbeLines,
+} from '../../../src/probe/script.js';
 import { dataPathTargets, planNode } from '../../../src/probe/run.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -74,7 +81,9 @@ describe('probe scripts under a real sh', () => {
   });
 
   it('the capture filter matches only our magic payload and names source, destination and port', () => {
-    expect(buildCaptureScript([7946, 4789, 7946], 3)).toContain("'udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'");
+    expect(buildCaptureScript([7946, 4789, 7946], 3)).toContain(
+      "-s 128 -B 4096 'inbound and udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'",
+    );
     expect(parseCaptures('C 10.213.0.11 10.213.0.12 4789\nnoise\nC 10.213.0.13 10.213.0.12 7946\n')).toEqual([
       { src: '10.213.0.11', dst: '10.213.0.12', port: 4789 },
       { src: '10.213.0.13', dst: '10.213.0.12', port: 7946 },
@@ -153,6 +162,27 @@ describe('the capture stops when the count is in', () => {
     expect(p.done).toBe(true);
     expect(parseCaptures(r.out)).toHaveLength(5);
     expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it("stopped before its count is in, it reports tcpdump's own counts (the exit lines recorded on this machine)", () => {
+    const stats = recordedTcpdump.split('\n').filter((l) => /packets? (captured|received by filter|dropped by kernel)$/.test(l));
+    expect(stats).toHaveLength(3);
+    const dir = mkdtempSync(join(tmpdir(), 'nd-capture-'));
+    try {
+      // As tcpdump does: the counts go to stderr when it is stopped (here by the capture's own `timeout`).
+      const counts = stats.map((l) => `"${l}"`).join(' ');
+      const body = [...header, from('10.213.0.11', 7946)].map((l) => `printf '%s\\n' '${l}'`).join('\n');
+      writeFileSync(join(dir, 'tcpdump'), `#!/bin/sh\ntrap 'printf "%s\\n" "" ${counts} >&2; exit 0' TERM\n${body}\nsleep 30 & wait\n`, {
+        mode: 0o755,
+      });
+      const script = buildCaptureScript([7946, 4789], 1, expected).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      expect(parseProbeLines(r.stdout).complete).toBe(false);
+      expect(parseCaptureStats(r.stdout)).toEqual({ captured: 2, received: 4, dropped: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(parseCaptureStats('READY\nC 10.213.0.11 10.213.0.12 7946\nDONE\n')).toBeNull();
   });
 
   it('the stop command signals only a pid that is still a capture, and takes nothing but a pid', () => {

@@ -158,6 +158,20 @@ describe('single verdicts on the lines the sender prints', () => {
     expect(udpVerdict({ ...base, receiverReachable: false, senderIps: new Set(['10.213.0.13']) }).state).toBe('unconfirmed');
   });
 
+  it('udp: a capture stopped while tcpdump had not read all that matched cannot tell; one that read everything can', () => {
+    const base = { from: 'nd2', to: 'nd1', port: 7946, receiverReachable: true, captureSec: 2, senderIps: new Set(['10.213.0.12']) };
+    const seen = 'READY\nC 10.213.0.13 10.213.0.11 7946\n';
+    const behind = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 7\nSTAT dropped 0\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: behind })).toEqual({
+      state: 'unconfirmed',
+      detail: 'sent; the capture on nd1 fell behind (1 of 7 matching datagrams read): nd1 too busy to tell',
+    });
+    const dropped = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 1\nSTAT dropped 3\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: dropped }).detail).toContain('1 of 1 matching datagrams read, 3 dropped by the kernel');
+    const readAll = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 1\nSTAT dropped 0\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: readAll }).state).toBe('blocked');
+  });
+
   it('data path: the small ping decides the state, the DF ping the dfState', () => {
     const d = { sandbox: 'lb_n28s5d637', ip: '10.0.1.4', payload: 1422, network: 'ndnet', peer: 'nd2' };
     const v = dataPathVerdict(d, line('D lb_n28s5d637 10.0.1.4 0 0\n'), line('D lb_n28s5d637 10.0.1.4 1422 1\n'), 'nd1', 4789);
