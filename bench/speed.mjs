@@ -23,7 +23,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, labState, machineLine, median, nodeMeter } from './lib.mjs';
+import { fmt, labState, machineLine, median, nodeMeter, openSessionMeter } from './lib.mjs';
 
 const R = Number(process.env.BENCH_RUNS ?? 7);
 if (!Number.isInteger(R) || R < 1) {
@@ -208,7 +208,10 @@ if (sections.includes('probes')) {
     const modes = (process.env.BENCH_PROBE_MODES ?? 'auto,all').split(',');
     for (const pairs of n > 20 && n <= 30 ? modes : ['auto']) {
       const acc = new Map(
-        impls.map((im) => [im.name, { walls: [], clientPerNode: [], nodePerNode: [], notOk: 0, notOkBy: {}, softnet: 0, behind: 0, incomplete: 0 }]),
+        impls.map((im) => [
+          im.name,
+          { walls: [], clientPerNode: [], nodePerNode: [], probePerNode: [], notOk: 0, notOkBy: {}, softnet: 0, behind: 0, incomplete: 0 },
+        ]),
       );
       for (let i = 0; i <= R; i++) {
         for (const im of impls) {
@@ -218,23 +221,29 @@ if (sections.includes('probes')) {
           const snapshot = { cluster, nodes: results.map((r) => buildNodeSnapshot(r, [])) };
           const meters = nodes.map((x) => nodeMeter(lab, x));
           for (const m of meters) m.start();
+          const probeMeters = nodes.map((x) => openSessionMeter(x));
+          for (const m of probeMeters) m.start();
           const net0 = softnetDrops();
           const cpu0 = process.cpuUsage();
           const t = performance.now();
           let obs;
+          let wall, cpu, probeCpu;
           try {
             obs = await im.observeProbes(snapshot, sessions, { timeoutSec: 2, pairs });
+            wall = performance.now() - t;
+            cpu = process.cpuUsage(cpu0);
+            // Sessions still open: their probe channels have ended and been reaped by sshd.
+            probeCpu = probeMeters.map((m) => m.stop());
           } finally {
             for (const s of sessions.values()) s.close();
           }
-          const wall = performance.now() - t;
-          const cpu = process.cpuUsage(cpu0);
           const net = softnetDrops() - net0;
           const node = await Promise.all(meters.map((m) => m.stop()));
           if (i === 0) continue; // warm-up
           a.walls.push(wall);
           a.clientPerNode.push((cpu.user + cpu.system) / 1000 / n);
           a.nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
+          a.probePerNode.push(median(probeCpu));
           a.softnet += net;
           for (const c of obs.captures.values()) {
             if (!c.ok || !im.parseProbeLines(c.text).complete) a.incomplete++;
@@ -259,7 +268,7 @@ if (sections.includes('probes')) {
           .map(([k, v]) => `${k}: ${v}`)
           .join(', ');
         console.log(
-          `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${im.name.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(a.clientPerNode)).padEnd(16)}  ${fmt(median(a.nodePerNode)).padEnd(23)}  ${a.notOk}${detail ? ` (${detail})` : ''}; captures stopped early ${a.incomplete}, behind ${a.behind}; softnet drops ${a.softnet}`,
+          `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${im.name.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(a.clientPerNode)).padEnd(16)}  ${`${fmt(median(a.probePerNode))} (${fmt(median(a.nodePerNode))})`.padEnd(23)}  ${a.notOk}${detail ? ` (${detail})` : ''}; captures stopped early ${a.incomplete}, behind ${a.behind}; softnet drops ${a.softnet}`,
         );
       }
     }

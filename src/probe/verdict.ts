@@ -31,6 +31,8 @@ export interface ObservedProbes {
   senders: readonly SenderRun[];
   /** Receiver node → its capture's outcome; nodes without one could not confirm receipt. */
   captures: ReadonlyMap<string, Outcome>;
+  /** Receiver node → why its capture cannot tell a datagram it did not see from a lost one (it listened late, or ended early). */
+  unsure?: ReadonlyMap<string, string>;
   /** Nodes that could not probe at all (no session, not collected). */
   errors: { node: string; message: string }[];
 }
@@ -61,7 +63,7 @@ export function readCapture(cap: Outcome): CaptureSeen {
   const st = p.complete ? null : parseCaptureStats(cap.text);
   const behind =
     st && (st.received > st.captured || st.dropped > 0)
-      ? `${st.captured} of ${st.received} matching datagrams read${st.dropped > 0 ? `, ${st.dropped} dropped by the kernel` : ''}`
+      ? `it fell behind (${st.captured} of ${st.received} matching datagrams read${st.dropped > 0 ? `, ${st.dropped} dropped by the kernel` : ''})`
       : null;
   return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)), behind };
 }
@@ -88,7 +90,7 @@ export function udpVerdict(o: {
       : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
   }
   for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
-  if (cap.behind) return { state: 'unconfirmed', detail: `sent; the capture on ${o.to} fell behind (${cap.behind}): ${o.to} too busy to tell` };
+  if (cap.behind) return { state: 'unconfirmed', detail: `sent; none seen on ${o.to}, but its capture cannot tell: ${cap.behind} (node too busy)` };
   return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
 }
 
@@ -142,7 +144,13 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
   const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const dataPort = snapshot.cluster.dataPathPort;
   const t = obs.timeoutSec;
-  const captures = new Map([...obs.captures].map(([node, cap]) => [node, readCapture(cap)]));
+  const captures = new Map(
+    [...obs.captures].map(([node, cap]): [string, CaptureSeen] => {
+      const seen = readCapture(cap);
+      const why = obs.unsure?.get(node);
+      return [node, seen.ok && seen.behind === null && why !== undefined ? { ...seen, behind: why } : seen];
+    }),
+  );
   for (const s of obs.senders) {
     if (!s.output.ok) {
       results.errors.push({ node: s.node, message: `probes from ${s.node} failed: ${s.output.text}` });
@@ -159,6 +167,8 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
     const line = (kind: SenderLine['kind'], ...key: string[]) => index.get([kind, ...key].join(' '));
     const senderIps = addressesOf(byName.get(s.node));
     const tcpTo = new Set(s.plan.tcp.map((x) => `${x.ip}/${x.port}`));
+    const mtuTo = new Map<string, SenderPlan['mtu'][number]>();
+    for (const m of s.plan.mtu) if (!mtuTo.has(m.ip)) mtuTo.set(m.ip, m);
     for (const p of s.peers) {
       for (const port of [7946, 2377]) {
         if (!tcpTo.has(`${p.ip}/${port}`)) continue;
@@ -178,7 +188,7 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
         const probe: PortProbe = { from: s.node, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail };
         results.ports.push(probe);
       }
-      const planned = s.plan.mtu.find((x) => x.ip === p.ip);
+      const planned = mtuTo.get(p.ip);
       if (planned) {
         const required = planned.payload + ICMP_IP_HEADERS;
         const { state, detail } = mtuVerdict(line('P', p.ip, String(planned.payload)), line('B', p.ip), required);

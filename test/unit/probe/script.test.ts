@@ -61,11 +61,15 @@ describe('probe planning from a lab snapshot', () => {
 });
 
 describe('probe scripts under a real sh', () => {
-  it('the sender reports every planned probe and ends with DONE (loopback: tcp refused, udp sent, ping ok)', () => {
+  it('the sender reports every planned probe and ends with DONE (loopback: tcp refused, udp sent, DF ping ok; too big: fails, then the small ping)', () => {
     const script = buildSenderScript({
       tcp: [{ ip: '127.0.0.1', port: 1 }],
       udp: [{ ip: '127.0.0.1', port: 9 }],
-      mtu: [{ ip: '127.0.0.1', payload: 1000 }],
+      mtu: [
+        { ip: '127.0.0.1', payload: 1000 },
+        // Above loopback's 65536 MTU: the DF ping fails, so the small ping runs to tell why.
+        { ip: '127.0.0.1', payload: 65600 },
+      ],
       dataPath: [],
       netnsDir: '/var/run/docker/netns',
       viaDockerdMountNs: false,
@@ -75,9 +79,11 @@ describe('probe scripts under a real sh', () => {
     const parsed = parseProbeLines(r.stdout);
     expect(parsed.done).toBe(true);
     const kinds = parsed.lines.map((l) => l.kind).sort();
-    expect(kinds).toEqual(['B', 'P', 'T', 'U']);
+    expect(kinds).toEqual(['B', 'P', 'P', 'T', 'U']);
     expect(parsed.lines.find((l) => l.kind === 'T')!.fields).toEqual(['127.0.0.1', '1', '1']);
-    expect(parsed.lines.find((l) => l.kind === 'P')!.fields.slice(0, 3)).toEqual(['127.0.0.1', '1000', '0']);
+    expect(parsed.lines.find((l) => l.kind === 'P' && l.fields[1] === '1000')!.fields.slice(0, 3)).toEqual(['127.0.0.1', '1000', '0']);
+    expect(parsed.lines.find((l) => l.kind === 'P' && l.fields[1] === '65600')!.fields[2]).not.toBe('0');
+    expect(parsed.lines.find((l) => l.kind === 'B')!.fields).toEqual(['127.0.0.1', '0']);
   });
 
   it('the capture filter matches only our magic payload and names source, destination and port', () => {
@@ -160,7 +166,8 @@ describe('the capture stops when the count is in', () => {
     const p = parseProbeLines(r.out);
     expect(p.complete).toBe(false);
     expect(p.done).toBe(true);
-    expect(parseCaptures(r.out)).toHaveLength(5);
+    // Each source and port once: 10.213.0.11/7946 came twice.
+    expect(parseCaptures(r.out)).toHaveLength(4);
     expect(r.ms).toBeGreaterThanOrEqual(900);
   });
 
