@@ -44,7 +44,8 @@ function viaOclif(args: string[]): Run {
   return spawn(['--input-type=module', '-e', script, '--', ...args]);
 }
 
-describe('the executable without oclif', () => {
+// Each test starts node processes (oclif's take ~1 s on a loaded machine): a generous timeout, asserting no time.
+describe('the executable without oclif', { timeout: 60_000 }, () => {
   it.each([[['checks']], [['checks', '--markdown']], [['netdoctor', 'checks']], [['--version']], [['netdoctor', '--version']]])(
     '%j prints exactly what the oclif command prints',
     (args) => {
