@@ -10,7 +10,11 @@
 //             with udp/4789 dropped by nd3's INPUT chain (as test/e2e/check.test.ts)
 //   probes    the probe stage in process over SSH-only lab nodes (no dockerd):
 //             3, 10, 30, 60 nodes as available, --probe-pairs auto and all;
-//             wall, client CPU per node, node CPU per node (BENCH_PROBE_SIZES=3,30 for some)
+//             wall, client CPU per node, node CPU per node (the probes alone, over the open
+//             sessions, and the whole session with its collection), results not ok, captures
+//             stopped before their count was in or behind, the kernel's input backlog drops
+//             (BENCH_PROBE_SIZES=3,30 for some sizes, BENCH_PROBE_MODES=auto to skip `all` at 30;
+//             BASELINE runs that build's probe code on the same nodes in every run, right after)
 // BASELINE=DIR adds the same commands from another build of netdoctor (a
 // checkout with its dist/ built, e.g. the commit before a change) to every
 // round of startup, collect and check: both measured under the same load.
@@ -184,7 +188,7 @@ if (sections.includes('probes')) {
   );
   console.log(`\nprobe stage over SSH-only lab nodes (in process; sessions opened and collected first, not timed; ${R} runs each):`);
   console.log(
-    '  nodes  pairs   mode      code      probe wall   client CPU/node   node CPU/node (median)   not ok (UDP, MTU, errors); capture state; kernel backlog drops',
+    '  nodes  pairs   mode      code      probe wall   client CPU/node   node CPU/node: probes (session incl. collection)   not ok (UDP, MTU, errors); capture state; kernel backlog drops',
   );
   const rows = [];
   for (const n of sizes) {
