@@ -50,6 +50,14 @@ const softnetDrops = () =>
     .split('\n')
     .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
 
+/** Times the kernel's neighbour (ARP) table was full (all namespaces share it): /proc/net/stat/arp_cache, table_fulls. */
+const arpTableFulls = () =>
+  readFileSync('/proc/net/stat/arp_cache', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/)[12] ?? '0', 16), 0);
+
 const TIME_OUT = join(mkdtempSync(join(tmpdir(), 'nd-bench-time-')), 'rusage');
 
 /**
@@ -188,7 +196,7 @@ if (sections.includes('probes')) {
   );
   console.log(`\nprobe stage over SSH-only lab nodes (in process; sessions opened and collected first, not timed; ${R} runs each):`);
   console.log(
-    '  nodes  pairs   mode      code      probe wall   client CPU/node   node CPU/node: probes (session incl. collection)   not ok (UDP, MTU, errors); capture state; kernel backlog drops',
+    '  nodes  pairs   mode      code      probe wall   client CPU/node   node CPU/node: probes (session incl. collection)   not ok (UDP, MTU, errors); capture state; kernel backlog drops; neighbour table full',
   );
   const rows = [];
   for (const n of sizes) {
@@ -214,7 +222,18 @@ if (sections.includes('probes')) {
       const acc = new Map(
         impls.map((im) => [
           im.name,
-          { walls: [], clientPerNode: [], nodePerNode: [], probePerNode: [], notOk: 0, notOkBy: {}, softnet: 0, behind: 0, incomplete: 0 },
+          {
+            walls: [],
+            clientPerNode: [],
+            nodePerNode: [],
+            probePerNode: [],
+            notOk: 0,
+            notOkBy: {},
+            softnet: 0,
+            arpFull: 0,
+            behind: 0,
+            incomplete: 0,
+          },
         ]),
       );
       for (let i = 0; i <= R; i++) {
@@ -228,6 +247,7 @@ if (sections.includes('probes')) {
           const probeMeters = nodes.map((x) => openSessionMeter(x));
           for (const m of probeMeters) m.start();
           const net0 = softnetDrops();
+          const arp0 = arpTableFulls();
           const cpu0 = process.cpuUsage();
           const t = performance.now();
           let obs;
@@ -242,6 +262,7 @@ if (sections.includes('probes')) {
             for (const s of sessions.values()) s.close();
           }
           const net = softnetDrops() - net0;
+          const arp = arpTableFulls() - arp0;
           const node = await Promise.all(meters.map((m) => m.stop()));
           if (i === 0) continue; // warm-up
           a.walls.push(wall);
@@ -249,6 +270,7 @@ if (sections.includes('probes')) {
           a.nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
           a.probePerNode.push(median(probeCpu));
           a.softnet += net;
+          a.arpFull += arp;
           for (const c of obs.captures.values()) {
             if (!c.ok || !im.parseProbeLines(c.text).complete) a.incomplete++;
             if (c.ok && /^STAT received (\d+)$/m.test(c.text)) {
@@ -272,7 +294,7 @@ if (sections.includes('probes')) {
           .map(([k, v]) => `${k}: ${v}`)
           .join(', ');
         console.log(
-          `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${im.name.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(a.clientPerNode)).padEnd(16)}  ${`${fmt(median(a.probePerNode))} (${fmt(median(a.nodePerNode))})`.padEnd(23)}  ${a.notOk}${detail ? ` (${detail})` : ''}; captures stopped early ${a.incomplete}, behind ${a.behind}; softnet drops ${a.softnet}`,
+          `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${im.name.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(a.clientPerNode)).padEnd(16)}  ${`${fmt(median(a.probePerNode))} (${fmt(median(a.nodePerNode))})`.padEnd(23)}  ${a.notOk}${detail ? ` (${detail})` : ''}; captures stopped early ${a.incomplete}, behind ${a.behind}; softnet drops ${a.softnet}; ARP table full ${a.arpFull}`,
         );
       }
     }
