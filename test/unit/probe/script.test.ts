@@ -86,6 +86,47 @@ describe('probe scripts under a real sh', () => {
     expect(parsed.lines.find((l) => l.kind === 'B')!.fields).toEqual(['127.0.0.1', '0']);
   });
 
+  it('a DF ping with no answer while the small ping answers is tried once more (a busy node, not an MTU); an MTU error is not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-ping-'));
+    try {
+      // ping stand-in: the first DF ping to each address gets no answer (as ping prints it), every other ping passes;
+      // to 10.9.9.9 every DF ping fails with the local MTU error ping prints.
+      const fake = [
+        '#!/bin/sh',
+        'for a; do ip=$a; done',
+        'case " $* " in *" -M do "*) ;; *) exit 0 ;; esac',
+        `[ "$ip" = 10.9.9.9 ] && { echo 'ping: local error: message too long, mtu=1400'; exit 1; }`,
+        `[ -e "${dir}/df-$ip" ] && exit 0`,
+        `touch "${dir}/df-$ip"; echo '1 packets transmitted, 0 received, 100% packet loss, time 0ms'; exit 1`,
+      ].join('\n');
+      writeFileSync(join(dir, 'ping'), `${fake}\n`, { mode: 0o755 });
+      const script = buildSenderScript({
+        tcp: [],
+        udp: [],
+        mtu: [
+          { ip: '10.1.1.1', payload: 1422 },
+          { ip: '10.9.9.9', payload: 1422 },
+        ],
+        dataPath: [],
+        netnsDir: '/x',
+        viaDockerdMountNs: false,
+        timeoutSec: 1,
+      }).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const lines = parseProbeLines(spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 }).stdout).lines;
+      const p = (ip: string) => lines.find((l) => l.kind === 'P' && l.fields[0] === ip)!.fields;
+      expect(p('10.1.1.1').slice(0, 3)).toEqual(['10.1.1.1', '1422', '0']);
+      expect(p('10.9.9.9').join(' ')).toBe('10.9.9.9 1422 1 message too long, mtu=1400');
+      expect(
+        lines
+          .filter((l) => l.kind === 'B')
+          .map((l) => l.fields.join(' '))
+          .sort(),
+      ).toEqual(['10.1.1.1 0', '10.9.9.9 0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the capture filter matches only our magic payload and names source, destination and port', () => {
     expect(buildCaptureScript([7946, 4789, 7946], 3)).toContain(
       "-s 128 -B 4096 'inbound and udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'",
