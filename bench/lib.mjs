@@ -227,3 +227,38 @@ export function watchConnections(pid = process.pid) {
     },
   };
 }
+
+/** CPU of a process and every descendant alive now, each with what it reaped (ms). */
+function treeCpu(pid) {
+  let sum = 0;
+  try {
+    const c = procCpu(pid);
+    sum += c.self + c.reaped;
+  } catch {
+    return sum; // gone
+  }
+  for (const k of childrenOf(pid)) sum += treeCpu(k);
+  return sum;
+}
+
+/**
+ * Meter what runs on one lab node over open sessions (the probe stage):
+ * start() and stop() while the sessions stay open. The sessions' processes
+ * (sshd per connection and everything under it) are summed live, with what
+ * each reaped, so the sessions' earlier work (their collection) cancels out;
+ * the listener itself is left out. ms; NaN without an sshd.
+ */
+export function openSessionMeter(node) {
+  let sshd = null;
+  let before = NaN;
+  const sessions = () => childrenOf(sshd).reduce((s, k) => s + treeCpu(k), 0);
+  return {
+    start() {
+      sshd = nodeDaemons(node.pid).sshd;
+      before = sshd === null ? NaN : sessions();
+    },
+    stop() {
+      return sshd === null ? NaN : sessions() - before;
+    },
+  };
+}

@@ -10,7 +10,11 @@
 //             with udp/4789 dropped by nd3's INPUT chain (as test/e2e/check.test.ts)
 //   probes    the probe stage in process over SSH-only lab nodes (no dockerd):
 //             3, 10, 30, 60 nodes as available, --probe-pairs auto and all;
-//             wall, client CPU per node, node CPU per node (BENCH_PROBE_SIZES=3,30 for some)
+//             wall, client CPU per node, node CPU per node (the probes alone, over the open
+//             sessions, and the whole session with its collection), results not ok, captures
+//             stopped before their count was in or behind, the kernel's input backlog drops
+//             (BENCH_PROBE_SIZES=3,30 for some sizes, BENCH_PROBE_MODES=auto to skip `all` at 30;
+//             BASELINE runs that build's probe code on the same nodes in every run, right after)
 // BASELINE=DIR adds the same commands from another build of netdoctor (a
 // checkout with its dist/ built, e.g. the commit before a change) to every
 // round of startup, collect and check: both measured under the same load.
@@ -22,8 +26,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fmt, labState, machineLine, median, nodeMeter } from './lib.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fmt, labState, machineLine, median, nodeMeter, openSessionMeter } from './lib.mjs';
 
 const R = Number(process.env.BENCH_RUNS ?? 7);
 if (!Number.isInteger(R) || R < 1) {
@@ -38,6 +42,21 @@ const withBase = (name, bin, run) => [{ name, run: () => run(BIN) }, ...(BASE_BI
 const LAB_SH = join(ROOT, 'test/lab/lab.sh');
 const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['startup'];
 const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1' };
+
+/** Packets the kernel dropped from its per-CPU input backlog (all namespaces): /proc/net/softnet_stat, column 2. */
+const softnetDrops = () =>
+  readFileSync('/proc/net/softnet_stat', 'utf8')
+    .trim()
+    .split('\n')
+    .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
+
+/** Times the kernel's neighbour (ARP) table was full (all namespaces share it): /proc/net/stat/arp_cache, table_fulls. */
+const arpTableFulls = () =>
+  readFileSync('/proc/net/stat/arp_cache', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/)[12] ?? '0', 16), 0);
 
 const TIME_OUT = join(mkdtempSync(join(tmpdir(), 'nd-bench-time-')), 'rusage');
 
@@ -154,8 +173,14 @@ if (sections.includes('check')) {
 if (sections.includes('probes')) {
   const Dockerode = (await import('dockerode')).default;
   const { collectClusterFacts, collectNode } = await import('../dist/collect/collect.js');
-  const { observeProbes } = await import('../dist/probe/run.js');
-  const { probeResults } = await import('../dist/probe/verdict.js');
+  // With BASELINE, every run also runs the baseline's probe code on the same sessions' nodes, right after.
+  const impls = [{ name: 'this', dir: '../dist' }, ...(process.env.BASELINE ? [{ name: 'baseline', dir: join(process.env.BASELINE, 'dist') }] : [])];
+  for (const im of impls) {
+    const url = (f) => (im.name === 'this' ? `${im.dir}/${f}` : pathToFileURL(join(im.dir, f)).href);
+    im.observeProbes = (await import(url('probe/run.js'))).observeProbes;
+    im.probeResults = (await import(url('probe/verdict.js'))).probeResults;
+    im.parseProbeLines = (await import(url('probe/script.js'))).parseProbeLines;
+  }
   const { resolveTargets } = await import('../dist/ssh/config.js');
   const { buildNodeSnapshot } = await import('../dist/snapshot/node.js');
   if (lab.sshNodes.length < 3) {
@@ -170,7 +195,9 @@ if (sections.includes('probes')) {
     (n) => n <= lab.sshNodes.length,
   );
   console.log(`\nprobe stage over SSH-only lab nodes (in process; sessions opened and collected first, not timed; ${R} runs each):`);
-  console.log('  nodes  pairs   mode      probe wall   client CPU/node   node CPU/node (median)   not ok (UDP, MTU, errors)');
+  console.log(
+    '  nodes  pairs   mode      code      probe wall   client CPU/node   node CPU/node: probes (session incl. collection)   not ok (UDP, MTU, errors); capture state; kernel backlog drops; neighbour table full',
+  );
   const rows = [];
   for (const n of sizes) {
     const nodes = lab.sshNodes.slice(0, n);
@@ -190,51 +217,86 @@ if (sections.includes('probes')) {
     };
     const targets = await resolveTargets(cluster.nodes, ssh);
     // 'all' above 30 nodes would take minutes of the lab's shared CPUs; its cost per pair is measured at 30.
-    for (const pairs of n > 20 && n <= 30 ? ['auto', 'all'] : ['auto']) {
-      const walls = [];
-      const clientPerNode = [];
-      const nodePerNode = [];
-      let notOk = 0;
-      const notOkBy = {};
-      for (let i = 0; i <= R; i++) {
-        const sessions = new Map();
-        const results = await Promise.all(targets.map((t) => collectNode(t, null, cluster, opts, (s) => sessions.set(t.node, s))));
-        const snapshot = { cluster, nodes: results.map((r) => buildNodeSnapshot(r, [])) };
-        const meters = nodes.map((x) => nodeMeter(lab, x));
-        for (const m of meters) m.start();
-        const cpu0 = process.cpuUsage();
-        const t = performance.now();
-        let obs;
-        try {
-          obs = await observeProbes(snapshot, sessions, { timeoutSec: 2, pairs });
-        } finally {
-          for (const s of sessions.values()) s.close();
-        }
-        const wall = performance.now() - t;
-        const cpu = process.cpuUsage(cpu0);
-        const node = await Promise.all(meters.map((m) => m.stop()));
-        if (i === 0) continue; // warm-up
-        walls.push(wall);
-        clientPerNode.push((cpu.user + cpu.system) / 1000 / n);
-        nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
-        const r = probeResults(snapshot, obs);
-        // Nothing listens on 7946 on SSH-only nodes: TCP 7946 is refused there. Count the rest.
-        for (const p of [...r.ports.filter((x) => x.proto === 'udp'), ...r.mtu])
-          if (p.state !== 'ok') notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] = (notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] ?? 0) + 1;
-        if (r.errors.length) notOkBy.errors = (notOkBy.errors ?? 0) + r.errors.length;
-        notOk += [...r.ports.filter((p) => p.proto === 'udp'), ...r.mtu].filter((p) => p.state !== 'ok').length + r.errors.length;
-      }
-      const w = median(walls);
-      rows.push({ n, pairs, wall: w });
-      console.log(
-        `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(clientPerNode)).padEnd(16)}  ${fmt(median(nodePerNode)).padEnd(23)}  ${notOk}${
-          notOk
-            ? ` (${Object.entries(notOkBy)
-                .map(([k, v]) => `${k}: ${v}`)
-                .join(', ')})`
-            : ''
-        }`,
+    const modes = (process.env.BENCH_PROBE_MODES ?? 'auto,all').split(',');
+    for (const pairs of n > 20 && n <= 30 ? modes : ['auto']) {
+      const acc = new Map(
+        impls.map((im) => [
+          im.name,
+          {
+            walls: [],
+            clientPerNode: [],
+            nodePerNode: [],
+            probePerNode: [],
+            notOk: 0,
+            notOkBy: {},
+            softnet: 0,
+            arpFull: 0,
+            behind: 0,
+            incomplete: 0,
+          },
+        ]),
       );
+      for (let i = 0; i <= R; i++) {
+        for (const im of impls) {
+          const a = acc.get(im.name);
+          const sessions = new Map();
+          const results = await Promise.all(targets.map((t) => collectNode(t, null, cluster, opts, (s) => sessions.set(t.node, s))));
+          const snapshot = { cluster, nodes: results.map((r) => buildNodeSnapshot(r, [])) };
+          const meters = nodes.map((x) => nodeMeter(lab, x));
+          for (const m of meters) m.start();
+          const probeMeters = nodes.map((x) => openSessionMeter(x));
+          for (const m of probeMeters) m.start();
+          const net0 = softnetDrops();
+          const arp0 = arpTableFulls();
+          const cpu0 = process.cpuUsage();
+          const t = performance.now();
+          let obs;
+          let wall, cpu, probeCpu;
+          try {
+            obs = await im.observeProbes(snapshot, sessions, { timeoutSec: 2, pairs });
+            wall = performance.now() - t;
+            cpu = process.cpuUsage(cpu0);
+            // Sessions still open: their probe channels have ended and been reaped by sshd.
+            probeCpu = probeMeters.map((m) => m.stop());
+          } finally {
+            for (const s of sessions.values()) s.close();
+          }
+          const net = softnetDrops() - net0;
+          const arp = arpTableFulls() - arp0;
+          const node = await Promise.all(meters.map((m) => m.stop()));
+          if (i === 0) continue; // warm-up
+          a.walls.push(wall);
+          a.clientPerNode.push((cpu.user + cpu.system) / 1000 / n);
+          a.nodePerNode.push(median(node.map((x) => x.sessionCpuMs)));
+          a.probePerNode.push(median(probeCpu));
+          a.softnet += net;
+          a.arpFull += arp;
+          for (const c of obs.captures.values()) {
+            if (!c.ok || !im.parseProbeLines(c.text).complete) a.incomplete++;
+            if (c.ok && /^STAT received (\d+)$/m.test(c.text)) {
+              const num = (k) => Number(new RegExp(`^STAT ${k} (\\d+)$`, 'm').exec(c.text)?.[1] ?? 0);
+              if (num('received') > num('captured') || num('dropped') > 0) a.behind++;
+            }
+          }
+          const r = im.probeResults(snapshot, obs);
+          // Nothing listens on 7946 on SSH-only nodes: TCP 7946 is refused there. Count the rest.
+          const bad = [...r.ports.filter((x) => x.proto === 'udp'), ...r.mtu].filter((p) => p.state !== 'ok');
+          for (const p of bad) a.notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] = (a.notOkBy[`${p.proto ?? 'mtu'} ${p.state}`] ?? 0) + 1;
+          if (r.errors.length) a.notOkBy.errors = (a.notOkBy.errors ?? 0) + r.errors.length;
+          a.notOk += bad.length + r.errors.length;
+        }
+      }
+      for (const im of impls) {
+        const a = acc.get(im.name);
+        const w = median(a.walls);
+        if (im.name === 'this') rows.push({ n, pairs, wall: w });
+        const detail = Object.entries(a.notOkBy)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ');
+        console.log(
+          `  ${String(n).padStart(5)}  ${String(n * (n - 1)).padStart(5)}   ${pairs.padEnd(8)}  ${im.name.padEnd(8)}  ${fmt(w).padEnd(11)}  ${fmt(median(a.clientPerNode)).padEnd(16)}  ${`${fmt(median(a.probePerNode))} (${fmt(median(a.nodePerNode))})`.padEnd(23)}  ${a.notOk}${detail ? ` (${detail})` : ''}; captures stopped early ${a.incomplete}, behind ${a.behind}; softnet drops ${a.softnet}; ARP table full ${a.arpFull}`,
+        );
+      }
     }
   }
   const base = rows.find((r) => r.n === 3)?.wall;

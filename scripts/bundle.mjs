@@ -12,7 +12,7 @@
 //   ssh2, cpu-features   optional native bindings;
 //   typescript, ts-node  oclif's dev-mode TypeScript support, never used here.
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,3 +43,15 @@ await build({
   logLevel: 'warning',
 });
 console.log(`dist/cli: ${commands.length} commands bundled in ${Date.now() - t} ms`);
+
+// The catalogue that `checks` and `checks --markdown` print, generated from the
+// registry of the library build (dist/, tsc): bin/docker-netdoctor answers those
+// two from this file without loading oclif (test/unit/plugin/fast-path.test.ts
+// proves the answers equal to the oclif command's).
+const { selectChecks } = await import('../dist/checks/registry.js');
+const { catalogueMarkdown, catalogueText } = await import('../dist/report/catalogue.js');
+const { sanitize } = await import('../dist/text/sanitize.js');
+const all = selectChecks({ stack: true });
+const catalogue = { text: sanitize(catalogueText(all)), markdown: sanitize(catalogueMarkdown(all)) };
+writeFileSync(join(root, 'dist/cli/catalogue.json'), `${JSON.stringify(catalogue)}\n`);
+console.log(`dist/cli/catalogue.json: ${all.length} checks`);

@@ -20,7 +20,7 @@ import { sudoWrap, type SshSession } from '../ssh/session.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions } from './options.js';
 import { planNode, planPairs, type Peer } from './plan.js';
-import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, type ExpectedDatagram } from './script.js';
+import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseProbeLines, type ExpectedDatagram } from './script.js';
 import { probeResults, type ObservedProbes, type Outcome, type SenderRun } from './verdict.js';
 import type { ProbeResults } from './types.js';
 
@@ -41,15 +41,7 @@ export async function observeProbes(
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const dataPort = snapshot.cluster.dataPathPort;
   const t = o.timeoutSec;
-  // A capture ends when its count is in, or when it is stopped once every sender is done;
-  // this upper bound (from its start) only matters when the stop cannot reach it. It
-  // outlasts the readiness wait (t + 3) plus a sender's own limit (t + 6), so that late
-  // senders on an overloaded node are still seen (60 lab nodes on 2 CPUs: a 5 s bound
-  // turned half the UDP probes into false failures).
-  const captureSec = 2 * t + 10;
-  // After the last sender ends, a capture is stopped once its output has been quiet this
-  // long: datagrams still in flight, or in tcpdump's backlog on a busy node, come first.
-  const graceMs = 500;
+  const { readyWaitMs, senderMs, captureSec, graceMs } = probeBounds(t);
   const errors: { node: string; message: string }[] = [];
 
   const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null);
@@ -64,9 +56,6 @@ export async function observeProbes(
 
   // 1. Captures on every reachable node, each expecting a datagram from every other prober on each port.
   onOutput(`capturing probe datagrams on ${probers.length} nodes`);
-  // A capture normally listens within ~0.1 s; an overloaded node's tcpdump can take
-  // seconds, and datagrams sent before it listens are lost. Only a hung one waits this out.
-  const readyWaitMs = (t + 3) * 1000;
   const captures = probers.map((n) => {
     const s = sessions.get(n.name)!;
     const expect: ExpectedDatagram[] = probers
@@ -82,16 +71,27 @@ export async function observeProbes(
     }),
   ]);
   clearTimeout(readyTimer);
+  // A capture not listening yet when the senders start may miss their datagrams.
+  const unsure = new Map<string, string>();
+  for (const c of captures) if (!c.isReady()) unsure.set(c.name, 'it was not listening yet when the senders started');
 
   // 2. Every node probes its peers, all at once.
   const planned = probers.length * Math.max(0, all.length - 1);
   onOutput(`probing ${planned} node pairs${pairs.mode === 'covering' ? ' (TCP and pings on a covering subset, see --probe-pairs)' : ''}`);
-  const senders = await runSenders(snapshot, probers, all, sessions, o, (name, peers) => new Set(pairs.full.get(name) ?? peers.map((p) => p.name)));
+  const fullPeers = (name: string, peers: Peer[]) => new Set(pairs.full.get(name) ?? peers.map((p) => p.name));
+  const senders = await runSenders(snapshot, probers, all, sessions, o, senderMs, fullPeers);
   // 3. Every sender is done: a capture still waiting, once quiet, has seen all it will see.
   const sendersDone = Date.now();
   await Promise.all(captures.map((c) => stopWhenQuiet(c, sendersDone, graceMs)));
   const captured = new Map<string, Outcome>();
-  for (const c of captures) captured.set(c.name, await c.done);
+  for (const c of captures) {
+    captured.set(c.name, await c.done);
+    // Ended on its own upper bound, before its count was in and every sender was done: later datagrams went unseen.
+    const out = captured.get(c.name)!;
+    if (out.ok && c.endedAt() < sendersDone && !parseProbeLines(out.text).complete && !unsure.has(c.name)) {
+      unsure.set(c.name, 'it ended before every sender was done');
+    }
+  }
   return {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
@@ -100,7 +100,30 @@ export async function observeProbes(
     pairs: pairs.mode,
     senders,
     captures: captured,
+    ...(unsure.size > 0 ? { unsure } : {}),
     errors,
+  };
+}
+
+/**
+ * The time bounds of one probe run, for a probe timeout of t seconds. On a
+ * healthy cluster none is reached: captures listen within ~0.1 s, senders end
+ * when their last probe answers, captures when their count is in. They matter
+ * on overloaded nodes (60 lab nodes on 2 CPUs: load average ~300), where
+ * tcpdump can take seconds to listen and a sender many seconds to run: the
+ * bounds are nested so that a capture outlasts the readiness wait plus every
+ * sender's limit, and is ended by its count or by the client, not by itself.
+ */
+export function probeBounds(t: number): { readyWaitMs: number; senderMs: number; captureSec: number; graceMs: number } {
+  const readyWaitMs = (2 * t + 6) * 1000;
+  const senderMs = (2 * t + 6) * 1000;
+  return {
+    readyWaitMs,
+    senderMs,
+    captureSec: Math.ceil((readyWaitMs + senderMs) / 1000) + 5,
+    // After the last sender ends, a capture is stopped once its output has been quiet this
+    // long: datagrams still in flight, or in tcpdump's backlog on a busy node, come first.
+    graceMs: 500,
   };
 }
 
@@ -111,9 +134,9 @@ function runSenders(
   all: Peer[],
   sessions: ReadonlyMap<string, SshSession>,
   o: ProbeOptions,
+  limitMs: number,
   fullPeers: (node: string, peers: Peer[]) => Set<string>,
 ): Promise<SenderRun[]> {
-  const t = o.timeoutSec;
   return Promise.all(
     probers.map(async (n) => {
       const peers = all.filter((p) => p.name !== n.name);
@@ -121,7 +144,7 @@ function runSenders(
       const s = sessions.get(n.name)!;
       let output: Outcome;
       try {
-        const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: buildSenderScript(plan), timeoutMs: (t + 6) * 1000 });
+        const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: buildSenderScript(plan), timeoutMs: limitMs });
         output = { ok: true, text: r.stdout };
       } catch (err) {
         output = { ok: false, text: (err as Error).message };
@@ -138,7 +161,10 @@ interface Capture {
   ready: Promise<void>;
   done: Promise<Outcome>;
   pid(): number;
+  isReady(): boolean;
   finished(): boolean;
+  /** When it ended (ms since the epoch, as the client saw it); Infinity while it runs. */
+  endedAt(): number;
   lastOutput(): number;
 }
 
@@ -149,7 +175,8 @@ function startCapture(name: string, s: SshSession, script: string, captureSec: n
     markReady = r;
   });
   let seen = '';
-  let finished = false;
+  let listening = false;
+  let endedAt = Infinity;
   let lastOutput = Date.now();
   const done: Promise<Outcome> = s
     .exec(sudoWrap('sh -s', s.target.user), {
@@ -158,17 +185,21 @@ function startCapture(name: string, s: SshSession, script: string, captureSec: n
       onStdout: (chunk) => {
         lastOutput = Date.now();
         if (seen.length < 4096) seen += chunk.toString('latin1');
-        if (/^(READY|NOTCPDUMP)$/m.test(seen)) markReady();
+        if (!listening && /^(READY|NOTCPDUMP)$/m.test(seen)) {
+          listening = true;
+          markReady();
+        }
       },
     })
     .then((r) => ({ ok: true as const, text: r.stdout }))
     .catch((err: Error) => ({ ok: false as const, text: err.message }))
     .finally(() => {
-      finished = true;
+      endedAt = Date.now();
       markReady();
     });
   const pid = () => Number(/^PID (\d{1,10})$/m.exec(seen)?.[1] ?? NaN);
-  return { name, session: s, ready, done, pid, finished: () => finished, lastOutput: () => lastOutput };
+  const finished = () => endedAt !== Infinity;
+  return { name, session: s, ready, done, pid, isReady: () => listening, finished, endedAt: () => endedAt, lastOutput: () => lastOutput };
 }
 
 /** Once every sender is done: a capture still waiting, once its output is quiet, has seen all it will see; stop it. */

@@ -6,12 +6,13 @@
  * Sender (one per node, all its pairs at once, each probe a background job):
  *   T <ip> <port> <rc>            TCP connect (bash /dev/tcp, else nc -z)
  *   P <ip> <payload> <rc> <text>  ICMP with DF set (path MTU), payload bytes
- *   B <ip> <rc>                   small ICMP (baseline, tells "ICMP filtered" from "MTU")
+ *   B <ip> <rc>                   small ICMP, only after a failed DF ping (tells "ICMP filtered" from "MTU")
  *   D <sbox> <ip> <size> <rc>     ping inside a docker sandbox (overlay data path); size 0 = small
  *   U <ip> <port> 0               UDP datagrams sent (all of a sender's from one process; confirmed by the receiver's capture)
  * Receiver: tcpdump for our magic UDP payload, printing READY once it listens,
- * `C <src> <dst> <dport>` per datagram, COMPLETE when every expected datagram
- * arrived (it then stops at once), DONE at the end.
+ * `C <src> <dst> <dport>` per source and port (its first datagram), COMPLETE when every expected datagram
+ * arrived (it then stops at once), DONE at the end; when stopped before that,
+ * tcpdump's own counts as `STAT captured|received|dropped <n>`.
  */
 
 /** First 4 payload bytes of every probe datagram: "NDPR". */
@@ -46,8 +47,13 @@ export function buildSenderScript(p: SenderPlan): string {
     `tcp() { if [ $HAVEBASH = 1 ]; then timeout ${t} bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; else timeout ${t} busybox nc -z -w ${t} "$1" "$2" 2>/dev/null; fi; echo "T $1 $2 $?"; }`,
     // Every datagram from one process (bash), 3 rounds 0.05 s apart; the receivers' captures confirm them.
     `udp() { if [ $HAVEBASH = 1 ]; then bash -c 'for r in 1 2 3; do for x in "$@"; do printf ${UDP_PAYLOAD} >"/dev/udp/\${x%:*}/\${x##*:}"; done; [ $r = 3 ] || sleep 0.05; done' udp "$@" 2>/dev/null; else for r in 1 2 3; do for x in "$@"; do printf ${UDP_PAYLOAD} | timeout 1 busybox nc -u -w 1 "\${x%:*}" "\${x##*:}" >/dev/null 2>&1 & done; [ $r = 3 ] || sleep 0.05; done; wait; fi; for x in "$@"; do echo "U \${x%:*} \${x##*:} 0"; done; }`,
-    `mtu() { out=$(timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$2" "$1" 2>&1); rc=$?; echo "P $1 $2 $rc $(printf %s "$out" | grep -Eio 'message too long.*|mtu[ =][0-9]+|frag needed.*' | head -n1)"; }`,
-    `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; echo "B $1 $?"; }`,
+    // Only when the DF ping fails: ping's reason, and the small ping that tells "MTU" from "ICMP
+    // filtered" (5 processes fewer per peer when it passes, all a healthy run needs). A DF ping
+    // that got no answer at all while the small one did is tried once more: on a node too busy
+    // to answer in time (60 lab nodes on 2 CPUs) the first one timed out, and that is no MTU.
+    `df() { out=$(timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$2" "$1" 2>&1); rc=$?; why=""; [ $rc = 0 ] || why=$(printf %s "$out" | grep -Eio 'message too long.*|mtu[ =][0-9]+|frag needed.*' | head -n1); }`,
+    `mtu() { df "$1" "$2"; if [ $rc != 0 ] && base "$1" && [ -z "$why" ]; then df "$1" "$2"; fi; echo "P $1 $2 $rc $why"; }`,
+    `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; b=$?; echo "B $1 $b"; return $b; }`,
     p.viaDockerdMountNs ? 'NSPFX="nsenter -t $(pidof dockerd | cut -d" " -f1) -m --"' : 'NSPFX=""',
     `dp() { if [ "$3" = 0 ]; then $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} "$2" >/dev/null 2>&1; else $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$3" "$2" >/dev/null 2>&1; fi; echo "D $1 $2 $3 $?"; }`,
     `NSDIR=${q(p.netnsDir)}`,
@@ -55,12 +61,7 @@ export function buildSenderScript(p: SenderPlan): string {
   // UDP first: the receivers' captures are waiting for it. Then every other probe, all at once.
   if (p.udp.length > 0) lines.push(`udp ${p.udp.map((u) => `${safeIp(u.ip)}:${Math.trunc(u.port)}`).join(' ')} &`);
   for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${Math.trunc(c.port)} &`);
-  const baselines = new Set<string>();
-  for (const m of p.mtu) {
-    lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
-    baselines.add(m.ip);
-  }
-  for (const ip of baselines) lines.push(`base ${safeIp(ip)} &`);
+  for (const m of p.mtu) lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
   for (const d of p.dataPath) {
     if (!/^[\w.-]+$/.test(d.sandbox)) throw new Error(`not a sandbox name: ${d.sandbox}`);
     lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} 0 &`);
@@ -82,7 +83,7 @@ export interface ExpectedDatagram {
  * stops it (buildCaptureStopScript, once every sender is done), or `seconds`
  * have passed, whichever comes first. Prints `PID <pid>` (what to stop),
  * READY once tcpdump is listening (the senders start then), `C <src> <dst>
- * <dport>` per datagram, DONE at the end; NOTCPDUMP when there is no tcpdump.
+ * <dport>` once per source and port, DONE at the end; NOTCPDUMP when there is no tcpdump.
  * The reading loop is plain sh `read` (unbuffered on a pipe, unlike mawk), and
  * it stops tcpdump itself when the count is in.
  */
@@ -96,15 +97,26 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       'set -f',
       `WANT=' ${keys.join(' ')} '`,
       `LEFT=${keys.length}`,
-      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p 'udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
+      "SEEN=' '",
+      // inbound: the node's own outgoing probes are not read (half the lines); -s 128: headers and
+      // magic only, so the kernel ring holds many small blocks and a starved tcpdump drops nothing;
+      // -t: no timestamps (sh reads a pipe byte by byte).
+      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p -t -s 128 -B 4096 'inbound and udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
       '  pid=""',
       '  while IFS= read -r l; do',
       '    case $l in',
       '      "PID "*) pid=${l#PID }; echo "$l" ;;',
       '      *"listening on"*) echo READY ;;',
+      // tcpdump's counts at exit (stopped before its count was in): did it read all that matched?
+      '      *" packet captured"|*" packets captured") echo "STAT captured ${l%% *}" ;;',
+      '      *" received by filter") echo "STAT received ${l%% *}" ;;',
+      '      *" dropped by kernel") echo "STAT dropped ${l%% *}" ;;',
       '      *" IP "*" > "*)',
       '        set -- ${l#* IP }',
       '        s=${1%.*}; d=${3%:}; p=${d##*.}; d=${d%.*}',
+      // Each source and port once (every sender sends 3 rounds): a third of the lines to carry back.
+      '        case $SEEN in *" $s/$p "*) continue ;; esac',
+      '        SEEN="$SEEN$s/$p "',
       '        echo "C $s $d $p"',
       '        case $WANT in',
       '          *" $s/$p "*)',
@@ -152,6 +164,23 @@ export function parseProbeLines(text: string): { lines: SenderLine[]; done: bool
 }
 
 /** Captured datagrams `C <src> <dst> <dport>`. */
+/** tcpdump's counts at exit (`STAT` lines): datagrams that matched the filter, were read, were dropped by the kernel. */
+export interface CaptureStats {
+  received: number;
+  captured: number;
+  dropped: number;
+}
+
+export function parseCaptureStats(text: string): CaptureStats | null {
+  const got: Partial<Record<keyof CaptureStats, number>> = {};
+  for (const l of text.split('\n')) {
+    const m = /^STAT (captured|received|dropped) (\d{1,15})$/.exec(l.trim());
+    if (m) got[m[1] as keyof CaptureStats] = Number(m[2]);
+  }
+  if (got.received === undefined || got.captured === undefined) return null;
+  return { received: got.received, captured: got.captured, dropped: got.dropped ?? 0 };
+}
+
 export function parseCaptures(text: string): { src: string; dst: string; port: number }[] {
   const out: { src: string; dst: string; port: number }[] = [];
   for (const l of text.split('\n')) {

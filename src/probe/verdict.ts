@@ -6,7 +6,7 @@
  */
 import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
 import { ICMP_IP_HEADERS, VXLAN_OVERHEAD, type Peer } from './plan.js';
-import { parseCaptures, parseProbeLines, type SenderLine, type SenderPlan } from './script.js';
+import { parseCaptures, parseCaptureStats, parseProbeLines, type SenderLine, type SenderPlan } from './script.js';
 import type { DataPathProbe, MtuProbe, PortProbe, ProbeResults, ProbeState } from './types.js';
 
 /** A program's outcome: its stdout when it ran to the end, else why it did not. */
@@ -31,6 +31,8 @@ export interface ObservedProbes {
   senders: readonly SenderRun[];
   /** Receiver node → its capture's outcome; nodes without one could not confirm receipt. */
   captures: ReadonlyMap<string, Outcome>;
+  /** Receiver node → why its capture cannot tell a datagram it did not see from a lost one (it listened late, or ended early). */
+  unsure?: ReadonlyMap<string, string>;
   /** Nodes that could not probe at all (no session, not collected). */
   errors: { node: string; message: string }[];
 }
@@ -46,13 +48,24 @@ export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Ve
   return { state: 'blocked', detail: 'connection refused (nothing listening, or a REJECT rule)' };
 }
 
-/** What a receiver's capture saw, read once: `src/port` of every datagram, or why it cannot tell. */
-export type CaptureSeen = { ok: true; seen: ReadonlySet<string> } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
+/**
+ * What a receiver's capture saw, read once: `src/port` of every datagram, or
+ * why it cannot tell. `behind`: it was stopped before its count was in, and
+ * tcpdump had not read every datagram that matched (still in the kernel's
+ * buffer, or dropped there): a starved capture, not a lost datagram.
+ */
+export type CaptureSeen = { ok: true; seen: ReadonlySet<string>; behind: string | null } | { ok: false; why: 'no-tcpdump' | 'failed'; text: string };
 
 export function readCapture(cap: Outcome): CaptureSeen {
   if (!cap.ok) return { ok: false, why: 'failed', text: cap.text };
-  if (parseProbeLines(cap.text).noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
-  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)) };
+  const p = parseProbeLines(cap.text);
+  if (p.noTcpdump) return { ok: false, why: 'no-tcpdump', text: '' };
+  const st = p.complete ? null : parseCaptureStats(cap.text);
+  const behind =
+    st && (st.received > st.captured || st.dropped > 0)
+      ? `it fell behind (${st.captured} of ${st.received} matching datagrams read${st.dropped > 0 ? `, ${st.dropped} dropped by the kernel` : ''})`
+      : null;
+  return { ok: true, seen: new Set(parseCaptures(cap.text).map((c) => `${c.src}/${c.port}`)), behind };
 }
 
 /**
@@ -77,6 +90,7 @@ export function udpVerdict(o: {
       : { state: 'unconfirmed', detail: `sent; capture on ${o.to} failed: ${cap.text}` };
   }
   for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
+  if (cap.behind) return { state: 'unconfirmed', detail: `sent; none seen on ${o.to}, but its capture cannot tell: ${cap.behind} (node too busy)` };
   return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
 }
 
@@ -130,7 +144,13 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
   const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const dataPort = snapshot.cluster.dataPathPort;
   const t = obs.timeoutSec;
-  const captures = new Map([...obs.captures].map(([node, cap]) => [node, readCapture(cap)]));
+  const captures = new Map(
+    [...obs.captures].map(([node, cap]): [string, CaptureSeen] => {
+      const seen = readCapture(cap);
+      const why = obs.unsure?.get(node);
+      return [node, seen.ok && seen.behind === null && why !== undefined ? { ...seen, behind: why } : seen];
+    }),
+  );
   for (const s of obs.senders) {
     if (!s.output.ok) {
       results.errors.push({ node: s.node, message: `probes from ${s.node} failed: ${s.output.text}` });
@@ -147,6 +167,8 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
     const line = (kind: SenderLine['kind'], ...key: string[]) => index.get([kind, ...key].join(' '));
     const senderIps = addressesOf(byName.get(s.node));
     const tcpTo = new Set(s.plan.tcp.map((x) => `${x.ip}/${x.port}`));
+    const mtuTo = new Map<string, SenderPlan['mtu'][number]>();
+    for (const m of s.plan.mtu) if (!mtuTo.has(m.ip)) mtuTo.set(m.ip, m);
     for (const p of s.peers) {
       for (const port of [7946, 2377]) {
         if (!tcpTo.has(`${p.ip}/${port}`)) continue;
@@ -166,7 +188,7 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
         const probe: PortProbe = { from: s.node, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail };
         results.ports.push(probe);
       }
-      const planned = s.plan.mtu.find((x) => x.ip === p.ip);
+      const planned = mtuTo.get(p.ip);
       if (planned) {
         const required = planned.payload + ICMP_IP_HEADERS;
         const { state, detail } = mtuVerdict(line('P', p.ip, String(planned.payload)), line('B', p.ip), required);

@@ -446,6 +446,7 @@ do_down() {
       if valid_node_name "$name" || is_standalone "$name"; then names+=("$name"); fi
     done
   fi
+  [ ! -d "$LAB_DIR" ] || neigh_restore
   mapfile -t -O "${#names[@]}" names < <(ssh_node_names)
   mapfile -t names < <(printf '%s\n' "${names[@]}" | grep . | sort -u -V || true)
   for name in "${names[@]}"; do
@@ -747,6 +748,37 @@ do_standalone_down() {
   log "standalone down: nothing of $name left"
 }
 
+# The lab's namespaces share this kernel's neighbour (ARP) table, and its
+# gc_thresh3 (1024 by default) counts the entries of every namespace: 60
+# SSH-only nodes that each resolve their ~62 peers overflow it ("neighbor
+# table overflow!" in dmesg, table_fulls in /proc/net/stat/arp_cache) and the
+# kernel drops datagrams to the peers it could not resolve (seen as UDP
+# probes "blocked" at 60 nodes). On a real cluster every node has its own
+# table. So, for N nodes, raise the host's thresholds to what N machines
+# would have between them, keep the old values, and put them back on down.
+neigh_room() {
+  local t=$(($1 + 10)) cur2 cur3 want2 want3
+  want3=$((2 * t * t + 1024))
+  want2=$((t * t + 512))
+  cur2=$(sysctl -n net.ipv4.neigh.default.gc_thresh2) || return 0
+  cur3=$(sysctl -n net.ipv4.neigh.default.gc_thresh3) || return 0
+  ((cur3 < want3 || cur2 < want2)) || return 0
+  [ -e "$LAB_DIR/neigh-thresh.orig" ] || echo "$cur2 $cur3" >"$LAB_DIR/neigh-thresh.orig"
+  ((cur3 >= want3)) || sysctl -qw net.ipv4.neigh.default.gc_thresh3="$want3"
+  ((cur2 >= want2)) || sysctl -qw net.ipv4.neigh.default.gc_thresh2="$want2"
+  log "ssh-nodes: host neighbour table thresholds raised for $1 nodes (gc_thresh2 $want2, gc_thresh3 $want3; were $cur2, $cur3)"
+}
+
+neigh_restore() {
+  local a b
+  [ -f "$LAB_DIR/neigh-thresh.orig" ] || return 0
+  read -r a b <"$LAB_DIR/neigh-thresh.orig" || true
+  if [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]]; then
+    sysctl -qw net.ipv4.neigh.default.gc_thresh2="$a" net.ipv4.neigh.default.gc_thresh3="$b" || true
+  fi
+  rm -f "$LAB_DIR/neigh-thresh.orig"
+}
+
 do_ssh_nodes_up() {
   local n=$1 k name c ip keep=() stale=() new=() lines= used=" " missing=()
   [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= MAX_SSH_NODES )) ||
@@ -785,6 +817,7 @@ do_ssh_nodes_up() {
       [[ $used != *" $ip "* ]] || die "address $ip (for $name) is already in use"
       ip neigh flush to "$ip" dev "$BRIDGE" 2>/dev/null || true
     done
+    neigh_room "$n"
     log "ssh-nodes: starting ${#new[@]} SSH-only node(s) (${#keep[@]} already up)"
     mkdir -p "$LAB_DIR/ssh-nodes"
     for name in "${new[@]}"; do start_node "$name"; done
@@ -809,6 +842,7 @@ do_ssh_nodes_down() {
   mapfile -t names < <(ssh_node_names)
   remove_ssh_nodes ALL "${names[@]}"
   rm -rf "$LAB_DIR/ssh-nodes"
+  neigh_restore
   write_extra_state
   log "ssh-nodes down: nothing left (${#names[@]} node(s) removed)"
 }

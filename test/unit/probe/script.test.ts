@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseCaptures, parseProbeLines } from '../../../src/probe/script.js';
+import {
+  buildCaptureScript,
+  buildCaptureStopScript,
+  buildSenderScript,
+  parseCaptures,
+  parseCaptureStats,
+  parseProbeLines,
+} from '../../../src/probe/script.js';
 import { dataPathTargets, planNode } from '../../../src/probe/run.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -54,11 +61,15 @@ describe('probe planning from a lab snapshot', () => {
 });
 
 describe('probe scripts under a real sh', () => {
-  it('the sender reports every planned probe and ends with DONE (loopback: tcp refused, udp sent, ping ok)', () => {
+  it('the sender reports every planned probe and ends with DONE (loopback: tcp refused, udp sent, DF ping ok; too big: fails, then the small ping)', () => {
     const script = buildSenderScript({
       tcp: [{ ip: '127.0.0.1', port: 1 }],
       udp: [{ ip: '127.0.0.1', port: 9 }],
-      mtu: [{ ip: '127.0.0.1', payload: 1000 }],
+      mtu: [
+        { ip: '127.0.0.1', payload: 1000 },
+        // Above loopback's 65536 MTU: the DF ping fails, so the small ping runs to tell why.
+        { ip: '127.0.0.1', payload: 65600 },
+      ],
       dataPath: [],
       netnsDir: '/var/run/docker/netns',
       viaDockerdMountNs: false,
@@ -68,13 +79,58 @@ describe('probe scripts under a real sh', () => {
     const parsed = parseProbeLines(r.stdout);
     expect(parsed.done).toBe(true);
     const kinds = parsed.lines.map((l) => l.kind).sort();
-    expect(kinds).toEqual(['B', 'P', 'T', 'U']);
+    expect(kinds).toEqual(['B', 'P', 'P', 'T', 'U']);
     expect(parsed.lines.find((l) => l.kind === 'T')!.fields).toEqual(['127.0.0.1', '1', '1']);
-    expect(parsed.lines.find((l) => l.kind === 'P')!.fields.slice(0, 3)).toEqual(['127.0.0.1', '1000', '0']);
+    expect(parsed.lines.find((l) => l.kind === 'P' && l.fields[1] === '1000')!.fields.slice(0, 3)).toEqual(['127.0.0.1', '1000', '0']);
+    expect(parsed.lines.find((l) => l.kind === 'P' && l.fields[1] === '65600')!.fields[2]).not.toBe('0');
+    expect(parsed.lines.find((l) => l.kind === 'B')!.fields).toEqual(['127.0.0.1', '0']);
+  });
+
+  it('a DF ping with no answer while the small ping answers is tried once more (a busy node, not an MTU); an MTU error is not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-ping-'));
+    try {
+      // ping stand-in: the first DF ping to each address gets no answer (as ping prints it), every other ping passes;
+      // to 10.9.9.9 every DF ping fails with the local MTU error ping prints.
+      const fake = [
+        '#!/bin/sh',
+        'for a; do ip=$a; done',
+        'case " $* " in *" -M do "*) ;; *) exit 0 ;; esac',
+        `[ "$ip" = 10.9.9.9 ] && { echo 'ping: local error: message too long, mtu=1400'; exit 1; }`,
+        `[ -e "${dir}/df-$ip" ] && exit 0`,
+        `touch "${dir}/df-$ip"; echo '1 packets transmitted, 0 received, 100% packet loss, time 0ms'; exit 1`,
+      ].join('\n');
+      writeFileSync(join(dir, 'ping'), `${fake}\n`, { mode: 0o755 });
+      const script = buildSenderScript({
+        tcp: [],
+        udp: [],
+        mtu: [
+          { ip: '10.1.1.1', payload: 1422 },
+          { ip: '10.9.9.9', payload: 1422 },
+        ],
+        dataPath: [],
+        netnsDir: '/x',
+        viaDockerdMountNs: false,
+        timeoutSec: 1,
+      }).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const lines = parseProbeLines(spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 }).stdout).lines;
+      const p = (ip: string) => lines.find((l) => l.kind === 'P' && l.fields[0] === ip)!.fields;
+      expect(p('10.1.1.1').slice(0, 3)).toEqual(['10.1.1.1', '1422', '0']);
+      expect(p('10.9.9.9').join(' ')).toBe('10.9.9.9 1422 1 message too long, mtu=1400');
+      expect(
+        lines
+          .filter((l) => l.kind === 'B')
+          .map((l) => l.fields.join(' '))
+          .sort(),
+      ).toEqual(['10.1.1.1 0', '10.9.9.9 0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the capture filter matches only our magic payload and names source, destination and port', () => {
-    expect(buildCaptureScript([7946, 4789, 7946], 3)).toContain("'udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'");
+    expect(buildCaptureScript([7946, 4789, 7946], 3)).toContain(
+      "-s 128 -B 4096 'inbound and udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'",
+    );
     expect(parseCaptures('C 10.213.0.11 10.213.0.12 4789\nnoise\nC 10.213.0.13 10.213.0.12 7946\n')).toEqual([
       { src: '10.213.0.11', dst: '10.213.0.12', port: 4789 },
       { src: '10.213.0.13', dst: '10.213.0.12', port: 7946 },
@@ -151,8 +207,30 @@ describe('the capture stops when the count is in', () => {
     const p = parseProbeLines(r.out);
     expect(p.complete).toBe(false);
     expect(p.done).toBe(true);
-    expect(parseCaptures(r.out)).toHaveLength(5);
+    // Each source and port once: 10.213.0.11/7946 came twice.
+    expect(parseCaptures(r.out)).toHaveLength(4);
     expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it("stopped before its count is in, it reports tcpdump's own counts (the exit lines recorded on this machine)", () => {
+    const stats = recordedTcpdump.split('\n').filter((l) => /packets? (captured|received by filter|dropped by kernel)$/.test(l));
+    expect(stats).toHaveLength(3);
+    const dir = mkdtempSync(join(tmpdir(), 'nd-capture-'));
+    try {
+      // As tcpdump does: the counts go to stderr when it is stopped (here by the capture's own `timeout`).
+      const counts = stats.map((l) => `"${l}"`).join(' ');
+      const body = [...header, from('10.213.0.11', 7946)].map((l) => `printf '%s\\n' '${l}'`).join('\n');
+      writeFileSync(join(dir, 'tcpdump'), `#!/bin/sh\ntrap 'printf "%s\\n" "" ${counts} >&2; exit 0' TERM\n${body}\nsleep 30 & wait\n`, {
+        mode: 0o755,
+      });
+      const script = buildCaptureScript([7946, 4789], 1, expected).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      expect(parseProbeLines(r.stdout).complete).toBe(false);
+      expect(parseCaptureStats(r.stdout)).toEqual({ captured: 2, received: 4, dropped: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(parseCaptureStats('READY\nC 10.213.0.11 10.213.0.12 7946\nDONE\n')).toBeNull();
   });
 
   it('the stop command signals only a pid that is still a capture, and takes nothing but a pid', () => {

@@ -67,6 +67,28 @@ describe('a healthy lab run', () => {
     ]);
   });
 
+  it('the same, when that capture listened late or ended before every sender was done: unconfirmed, not blocked', () => {
+    const obs = recorded('healthy');
+    const without = obs.captures
+      .get('nd3')!
+      .text.split('\n')
+      .filter((l) => !/^C 10\.213\.0\.12 \S+ 4789$/.test(l) && l !== 'COMPLETE')
+      .join('\n');
+    const captures = new Map([...obs.captures, ['nd3', { ok: true as const, text: without }]]);
+    const r2 = probeResults(snapshot, { ...obs, captures, unsure: new Map([['nd3', 'it was not listening yet when the senders started']]) });
+    expect(r2.ports.filter((p) => p.state !== 'ok')).toEqual([
+      expect.objectContaining({
+        from: 'nd2',
+        to: 'nd3',
+        port: 4789,
+        state: 'unconfirmed',
+        detail: 'sent; none seen on nd3, but its capture cannot tell: it was not listening yet when the senders started (node too busy)',
+      }),
+    ]);
+    // What it did see still counts.
+    expect(r2.ports.filter((p) => p.to === 'nd3' && p.proto === 'udp' && p.state === 'ok')).toHaveLength(3);
+  });
+
   it('no tcpdump, or a failed capture, on the receiver: unconfirmed, never ok or blocked', () => {
     const obs = recorded('healthy');
     const r2 = probeResults(snapshot, {
@@ -156,6 +178,20 @@ describe('single verdicts on the lines the sender prints', () => {
     expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.12']) }).state).toBe('blocked');
     expect(udpVerdict({ ...base, senderIps: new Set(['10.213.0.13']) }).state).toBe('ok');
     expect(udpVerdict({ ...base, receiverReachable: false, senderIps: new Set(['10.213.0.13']) }).state).toBe('unconfirmed');
+  });
+
+  it('udp: a capture stopped while tcpdump had not read all that matched cannot tell; one that read everything can', () => {
+    const base = { from: 'nd2', to: 'nd1', port: 7946, receiverReachable: true, captureSec: 2, senderIps: new Set(['10.213.0.12']) };
+    const seen = 'READY\nC 10.213.0.13 10.213.0.11 7946\n';
+    const behind = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 7\nSTAT dropped 0\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: behind })).toEqual({
+      state: 'unconfirmed',
+      detail: 'sent; none seen on nd1, but its capture cannot tell: it fell behind (1 of 7 matching datagrams read) (node too busy)',
+    });
+    const dropped = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 1\nSTAT dropped 3\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: dropped }).detail).toContain('1 of 1 matching datagrams read, 3 dropped by the kernel');
+    const readAll = readCapture({ ok: true, text: `${seen}STAT captured 1\nSTAT received 1\nSTAT dropped 0\nDONE\n` });
+    expect(udpVerdict({ ...base, capture: readAll }).state).toBe('blocked');
   });
 
   it('data path: the small ping decides the state, the DF ping the dfState', () => {
