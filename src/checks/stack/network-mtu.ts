@@ -38,6 +38,8 @@ export default defineCheck({
   check({ model, report }) {
     const st = stackOf(model);
     for (const p of st.networks) {
+      // An external network that is not a swarm overlay (missing, or host/bridge) is stack.network.external's.
+      if (p.net.external && !p.existing) continue;
       const driver = p.existing?.driver ?? p.net.driver;
       if (driver !== 'overlay') continue;
       const option = p.existing ? p.existing.mtu : p.net.mtu;

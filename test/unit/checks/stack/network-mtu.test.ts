@@ -91,7 +91,7 @@ describe('stack.network.mtu findings', () => {
     expect(f!.detail).toMatch(/VXLAN datagrams of 1550 bytes \(task MTU 1500 \+ 50\).*underlay MTU of nd2 \(eth0\) and nd3 \(eth0\) \(1500\)/);
   });
 
-  it('point at the network when the MTU comes from docker\'s default', () => {
+  it("point at the network when the MTU comes from docker's default", () => {
     const [f] = runCheck(mtu, { name: 'x', snapshot: lowered('nd2', 1450), stack: plan.go }).filter((x) => x.status === 'fail');
     expect(f!.location).toEqual({ file: stackFile('go'), line: 13 });
     expect(f!.detail).toContain('no MTU option');

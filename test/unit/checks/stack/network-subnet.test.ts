@@ -27,7 +27,14 @@ const movedGwbridge = (): ClusterSnapshot => {
 const plan = { docker: await stackPlanner('subnet-docker'), go: await stackPlanner('go') };
 
 checkTester(subnet, {
-  valid: [{ name: 'a /24 outside the docker bridges', snapshot: live, stack: plan.go, passes: [{ status: 'pass', messageId: 'clear', network: 'app_back' }] }],
+  valid: [
+    {
+      name: 'a /24 outside the docker bridges',
+      snapshot: live,
+      stack: plan.go,
+      passes: [{ status: 'pass', messageId: 'clear', network: 'app_back' }],
+    },
+  ],
   invalid: [
     {
       name: "inside docker_gwbridge's 172.18.0.0/16 and docker0's 172.17.0.0/16, live",
