@@ -9,6 +9,7 @@
 // gates 0 on the lab.
 // Usage: node bench/gate.mjs      (after npm run build, as root, lab up)
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fmt, labState, machineLine, median, runs } from './lib.mjs';
 
@@ -19,9 +20,11 @@ const BIN = fileURLToPath(new URL('../bin/docker-netdoctor', import.meta.url));
 const STACK = fileURLToPath(new URL('../test/fixtures/stack/go.yml', import.meta.url));
 const ssh = ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
 
-// Floors, for reading the figures on a loaded machine: a process of ours that
-// does nothing (node start + oclif load), and `docker stack config` alone.
+// Floors, for reading the figures on a loaded machine: a bare node process,
+// a process of ours that does nothing (node start + oclif load), and
+// `docker stack config` alone. They run in the same rounds as the commands.
 const FLOORS = {
+  'node -e 0': [process.execPath, ['-e', '0']],
   'docker-netdoctor --version': [process.execPath, [BIN, '--version']],
   'docker stack config': ['docker', ['stack', 'config', '-c', STACK]],
 };
@@ -51,29 +54,35 @@ function once(args) {
   });
 }
 
-console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved; ${machineLine()}`);
+console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved with the floors; ${machineLine()}`);
 const walls = Object.fromEntries(Object.keys(COMMANDS).map((k) => [k, []]));
+const floors = Object.fromEntries(Object.keys(FLOORS).map((k) => [k, []]));
 const last = {};
+const loads = [];
 for (let i = 0; i < R; i++) {
+  loads.push(loadavg()[0]);
+  for (const [name, [cmd, args]] of Object.entries(FLOORS)) {
+    const t = performance.now();
+    await new Promise((resolve, reject) => execFile(cmd, args, (err) => (err ? reject(err) : resolve())));
+    floors[name].push(performance.now() - t);
+  }
   for (const [name, args] of Object.entries(COMMANDS)) {
     const r = await once(args);
     walls[name].push(r.wall);
     last[name] = r;
   }
 }
-for (const [name, [cmd, args]] of Object.entries(FLOORS)) {
-  const ws = [];
-  for (let i = 0; i < R; i++) {
-    const t = performance.now();
-    await new Promise((resolve, reject) => execFile(cmd, args, (err) => (err ? reject(err) : resolve())));
-    ws.push(performance.now() - t);
-  }
-  console.log(`floor: ${name}: median ${fmt(median(ws))}`);
-}
+for (const [name, ws] of Object.entries(floors))
+  console.log(`floor: ${name}: median ${fmt(median(ws))} (${fmt(Math.min(...ws))}–${fmt(Math.max(...ws))})`);
+console.log(`1-minute load average at the start of each round: ${loads.map((l) => l.toFixed(1)).join(', ')}; at the end: ${machineLine()}`);
 console.log('| command | median wall | min–max | exit | results |');
 console.log('|---|---|---|---|---|');
 for (const [name, ws] of Object.entries(walls)) {
   console.log(`| \`${name}\` | ${fmt(median(ws))} | ${fmt(Math.min(...ws))}–${fmt(Math.max(...ws))} | ${last[name].code} | ${last[name].results} |`);
 }
 const nl = median(walls['gate --no-live']);
-console.log(`gate --no-live target < 1 s: ${nl < 1000 ? 'met' : 'NOT met'} (${fmt(nl)})`);
+const bare = median(floors['node -e 0']);
+console.log(`gate --no-live target < 1 s: ${nl < 1000 ? 'met' : 'NOT met'} (${fmt(nl)}; node -e 0 ${fmt(bare)}, ${fmt(nl - bare)} above it)`);
+const g = median(walls.gate);
+const c = median(walls.check);
+console.log(`full gate < check: ${g < c ? 'met' : 'NOT met'} (gate ${fmt(g)}, check ${fmt(c)})`);

@@ -229,6 +229,38 @@ describe('no-go stacks, gated then deployed anyway', () => {
     expect(probe.stdout).not.toMatch(/^HTTP/);
   });
 
+  it('an MTU option above the underlay MTU: stack.network.mtu at the option; deployed, full-size DF packets do not cross', async () => {
+    const { r, report } = await gate(['mtu'], 'ndmtu');
+    expect(r.code, show(report)).toBe(1);
+    expect(one(report, 'stack.network.mtu')).toMatchObject({
+      network: 'ndmtu_jumbo',
+      messageId: 'tooLarge',
+      location: { file: stackFile('mtu'), line: 18 },
+    });
+    expect((await deploy('mtu', 'ndmtu')).code).toBe(0);
+    const running = await until(async () => {
+      const ts = (await tasks('ndmtu_app')).filter((t) => t.state.startsWith('Running'));
+      return new Set(ts.map((t) => t.node)).size >= 2 ? ts : null;
+    }, 60);
+    expect(running, JSON.stringify(await tasks('ndmtu_app'))).not.toBeNull();
+    const [a, b] = [...new Set(running!.map((t) => t.node))] as [string, string];
+    const src = await taskOn(a, 'ndmtu_app', 'ndmtu_jumbo');
+    const dst = await taskOn(b, 'ndmtu_app', 'ndmtu_jumbo');
+    const pid = (await nodeDocker(a, ['inspect', '-f', '{{.State.Pid}}', src.id])).stdout.trim();
+    expect(pid).toMatch(/^\d+$/);
+    // In the task's network namespace, with the node's iputils ping (busybox ping cannot set DF).
+    const inTask = (cmd: string) => nodeExec(a, `nsenter -t ${pid} -n ${cmd}`);
+    // dockerd gave the task the option − 50 (moby's maxMTU): 1500, so its VXLAN datagrams are 1550 bytes.
+    const link = await inTask(`ip -o addr show to ${src.ip}`);
+    const dev = /^\d+: (\S+)/.exec(link.stdout)?.[1];
+    expect((await inTask(`ip -o link show ${dev}`)).stdout).toMatch(/ mtu 1500 /);
+    // 1400-byte packets cross; a full-size 1500-byte packet with DF does not (1550 on a 1500-byte underlay).
+    const small = await inTask(`ping -n -c 2 -W 2 -M do -s 1372 ${dst.ip}`);
+    expect(small.code, small.stdout + small.stderr).toBe(0);
+    const full = await inTask(`ping -n -c 2 -W 2 -M do -s 1472 ${dst.ip}`);
+    expect(full.code, full.stdout + full.stderr).not.toBe(0);
+  });
+
   it('a missing external network: stack.network.external; deploy fails', async () => {
     const { r, report } = await gate(['external'], 'ndext', ['--no-live']);
     expect(r.code).toBe(1);

@@ -2,6 +2,7 @@ import type { AnyCheck } from '../types.js';
 import networkEncrypted from './network-encrypted.js';
 import networkExisting from './network-existing.js';
 import networkExternal from './network-external.js';
+import networkMtu from './network-mtu.js';
 import networkSize from './network-size.js';
 import networkSubnet from './network-subnet.js';
 import placementFeasible from './placement-feasible.js';
@@ -15,6 +16,7 @@ export const stackLayer: readonly AnyCheck[] = [
   networkExisting,
   networkSubnet,
   networkSize,
+  networkMtu,
   networkEncrypted,
   portsConflict,
   portsMesh,

@@ -10,7 +10,7 @@ export default defineCheck({
     layer: 'stack',
     title: 'Encrypted networks can be encrypted on the nodes',
     looksAt:
-      'For `driver_opts: {encrypted: ""}` networks: esp4 and xfrm_user (IPsec SAs), and xt_u32 (the rules that drop unencrypted VXLAN, FAILURES.md #17) on every node the stack can land on; in live runs, ESP between them.',
+      'For `driver_opts: {encrypted: ""}` networks: esp4 and xfrm_user (IPsec SAs), and xt_u32 (the rules that drop unencrypted VXLAN, FAILURES.md #17) on every node the stack can land on (live runs). ESP (IP protocol 50) between them is not probed: a firewall that drops it is not seen before the deploy (FAILURES.md #14).',
     remediation:
       'Load the modules on every node (`modprobe esp4 xfrm_user xt_u32`, persisted in /etc/modules-load.d/), allow IP protocol 50 between the nodes, or drop the encryption.',
     causedBy: ['host.kernel.modules'],

@@ -1,5 +1,6 @@
 import { underlayPrefixes } from '../../model/nodes.js';
-import { cidrsOverlap, parseCidr, type Cidr } from '../../net/ip.js';
+import { cidrsOverlap, networkOf, parseCidr, type Cidr } from '../../net/ip.js';
+import type { HostFacts } from '../../snapshot/types.js';
 import { shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { at, collected, stackOf } from './lib.js';
@@ -10,7 +11,7 @@ export default defineCheck({
     layer: 'stack',
     title: "The stack's networks do not overlap anything",
     looksAt:
-      "Subnets of the networks the stack creates against every existing network, each other, the nodes' advertise addresses and, in live runs, every address and route of the nodes the stack can land on (an overlay route wins inside the container: FAILURES.md #18); a network without a subnet while the swarm's default pool overlaps the underlay.",
+      "Subnets of the networks the stack creates against every existing network, each other, the nodes' advertise addresses and, in live runs, every address and route of the nodes the stack can land on (an overlay route wins inside the container: FAILURES.md #18) and their docker_gwbridge and docker0 subnets, which differ per node and which the manager does not list (FAILURES.md #19); a network without a subnet while the swarm's default pool overlaps the underlay.",
     remediation:
       'Give the network an explicit subnet that overlaps nothing (`ipam: {config: [{subnet: …}]}`), or re-create the swarm with a --default-addr-pool outside your networks.',
     scope: 'cluster',
@@ -31,6 +32,7 @@ export default defineCheck({
       if (c.advertiseAddress) others.push(...cidr(c.advertiseAddress, `${c.name}'s advertise address ${c.advertiseAddress}`));
     for (const n of collected(model, st.candidateNodes)) {
       for (const p of underlayPrefixes(n.host!)) if (!p.docker) others.push({ cidr: p.cidr, what: `${n.name}'s ${p.source}` });
+      others.push(...dockerBridges(n.name, n.host!));
     }
     for (const p of created) {
       const where = at(model, ['networks', p.net.key, 'ipam'], { network: p.net.name });
@@ -66,6 +68,14 @@ export default defineCheck({
     }
   },
 });
+
+/** The node's docker_gwbridge (every task's egress interface) and docker0 (its standalone containers): FAILURES.md #19. */
+function dockerBridges(node: string, host: HostFacts): { cidr: Cidr; what: string }[] {
+  return host.interfaces
+    .filter((i) => i.name === 'docker_gwbridge' || i.name === 'docker0')
+    .flatMap((i) => i.addresses.filter((a) => a.family === 'inet').map((a) => ({ i, c: networkOf(a.address, a.prefixLen) })))
+    .flatMap(({ i, c }) => (c ? [{ cidr: c, what: `${node}'s ${i.name} (${c.text})` }] : []));
+}
 
 function cidr(text: string, what: string): { cidr: Cidr; what: string }[] {
   const c = parseCidr(text);
