@@ -9,6 +9,7 @@ import { hostFirewall } from './firewall.js';
 import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
+import { readHostLinks, readIpvsTimeout, readNetnsSysctls, readRouteSources } from './netns.js';
 import { logModel, type NodeLog } from './log.js';
 import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
@@ -32,6 +33,8 @@ function sandboxModel(node: NodeSnapshot, sb: SandboxSnapshot, network: NetworkF
     ipvs: readIpvs(node, sb),
     mangle: readDump(sec('iptables-mangle'), `iptables-save -t mangle in ${sb.name} on ${node.name}`),
     xfrm: readXfrm(sec('xfrm-state'), `ip xfrm state in ${sb.name} on ${node.name}`),
+    sysctls: readNetnsSysctls(node, sb),
+    ipvsTimeout: readIpvsTimeout(node, sb),
   };
 }
 
@@ -54,6 +57,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     ipvs: nodeIpvs(n),
     firewall: hostFirewall(n),
     log,
+    hostLinks: readHostLinks(n),
+    routeSources: readRouteSources(n),
     section: (name) => states.get(name),
     unavailable: (name, what) => {
       const s = states.get(name);
