@@ -1,7 +1,7 @@
 import { listText } from '../../text/list.js';
 import { prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-import { balancerNetwork, balancerSandboxes, nsSysctl } from './lib/netns.js';
+import { balancerNetwork, balancerSandboxes, nsSysctl, unreadEverywhere } from './lib/netns.js';
 
 /** What current engines set in every balancer sandbox (libnetwork's load-balancer OS tweaks), and why. */
 const WANT = [
@@ -31,7 +31,10 @@ export default defineCheck({
   check({ model, node, report }) {
     let tuned = 0;
     let warned = 0;
-    for (const sb of balancerSandboxes(node)) {
+    const sbs = balancerSandboxes(node);
+    const unread = unreadEverywhere(sbs, (sb) => (sb.sysctls.ok ? null : sb.sysctls.problem));
+    if (unread !== null) return report('skip', 'unreadable', { problem: unread });
+    for (const sb of sbs) {
       const network = balancerNetwork(model, sb);
       if (!sb.sysctls.ok) {
         report('skip', 'unreadable', { problem: sb.sysctls.problem }, { network });

@@ -1,6 +1,6 @@
 import { prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-import { balancerNetwork, balancerSandboxes } from './lib/netns.js';
+import { balancerNetwork, balancerSandboxes, unreadEverywhere } from './lib/netns.js';
 
 /** The kernel's default IPVS idle timeout for established TCP (s): Docker keeps it. */
 const TCP_DEFAULT = 900;
@@ -29,7 +29,10 @@ export default defineCheck({
   },
   check({ model, node, report }) {
     const seen: { tcp: number; tcpfin: number; udp: number }[] = [];
-    for (const sb of balancerSandboxes(node)) {
+    const sbs = balancerSandboxes(node);
+    const unread = unreadEverywhere(sbs, (sb) => (sb.ipvsTimeout.state === 'unreadable' ? sb.ipvsTimeout.reason : null));
+    if (unread !== null) return report('skip', 'unreadable', { problem: unread });
+    for (const sb of sbs) {
       const t = sb.ipvsTimeout;
       const network = balancerNetwork(model, sb);
       if (t.state === 'unavailable') continue;

@@ -17,3 +17,14 @@ export const balancerNetwork = (model: Model, sb: SandboxModel): string | null =
 /** `nsenter --net=… sysctl -w k=v …` inside the sandbox. */
 export const nsSysctl = (node: NodeModel, sb: SandboxModel, settings: readonly (readonly [string, string])[]): string =>
   code(`${node.nsenter(sb.name)} sysctl -w ${settings.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+/**
+ * Why a read failed in every balancer sandbox of the node (a snapshot from
+ * before these sections existed, a node without nsenter): one skip for the
+ * node instead of one per sandbox. null when some sandbox was read.
+ */
+export function unreadEverywhere(sbs: readonly SandboxModel[], problem: (sb: SandboxModel) => string | null): string | null {
+  const problems = sbs.map(problem);
+  if (sbs.length === 0 || problems.some((p) => p === null)) return null;
+  return problems.length > 1 ? `${problems[0]} (and in ${problems.length - 1} other sandbox(es))` : problems[0]!;
+}
