@@ -24,14 +24,34 @@ export function recordedRead(node: string, what: string): RawSection {
   return structuredClone(s);
 }
 
+/**
+ * nd1's recorded `ip -j route get` lines (one toward itself, one toward a
+ * peer) rewritten for `self` and every address of the cluster: the lab's
+ * single-interface nodes all print these two forms.
+ */
+function routeGet(self: string, all: readonly string[]): RawSection {
+  const rec = recordedRead('nd1', 'host/route-get');
+  const lines = rec.stdout.split('\n');
+  const local = lines.find((l) => l.includes('"type":"local"'))!;
+  const remote = lines.find((l) => l.startsWith('[{"dst"'))!;
+  const text = all.map((a) =>
+    a === self
+      ? local.replaceAll('10.213.0.11', self)
+      : remote.replace(/"dst":"[^"]*"/, `"dst":"${a}"`).replace(/"prefsrc":"[^"]*"/, `"prefsrc":"${self}"`),
+  );
+  return { ...rec, stdout: `${text.join('\n')}\n` };
+}
+
 /** Give every collected node of `s` the sandbox-level sections a current collection reads. */
 export function withSandboxReads(s: ClusterSnapshot): ClusterSnapshot {
+  const addrs = s.cluster.nodes.map((n) => n.advertiseAddress).filter((a): a is string => a !== null);
   for (const n of s.nodes) {
     if (n.host === null) continue;
-    n.raw['host/route-get'] = recordedRead(n.name, 'host/route-get');
+    const self = s.cluster.nodes.find((c) => c.name === n.name)?.advertiseAddress;
+    if (self) n.raw['host/route-get'] = routeGet(self, addrs);
     for (const sb of n.sandboxes) {
       if (sb.kind !== 'lb' && sb.kind !== 'ingress') continue;
-      for (const what of ['sysctl', 'ipvs-timeout']) n.raw[`netns/${sb.name}/${what}`] = recordedRead(n.name, `${sb.kind}/${what}`);
+      for (const what of ['sysctl', 'ipvs-timeout']) n.raw[`netns/${sb.name}/${what}`] = recordedRead('nd1', `${sb.kind}/${what}`);
     }
   }
   return s;

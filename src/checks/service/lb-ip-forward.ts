@@ -1,3 +1,5 @@
+import type { SandboxModel } from '../../model/types.js';
+import { listText } from '../../text/list.js';
 import { prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
 import { balancerNetwork, balancerSandboxes, nsSysctl, unreadEverywhere } from './lib/netns.js';
@@ -16,10 +18,11 @@ export default defineCheck({
     scope: 'node',
     failures: [33],
     needs: ['sandbox-list'],
+    causedBy: ['service.ingress.ipvs-available'],
     messages: {
-      off: '{sandbox} on {node}: net.ipv4.ip_forward = {value} inside the load balancer of {network}: {what} unreachable from {node} (a namespace created with forwarding off, as nested LXC/sysbox nodes give)',
+      off: '{node}: net.ipv4.ip_forward off inside {sandboxes}: {what} unreachable from {node} (namespaces created with forwarding off, as nested LXC/sysbox nodes give)',
       offNoIpvs:
-        '{sandbox} on {node}: net.ipv4.ip_forward = {value} inside the load balancer of {network} (a namespace created with forwarding off, as nested LXC/sysbox nodes give): once IPVS is loaded, {what} still unreachable from {node}',
+        '{node}: net.ipv4.ip_forward off inside {sandboxes} (namespaces created with forwarding off, as nested LXC/sysbox nodes give): once IPVS is loaded, {what} still unreachable from {node}',
       on: '{node}: forwarding on in {count} load-balancer sandbox(es)',
       none: '{node} has no load-balancer sandbox to read',
       unreadable: '{problem}',
@@ -31,26 +34,27 @@ export default defineCheck({
     const unread = unreadEverywhere(sbs, (sb) => (sb.sysctls.ok ? null : sb.sysctls.problem));
     if (unread !== null) return report('skip', 'unreadable', { problem: unread });
     let on = 0;
+    const off: { sb: SandboxModel; value: string; network: string }[] = [];
     for (const sb of sbs) {
       const network = balancerNetwork(model, sb);
-      if (!sb.sysctls.ok) {
-        report('skip', 'unreadable', { problem: sb.sysctls.problem }, { network });
-        continue;
-      }
-      const value = sb.sysctls.value.get(KEY);
-      if (value === undefined || value === null) {
-        report('skip', 'unreadable', { problem: `${sb.name} on ${node.name}: ${KEY} absent` }, { network });
-        continue;
-      }
-      if (value === '1') {
-        on++;
-        continue;
-      }
-      const what = sb.kind === 'ingress' ? 'ports published through the routing mesh are' : 'service VIPs of this network are';
-      const remediation = `on ${prose(node.name)}: ${nsSysctl(node, sb, [['net.ipv4.ip_forward', '1']])} (lost when the sandbox is rebuilt); for good, set net.ipv4.ip_forward=1 on the host the node's namespaces inherit it from (LXC/Proxmox or sysbox host), then systemctl restart docker on ${prose(node.name)}`;
+      const value = sb.sysctls.ok ? sb.sysctls.value.get(KEY) : undefined;
+      if (!sb.sysctls.ok || value === undefined || value === null) {
+        const problem = sb.sysctls.ok ? `${sb.name} on ${node.name}: ${KEY} absent` : sb.sysctls.problem;
+        report('skip', 'unreadable', { problem }, { network });
+      } else if (value === '1') on++;
+      else off.push({ sb, value, network: network ?? sb.name });
+    }
+    if (off.length > 0) {
+      const what = listText([
+        ...(off.some((o) => o.sb.kind === 'ingress') ? ['ports published through the routing mesh'] : []),
+        ...off.filter((o) => o.sb.kind !== 'ingress').map((o) => `service VIPs of ${prose(o.network)}`),
+      ]);
+      const fixes = off.map((o) => nsSysctl(node, o.sb, [['net.ipv4.ip_forward', '1']])).join('; ');
+      const remediation = `on ${prose(node.name)}: ${fixes} (lost when a sandbox is rebuilt); for good, set net.ipv4.ip_forward=1 on the host the node's namespaces inherit it from (LXC/Proxmox or sysbox host), then systemctl restart docker on ${prose(node.name)}`;
+      const sandboxes = listText(off.map((o) => `${o.sb.name} (${o.network}) = ${o.value}`));
       // Without IPVS nothing balances here yet (service.ingress.ipvs-available fails): forwarding is the next blocker.
       const noIpvs = node.ipvs?.state === 'unavailable';
-      report(noIpvs ? 'warn' : 'fail', noIpvs ? 'offNoIpvs' : 'off', { sandbox: sb.name, node: node.name, value, network: network ?? sb.name, what }, { remediation, network });
+      report(noIpvs ? 'warn' : 'fail', noIpvs ? 'offNoIpvs' : 'off', { node: node.name, sandboxes, what }, { remediation });
     }
     if (on > 0) report('pass', 'on', { node: node.name, count: on });
   },
