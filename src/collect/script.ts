@@ -20,6 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { nodeSedArgs } from '../bundle/secrets.js';
+import type { ClusterFacts } from '../snapshot/types.js';
 
 /** Kernel modules whose absence breaks a layer (checked in /sys/module and /proc/modules). */
 export const KERNEL_MODULES = [
@@ -49,7 +50,7 @@ export const SYSCTLS = [
 export interface ScriptOptions {
   /** The swarm's data-path (VXLAN) port, 4789 unless the swarm was created with --data-path-port. */
   dataPathPort: number;
-  /** Id prefixes (10 chars) of encrypted overlays: only their sandboxes get `ip xfrm` reads. */
+  /** Id prefixes (10 chars) of encrypted overlays: with any, the host's `ip xfrm` state and policies are read. */
   encryptedPrefixes?: string[];
   /** Per-run marker; random by default. */
   marker?: string;
@@ -59,6 +60,12 @@ export interface ScriptOptions {
    * the epoch) on. Redacted on the node (see REDACT_LOG).
    */
   dockerLog?: { lines: number; since?: number; bytes?: number };
+  /**
+   * Underlay addresses of the swarm's nodes (their VXLAN endpoints): the
+   * host namespace's `ip route get` for each says which source address the
+   * kernel gives VXLAN frames toward it (section `host/route-get`).
+   */
+  underlayPeers?: string[];
 }
 
 /**
@@ -376,12 +383,75 @@ fi
 `;
 }
 
+/** Sysctls read inside each load-balancer sandbox (/proc/sys/net is per network namespace). */
+export const LB_SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'net/ipv4/vs/conn_reuse_mode',
+  'net/ipv4/vs/expire_nodest_conn',
+  'net/ipv4/vs/expire_quiescent_template',
+] as const;
+
+/**
+ * Inside every lb_<prefix> and ingress_sbox sandbox: the namespace's own
+ * sysctls (`netns/<sb>/sysctl`, key=value lines, `<absent>` when the key does
+ * not exist, e.g. net/ipv4/vs/* without IPVS) and, where IPVS exists,
+ * `ipvsadm -L --timeout` (`netns/<sb>/ipvs-timeout`). Read-only; one nsenter
+ * per section.
+ */
+function sandboxSysctlSections(): string {
+  const keys = LB_SYSCTLS.join(' ');
+  const timeout = IPVS.replace(/ipvsadm -Ln$/, 'ipvsadm -L --timeout');
+  return String.raw`
+for S in $(ls -1 $NSDIR 2>/dev/null); do
+  case "$S" in lb_*|ingress_sbox) ;; *) continue ;; esac
+  NSF=$NSDIR/$S
+  $NSPFX nsenter --net="$NSF" -- true 2>/dev/null || continue
+  nssec netns/$S/sysctl sh -c 'for s in ${keys}; do if [ -r /proc/sys/$s ]; then echo "$s=$(cat /proc/sys/$s)"; else echo "$s=<absent>"; fi; done'
+  nssec netns/$S/ipvs-timeout sh -c '${timeout}'
+done
+`;
+}
+
+/** The swarm's underlay addresses: nodes' advertise addresses and the hosts of network endpoints and peers. */
+export function underlayPeers(c: Pick<ClusterFacts, 'nodes' | 'networks'>): string[] {
+  const all = [
+    ...c.nodes.map((n) => n.advertiseAddress ?? ''),
+    ...c.networks.flatMap((n) => [...n.peers.map((p) => p.ip), ...n.endpoints.map((e) => e.hostIp)]),
+  ];
+  return [...new Set(all.filter((a) => a !== ''))];
+}
+
+/** At most this many `ip route get` (one per underlay peer). */
+export const ROUTE_GET_MAX = 64;
+
+const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/;
+
+/**
+ * `host/route-get`: the host namespace's route toward every underlay peer
+ * (`ip -j route get <ip>`, one JSON array a line): its `prefsrc` is the outer
+ * source of VXLAN frames toward that peer when vxlan0 has no `local`.
+ * Addresses come from the swarm, so only IP literals pass.
+ */
+export function routeGetSection(peers: readonly string[]): string {
+  const ips = [...new Set(peers.filter((p) => IP_LITERAL.test(p)))].slice(0, ROUTE_GET_MAX);
+  if (ips.length === 0) return '';
+  return `sec host/route-get sh -c 'for a in ${ips.join(' ')}; do ip -j route get "$a" || echo "[]"; done'\n`;
+}
+
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
   // `times` (POSIX) last and at the top level (in a subshell it would only
   // count that subshell): the CPU the whole collection cost, shell and children.
   const times = `printf '%s BEGIN meta/times\\n' "$M"; times; printf '\\n%s END meta/times 0\\n' "$M"`;
-  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), times, `printf '%s DONE\\n' "$M"\n`].join('\n');
+  const script = [
+    prelude(marker),
+    hostSections(opts),
+    sandboxSections(opts),
+    sandboxSysctlSections(),
+    routeGetSection(opts.underlayPeers ?? []),
+    times,
+    `printf '%s DONE\\n' "$M"\n`,
+  ].join('\n');
   return { script, marker };
 }

@@ -9,6 +9,7 @@ import { hostFirewall } from './firewall.js';
 import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
+import { readHostLinks, readIpvsTimeout, readNetnsSysctls, readRouteSources } from './netns.js';
 import { logModel, type NodeLog } from './log.js';
 import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
@@ -37,6 +38,8 @@ function sandboxModel(node: NodeSnapshot, sb: SandboxSnapshot, network: NetworkF
       node.raw['host/xfrm-state'] !== undefined
         ? readXfrm(node.raw['host/xfrm-state'], `ip xfrm state on ${node.name}`)
         : readXfrm(sec('xfrm-state'), `ip xfrm state in ${sb.name} on ${node.name}`),
+    sysctls: readNetnsSysctls(node, sb),
+    ipvsTimeout: readIpvsTimeout(node, sb),
   };
 }
 
@@ -61,6 +64,8 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     xfrmPolicy: readSection(n.raw['host/xfrm-policy'], `ip xfrm policy on ${n.name}`, (text) => ({ value: parseXfrmPolicy(text), warnings: [] })),
     firewall: hostFirewall(n),
     log,
+    hostLinks: readHostLinks(n),
+    routeSources: readRouteSources(n),
     section: (name) => states.get(name),
     unavailable: (name, what) => {
       const s = states.get(name);

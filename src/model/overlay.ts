@@ -55,9 +55,21 @@ export interface FdbStale {
   owner: Member | null;
 }
 
+/** A remote member known only by entries the kernel learned (no `self permanent` one Docker programmed). */
+export interface FdbLearned {
+  member: Member;
+  mac: string;
+  entries: FdbEntry[];
+}
+
+/** Entries Docker programs (`self permanent`; `static` from older tools): anything else the kernel learned from traffic. */
+export const programmedFdb = (e: FdbEntry): boolean => e.state === 'permanent' || e.state === 'static';
+
 export interface FdbAnalysis {
   /** Remote members without an FDB entry, by the underlay IP of their node. */
   missing: Map<string, FdbMissing[]>;
+  /** Remote members whose only entries are learned ones, by the underlay IP of their node. */
+  learned: Map<string, FdbLearned[]>;
   /** Remote members whose entry points (also) at another node, by the underlay IP of their node. */
   wrong: Map<string, FdbWrong[]>;
   /** Entries of no remote member, by their dst. */
@@ -211,8 +223,12 @@ function fdbOfMembers(s: Subject, remote: FdbEntry[], a: FdbAnalysis): void {
     const mac = s.expected.get(member.ip)?.mac ?? null;
     const entries = mac ? (byMac.get(mac) ?? []) : [];
     const others = entries.filter((e) => e.dst !== member.hostIp).map((e) => e.dst!);
-    if (entries.length === 0) push(a.missing, member.hostIp, { member, mac });
-    else if (others.length > 0) push(a.wrong, member.hostIp, { member, mac: mac!, wrongDsts: others, alsoRight: others.length < entries.length });
+    if (entries.length === 0) {
+      push(a.missing, member.hostIp, { member, mac });
+      continue;
+    }
+    if (!entries.some(programmedFdb)) push(a.learned, member.hostIp, { member, mac: mac!, entries });
+    if (others.length > 0) push(a.wrong, member.hostIp, { member, mac: mac!, wrongDsts: others, alsoRight: others.length < entries.length });
   }
 }
 
@@ -262,7 +278,7 @@ function analyse(t: Topology, node: NodeModel, sb: SandboxSnapshot, members: rea
   }
   const s: Subject = { addr: node.addr, members, sb, expected, devs, owner };
   const remote = sb.fdb.filter((e) => devs.has(e.dev) && e.dst !== null);
-  const fdb: FdbAnalysis = { missing: new Map(), wrong: new Map(), stale: new Map(), remoteCount: 0, unverified: 0 };
+  const fdb: FdbAnalysis = { missing: new Map(), learned: new Map(), wrong: new Map(), stale: new Map(), remoteCount: 0, unverified: 0 };
   fdbOfMembers(s, remote, fdb);
   fdbStale(s, remote, t.nameByIp, unseen, fdb);
   return { members, expected, devs, dev: [...devs][0] ?? 'vxlan0', fdb, neigh: neighbours(s) };

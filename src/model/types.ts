@@ -9,8 +9,10 @@ import type { NodeSummary } from '../cluster/nodes.js';
 import type { IptablesDump } from '../parse/iptables.js';
 import type { XfrmPolicy, XfrmState } from '../parse/xfrm.js';
 import type { ProbeResults } from '../probe/types.js';
-import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
+import type { ClusterFacts, ClusterSnapshot, HostFacts, NetworkFacts, NodeSnapshot, SandboxLink, SandboxSnapshot } from '../snapshot/types.js';
 import type { IpvsRead, PublishedPort } from './lb.js';
+import type { IpvsTimeoutRead } from './netns.js';
+import type { RouteGet } from '../parse/sandbox.js';
 import type { StackModel } from './stack.js';
 import type { OverlayModel } from './overlay.js';
 import type { NodeLog } from './log.js';
@@ -72,6 +74,10 @@ export interface SandboxModel {
    * older bundles. Read only when the swarm has encrypted overlays.
    */
   xfrm: Read<XfrmState[]>;
+  /** The namespace's own sysctls (lb_ and ingress sandboxes): key → value, null when the key is absent. */
+  sysctls: Read<Map<string, string | null>>;
+  /** `ipvsadm -L --timeout` (lb_ and ingress sandboxes). */
+  ipvsTimeout: IpvsTimeoutRead;
 }
 
 export interface NodeModel {
@@ -102,6 +108,10 @@ export interface NodeModel {
   section(name: string): SectionState | undefined;
   /** Why host section `name` is unusable, in the words of the node's own error (`what` names it when there are none). */
   unavailable(name: string, what: string): string;
+  /** The host namespace's links with vxlan details (`ip -d link`). */
+  hostLinks: Read<SandboxLink[]>;
+  /** The kernel's route toward each underlay peer (`ip route get`): its prefsrc is the VXLAN outer source without `local`. */
+  routeSources: Read<RouteGet[]>;
   /** The command prefix that runs a command inside a docker sandbox on this node. */
   nsenter(sandbox: string): string;
 }

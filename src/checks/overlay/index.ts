@@ -13,6 +13,9 @@ import neighConsistent from './neigh-consistent.js';
 import peersConsistent from './peers-consistent.js';
 import sandboxMissing from './sandbox-missing.js';
 import vxlanConfig from './vxlan-config.js';
+import fdbLearned from './fdb-learned.js';
+import vxlanSource from './vxlan-source.js';
+import vxlanStray from './vxlan-stray.js';
 
 /** The overlay layer, in report order. */
 export const overlayLayer: readonly AnyCheck[] = [
@@ -30,4 +33,7 @@ export const overlayLayer: readonly AnyCheck[] = [
   encryptionSaEndpoints,
   encryptionPolicyPort,
   ipamCapacity,
+  fdbLearned,
+  vxlanSource,
+  vxlanStray,
 ];

@@ -8,6 +8,7 @@ import { renderJunit, renderMarkdown, renderText } from '../../../src/report/ren
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labAtScale, probesFor } from '../../support/lab-scale.js';
 import { lab, setSection, withQuietLogs } from '../../support/lab-mutate.js';
+import { withSandboxReads } from '../../support/sandbox-reads.js';
 
 const reportOf = (snapshot: ClusterSnapshot, probes: ProbeResults | null) =>
   buildReport(snapshot, runChecks({ snapshot, probes }), '0.0.0-test', new Date('2026-11-25T15:12:00Z'), 4000);
@@ -15,7 +16,7 @@ const lines = (t: string) => t.split('\n').length;
 
 describe('problems, not rows', () => {
   it('the lab as recorded: one IPVS problem with its consequences under it, the pool warning once, in ≤ 25 lines', () => {
-    const s = withQuietLogs(lab());
+    const s = withSandboxReads(withQuietLogs(lab()));
     const r = reportOf(
       s,
       probesFor(s, () => false),
@@ -77,7 +78,7 @@ describe('problems, not rows', () => {
   });
 
   it('30 nodes from the lab recording, udp/4789 blocked from nd5 to all others: one screen naming both problems and their nodes', () => {
-    const s = withQuietLogs(labAtScale(30));
+    const s = withSandboxReads(withQuietLogs(labAtScale(30)));
     const r = reportOf(
       s,
       probesFor(s, (p) => p.from === 'nd5' && p.port === 4789),
