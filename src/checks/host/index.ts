@@ -6,6 +6,7 @@ import kernelModules from './kernel-modules.js';
 import mountnsSeparate from './mountns-separate.js';
 import nodeReachable from './node-reachable.js';
 import firewallPorts from './firewall-ports.js';
+import firewallForward from './firewall-forward.js';
 import iptablesBackendMixed from './iptables-backend-mixed.js';
 import listenPorts from './listen-ports.js';
 import offloadVxlanChecksum from './offload-vxlan-checksum.js';
@@ -24,6 +25,7 @@ export const hostLayer: readonly AnyCheck[] = [
   sysctlRpFilter,
   iptablesBackendMixed,
   firewallPorts,
+  firewallForward,
   listenPorts,
   offloadVxlanChecksum,
   clockSkew,
