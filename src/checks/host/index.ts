@@ -13,6 +13,14 @@ import offloadVxlanChecksum from './offload-vxlan-checksum.js';
 import sysctlBridgeNf from './sysctl-bridge-nf.js';
 import sysctlIpForward from './sysctl-ip-forward.js';
 import sysctlRpFilter from './sysctl-rp-filter.js';
+import tablesNeighbours from './tables-neighbours.js';
+import tablesConntrack from './tables-conntrack.js';
+import dnsNameservers from './dns-nameservers.js';
+import daemonUserns from './daemon-userns.js';
+import daemonLiveRestore from './daemon-live-restore.js';
+import underlayIpv4 from './underlay-ipv4.js';
+import kernelXtU32 from './kernel-xt-u32.js';
+import networkmanagerDevices from './networkmanager-devices.js';
 
 /** The host layer, in report order. */
 export const hostLayer: readonly AnyCheck[] = [
@@ -30,4 +38,12 @@ export const hostLayer: readonly AnyCheck[] = [
   offloadVxlanChecksum,
   clockSkew,
   gwbridgeEgress,
+  kernelXtU32,
+  tablesNeighbours,
+  tablesConntrack,
+  dnsNameservers,
+  daemonUserns,
+  daemonLiveRestore,
+  underlayIpv4,
+  networkmanagerDevices,
 ];
