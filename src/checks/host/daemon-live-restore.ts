@@ -11,7 +11,7 @@ export default defineCheck({
   meta: {
     id: 'host.daemon.live-restore',
     layer: 'host',
-    title: "live-restore does not keep a node out of the swarm",
+    title: 'live-restore does not keep a node out of the swarm',
     looksAt:
       "`docker info` LiveRestoreEnabled and Swarm.LocalNodeState on each node the swarm lists: live-restore on while the node's dockerd is not an active swarm member is the incompatibility older engines refuse (log.swarm.live-restore has dockerd's own line).",
     remediation: 'Set "live-restore": false in /etc/docker/daemon.json on the node and restart docker, then let it rejoin.',
@@ -21,7 +21,7 @@ export default defineCheck({
     messages: {
       unreadable: '{problem}',
       outside:
-        "{node} has live-restore on and its dockerd is not an active swarm member (Swarm.LocalNodeState {state}) although the swarm lists it: engines that refuse live-restore in swarm mode leave the node out this way",
+        '{node} has live-restore on and its dockerd is not an active swarm member (Swarm.LocalNodeState {state}) although the swarm lists it: engines that refuse live-restore in swarm mode leave the node out this way',
       on: 'live-restore is on for {node} and it is an active swarm member (live-restore applies to its standalone containers only)',
       off: 'live-restore is off on {node}',
     },

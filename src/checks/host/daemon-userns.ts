@@ -7,15 +7,16 @@ export default defineCheck({
     id: 'host.daemon.userns',
     layer: 'host',
     title: 'dockerd runs without userns-remap on swarm nodes',
-    looksAt: "`docker info` SecurityOptions on each node: `name=userns` means dockerd runs with --userns-remap (daemon.json \"userns-remap\").",
-    remediation: 'Remove "userns-remap" from /etc/docker/daemon.json (or --userns-remap from dockerd\'s command line) on swarm nodes and restart docker.',
+    looksAt: '`docker info` SecurityOptions on each node: `name=userns` means dockerd runs with --userns-remap (daemon.json "userns-remap").',
+    remediation:
+      'Remove "userns-remap" from /etc/docker/daemon.json (or --userns-remap from dockerd\'s command line) on swarm nodes and restart docker.',
     scope: 'node',
     failures: [38],
     needs: ['swarm'],
     messages: {
       unreadable: '{problem}',
       remapped:
-        "dockerd on {node} runs with userns-remap (SecurityOptions: {options}): overlay networking under user-namespace remapping is known to break cross-node connections of swarm tasks (moby#33199)",
+        'dockerd on {node} runs with userns-remap (SecurityOptions: {options}): overlay networking under user-namespace remapping is known to break cross-node connections of swarm tasks (moby#33199)',
       off: 'no userns-remap on {node} (SecurityOptions: {options})',
     },
   },

@@ -45,7 +45,8 @@ const ingressFlushed = (dump: HostDump): boolean => {
 /** What to run: restart docker when its own chains are gone, `ufw route allow` when ufw drops, else an ACCEPT in DOCKER-USER. */
 function remedy(node: NodeModel, flow: ForwardFlow, ev: Evaluation, flushed: boolean): string {
   const on = `On ${prose(node.name)}: `;
-  if (flushed) return `${on}${code('systemctl restart docker')} (Docker re-creates DOCKER-INGRESS), then make the firewall keep Docker's chains (firewalld: Docker ≥ 20.10 puts its interfaces in the \`docker\` zone; never \`iptables-restore\` without --noflush).`;
+  if (flushed)
+    return `${on}${code('systemctl restart docker')} (Docker re-creates DOCKER-INGRESS), then make the firewall keep Docker's chains (firewalld: Docker ≥ 20.10 puts its interfaces in the \`docker\` zone; never \`iptables-restore\` without --noflush).`;
   const ufw = ev.drops.some((d) => d.rule?.chain.startsWith('ufw-') || d.via.some((v) => v.target?.startsWith('ufw-')));
   const out = underlayIface(node);
   const uplink = out ? shq(out) : '<uplink>';
@@ -106,7 +107,8 @@ export default defineCheck({
     }
     if (problems > 0) return;
     const policy = f.value.map((d) => d.dump.tables.filter?.chains.FORWARD?.policy ?? 'ACCEPT').join('/');
-    const notes = model.ingressPorts.length > 0 && node.ipvs?.state === 'unavailable' ? '; the routing mesh is not evaluated: no IPVS on this node' : '';
+    const notes =
+      model.ingressPorts.length > 0 && node.ipvs?.state === 'unavailable' ? '; the routing mesh is not evaluated: no IPVS on this node' : '';
     report('pass', 'open', { policy, flows: names, node: node.name, dumps: f.value.map((d) => d.label).join(', '), notes });
   },
 });

@@ -47,7 +47,7 @@ export default defineCheck({
       { node: node.name, networks, are: encrypted.length === 1 ? 'is' : 'are' },
       {
         network: encrypted[0]!.name,
-        remediation: `On ${prose(node.name)}: ${code("modprobe xt_u32 && echo xt_u32 > /etc/modules-load.d/xt_u32.conf")} (RHEL 8/9: ${code('dnf install kernel-modules-extra')} first), then ${code('systemctl restart docker')} so Docker adds its encryption rules.`,
+        remediation: `On ${prose(node.name)}: ${code('modprobe xt_u32 && echo xt_u32 > /etc/modules-load.d/xt_u32.conf')} (RHEL 8/9: ${code('dnf install kernel-modules-extra')} first), then ${code('systemctl restart docker')} so Docker adds its encryption rules.`,
       },
     );
   },

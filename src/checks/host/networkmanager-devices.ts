@@ -23,19 +23,24 @@ export default defineCheck({
     looksAt:
       "`nmcli -t -f DEVICE,STATE,CONNECTION device` where nmcli exists: Docker's devices (docker0, docker_gwbridge, br-<id>, veth*, vx-*) in any state other than unmanaged or connected (externally) are managed by NetworkManager.",
     remediation:
-      'Mark Docker\'s interfaces unmanaged: a file in /etc/NetworkManager/conf.d/ with `[keyfile]` and `unmanaged-devices=interface-name:docker0;interface-name:docker_gwbridge;interface-name:br-*;interface-name:veth*;interface-name:vx-*`, then `systemctl reload NetworkManager`.',
+      "Mark Docker's interfaces unmanaged: a file in /etc/NetworkManager/conf.d/ with `[keyfile]` and `unmanaged-devices=interface-name:docker0;interface-name:docker_gwbridge;interface-name:br-*;interface-name:veth*;interface-name:vx-*`, then `systemctl reload NetworkManager`.",
     scope: 'node',
     failures: [36],
     messages: {
       noNm: '{why}',
-      managed: 'NetworkManager manages {devices} on {node}: it can flush their addresses, start DHCP on them or take them down, and the bridges lose their IP',
-      unreadable: 'nmcli device on {node} printed lines netdoctor could not read ({warnings}): cannot say whether NetworkManager manages Docker\'s interfaces',
+      managed:
+        'NetworkManager manages {devices} on {node}: it can flush their addresses, start DHCP on them or take them down, and the bridges lose their IP',
+      unreadable:
+        "nmcli device on {node} printed lines netdoctor could not read ({warnings}): cannot say whether NetworkManager manages Docker's interfaces",
       ok: "NetworkManager leaves Docker's {count} interfaces on {node} alone ({states})",
     },
   },
   check({ node, report }) {
     const nm = node.extra.nm;
-    if (!nm.ok) return report('skip', 'noNm', { why: nm.problem.includes('command not found') ? `no nmcli on ${node.name}: NetworkManager is not in use` : nm.problem });
+    if (!nm.ok)
+      return report('skip', 'noNm', {
+        why: nm.problem.includes('command not found') ? `no nmcli on ${node.name}: NetworkManager is not in use` : nm.problem,
+      });
     const docker = nm.value.filter((d) => isDockerInterface(d.device));
     const managed = docker.filter((d) => !HANDS_OFF.has(d.state));
     if (managed.length > 0) {
@@ -44,7 +49,12 @@ export default defineCheck({
       return report('warn', 'managed', { devices, node: node.name }, { remediation });
     }
     if (nm.warnings.length > 0)
-      return report('warn', 'unreadable', { node: node.name, warnings: nm.warnings.slice(0, 2).join('; ') }, { remediation: `On ${prose(node.name)}: run ${code('nmcli device')} by hand.` });
+      return report(
+        'warn',
+        'unreadable',
+        { node: node.name, warnings: nm.warnings.slice(0, 2).join('; ') },
+        { remediation: `On ${prose(node.name)}: run ${code('nmcli device')} by hand.` },
+      );
     const states = [...new Set(docker.map((d) => d.state))].join(', ') || 'none listed';
     report('pass', 'ok', { count: docker.length, node: node.name, states });
   },

@@ -9,7 +9,8 @@ import { sysctlValue } from './lib/sysctl.js';
 
 const WARN_AT = 0.8;
 
-const num = (r: ReturnType<typeof sysctlValue>): number | null => ('value' in r && r.value !== null && /^[0-9]+$/.test(r.value) ? Number(r.value) : null);
+const num = (r: ReturnType<typeof sysctlValue>): number | null =>
+  'value' in r && r.value !== null && /^[0-9]+$/.test(r.value) ? Number(r.value) : null;
 
 export default defineCheck({
   meta: {

@@ -21,7 +21,7 @@ export default defineCheck({
     needs: ['swarm'],
     messages: {
       unknown: 'no advertise address known for {node}',
-      ipv6: "{node} advertises {addr}, an IPv6 address{v4}: the overlay's VXLAN data path expects IPv4 transport (dockerd logs \"Assuming IPv4 transport\") and nothing crosses on the data-path port",
+      ipv6: '{node} advertises {addr}, an IPv6 address{v4}: the overlay\'s VXLAN data path expects IPv4 transport (dockerd logs "Assuming IPv4 transport") and nothing crosses on the data-path port',
       ok: '{node} advertises the IPv4 address {addr} ({iface})',
     },
   },
@@ -31,11 +31,14 @@ export default defineCheck({
     if (!addr || !ip) return report('skip', 'unknown', { node: node.name });
     const host = node.host!;
     const iface = interfaceWithAddress(host, addr);
-    const anyV4 = host.interfaces.flatMap((i) => (i.name === 'lo' ? [] : i.addresses.filter((a) => a.family === 'inet' && !a.address.startsWith('127.'))));
+    const anyV4 = host.interfaces.flatMap((i) =>
+      i.name === 'lo' ? [] : i.addresses.filter((a) => a.family === 'inet' && !a.address.startsWith('127.')),
+    );
     const fix = (v4addr: string) =>
       `On ${prose(node.name)}: leave and rejoin with an IPv4 data-path address: ${code('docker swarm leave')}, then ${code(`docker swarm join --data-path-addr ${shq(v4addr)} --token <token> <manager>:2377`)}.`;
     if (ip.family === 6) {
-      const v4Text = anyV4.length > 0 ? ` (the node has IPv4 ${anyV4.map((a) => a.address).join(', ')})` : ' and the node has no IPv4 address outside loopback';
+      const v4Text =
+        anyV4.length > 0 ? ` (the node has IPv4 ${anyV4.map((a) => a.address).join(', ')})` : ' and the node has no IPv4 address outside loopback';
       return report('fail', 'ipv6', { node: node.name, addr, v4: v4Text }, { remediation: fix(anyV4[0]?.address ?? '<ipv4>') });
     }
     report('pass', 'ok', { node: node.name, addr, iface: iface ?? 'its interface' });

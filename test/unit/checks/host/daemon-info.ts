@@ -3,7 +3,11 @@ import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { nodeOf, ok, setSection } from '../../../support/lab-mutate.js';
 
 /** The node's recorded docker info with `fn` applied to the decoded object. */
-export function withDockerInfo(s: ClusterSnapshot, node: string, fn: (info: Record<string, unknown> & { Swarm: Record<string, unknown> }) => void): void {
+export function withDockerInfo(
+  s: ClusterSnapshot,
+  node: string,
+  fn: (info: Record<string, unknown> & { Swarm: Record<string, unknown> }) => void,
+): void {
   const info = JSON.parse(nodeOf(s, node).raw['host/docker-info']!.stdout) as Record<string, unknown> & { Swarm: Record<string, unknown> };
   fn(info);
   setSection(s, node, 'host/docker-info', ok(JSON.stringify(info)));

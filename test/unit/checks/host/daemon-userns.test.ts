@@ -8,7 +8,15 @@ checkTester(check, {
     { name: 'the lab: seccomp only', snapshot: lab, passes: [{ status: 'pass', messageId: 'off', node: 'nd1' }] },
     {
       name: 'docker info failed on nd3',
-      snapshot: () => labWith((s) => setSection(s, 'nd3', 'host/docker-info', failed('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'))),
+      snapshot: () =>
+        labWith((s) =>
+          setSection(
+            s,
+            'nd3',
+            'host/docker-info',
+            failed('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'),
+          ),
+        ),
       skips: [{ status: 'skip', messageId: 'unreadable', node: 'nd3' }],
     },
   ],

@@ -10,14 +10,23 @@ const resolv = (nd1: string) =>
 
 checkTester(check, {
   valid: [
-    { name: "the lab's resolver (10.255.255.53)", snapshot: () => resolv('# /etc/resolv.conf\nnameserver 10.255.255.53'), passes: [{ status: 'pass', messageId: 'clear', node: 'nd1' }] },
+    {
+      name: "the lab's resolver (10.255.255.53)",
+      snapshot: () => resolv('# /etc/resolv.conf\nnameserver 10.255.255.53'),
+      passes: [{ status: 'pass', messageId: 'clear', node: 'nd1' }],
+    },
     {
       name: 'systemd-resolved: the stub is skipped, its upstream is clear',
-      snapshot: () => resolv('# /etc/resolv.conf\nnameserver 127.0.0.53\n# /run/systemd/resolve/resolv.conf\nnameserver 192.168.1.1\nnameserver fe80::1%eth0'),
+      snapshot: () =>
+        resolv('# /etc/resolv.conf\nnameserver 127.0.0.53\n# /run/systemd/resolve/resolv.conf\nnameserver 192.168.1.1\nnameserver fe80::1%eth0'),
       passes: [{ status: 'pass', messageId: 'clear', node: 'nd1' }],
     },
     { name: 'no nameserver line', snapshot: () => resolv('# /etc/resolv.conf'), passes: [{ status: 'pass', messageId: 'none', node: 'nd1' }] },
-    { name: 'the recording predates the section', snapshot: lab, skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'unreadable', node })) },
+    {
+      name: 'the recording predates the section',
+      snapshot: lab,
+      skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'unreadable', node })),
+    },
     {
       name: 'resolv.conf unreadable on nd1',
       snapshot: () =>

@@ -18,11 +18,9 @@ const insertBefore = (lines: string[], marker: string, added: string[]): string[
 
 /** ufw-docker's layout: DOCKER-USER hands forwarded traffic to ufw-user-forward, where a deny ends it. */
 const UFW_DOCKER_USER = (deny: string) => (lines: string[]) =>
-  insertBefore(
-    insertBefore(lines, '-A DOCKER-USER -j RETURN', ['-A DOCKER-USER -j ufw-user-forward']),
-    '-A DOCKER-USER -j ufw-user-forward',
-    [`-A ufw-user-forward ${deny}`],
-  );
+  insertBefore(insertBefore(lines, '-A DOCKER-USER -j RETURN', ['-A DOCKER-USER -j ufw-user-forward']), '-A DOCKER-USER -j ufw-user-forward', [
+    `-A ufw-user-forward ${deny}`,
+  ]);
 
 /** The docker 24 host dump (mesh on 8080) with the filter table's DOCKER-INGRESS chain gone, as a firewalld reload leaves it. */
 const FILTER_INGRESS_FLUSHED = (() => {

@@ -34,7 +34,7 @@ it('splits nmcli terse lines on unescaped colons', () => {
 checkTester(check, {
   valid: [
     {
-      name: "NM observes docker0/docker_gwbridge and leaves veths unmanaged; no nmcli elsewhere",
+      name: 'NM observes docker0/docker_gwbridge and leaves veths unmanaged; no nmcli elsewhere',
       snapshot: () => nm(NM_HANDS_OFF),
       passes: [{ status: 'pass', messageId: 'ok', node: 'nd1' }],
       skips: [
@@ -50,7 +50,11 @@ checkTester(check, {
         }),
       skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'noNm', node })),
     },
-    { name: 'the recording predates the section', snapshot: lab, skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'noNm', node })) },
+    {
+      name: 'the recording predates the section',
+      snapshot: lab,
+      skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'noNm', node })),
+    },
   ],
   invalid: [
     {

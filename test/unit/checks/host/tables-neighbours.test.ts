@@ -30,7 +30,11 @@ checkTester(check, {
         }),
       skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'unreadable', node })),
     },
-    { name: 'the recording predates the section', snapshot: lab, skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'unreadable', node })) },
+    {
+      name: 'the recording predates the section',
+      snapshot: lab,
+      skips: ['nd1', 'nd2', 'nd3'].map((node) => ({ status: 'skip' as const, messageId: 'unreadable', node })),
+    },
     { name: 'a real host: 30 entries of 1024', snapshot: () => host(ARP_CACHE), passes: [{ status: 'pass', messageId: 'ok', node: 'nd2' }] },
     {
       name: 'gc_thresh3 unreadable',
