@@ -13,6 +13,9 @@ import { defineCheck } from '../types.js';
 /** States in which NM leaves a device alone: not managed, or configured by someone else and only observed. */
 const HANDS_OFF = new Set(['unmanaged', 'connected (externally)', 'connecting (externally)', 'deactivating (externally)']);
 
+/** nmcli's own words when NetworkManager is absent: the shell's "command not found", nmcli's "NetworkManager is not running". */
+const NOT_IN_USE = /nmcli: (command )?not found|NetworkManager is not running/;
+
 const CONF = `[keyfile]\\nunmanaged-devices=interface-name:docker0;interface-name:docker_gwbridge;interface-name:br-*;interface-name:veth*;interface-name:vx-*\\n`;
 
 export default defineCheck({
@@ -28,6 +31,7 @@ export default defineCheck({
     failures: [36],
     messages: {
       noNm: '{why}',
+      notInUse: "NetworkManager {why} on {node}: nothing manages Docker's interfaces",
       managed:
         'NetworkManager manages {devices} on {node}: it can flush their addresses, start DHCP on them or take them down, and the bridges lose their IP',
       unreadable:
@@ -37,10 +41,14 @@ export default defineCheck({
   },
   check({ node, report }) {
     const nm = node.extra.nm;
-    if (!nm.ok)
-      return report('skip', 'noNm', {
-        why: nm.problem.includes('command not found') ? `no nmcli on ${node.name}: NetworkManager is not in use` : nm.problem,
+    if (!nm.ok) {
+      // No nmcli, or NetworkManager not running: nothing manages Docker's interfaces.
+      if (!NOT_IN_USE.test(nm.problem)) return report('skip', 'noNm', { why: nm.problem });
+      return report('pass', 'notInUse', {
+        node: node.name,
+        why: nm.problem.includes('not running') ? 'is not running' : 'is not installed (no nmcli)',
       });
+    }
     const docker = nm.value.filter((d) => isDockerInterface(d.device));
     const managed = docker.filter((d) => !HANDS_OFF.has(d.state));
     if (managed.length > 0) {

@@ -7,7 +7,7 @@ import { buildProblems } from '../../../src/report/problems.js';
 import { renderJunit, renderMarkdown, renderText } from '../../../src/report/render.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { labAtScale, probesFor } from '../../support/lab-scale.js';
-import { lab, withQuietLogs } from '../../support/lab-mutate.js';
+import { lab, withHostTables, withQuietLogs } from '../../support/lab-mutate.js';
 
 const reportOf = (snapshot: ClusterSnapshot, probes: ProbeResults | null) =>
   buildReport(snapshot, runChecks({ snapshot, probes }), '0.0.0-test', new Date('2026-11-25T15:12:00Z'), 4000);
@@ -15,7 +15,7 @@ const lines = (t: string) => t.split('\n').length;
 
 describe('problems, not rows', () => {
   it('the lab as recorded: one IPVS problem with its consequences under it, the pool warning once, in ≤ 25 lines', () => {
-    const s = withQuietLogs(lab());
+    const s = withHostTables(withQuietLogs(lab()));
     const r = reportOf(
       s,
       probesFor(s, () => false),
@@ -45,7 +45,7 @@ describe('problems, not rows', () => {
   });
 
   it('30 nodes from the lab recording, udp/4789 blocked from nd5 to all others: one screen naming both problems and their nodes', () => {
-    const s = withQuietLogs(labAtScale(30));
+    const s = withHostTables(withQuietLogs(labAtScale(30)));
     const r = reportOf(
       s,
       probesFor(s, (p) => p.from === 'nd5' && p.port === 4789),
@@ -60,7 +60,9 @@ describe('problems, not rows', () => {
     expect(pool[0]!.nodes).toEqual(all);
     expect(r.findings.filter((f) => f.id === 'underlay.datapath.udp' && f.status === 'fail')).toHaveLength(29);
     const t = renderText(r, { color: false });
-    expect(lines(t)).toBeLessThanOrEqual(40);
+    // 40 lines, plus the 3 of one skipped problem the lab's nodes really show: they are network namespaces, where
+    // the kernel's neighbour table (host.tables.neighbours) cannot be read.
+    expect(lines(t)).toBeLessThanOrEqual(43);
     expect(t).toContain('Overlay data-path port reachable (VXLAN over UDP) — from nd5 to 29 nodes  (underlay.datapath.udp)');
     expect(t).toContain('Overlay subnets do not overlap — on 30 nodes (nd1, nd2, nd3, nd4, nd5, nd6 and 24 more)  (cluster.subnets.overlap)');
     // The matrix keeps the one failing row.
