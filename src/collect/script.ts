@@ -35,6 +35,7 @@ export const KERNEL_MODULES = [
   'overlay',
   'veth',
   'bridge',
+  'xt_u32',
 ] as const;
 
 export const SYSCTLS = [
@@ -45,6 +46,8 @@ export const SYSCTLS = [
   'net/ipv4/conf/default/rp_filter',
   'net/ipv4/conf/all/forwarding',
   'net/ipv4/neigh/default/gc_thresh3',
+  'net/netfilter/nf_conntrack_count',
+  'net/netfilter/nf_conntrack_max',
 ] as const;
 
 export interface ScriptOptions {
@@ -438,6 +441,33 @@ export function routeGetSection(peers: readonly string[]): string {
   return `sec host/route-get sh -c 'for a in ${ips.join(' ')}; do ip -j route get "$a" || echo "[]"; done'\n`;
 }
 
+/**
+ * Host tables and neighbours of the host sections, read-only and bounded:
+ *  - host/resolv: the nameserver lines of /etc/resolv.conf and of
+ *    systemd-resolved's upstream file (Docker reads the latter when the
+ *    former points at 127.0.0.53), at most 16 per file;
+ *  - host/arp-cache: /proc/net/stat/arp_cache (the IPv4 neighbour table's
+ *    entry count and table_fulls; one line per CPU, at most 1025 lines; only
+ *    the host's network namespace has it);
+ *  - host/nmcli: NetworkManager's view of the devices, terse, at most 2048
+ *    lines and 5 s (where nmcli exists; `timeout` when the node has it).
+ */
+function hostTableSections(): string {
+  return String.raw`
+sec host/resolv sh -c 'for f in /etc/resolv.conf /run/systemd/resolve/resolv.conf; do [ -r "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*nameserver[[:space:]]" "$f" | head -n 16; }; done; true'
+sec host/arp-cache sh -c '[ -r /proc/net/stat/arp_cache ] || { echo "no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4" >&2; exit 1; }; head -n 1025 /proc/net/stat/arp_cache'
+ndnmcli() {
+  have nmcli || { echo "nmcli: command not found" >&2; return 127; }
+  T=""; have timeout && T="timeout 5"
+  o=$($T nmcli -t -f DEVICE,STATE,CONNECTION device); r=$?
+  [ -n "$o" ] && printf '%s
+' "$o" | head -n 2048
+  return $r
+}
+sec host/nmcli ndnmcli
+`;
+}
+
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
@@ -447,6 +477,7 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
   const script = [
     prelude(marker),
     hostSections(opts),
+    hostTableSections(),
     sandboxSections(opts),
     sandboxSysctlSections(),
     routeGetSection(opts.underlayPeers ?? []),

@@ -6,6 +6,7 @@ import type { RawSection } from '../collect/sections.js';
 import { parseXfrmPolicy, parseXfrmState, type XfrmState } from '../parse/xfrm.js';
 import type { ClusterSnapshot, NetworkFacts, NodeSnapshot, SandboxSnapshot } from '../snapshot/types.js';
 import { hostFirewall } from './firewall.js';
+import { hostExtras } from './host-extra.js';
 import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
@@ -74,6 +75,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     },
     // The exec root and the sandbox name come from the node: one shell word whatever they hold.
     nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
+    extra: hostExtras(n),
   };
 }
 

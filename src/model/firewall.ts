@@ -12,9 +12,11 @@
  *   - 'dropped' when every path drops,
  *   - 'maybe' otherwise, with the undecidable rules that lead to a drop.
  *
- * The packet is the first of a new flow (conntrack state NEW). Docker's own
- * drop rules (the encrypted-overlay VXLAN guard, rules in Docker chains) are
- * not counted: they are how Docker means the traffic to flow. Only the filter
+ * The packet is the first of a new flow (conntrack state NEW) unless it says
+ * it is a reply (ESTABLISHED). In INPUT and OUTPUT, Docker's own drop rules
+ * (the encrypted-overlay VXLAN guard, rules in Docker chains) are not
+ * counted: they are how Docker means the traffic to flow. FORWARD (a packet
+ * with both an in and an out interface) counts every drop. Only the filter
  * table of an iptables-save dump is read; native nftables rulesets (firewalld
  * with the nftables backend, `nft` tables of their own) are not in the dump.
  */
@@ -25,7 +27,7 @@ import { readDump } from './sections.js';
 import type { HostDump, NodeFirewall } from './types.js';
 import { cidrContainsIp } from '../net/ip.js';
 
-export type Root = 'INPUT' | 'OUTPUT';
+export type Root = 'INPUT' | 'OUTPUT' | 'FORWARD';
 
 export interface Packet {
   proto: 'tcp' | 'udp' | 'esp';
@@ -34,8 +36,12 @@ export interface Packet {
   sport: number | null;
   src: string | null;
   dst: string | null;
-  /** INPUT: the interface it arrives on; OUTPUT: the one it leaves by. null = unknown. */
+  /** INPUT and FORWARD: the interface it arrives on; OUTPUT: the one it leaves by. null = unknown. */
   iface: string | null;
+  /** FORWARD: the interface it leaves by (null = unknown). */
+  outIface?: string | null;
+  /** Conntrack state of the packet: the first packet of a new flow (default) or a reply within one. */
+  state?: 'NEW' | 'ESTABLISHED';
 }
 
 export interface PathOutcome {
@@ -182,7 +188,8 @@ function matchRule(r: IptRule, p: Packet, root: Root): Tri {
   }
   if (r.outIface !== undefined) {
     const n = isNeg(r, ['-o', '--out-interface']);
-    t = and(t, root === 'INPUT' ? neg('no', n) : p.iface === null ? 'maybe' : neg(ifaceMatches(r.outIface, p.iface) ? 'yes' : 'no', n));
+    const out = root === 'FORWARD' ? (p.outIface ?? null) : p.iface;
+    t = and(t, root === 'INPUT' ? neg('no', n) : out === null ? 'maybe' : neg(ifaceMatches(r.outIface, out) ? 'yes' : 'no', n));
   }
   if (t === 'no') return 'no';
   if (p.dport === null && (r.dport !== undefined || r.sport !== undefined || r.ports !== undefined)) return 'no';
@@ -195,11 +202,11 @@ function matchRule(r: IptRule, p: Packet, root: Root): Tri {
     t = and(t, neg(either, isNeg(r, ['--ports'])));
   }
   if (t === 'no') return 'no';
-  return and(t, otherOptions(r, root));
+  return and(t, otherOptions(r, root, p.state ?? 'NEW'));
 }
 
 /** Match options the parser does not model: conntrack state, addrtype, --syn; anything else is undecidable. */
-function otherOptions(r: IptRule, root: Root): Tri {
+function otherOptions(r: IptRule, root: Root, state: 'NEW' | 'ESTABLISHED'): Tri {
   let t: Tri = 'yes';
   const args = r.args;
   let negateNext = false;
@@ -221,16 +228,16 @@ function otherOptions(r: IptRule, root: Root): Tri {
     switch (tok) {
       case '--ctstate':
       case '--state': {
-        // A new flow's first packet is NEW.
+        // A new flow's first packet is NEW; a reply is ESTABLISHED.
         const states = (value ?? '').toUpperCase().split(',');
-        t = and(t, neg(states.includes('NEW') ? 'yes' : 'no', negated));
+        t = and(t, neg(states.includes(state) ? 'yes' : 'no', negated));
         i += args[i + 1] === '!' ? 2 : 1;
         break;
       }
       case '--dst-type':
       case '--src-type': {
-        // INPUT: destination is local, source is a peer; OUTPUT the other way round.
-        const local = (tok === '--dst-type') === (root === 'INPUT');
+        // INPUT: destination is local, source is a peer; OUTPUT the other way round; FORWARD: neither is local.
+        const local = root !== 'FORWARD' && (tok === '--dst-type') === (root === 'INPUT');
         const types = (value ?? '').toUpperCase().split(',');
         let m: Tri = 'maybe';
         if (types.includes('LOCAL')) m = local ? 'yes' : 'no';
@@ -241,7 +248,7 @@ function otherOptions(r: IptRule, root: Root): Tri {
         break;
       }
       case '--syn':
-        t = and(t, neg('yes', negated));
+        t = and(t, neg(state === 'NEW' ? 'yes' : 'no', negated));
         break;
       case '-f':
       case '--fragment':
@@ -290,7 +297,8 @@ export function evaluate(dump: IptablesDump, root: Root, p: Packet): Evaluation 
     for (let i = from; i < rules.length; i++) {
       const r = rules[i]!;
       if (r.target === null || NON_TERMINATING.has(r.target)) continue;
-      if (VERDICT_DROP.has(r.target) && isDockerManaged(r)) continue;
+      // In FORWARD, Docker's own drops are where forwarded traffic really ends (DOCKER-INGRESS flushed, ICC off).
+      if (VERDICT_DROP.has(r.target) && root !== 'FORWARD' && isDockerManaged(r)) continue;
       const m = matchRule(r, p, root);
       if (m === 'no') continue;
       if (m === 'maybe') {

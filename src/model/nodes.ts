@@ -40,7 +40,8 @@ export function underlayPrefixes(host: HostFacts): UnderlayPrefix[] {
   const out: UnderlayPrefix[] = [];
   const seen = new Set<string>();
   const push = (p: UnderlayPrefix) => {
-    const key = `${p.cidr.family}:${p.cidr.base}/${p.cidr.prefix}`;
+    // The same prefix on a Docker bridge and elsewhere (a LAN route duplicating docker_gwbridge's) is kept twice: that duplicate is the conflict.
+    const key = `${p.docker ? 'docker' : 'other'}:${p.cidr.family}:${p.cidr.base}/${p.cidr.prefix}`;
     if (seen.has(key)) return;
     seen.add(key);
     out.push(p);

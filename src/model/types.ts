@@ -17,6 +17,7 @@ import type { StackModel } from './stack.js';
 import type { OverlayModel } from './overlay.js';
 import type { NodeLog } from './log.js';
 import type { Topology } from './topology.js';
+import type { HostExtras } from './host-extra.js';
 
 /** Something parsed from a section, or why it could not be. */
 export type Read<T> = { ok: true; value: T; warnings: string[] } | { ok: false; problem: string };
@@ -114,6 +115,8 @@ export interface NodeModel {
   routeSources: Read<RouteGet[]>;
   /** The command prefix that runs a command inside a docker sandbox on this node. */
   nsenter(sandbox: string): string;
+  /** Neighbour table, resolv.conf nameservers, NetworkManager devices, docker info's daemon mode (host-extra.ts). */
+  extra: HostExtras;
 }
 
 export type CollectedNodeModel = NodeModel & { host: HostFacts };

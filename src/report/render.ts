@@ -110,32 +110,40 @@ export function renderText(r: Report, o: TextOptions): string {
     lines.push(`${roots.length === 1 ? '1 problem' : `${roots.length} problems`}: ${parts.join(', ')}`);
   }
   const descendants = (p: Problem): Problem[] => p.consequences.flatMap((id) => [byId.get(id)!, ...descendants(byId.get(id)!)]);
-  roots.forEach((p, i) => {
-    lines.push('');
-    lines.push(`${paint(p.status, GLYPH[p.status])} ${i + 1}. ${t(p.title)} — ${t(placeText(p))}  (${t(p.check)})`);
-    if (p.detail) lines.push(`     ${t(p.detail)}`);
-    if (p.status !== 'skip') {
-      const distinct = p.remediations.length;
-      if (distinct <= 1 || p.remediation !== p.remediations[0]?.remediation) {
-        if (p.remediation) lines.push(`     fix: ${t(p.remediation)}`);
-      } else {
-        for (const x of p.remediations.slice(0, MAX_FIXES)) lines.push(`     fix: ${t(x.remediation)}`);
-        if (distinct > MAX_FIXES) lines.push(`     … ${distinct - MAX_FIXES} more fixes of the same form (-v lists every one)`);
+  // What could not be looked at is no problem to fix: one line each, after the problems.
+  const unchecked = roots.filter((p) => p.status === 'skip');
+  roots
+    .filter((p) => p.status !== 'skip')
+    .forEach((p, i) => {
+      lines.push('');
+      lines.push(`${paint(p.status, GLYPH[p.status])} ${i + 1}. ${t(p.title)} — ${t(placeText(p))}  (${t(p.check)})`);
+      if (p.detail) lines.push(`     ${t(p.detail)}`);
+      if (p.status !== 'skip') {
+        const distinct = p.remediations.length;
+        if (distinct <= 1 || p.remediation !== p.remediations[0]?.remediation) {
+          if (p.remediation) lines.push(`     fix: ${t(p.remediation)}`);
+        } else {
+          for (const x of p.remediations.slice(0, MAX_FIXES)) lines.push(`     fix: ${t(x.remediation)}`);
+          if (distinct > MAX_FIXES) lines.push(`     … ${distinct - MAX_FIXES} more fixes of the same form (-v lists every one)`);
+        }
       }
-    }
-    const follows = descendants(p);
-    const failing = follows.filter((q) => q.status !== 'skip');
-    const skipped = follows.filter((q) => q.status === 'skip');
-    for (const q of failing) lines.push(`     ↳ ${paint(q.status, GLYPH[q.status])} ${t(q.title)} — ${t(placeText(q))}  (${t(q.check)})`);
-    if (skipped.length > 0) {
-      const ids = [...new Set(skipped.flatMap((q) => q.checks))];
-      const order = new Map(r.cluster.nodes.map((n, k) => [n.name, k]));
-      const nodes = [...new Set(skipped.flatMap((q) => q.nodes))].sort((a, b) => (order.get(a) ?? order.size) - (order.get(b) ?? order.size));
-      lines.push(
-        `     ↳ ${paint('skip', GLYPH.skip)} ${ids.length === 1 ? '1 check' : `${ids.length} checks`} skipped because of it${nodes.length ? ` ${t(placeText({ nodes, pairs: [], networks: [] }))}` : ''}: ${t(listText(ids, 6))}`,
-      );
-    }
-  });
+      const follows = descendants(p);
+      const failing = follows.filter((q) => q.status !== 'skip');
+      const skipped = follows.filter((q) => q.status === 'skip');
+      for (const q of failing) lines.push(`     ↳ ${paint(q.status, GLYPH[q.status])} ${t(q.title)} — ${t(placeText(q))}  (${t(q.check)})`);
+      if (skipped.length > 0) {
+        const ids = [...new Set(skipped.flatMap((q) => q.checks))];
+        const order = new Map(r.cluster.nodes.map((n, k) => [n.name, k]));
+        const nodes = [...new Set(skipped.flatMap((q) => q.nodes))].sort((a, b) => (order.get(a) ?? order.size) - (order.get(b) ?? order.size));
+        lines.push(
+          `     ↳ ${paint('skip', GLYPH.skip)} ${ids.length === 1 ? '1 check' : `${ids.length} checks`} skipped because of it${nodes.length ? ` ${t(placeText({ nodes, pairs: [], networks: [] }))}` : ''}: ${t(listText(ids, 6))}`,
+        );
+      }
+    });
+  if (unchecked.length > 0) {
+    lines.push('', `Not checked (${unchecked.length}; -v lists every row):`);
+    for (const p of unchecked) lines.push(`  ${paint('skip', GLYPH.skip)} ${t(p.title)} — ${t(placeText(p))}  (${t(p.check)}): ${t(p.detail)}`);
+  }
   const matrix = pairMatrix(r);
   if (matrix.length > 0) lines.push('', ...matrix);
   lines.push('', layerSummary(r), countLine(r));

@@ -63,3 +63,27 @@ export function withQuietLogs(s: ClusterSnapshot): ClusterSnapshot {
   }
   return s;
 }
+
+/**
+ * The recording predates the host-table sections: give every collected node
+ * what the lab's nodes print for them (test/e2e/host.test.ts checks the lab
+ * against this): the resolver of the machine's /etc/resolv.conf, no
+ * /proc/net/stat/arp_cache (a network namespace other than the host's), no
+ * nmcli, and this namespace's conntrack count against the host's maximum.
+ */
+export function withHostTables(s: ClusterSnapshot): ClusterSnapshot {
+  for (const n of s.nodes) {
+    if (n.host === null) continue;
+    n.raw['host/resolv'] = ok('# /etc/resolv.conf\nnameserver 10.255.255.53');
+    n.raw['host/arp-cache'] = failed('no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4');
+    n.raw['host/nmcli'] = failed('nmcli: command not found', 127);
+    const sysctl = n.raw['host/sysctl'];
+    if (sysctl)
+      n.raw['host/sysctl'] = {
+        ...sysctl,
+        stdout: `${sysctl.stdout.trimEnd()}\nnet/netfilter/nf_conntrack_count=0\nnet/netfilter/nf_conntrack_max=262144`,
+      };
+    n.host = buildHostFacts(n.raw, n.host.clock!.localReceived);
+  }
+  return s;
+}

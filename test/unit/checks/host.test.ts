@@ -9,6 +9,7 @@ import { buildHostFacts } from '../../../src/parse/host.js';
 import type { ClusterSnapshot, NodeSnapshot } from '../../../src/snapshot/types.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 import { expectOne, matching, type Expect } from '../../support/findings.js';
+import { withHostTables } from '../../support/lab-mutate.js';
 
 const HEALTHY = labSnapshot('healthy');
 const iptablesFixture = (name: string): string => readFileSync(new URL(`../../fixtures/iptables/${name}`, import.meta.url), 'utf8');
@@ -51,7 +52,7 @@ function makeUnreachable(s: ClusterSnapshot, name: string, stage: string, messag
 }
 
 describe('host checks on the healthy lab', () => {
-  const fs = run(lab());
+  const fs = run(withHostTables(lab()));
 
   it('reports every check for every node, and nothing errors', () => {
     for (const c of hostChecks) {
@@ -65,6 +66,10 @@ describe('host checks on the healthy lab', () => {
       ['host.kernel.modules', 'fail', 'nd1'],
       ['host.kernel.modules', 'fail', 'nd2'],
       ['host.kernel.modules', 'fail', 'nd3'],
+      // Lab nodes are network namespaces: the neighbour table's counters and limit exist only in the host's.
+      ['host.tables.neighbours', 'skip', 'nd1'],
+      ['host.tables.neighbours', 'skip', 'nd2'],
+      ['host.tables.neighbours', 'skip', 'nd3'],
     ]);
     const f = of(fs, 'host.kernel.modules', 'nd1')[0]!;
     expect(f.detail).toContain('ip_vs and ip_vs_rr are not loaded');

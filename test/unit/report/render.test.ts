@@ -110,7 +110,7 @@ describe('renderers', () => {
       '     fix: docker service update --force web',
     ]);
     expect(t).toContain('! 2. dockerd mount namespace — on nd2  (host.mountns.separate)');
-    expect(t).toContain('- 3. Path MTU — cluster-wide  (underlay.mtu.path)');
+    expect(t).toContain('Not checked (1; -v lists every row):\n  - Path MTU — cluster-wide  (underlay.mtu.path): probes not run');
     expect(t).toContain('passed by layer: host 1/2 · underlay 0/1 · overlay 0/1');
     expect(t).not.toContain('IP forwarding on');
     const v = renderText(report, { color: false, verbose: true });

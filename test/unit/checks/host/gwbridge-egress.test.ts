@@ -1,7 +1,7 @@
 import check from '../../../../src/checks/host/gwbridge-egress.js';
 import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { checkTester } from '../../../support/check-tester.js';
-import { failed, lab, labWith, makeUnreachable, nodeOf } from '../../../support/lab-mutate.js';
+import { failed, lab, labWith, makeUnreachable, nodeOf, ok, setSection } from '../../../support/lab-mutate.js';
 
 const MASQ = /^-A POSTROUTING -s 172\.18\.0\.0\/16 ! -o docker_gwbridge -j MASQUERADE\n/m;
 const gwbridge = (s: ClusterSnapshot, node: string) => nodeOf(s, node).host!.interfaces.find((i) => i.name === 'docker_gwbridge')!;
@@ -84,6 +84,17 @@ checkTester(check, {
         { status: 'fail', messageId: 'noMasquerade', node: 'nd2' },
         { status: 'fail', messageId: 'noIpv4', node: 'nd3' },
       ],
+    },
+    {
+      name: 'a LAN route for exactly the bridge subnet (172.18.0.0/16 via the underlay gateway) duplicates docker_gwbridge on nd2 (#27890)',
+      snapshot: () =>
+        labWith((s) => {
+          const text = nodeOf(s, 'nd2').raw['host/route']!.stdout;
+          const routes = JSON.parse(text) as object[];
+          routes.push({ dst: '172.18.0.0/16', gateway: '10.213.0.1', dev: 'eth0', protocol: 'static', flags: [] });
+          setSection(s, 'nd2', 'host/route', ok(JSON.stringify(routes)));
+        }),
+      errors: [{ status: 'fail', messageId: 'overlap', node: 'nd2' }],
     },
   ],
 });
