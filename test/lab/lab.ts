@@ -124,6 +124,9 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     timeout: opts.timeoutMs ?? 0,
     env: opts.env ?? process.env,
   });
+  // A command that exits before reading its stdin closes the pipe: the
+  // EPIPE that follows is not an error of the command.
+  promise.child.stdin?.on('error', () => {});
   promise.child.stdin?.end(opts.input ?? '');
   try {
     const { stdout, stderr } = await promise;
