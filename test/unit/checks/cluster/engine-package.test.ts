@@ -11,6 +11,7 @@ import { upgradeStep } from '../../../../src/checks/cluster/lib/engine-package.j
 import { buildHostFacts, parseDockerPackage } from '../../../../src/parse/host.js';
 import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { runCheck } from '../../../support/check-tester.js';
+import { labSnapshot } from '../../../support/lab-fixtures.js';
 import { labWith, nodeOf } from '../../../support/lab-mutate.js';
 
 describe('parseDockerPackage (host/docker-package)', () => {
@@ -104,7 +105,7 @@ describe('cluster.engine.skew names the package', () => {
 
   it('a rolling upgrade to docker-ce 26 half done: the rest upgrade their docker-ce', () => {
     const s = labWith((x) => {
-      x.cluster.nodes.find((n) => n.name === 'nd1')!.engineVersion = '26.1.5';
+      for (const n of x.cluster.nodes) n.engineVersion = n.name === 'nd1' ? '26.1.5' : '24.0.7';
       withPackages(x, {
         nd1: 'exe /usr/bin/dockerd\npackage dpkg docker-ce',
         nd2: 'exe /usr/bin/dockerd\npackage dpkg docker-ce',
@@ -118,12 +119,33 @@ describe('cluster.engine.skew names the package', () => {
 
   it("Debian's docker.io and Fedora's moby-engine are named as such, never docker-ce", () => {
     const s = labWith((x) => {
-      x.cluster.nodes.find((n) => n.name === 'nd1')!.engineVersion = '26.1.5';
+      for (const n of x.cluster.nodes) n.engineVersion = n.name === 'nd1' ? '26.1.5' : '24.0.7';
       withPackages(x, { nd2: 'exe /usr/sbin/dockerd\npackage dpkg docker.io', nd3: 'exe /usr/bin/dockerd\npackage rpm moby-engine' });
     });
     const f = skew(s);
     expect(f.remediation).toContain('on nd2: upgrade docker.io (`apt-get install --only-upgrade docker.io`)');
     expect(f.remediation).toContain('on nd3: upgrade moby-engine (`dnf upgrade moby-engine`)');
     expect(f.remediation).not.toContain('docker-ce');
+  });
+});
+
+describe('on the recorded mixed-version lab (nd1 on Docker 26 from an unpacked tree, nd2 and nd3 on Debian docker.io 20.10)', () => {
+  const s = labSnapshot('mixed');
+
+  it('reads each node’s package as collected', () => {
+    expect(nodeOf(s, 'nd1').host?.dockerPackage).toMatchObject({
+      manager: null,
+      name: null,
+      exe: expect.stringMatching(/docker-26\/usr\/sbin\/dockerd$/),
+    });
+    expect(nodeOf(s, 'nd2').host?.dockerPackage).toEqual({ exe: '/usr/sbin/dockerd', manager: 'dpkg', name: 'docker.io' });
+    expect(nodeOf(s, 'nd3').host?.dockerPackage).toEqual({ exe: '/usr/sbin/dockerd', manager: 'dpkg', name: 'docker.io' });
+  });
+
+  it('cluster.engine.skew: the 20.10 workers move to 26 with their docker.io', () => {
+    const f = runCheck(engineSkew, { name: 'mixed', snapshot: () => s }).find((x) => x.status === 'warn')!;
+    expect(f.detail).toMatch(/20\.10\.24\S* on nd2 and nd3; 26\.1\.5\S* on nd1/);
+    expect(f.remediation).toMatch(/^Upgrade nd2 and nd3 to 26\.1\.5/);
+    expect(f.remediation).toContain('upgrade docker.io (`apt-get install --only-upgrade docker.io`)');
   });
 });
