@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests on recorded outputs, and end-to-end tests
+// Fast unit tests on recorded outputs (the check tests on both engines' recordings), and end-to-end tests
 // against the real lab swarm (root, Linux; brought up once by globalSetup).
 export default defineConfig({
   test: {
@@ -11,6 +11,25 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        // The check tests again on the Docker 26 lab recording (test/fixtures/lab/healthy-26):
+        // 26 programs other iptables chains and sandboxes than 20.10 (test/support/lab-mutate.ts).
+        test: {
+          name: 'unit-26',
+          include: ['test/unit/checks/**/*.test.ts'],
+          exclude: [
+            // golden.test.ts names each recording itself (healthy, healthy-26, mixed).
+            'test/unit/checks/golden.test.ts',
+            // These write faults by task: web.1 on nd2 at 10.0.1.3 and so on, where the
+            // 20.10 recording's scheduler put them; the 26 recording placed the tasks elsewhere.
+            'test/unit/checks/service.test.ts',
+            'test/unit/checks/overlay/overlay.tester.test.ts',
+            'test/unit/checks/overlay/sandbox-vxlan.test.ts',
+          ],
+          environment: 'node',
+          env: { ND_FIXTURE_ENGINE: '26' },
         },
       },
       {

@@ -468,6 +468,37 @@ sec host/nmcli ndnmcli
 `;
 }
 
+/**
+ * The package dockerd came from (`host/docker-package`), so a remediation
+ * names what the node really upgrades (docker.io, docker-ce, moby-engine…).
+ * The binary is the running dockerd's (/proc/PID/exe), else the one on PATH.
+ * dpkg: its file lists of packages named *docker* or *moby* only (a full
+ * `dpkg -S` reads every list on the host: too slow); rpm: `rpm -qf`; a
+ * snap by its path. Prints `exe PATH` and `package MANAGER NAME`, or
+ * `package none` when no package owns it (a static binary, an unpacked tree).
+ */
+export const DOCKER_PACKAGE = String.raw`
+ndpkg() {
+  b=""
+  [ -n "$DPID" ] && b=$(readlink -f /proc/$DPID/exe 2>/dev/null)
+  [ -n "$b" ] || b=$(command -v dockerd 2>/dev/null)
+  [ -n "$b" ] || { echo "dockerd: not running and not on PATH" >&2; return 1; }
+  echo "exe $b"
+  case $b in /snap/*/*) b=$${'{'}b#/snap/}; echo "package snap $${'{'}b%%/*}"; return 0 ;; esac
+  if [ -d /var/lib/dpkg/info ]; then
+    for f in /var/lib/dpkg/info/*docker*.list /var/lib/dpkg/info/*moby*.list; do
+      [ -f "$f" ] && grep -qxF "$b" "$f" && { f=$${'{'}f##*/}; f=$${'{'}f%.list}; echo "package dpkg $${'{'}f%%:*}"; return 0; }
+    done
+  fi
+  if have rpm; then
+    p=$(rpm -qf --qf '%{NAME}\n' "$b" 2>/dev/null | head -n1)
+    case $p in ""|*" "*|*"not owned"*) ;; *) echo "package rpm $p"; return 0 ;; esac
+  fi
+  echo "package none"
+}
+sec host/docker-package ndpkg
+`;
+
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
@@ -481,6 +512,7 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
     sandboxSections(opts),
     sandboxSysctlSections(),
     routeGetSection(opts.underlayPeers ?? []),
+    DOCKER_PACKAGE,
     times,
     `printf '%s DONE\\n' "$M"\n`,
   ].join('\n');

@@ -5,7 +5,7 @@
  */
 import { isDockerChain } from './iptables.js';
 import type { RawSection } from '../collect/sections.js';
-import type { HostFacts, Unavailable } from '../snapshot/types.js';
+import type { DockerPackage, HostFacts, Unavailable } from '../snapshot/types.js';
 import { parseInterfaces, parseRoutes } from './iproute.js';
 
 type Sections = Record<string, RawSection>;
@@ -117,6 +117,32 @@ export function dockerRuleBackends(legacy: string | null, nft: string | null, pl
   return out;
 }
 
+const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,99}$/;
+
+/**
+ * The host/docker-package section (`exe PATH`, then `package MANAGER NAME`
+ * or `package none`) → where dockerd came from; null when the section is
+ * missing or says nothing usable. A name that is not a package name is
+ * dropped (it is pasted into remediations).
+ */
+export function parseDockerPackage(out: string | null): DockerPackage | null {
+  if (out === null) return null;
+  let exe: string | null = null;
+  let manager: DockerPackage['manager'] = null;
+  let name: string | null = null;
+  let said = false;
+  for (const line of out.split('\n', 20)) {
+    if (line.startsWith('exe /')) exe = line.slice(4, 4 + 4096);
+    const m = /^package (dpkg|rpm|snap) (\S+)$/.exec(line.slice(0, 200));
+    if (m && PACKAGE_NAME.test(m[2]!)) {
+      manager = m[1] as 'dpkg' | 'rpm' | 'snap';
+      name = m[2]!;
+      said = true;
+    } else if (line === 'package none') said = true;
+  }
+  return said || exe !== null ? { exe, manager, name } : null;
+}
+
 export function buildHostFacts(raw: Sections, localReceived: number): HostFacts {
   const pidText = text(raw['host/dockerd-pid']);
   const pid = pidText ? Number.parseInt(pidText.split(/\s+/)[0]!, 10) : null;
@@ -150,6 +176,7 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
     os: os ? (parseKeyValues(os).PRETTY_NAME?.replace(/^"|"$/g, '') ?? null) : null,
     uid: text(raw['host/id']) !== null ? Number.parseInt(text(raw['host/id'])!, 10) : null,
     dockerVersion,
+    dockerPackage: parseDockerPackage(text(raw['host/docker-package'])),
     containerdVersion: text(raw['host/containerd-version']),
     dockerd: {
       running: pid !== null && !Number.isNaN(pid),

@@ -97,6 +97,7 @@ const HostFactsSchema = obj({
   os: nstr,
   uid: nnum,
   dockerVersion: nstr,
+  dockerPackage: v.optional(v.nullable(obj({ exe: nstr, manager: v.nullable(v.picklist(['dpkg', 'rpm', 'snap'])), name: nstr }))),
   containerdVersion: nstr,
   dockerd: obj({ running: bool, pid: nnum, cmdline: nstr, separateMountNs: v.nullable(bool), execRoot: str }),
   mountFlags: nstr,

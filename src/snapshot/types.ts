@@ -126,12 +126,24 @@ export interface Unavailable {
   reason: string;
 }
 
+/** Where a node's dockerd binary came from. */
+export interface DockerPackage {
+  /** The dockerd binary (the running one's /proc/PID/exe, else the one on PATH). */
+  exe: string | null;
+  /** The package manager that owns it; null when none does (a static binary, an unpacked tree). */
+  manager: 'dpkg' | 'rpm' | 'snap' | null;
+  /** The package (docker.io, docker-ce, moby-engine, docker…); null when none owns the binary. */
+  name: string | null;
+}
+
 export interface HostFacts {
   hostname: string | null;
   kernel: string | null;
   os: string | null;
   uid: number | null;
   dockerVersion: string | null;
+  /** The package dockerd came from (section host/docker-package); absent in snapshots made before it was collected. */
+  dockerPackage?: DockerPackage | null;
   containerdVersion: string | null;
   dockerd: {
     running: boolean;

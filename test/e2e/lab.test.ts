@@ -2,7 +2,7 @@
 // service, VXLAN between nodes, sshd on every node and nsenter access.
 // Needs root; brought up by test/e2e/global-setup.ts.
 import { beforeAll, describe, it, expect } from 'vitest';
-import { labEnsure, labNode, nodeExec, run, sshArgs, type LabNode, type LabState } from '../lab/lab.js';
+import { labDefaultEngine, labEnsure, labNode, labScript, nodeExec, run, sshArgs, type LabNode, type LabState } from '../lab/lab.js';
 
 const DOCKER = process.env.ND_LAB_DOCKER ?? '/usr/local/bin/docker';
 
@@ -66,6 +66,27 @@ describe('lab', () => {
       expect(n.pid).toBeGreaterThan(1);
     });
     expect(state).toMatchObject({ bridge: 'ndlab0', subnet: '10.213.0.0/24', network: 'ndnet', service: 'web', user: 'root' });
+  });
+
+  it('runs the engine asked for (ND_LAB_ENGINE, default 26), as each dockerd reports it', async () => {
+    const engine = labDefaultEngine();
+    expect(state.engine).toBe(engine);
+    for (const n of state.nodes) {
+      const want = engine === '20.10' || (engine === 'mixed' && n.role === 'worker') ? /^20\.10\./ : /^26\.1\./;
+      expect(n.engine, n.name).toMatch(want);
+      expect((await docker(n, ['version', '--format', '{{.Server.Version}}'])).trim()).toBe(n.engine);
+    }
+  });
+
+  it('says in one line when the Docker 26 tree is missing, before touching anything', async () => {
+    const r = await run('bash', [labScript, 'up', '3', '--engine', '26'], {
+      env: { ...process.env, ND_LAB_DOCKER26: '/nonexistent/docker-26' },
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'ndlab: error: engine 26 needs Docker 26 in /nonexistent/docker-26, which is missing (run scripts/install-deps.sh as root, or use --engine 20.10)',
+    ]);
   });
 
   it('has every node Ready in the swarm', async () => {

@@ -17,7 +17,13 @@
 # the swarm node recipe (namespaces, dockerd, sshd) but it never joins; not
 # counted by status/wait; lab.json "standalone"; `down` removes it too.
 #
-# Usage: lab.sh up [N] | down | status | wait [SECONDS]
+# Engines: every node runs Docker 26.1.5 (Debian trixie's docker.io, unpacked
+# by scripts/install-deps.sh into ND_LAB_DOCKER26, never installed) by
+# default; --engine 20.10 runs bookworm's installed dockerd 20.10 instead, and
+# --engine mixed a mixed-version swarm as during a rolling upgrade (managers on
+# 26, workers on 20.10). The client docker CLI is the machine's either way.
+#
+# Usage: lab.sh up [N] [--engine 26|20.10|mixed] | down | status | wait [SECONDS]
 #        lab.sh ssh-nodes up N | ssh-nodes down
 #        lab.sh standalone up | standalone down
 #        lab.sh exec NODE -- CMD... | ssh NODE [CMD...]
@@ -27,7 +33,9 @@
 #        every NODE command also takes the standalone node nd0)
 #        lab.sh logs NODE [LINES]
 # Env:   ND_LAB_DIR (state dir, default /tmp/ndlab), ND_LAB_NODES (default 3),
-#        ND_LAB_TIMEOUT (seconds to wait for convergence, default 90).
+#        ND_LAB_TIMEOUT (seconds to wait for convergence, default 90),
+#        ND_LAB_ENGINE (26, 20.10 or mixed; default 26; --engine wins),
+#        ND_LAB_DOCKER26 (the unpacked 26 tree, default /opt/ndlab/docker-26).
 # Must run as root (except `ssh` and `logs`).
 set -euo pipefail
 
@@ -49,6 +57,9 @@ IMAGE=ndlab/busybox:latest
 MARKER=.ndlab-state
 COMMENT=ndlab
 TIMEOUT=${ND_LAB_TIMEOUT:-90}
+ENGINE=${ND_LAB_ENGINE:-26}
+DOCKER26=${ND_LAB_DOCKER26:-/opt/ndlab/docker-26}
+DOCKER26=${DOCKER26%/}
 MAX_NODES=40
 # SSH-only nodes nsK sit at .(100+K): above every swarm node (.11-.50), below .255.
 SSH_BASE=100
@@ -138,6 +149,50 @@ node_names() {
   local n k
   n=$(node_count) || return 0
   for ((k = 1; k <= n; k++)); do echo "nd$k"; done
+}
+
+# ---------------------------------------------------------------------------
+# Engines: the lab's (26, 20.10 or mixed, in $LAB_DIR/engine once up) and
+# each node's (26 or 20.10, in its state dir's `engine`, so a restarted
+# dockerd is the same engine).
+
+valid_engine() {
+  case $1 in
+    26 | 20.10 | mixed) ;;
+    *) die "bad engine '$1' (expected 26, 20.10 or mixed)" ;;
+  esac
+}
+
+# The Docker 26 tree, when the lab engine needs it; one line when it is missing.
+require_engine() {
+  valid_engine "$1"
+  [ "$1" != 20.10 ] || return 0
+  [[ $DOCKER26 =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "ND_LAB_DOCKER26 must be a plain absolute path (got '$DOCKER26')"
+  [ -x "$DOCKER26/usr/sbin/dockerd" ] && [ -x "$DOCKER26/usr/sbin/docker-proxy" ] ||
+    die "engine $1 needs Docker 26 in $DOCKER26, which is missing (run scripts/install-deps.sh as root, or use --engine 20.10)"
+}
+
+lab_engine() { cat "$LAB_DIR/engine" 2>/dev/null || echo 20.10; }
+
+# engine_of_node LAB_ENGINE NODE: the engine a node of such a lab runs. In a
+# mixed lab the manager (and the standalone node) run 26, the workers 20.10.
+engine_of_node() {
+  case $1 in
+    mixed) if [ "$2" = "$MANAGER" ] || is_standalone "$2"; then echo 26; else echo 20.10; fi ;;
+    *) echo "$1" ;;
+  esac
+}
+
+node_engine() { cat "$(node_dir "$1")/engine" 2>/dev/null || echo 20.10; }
+
+# The dockerd command line of a node's engine (26: its own docker-proxy and
+# docker-init come first on PATH).
+dockerd_cmd() {
+  if [ "$(node_engine "$1")" = 26 ]; then
+    echo "env PATH=$DOCKER26/usr/sbin:$DOCKER26/usr/bin:$PATH $DOCKER26/usr/sbin/dockerd"
+  else
+    echo dockerd
+  fi
 }
 
 require_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network/mount/PID namespaces, iptables)"; }
@@ -243,7 +298,8 @@ start_dockerd() {
   local name=$1 slave=${2:-} pre=
   [ "$slave" = slave ] && pre='unshare -m --propagation slave '
   # Detached from this script; reparented to the node's docker-init.
-  in_node "$name" sh -c "setsid ${pre}dockerd -H unix:///var/run/docker.sock -H unix://$(node_sock "$name") </dev/null >>/var/log/docker.log 2>&1 &"
+  [ "$(node_engine "$name")" = 20.10 ] || require_engine 26
+  in_node "$name" sh -c "setsid ${pre}$(dockerd_cmd "$name") -H unix:///var/run/docker.sock -H unix://$(node_sock "$name") </dev/null >>/var/log/docker.log 2>&1 &"
 }
 
 stop_dockerd() {
@@ -261,6 +317,9 @@ stop_dockerd() {
     done
     rm -f /var/run/docker.pid'
 }
+
+# The version the node's dockerd reports (26.1.5+dfsg1, 20.10.24+dfsg1, ...).
+engine_version() { dk "$1" version --format '{{.Server.Version}}' 2>/dev/null || echo unknown; }
 
 dockerd_answers() { dk "$1" info --format '{{.ID}}' >/dev/null 2>&1; }
 
@@ -376,11 +435,13 @@ overlay_converged() {
 # ---------------------------------------------------------------------------
 # Health: is the lab up, complete and healthy (with N nodes if given)?
 
+# healthy [N [ENGINE]]
 healthy() {
-  local want=${1:-} n name
+  local want=${1:-} engine=${2:-} n name
   [ -f "$LAB_DIR/lab.json" ] || return 1
   n=$(node_count) || return 1
   [ -z "$want" ] || [ "$want" = "$n" ] || return 1
+  [ -z "$engine" ] || [ "$engine" = "$(lab_engine)" ] || return 1
   [ -d "/sys/class/net/$BRIDGE" ] || return 1
   iptables -C FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$COMMENT" -j ACCEPT 2>/dev/null || return 1
   for name in $(node_names); do
@@ -891,6 +952,7 @@ start_node() {
     mkdir -p "$nd"/{run,log,tmp,var-tmp,root}
   else
     mkdir -p "$nd"/{run,lib-docker,log,etc-docker,tmp,var-tmp,root}
+    engine_of_node "$(lab_engine)" "$name" >"$nd/engine"
   fi
   chmod 1777 "$nd/tmp" "$nd/var-tmp"
   chmod 0700 "$nd/root"
@@ -937,6 +999,7 @@ write_state() {
   {
     printf '{\n'
     printf '  "dir": %s,\n' "$(json_str "$LAB_DIR")"
+    printf '  "engine": "%s",\n' "$(lab_engine)"
     printf '  "bridge": "%s",\n  "subnet": "%s",\n  "gateway": "%s",\n' "$BRIDGE" "$SUBNET" "$GATEWAY"
     printf '  "sshKey": %s,\n' "$(json_str "$LAB_DIR/id_ed25519")"
     printf '  "knownHosts": %s,\n' "$(json_str "$LAB_DIR/known_hosts")"
@@ -946,9 +1009,9 @@ write_state() {
       name=nd$k
       role=worker
       [ "$name" = "$MANAGER" ] && role=manager
-      printf '%s\n    {"name": "%s", "ip": "%s", "role": "%s", "dockerSocket": %s, "sshPort": 22, "pid": %d, "dockerLog": %s}' \
+      printf '%s\n    {"name": "%s", "ip": "%s", "role": "%s", "dockerSocket": %s, "sshPort": 22, "pid": %d, "dockerLog": %s, "engine": %s}' \
         "$sep" "$name" "$(node_ip "$name")" "$role" "$(json_str "$(node_sock "$name")")" "$(node_pid "$name")" \
-        "$(json_str "$(node_dir "$name")/log/docker.log")"
+        "$(json_str "$(node_dir "$name")/log/docker.log")" "$(json_str "$(engine_version "$name")")"
       sep=,
     done
     printf '\n  ],\n%s\n}\n' "$(extra_state_json)"
@@ -972,18 +1035,20 @@ do_up() {
   local n=$1 name k pids=() fail=0 token ip
   [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= MAX_NODES )) || die "node count must be 1..$MAX_NODES (got '$n')"
   require_root
+  require_engine "$ENGINE"
   check_prereqs
   take_lock
-  if healthy "$n"; then
-    log "up: lab already up and healthy with $n node(s)"
+  if healthy "$n" "$ENGINE"; then
+    log "up: lab already up and healthy with $n node(s), engine $ENGINE"
     cat "$LAB_DIR/lab.json"
     return 0
   fi
   do_down quiet
-  log "up: building a $n-node swarm in $LAB_DIR"
+  log "up: building a $n-node swarm in $LAB_DIR (engine $ENGINE)"
   mkdir -p "$LAB_DIR/nodes"
   touch "$LAB_DIR/$MARKER"
   echo "$n" >"$LAB_DIR/nodecount"
+  echo "$ENGINE" >"$LAB_DIR/engine"
   make_rootfs
   ssh-keygen -q -t ed25519 -N '' -C ndlab -f "$LAB_DIR/id_ed25519"
   cp "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/authorized_keys"
@@ -1007,7 +1072,7 @@ do_up() {
   done
   for ((k = 1; k <= n; k++)); do wait_sshd "nd$k"; done
   for ((k = 1; k <= n; k++)); do wait_dockerd "nd$k"; done
-  log "up: $n dockerd and sshd answering"
+  log "up: $n dockerd and sshd answering ($(for ((k = 1; k <= n; k++)); do printf 'nd%d %s ' "$k" "$(engine_version "nd$k")"; done | sed 's/ $//'))"
 
   # Image import on every node, in parallel with forming the swarm.
   pids=()
@@ -1047,7 +1112,7 @@ do_up() {
 # ---------------------------------------------------------------------------
 
 usage() {
-  sed -n '2,31p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && !/^#/ { exit } NR > 1' "$SELF" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -1056,7 +1121,17 @@ main() {
   [ $# -gt 0 ] && shift
   case $cmd in
     __node-init) node_init "$@" ;;
-    up) do_up "${1:-${ND_LAB_NODES:-3}}" ;;
+    up)
+      local count=${ND_LAB_NODES:-3}
+      while [ $# -gt 0 ]; do
+        case $1 in
+          --engine) [ $# -ge 2 ] || die "--engine needs a value (26, 20.10 or mixed)"; ENGINE=$2; shift 2 ;;
+          --engine=*) ENGINE=${1#--engine=}; shift ;;
+          *) count=$1; shift ;;
+        esac
+      done
+      do_up "$count"
+      ;;
     down)
       take_lock
       do_down

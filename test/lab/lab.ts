@@ -26,6 +26,20 @@ export interface LabNode {
   pid: number;
   /** Host path of the node's /var/log/docker.log. */
   dockerLog: string;
+  /** The version its dockerd reports (26.1.5+dfsg1, 20.10.24+dfsg1). */
+  engine: string;
+}
+
+/**
+ * The lab's engine: every node on Docker 26 (the default), every node on
+ * 20.10, or a mixed-version swarm (the manager on 26, workers on 20.10).
+ */
+export type LabEngine = '26' | '20.10' | 'mixed';
+
+/** The engine `lab.sh up` builds with when none is given: ND_LAB_ENGINE, else 26. */
+export function labDefaultEngine(): LabEngine {
+  const e = process.env.ND_LAB_ENGINE;
+  return e === '20.10' || e === 'mixed' ? e : '26';
 }
 
 /** An SSH-only node (`lab.sh ssh-nodes up N`): nsK, sshd and no dockerd. */
@@ -58,6 +72,7 @@ export interface LabStandalone {
 
 export interface LabState {
   dir: string;
+  engine: LabEngine;
   bridge: string;
   subnet: string;
   gateway: string;
@@ -109,6 +124,9 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     timeout: opts.timeoutMs ?? 0,
     env: opts.env ?? process.env,
   });
+  // A command that exits before reading its stdin closes the pipe: the
+  // EPIPE that follows is not an error of the command.
+  promise.child.stdin?.on('error', () => {});
   promise.child.stdin?.end(opts.input ?? '');
   try {
     const { stdout, stderr } = await promise;
@@ -137,9 +155,13 @@ async function labOk(args: readonly string[], opts: RunOptions = {}): Promise<Ex
   return r;
 }
 
-/** Bring the lab up with n nodes (default ND_LAB_NODES or 3); fast if already up. */
-export async function labUp(n?: number): Promise<LabState> {
-  await labOk(n === undefined ? ['up'] : ['up', String(n)], { timeoutMs: 300_000 });
+/**
+ * Bring the lab up with n nodes (default ND_LAB_NODES or 3) on an engine
+ * (default ND_LAB_ENGINE or 26); fast if already up that way.
+ */
+export async function labUp(n?: number, engine?: LabEngine): Promise<LabState> {
+  const args = ['up', ...(n === undefined ? [] : [String(n)]), ...(engine === undefined ? [] : ['--engine', engine])];
+  await labOk(args, { timeoutMs: 300_000 });
   return labState();
 }
 
@@ -158,12 +180,13 @@ export async function labWait(seconds?: number): Promise<LabState> {
  * A healthy lab for the next tests: wait up to `waitSeconds` for it to
  * converge (e.g. after a fault was undone), else rebuild it from scratch.
  * Faults can leave a real swarm inconsistent for good (e.g. a task endpoint
- * missing from the overlay's gossip after restarts and a partition).
+ * missing from the overlay's gossip after restarts and a partition). A lab
+ * on another engine than the default one (ND_LAB_ENGINE) is rebuilt too.
  */
 export async function labEnsure(n?: number, waitSeconds = 30): Promise<LabState> {
   try {
     const state = await labWait(waitSeconds);
-    if (n === undefined || state.nodes.length === n) return state;
+    if ((n === undefined || state.nodes.length === n) && state.engine === labDefaultEngine()) return state;
   } catch {
     // not healthy in time: rebuild below
   }
@@ -184,8 +207,8 @@ export function labState(): LabState {
   } catch {
     throw new Error(`no lab state at ${file}: is the lab up? (bash ${labScript} up)`);
   }
-  const state = JSON.parse(text) as Omit<LabState, 'sshNodes'> & { sshNodes?: LabSshNode[] };
-  return { ...state, sshNodes: state.sshNodes ?? [] };
+  const state = JSON.parse(text) as Omit<LabState, 'sshNodes' | 'engine'> & { sshNodes?: LabSshNode[]; engine?: LabEngine };
+  return { ...state, engine: state.engine ?? '20.10', sshNodes: state.sshNodes ?? [] };
 }
 
 /** A node of the lab by name (nd1, nd2, ...). */

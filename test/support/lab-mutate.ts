@@ -8,7 +8,14 @@ import { buildHostFacts } from '../../src/parse/host.js';
 import type { ClusterSnapshot, NodeSnapshot, SandboxSnapshot } from '../../src/snapshot/types.js';
 import { labSnapshot } from './lab-fixtures.js';
 
-const HEALTHY = labSnapshot('healthy');
+/**
+ * The engine of the recording the check tests mutate: 20.10 (test/fixtures/lab/healthy,
+ * the `unit` project) or 26 (healthy-26, the `unit-26` project: ND_FIXTURE_ENGINE=26).
+ * Docker 26 programs other iptables chains and sandboxes; a check test holds on both.
+ */
+export const FIXTURE_ENGINE: '20.10' | '26' = process.env.ND_FIXTURE_ENGINE === '26' ? '26' : '20.10';
+
+const HEALTHY = labSnapshot(FIXTURE_ENGINE === '26' ? 'healthy-26' : 'healthy');
 
 /** The recorded healthy lab (nd1 manager, nd2/nd3 workers, overlay ndnet with web on every node). */
 export const lab = (): ClusterSnapshot => structuredClone(HEALTHY);
@@ -17,9 +24,11 @@ export const nodeOf = (s: ClusterSnapshot, name: string): NodeSnapshot => s.node
 export const sandboxOf = (s: ClusterSnapshot, node: string, sandbox: string): SandboxSnapshot =>
   nodeOf(s, node).sandboxes.find((x) => x.name === sandbox)!;
 
-/** The overlay sandbox of ndnet in the recording. */
-export const NDNET_SANDBOX = '1-aweos9uhri';
-export const NDNET_LB = 'lb_aweos9uhr';
+const NDNET_ID = HEALTHY.cluster.networks.find((n) => n.name === 'ndnet')!.id;
+/** The overlay sandbox of ndnet in the recording (1-aweos9uhri in the 20.10 one). */
+export const NDNET_SANDBOX = `1-${NDNET_ID.slice(0, 10)}`;
+/** Its load-balancer sandbox (lb_aweos9uhr in the 20.10 one). */
+export const NDNET_LB = `lb_${NDNET_ID.slice(0, 9)}`;
 
 /** A lab snapshot changed by `fn`. */
 export function labWith(fn: (s: ClusterSnapshot) => void): ClusterSnapshot {

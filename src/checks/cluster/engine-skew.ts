@@ -1,5 +1,24 @@
 import { listText, plural } from '../../text/list.js';
+import { prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
+import { upgradeStep } from './lib/engine-package.js';
+
+/** Numeric parts of an Engine version (26.1.5+dfsg1 → [26, 1, 5]) compared left to right. */
+function newer(a: string, b: string): number {
+  const pa = a
+    .split(/[^0-9.]/, 1)[0]!
+    .split('.')
+    .map(Number);
+  const pb = b
+    .split(/[^0-9.]/, 1)[0]!
+    .split('.')
+    .map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] || 0) - (pb[i] || 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
 
 export default defineCheck({
   meta: {
@@ -7,7 +26,8 @@ export default defineCheck({
     layer: 'cluster',
     title: 'Same Docker Engine version everywhere',
     looksAt: "Description.Engine.EngineVersion of every node (the node's own `docker version` when the swarm does not report it).",
-    remediation: 'Upgrade the nodes to one Engine version, managers first, one node at a time (drain, upgrade, activate).',
+    remediation:
+      'Upgrade the older nodes to the newest Engine version, managers first, one node at a time (drain, upgrade the package the node runs, activate).',
     scope: 'cluster',
     failures: [],
     needs: ['swarm'],
@@ -30,13 +50,18 @@ export default defineCheck({
       report('skip', 'unknown');
       return;
     }
-    // Most common first: the version the others are told to move to.
+    // Most common first in the text; the newest is the version the others are
+    // told to move to (Engine downgrades are not supported).
     const list = [...byVersion.entries()].sort((a, b) => b[1].length - a[1].length);
     const [main, mainNodes] = list[0]!;
     if (list.length === 1) {
       report('pass', 'same', { nodes: plural(mainNodes.length, 'node'), version: main, note });
       return;
     }
+    const target = list.reduce((t, [v]) => (newer(v, t) > 0 ? v : t), main);
+    const older = list.filter(([v]) => v !== target).flatMap(([, ns]) => ns);
+    const byName = new Map(model.nodes.map((n) => [n.name, n]));
+    const step = upgradeStep(older.map((name) => ({ name, pkg: byName.get(name)?.host?.dockerPackage })));
     const majors = new Set(list.map(([v]) => v.split('.')[0]));
     report(
       'warn',
@@ -47,7 +72,7 @@ export default defineCheck({
         majors: majors.size > 1 ? '. Different major versions change overlay, iptables and IPVS programming between nodes' : '',
       },
       {
-        remediation: `Upgrade ${listText(list.slice(1).flatMap(([, ns]) => ns))} to ${main} (or all to the newest), one node at a time: \`docker node update --availability drain <node>\`, upgrade docker-ce, \`docker node update --availability active <node>\`.`,
+        remediation: `Upgrade ${listText(older.map(prose))} to ${prose(target)}, managers first, one node at a time: \`docker node update --availability drain <node>\`, ${step}, \`docker node update --availability active <node>\`.`,
       },
     );
   },

@@ -271,7 +271,8 @@ const cases: { name: string; mutate: (s: ClusterSnapshot) => void; expect: Expec
         status: 'warn',
         node: null,
         detail: /20\.10\.24\+dfsg1 on nd1 and nd2; 24\.0\.7 on nd3.*major/,
-        remediation: /Upgrade nd3 to 20\.10\.24\+dfsg1/,
+        // The newest is the target: an Engine is never downgraded.
+        remediation: /Upgrade nd1 and nd2 to 24\.0\.7, managers first/,
       },
     ],
   },

@@ -39,6 +39,14 @@ describe('findings stay as recorded', () => {
     compare('lab-healthy', projection(labSnapshot()));
   });
 
+  it('on the recorded Docker 26 lab (healthy-26, no probes)', () => {
+    compare('lab-healthy-26', projection(labSnapshot('healthy-26')));
+  });
+
+  it('on the recorded mixed-version lab (mixed: nd1 on 26, nd2 and nd3 on 20.10, no probes)', () => {
+    compare('lab-mixed', projection(labSnapshot('mixed')));
+  });
+
   it('on a fresh lab recording (scripts/record-lab-fixtures.mjs)', () => {
     compare('lab-recorded', projection(labSnapshot('recorded')));
   });

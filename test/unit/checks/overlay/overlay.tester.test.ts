@@ -26,7 +26,9 @@ import type { ClusterSnapshot, FdbEntry, SandboxSnapshot } from '../../../../src
 import { checkTester, runCheck } from '../../../support/check-tester.js';
 import { failed, lab, labWith, makeUnreachable, NDNET_LB, NDNET_SANDBOX, nodeOf, sandboxOf, setSection } from '../../../support/lab-mutate.js';
 
-const INGRESS_SANDBOX = '1-w93b7nlk7a';
+const INGRESS_SANDBOX = `1-${lab()
+  .cluster.networks.find((n) => n.name === 'ingress')!
+  .id.slice(0, 10)}`;
 /** What nsenter prints for a netns file whose namespace is gone (the bind mount was lost). */
 const EINVAL = "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument";
 
