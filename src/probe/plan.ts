@@ -124,7 +124,8 @@ export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, p
     );
     if (!source) continue;
     const vx = from.sandboxes.find((s) => s.kind === 'overlay' && s.networkId === net.id)?.links.find((l) => l.kind === 'vxlan');
-    const mtu = vx?.mtu ?? net.mtu ?? DEFAULT_OVERLAY_MTU;
+    // com.docker.network.driver.mtu is the underlay packet size: docker gives the tasks 50 bytes less (moby overlay maxMTU).
+    const mtu = vx?.mtu ?? (net.mtu !== null ? net.mtu - VXLAN_OVERHEAD : DEFAULT_OVERLAY_MTU);
     for (const p of peers) {
       const eps = net.endpoints.filter((e) => e.hostIp === p.ip && e.ip !== '');
       const target = eps.find((e) => e.kind === 'task') ?? eps[0];

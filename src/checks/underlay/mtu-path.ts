@@ -11,7 +11,7 @@ export default defineCheck({
     title: 'Path MTU carries overlay MTU + 50 bytes of VXLAN',
     looksAt: 'ping with DF set, sized to the overlay MTU plus VXLAN overhead, between every ordered pair of nodes',
     remediation:
-      'raise the underlay MTU on the path (ip link set <dev> mtu 1500) or create overlays with a smaller MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<underlay MTU - 50> …',
+      'raise the underlay MTU on the path (ip link set <dev> mtu 1500) or create overlays for the smaller path: docker network create -d overlay --opt com.docker.network.driver.mtu=<underlay MTU> … (the option is the underlay packet size; docker gives the tasks 50 bytes less)',
     scope: 'cluster',
     failures: [2],
     needs: ['probes'],
@@ -24,7 +24,7 @@ export default defineCheck({
   check({ model, report }) {
     for (const m of model.probes!.mtu) {
       const status = STATUS[m.state];
-      const remediation = `raise the MTU of every link on the path ${prose(m.from)} → ${prose(m.to)} to at least ${m.required} bytes (ip link set <dev> mtu ${m.required}), or create the overlays with an MTU 50 bytes below the path MTU: docker network create -d overlay --opt com.docker.network.driver.mtu=<path MTU - 50> …`;
+      const remediation = `raise the MTU of every link on the path ${prose(m.from)} → ${prose(m.to)} to at least ${m.required} bytes (ip link set <dev> mtu ${m.required}), or create the overlays for this path: docker network create -d overlay --opt com.docker.network.driver.mtu=<path MTU> … (the option is the underlay packet size; docker gives the tasks 50 bytes less)`;
       report(
         status,
         m.state,

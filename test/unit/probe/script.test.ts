@@ -45,6 +45,15 @@ describe('probe planning from a lab snapshot', () => {
     expect(ndnet[0]!.payload).toBe(1450 - 28);
   });
 
+  it("without the vxlan link, sizes the ping from the network's mtu option less VXLAN's 50 bytes (docker's rule)", () => {
+    const s = structuredClone(snapshot);
+    s.cluster.networks.find((n) => n.name === 'ndnet')!.mtu = 1400;
+    const me = s.nodes.find((n) => n.name === nd2.name)!;
+    for (const sb of me.sandboxes) if (sb.kind === 'overlay') sb.links = sb.links.filter((l) => l.kind !== 'vxlan');
+    const ndnet = dataPathTargets(s, me, peers).filter((x) => x.network === 'ndnet');
+    expect(ndnet.map((x) => x.payload)).toEqual([1400 - 50 - 28, 1400 - 50 - 28]);
+  });
+
   it('refuses to put anything but addresses and sandbox names into the script', () => {
     expect(() =>
       buildSenderScript({
