@@ -4,10 +4,12 @@ import datapathReachable from './datapath-reachable.js';
 import encryptionXfrm from './encryption-xfrm.js';
 import fdbMissing from './fdb-missing.js';
 import ipamCapacity from './ipam-capacity.js';
+import ipamDuplicate from './ipam-duplicate.js';
 import fdbStale from './fdb-stale.js';
 import fdbWrongDst from './fdb-wrong-dst.js';
 import mtuConsistent from './mtu-consistent.js';
 import neighConsistent from './neigh-consistent.js';
+import networkdbViews from './networkdb-views.js';
 import peersConsistent from './peers-consistent.js';
 import sandboxMissing from './sandbox-missing.js';
 import vxlanConfig from './vxlan-config.js';
@@ -26,4 +28,6 @@ export const overlayLayer: readonly AnyCheck[] = [
   datapathMtu,
   encryptionXfrm,
   ipamCapacity,
+  networkdbViews,
+  ipamDuplicate,
 ];

@@ -5,6 +5,7 @@ import ingressIpvsAvailable from './ingress-ipvs-available.js';
 import ingressMark from './ingress-mark.js';
 import ingressSandbox from './ingress-sandbox.js';
 import vipBackends from './vip-backends.js';
+import dnsRecords from './dns-records.js';
 
 /** The service layer, in report order. */
-export const serviceLayer: readonly AnyCheck[] = [ingressSandbox, ingressIpvsAvailable, ingressDnat, ingressMark, ingressBackends, vipBackends];
+export const serviceLayer: readonly AnyCheck[] = [ingressSandbox, ingressIpvsAvailable, ingressDnat, ingressMark, ingressBackends, vipBackends, dnsRecords];
