@@ -420,7 +420,10 @@ const DNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,250}$/;
  * service attached to it, as `<service>` (its VIP, or its tasks for dnsrr)
  * and `tasks.<service>`, capped at DNS_LIMITS.queries per node over all networks.
  */
-export function dnsPlan(cluster: { networks: { id: string; driver: string; ingress: boolean }[]; services: { name: string; networks: string[]; vips: { networkId: string }[] }[] }): DnsPlan[] {
+export function dnsPlan(cluster: {
+  networks: { id: string; driver: string; ingress: boolean }[];
+  services: { name: string; networks: string[]; vips: { networkId: string }[] }[];
+}): DnsPlan[] {
   let left: number = DNS_LIMITS.queries;
   const out: DnsPlan[] = [];
   for (const n of cluster.networks) {
@@ -507,6 +510,14 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
   // `times` (POSIX) last and at the top level (in a subshell it would only
   // count that subshell): the CPU the whole collection cost, shell and children.
   const times = `printf '%s BEGIN meta/times\\n' "$M"; times; printf '\\n%s END meta/times 0\\n' "$M"`;
-  const script = [prelude(marker), hostSections(opts), sandboxSections(opts), networkViewSection(), dnsSections(opts.dns ?? []), times, `printf '%s DONE\\n' "$M"\n`].join('\n');
+  const script = [
+    prelude(marker),
+    hostSections(opts),
+    sandboxSections(opts),
+    networkViewSection(),
+    dnsSections(opts.dns ?? []),
+    times,
+    `printf '%s DONE\\n' "$M"\n`,
+  ].join('\n');
   return { script, marker };
 }

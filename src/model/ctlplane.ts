@@ -9,7 +9,7 @@ import type { NodeSnapshot, NetworkFacts, ClusterSnapshot } from '../snapshot/ty
 import { readSection } from './sections.js';
 import type { Read } from './types.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access --
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
    Engine API JSON as the daemon prints it, read defensively field by field. */
 type J = Record<string, any>;
 
@@ -103,7 +103,9 @@ const isAddr = (v: string): boolean => /^[0-9a-f.:]{2,45}$/i.test(v);
 
 /** One network's `Peers` and `Services` (the Engine API's verbose inspect JSON) as a view. */
 export function parseView(j: J): NetworkView {
-  const peers = (Array.isArray(j.Peers) ? (j.Peers as J[]) : []).slice(0, MAX_ENTRIES).map((p) => ({ name: String(p?.Name ?? ''), ip: String(p?.IP ?? '') }));
+  const peers = (Array.isArray(j.Peers) ? (j.Peers as J[]) : [])
+    .slice(0, MAX_ENTRIES)
+    .map((p) => ({ name: String(p?.Name ?? ''), ip: String(p?.IP ?? '') }));
   const services: ViewService[] = [];
   const raw = j.Services !== null && typeof j.Services === 'object' ? (j.Services as Record<string, J>) : {};
   for (const [name, s] of Object.entries(raw).slice(0, MAX_ENTRIES)) {

@@ -12,7 +12,8 @@ export const GRACE_SEC = 30;
  * be had (swarmkit's allocator and libnetwork's IPAM): literal alternatives,
  * matched case-insensitively (linear).
  */
-const IPAM_ERRORS = /no available ip|could not find an available ip|failed to allocate network ip|no available network|pool overlaps|invalid pool request/i;
+const IPAM_ERRORS =
+  /no available ip|could not find an available ip|failed to allocate network ip|no available network|pool overlaps|invalid pool request/i;
 
 /** Docker's reason: the task's own error, else the managers' log line about it, else its status message. */
 const reasonOf = (t: PendingTask, log: ReadonlyMap<string, AllocationFailure>): string => {

@@ -38,14 +38,22 @@ function fromView(holders: Holders, v: NetworkView, by: string, nameByIp: Readon
 /** Every address of `net` with what holds it, from the task list, the services' VIPs, the manager's view and each node's own. */
 export function holdersOf(model: Model, net: NetworkFacts): Holders {
   const holders: Holders = new Map();
-  for (const s of net.subnets) if (s.gateway) add(holders, s.gateway, { key: 'gw', text: `the gateway of ${s.subnet}`, service: null }, 'the network');
+  for (const s of net.subnets)
+    if (s.gateway) add(holders, s.gateway, { key: 'gw', text: `the gateway of ${s.subnet}`, service: null }, 'the network');
   for (const svc of model.cluster.services) {
-    for (const v of svc.vips) if (v.networkId === net.id) add(holders, stripPrefixLen(v.addr), { key: `vip:${svc.name}`, text: `the VIP of ${svc.name}`, service: svc.name }, 'the service list');
+    for (const v of svc.vips)
+      if (v.networkId === net.id)
+        add(holders, stripPrefixLen(v.addr), { key: `vip:${svc.name}`, text: `the VIP of ${svc.name}`, service: svc.name }, 'the service list');
     for (const t of svc.runningTasks) {
       const node = model.nameById.get(t.nodeId) ?? t.nodeId;
       for (const a of t.addresses) {
         if (a.networkId !== net.id) continue;
-        add(holders, stripPrefixLen(a.addr), { key: `task:${t.id}`, text: `task ${svc.name}.${t.slot ?? t.nodeId.slice(0, 10)}.${t.id} on ${node}`, service: svc.name }, 'the task list');
+        add(
+          holders,
+          stripPrefixLen(a.addr),
+          { key: `task:${t.id}`, text: `task ${svc.name}.${t.slot ?? t.nodeId.slice(0, 10)}.${t.id} on ${node}`, service: svc.name },
+          'the task list',
+        );
       }
     }
   }
@@ -89,14 +97,18 @@ export default defineCheck({
         const vips = [...new Set(list.flatMap((h) => (h.key.startsWith('vip:') && h.service !== null ? [h.service] : [])))];
         const steps = [
           ...svcs.map((s) => code(`docker service update --force ${shq(s)}`)),
-          ...vips.map((s) => `${code(`docker service update --network-rm ${shq(net.name)} ${shq(s)}`)} then ${code(`docker service update --network-add ${shq(net.name)} ${shq(s)}`)}`),
+          ...vips.map(
+            (s) =>
+              `${code(`docker service update --network-rm ${shq(net.name)} ${shq(s)}`)} then ${code(`docker service update --network-add ${shq(net.name)} ${shq(s)}`)}`,
+          ),
         ];
         const remediation = steps.length
           ? `move one holder off ${prose(ip)}: ${steps.slice(0, 3).join('; or ')}`
           : `restart docker on the node whose lb endpoint holds ${prose(ip)} (systemctl restart docker), after the others`;
         report('fail', 'duplicate', { ip, network: net.name, holders: listText(text, 4) }, { network: net.name, remediation });
       }
-      if (dup === 0 && holders.size > 0) report('pass', 'unique', { addresses: plural(holders.size, 'address', 'addresses'), network: net.name }, { network: net.name });
+      if (dup === 0 && holders.size > 0)
+        report('pass', 'unique', { addresses: plural(holders.size, 'address', 'addresses'), network: net.name }, { network: net.name });
     }
   },
 });

@@ -119,16 +119,22 @@ export default defineCheck({
     needs: ['swarm'],
     messages: {
       unread: "{node}'s own view cannot be compared: {why}",
+      notCollected: "none of the {nodes} has its own view in this snapshot (collected before netdoctor read it): only the manager's is known",
       agree: '{nodes} agree on {network}: {peers}, {services}, {endpoints}',
       single: 'only {node} has a view of {network}: nothing to compare',
-      differ: 'the nodes disagree on {network}: {diffs}; tasks on the nodes out of step cannot reach what they lack, and DNS there answers from the same table',
+      differ:
+        'the nodes disagree on {network}: {diffs}; tasks on the nodes out of step cannot reach what they lack, and DNS there answers from the same table',
     },
   },
   check({ model, report }) {
-    for (const n of model.nodes) {
-      if (n.host === null) continue;
-      const r = model.controlPlane.views(n.name);
-      if (!r.ok) report('skip', 'unread', { node: n.name, why: r.problem }, { node: n.name });
+    const collected = model.nodes.filter((n) => n.host !== null);
+    if (collected.length > 0 && collected.every((n) => n.section('host/network-views') === undefined)) {
+      report('skip', 'notCollected', { nodes: plural(collected.length, 'collected node') });
+    } else {
+      for (const n of collected) {
+        const r = model.controlPlane.views(n.name);
+        if (!r.ok) report('skip', 'unread', { node: n.name, why: r.problem }, { node: n.name });
+      }
     }
     const manager = model.cluster.managerNode;
     for (const net of model.overlayNetworks) {
@@ -155,16 +161,26 @@ export default defineCheck({
         const v = views[0]!.view;
         const eps = v.services.reduce((a, s) => a + s.endpoints.length, 0);
         const data = { nodes: listText(views.map((x) => x.node)), network: net.name };
-        report('pass', 'agree', { ...data, peers: plural(v.peers.length, 'peer'), services: plural(v.services.length, 'service'), endpoints: plural(eps, 'endpoint') }, { network: net.name });
+        report(
+          'pass',
+          'agree',
+          { ...data, peers: plural(v.peers.length, 'peer'), services: plural(v.services.length, 'service'), endpoints: plural(eps, 'endpoint') },
+          { network: net.name },
+        );
         continue;
       }
       const out = [...diff.keys()].sort();
       const restart = out.map((n) => `on ${prose(n)}: ${code('systemctl restart docker')}`).join('; ');
-      report('fail', 'differ', { network: net.name, diffs: describe(diff) }, {
-        network: net.name,
-        node: out.length === 1 ? out[0]! : null,
-        remediation: `check tcp+udp/7946 ${out.length < views.length ? `between ${listText(out.map(prose))} and the other nodes` : 'between all these nodes'} (${code(`docker network inspect --verbose ${shq(net.name)}`)} on each shows its view); then ${restart}`,
-      });
+      report(
+        'fail',
+        'differ',
+        { network: net.name, diffs: describe(diff) },
+        {
+          network: net.name,
+          node: out.length === 1 ? out[0]! : null,
+          remediation: `check tcp+udp/7946 ${out.length < views.length ? `between ${listText(out.map(prose))} and the other nodes` : 'between all these nodes'} (${code(`docker network inspect --verbose ${shq(net.name)}`)} on each shows its view); then ${restart}`,
+        },
+      );
     }
   },
 });

@@ -53,6 +53,7 @@ export default defineCheck({
     causedBy: ['overlay.networkdb.views'],
     messages: {
       unread: 'the embedded DNS in {sandbox} on {node} could not be asked: {why}',
+      notCollected: '{node} was not collected, its embedded DNS was not asked: {why}',
       silent: 'the embedded DNS in {sandbox} on {node} answered none of {count}: the resolver of {network} on this node does not answer',
       agree: '{sandbox} on {node} resolves {names} of {network} as the manager says',
       differ: 'the embedded DNS in {sandbox} on {node} disagrees with the manager on {network}: {problems}',
@@ -60,6 +61,10 @@ export default defineCheck({
   },
   check({ model, report }) {
     for (const node of model.nodes) {
+      if (node.host === null) {
+        report('skip', 'notCollected', { node: node.name, why: node.notCollected ?? 'not collected' }, { node: node.name });
+        continue;
+      }
       for (const d of model.controlPlane.dns(node.name)) {
         const at = { node: node.name, network: d.network.name };
         const data = { sandbox: d.sandbox, node: node.name, network: d.network.name };
@@ -70,7 +75,12 @@ export default defineCheck({
         const answers = d.answers.value;
         const fix = `check tcp+udp/7946 between ${prose(node.name)} and the other nodes; then on ${prose(node.name)}: ${code('systemctl restart docker')}`;
         if (answers.length > 0 && answers.every((a) => a.outcome !== 'answer')) {
-          report('warn', 'silent', { ...data, count: plural(answers.length, 'name') }, { ...at, remediation: `${fix} (dockerd serves 127.0.0.11 inside every sandbox)` });
+          report(
+            'warn',
+            'silent',
+            { ...data, count: plural(answers.length, 'name') },
+            { ...at, remediation: `${fix} (dockerd serves 127.0.0.11 inside every sandbox)` },
+          );
           continue;
         }
         const want = expectedRecords(model, d.network);
@@ -87,7 +97,18 @@ export default defineCheck({
         const remediation = stale.length
           ? `${code(`docker service update --force ${shq(stale[0]!)}`)} re-registers the service's records; if ${prose(node.name)} alone is wrong: ${fix}`
           : fix;
-        report('fail', 'differ', { ...data, problems: listText(problems.map((p) => p.text), 6) }, { ...at, remediation });
+        report(
+          'fail',
+          'differ',
+          {
+            ...data,
+            problems: listText(
+              problems.map((p) => p.text),
+              6,
+            ),
+          },
+          { ...at, remediation },
+        );
       }
     }
   },

@@ -8,4 +8,12 @@ import vipBackends from './vip-backends.js';
 import dnsRecords from './dns-records.js';
 
 /** The service layer, in report order. */
-export const serviceLayer: readonly AnyCheck[] = [ingressSandbox, ingressIpvsAvailable, ingressDnat, ingressMark, ingressBackends, vipBackends, dnsRecords];
+export const serviceLayer: readonly AnyCheck[] = [
+  ingressSandbox,
+  ingressIpvsAvailable,
+  ingressDnat,
+  ingressMark,
+  ingressBackends,
+  vipBackends,
+  dnsRecords,
+];
