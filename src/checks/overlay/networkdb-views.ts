@@ -119,7 +119,6 @@ export default defineCheck({
     needs: ['swarm'],
     messages: {
       unread: "{node}'s own view cannot be compared: {why}",
-      notCollected: "none of the {nodes} has its own view in this snapshot (collected before netdoctor read it): only the manager's is known",
       agree: '{nodes} agree on {network}: {peers}, {services}, {endpoints}',
       single: 'only {node} has a view of {network}: nothing to compare',
       differ:
@@ -127,14 +126,12 @@ export default defineCheck({
     },
   },
   check({ model, report }) {
+    // A snapshot from before netdoctor read the nodes' own views holds none: nothing to compare, no per-node skips.
     const collected = model.nodes.filter((n) => n.host !== null);
-    if (collected.length > 0 && collected.every((n) => n.section('host/network-views') === undefined)) {
-      report('skip', 'notCollected', { nodes: plural(collected.length, 'collected node') });
-    } else {
-      for (const n of collected) {
-        const r = model.controlPlane.views(n.name);
-        if (!r.ok) report('skip', 'unread', { node: n.name, why: r.problem }, { node: n.name });
-      }
+    if (collected.every((n) => n.section('host/network-views') === undefined)) return;
+    for (const n of collected) {
+      const r = model.controlPlane.views(n.name);
+      if (!r.ok) report('skip', 'unread', { node: n.name, why: r.problem }, { node: n.name });
     }
     const manager = model.cluster.managerNode;
     for (const net of model.overlayNetworks) {
