@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { fetchClusterRaw } from '../dist/collect/cluster.js';
-import { buildCollectScript, underlayPeers } from '../dist/collect/script.js';
+import { buildCollectScript, dnsPlan, LOG_DEFAULTS, underlayPeers } from '../dist/collect/script.js';
 import { buildClusterFacts } from '../dist/collect/cluster.js';
 import { resolveTargets } from '../dist/ssh/config.js';
 import { connect } from '../dist/ssh/session.js';
@@ -43,7 +43,14 @@ const encryptedPrefixes = facts.networks.filter((n) => n.encrypted).map((n) => n
 for (const t of targets) {
   const session = await connect(t, { connectTimeoutMs: 10_000, env: {}, promptPassphrase: null });
   try {
-    const { script, marker } = buildCollectScript({ dataPathPort: facts.dataPathPort, encryptedPrefixes, underlayPeers: underlayPeers(facts) });
+    const { script, marker } = buildCollectScript({
+      dataPathPort: facts.dataPathPort,
+      encryptedPrefixes,
+      underlayPeers: underlayPeers(facts),
+      dns: dnsPlan(facts),
+      // dockerd's log as `check` reads it by default (the last hour).
+      dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since: Math.floor(Date.now() / 1000) - LOG_DEFAULTS.sinceSec },
+    });
     const res = await session.exec('sh -s', { stdin: script, timeoutMs: 60_000 });
     if (res.code !== 0) throw new Error(`${t.node}: collection script exited ${res.code}: ${res.stderr.split('\n')[0]}`);
     writeFileSync(new URL(`${t.node}.txt`, out), res.stdout);

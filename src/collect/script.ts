@@ -69,6 +69,8 @@ export interface ScriptOptions {
    * kernel gives VXLAN frames toward it (section `host/route-get`).
    */
   underlayPeers?: string[];
+  /** Names to resolve at the embedded DNS of each network's lb sandbox (dnsPlan); none when absent. */
+  dns?: DnsPlan[];
 }
 
 /**
@@ -499,6 +501,139 @@ ndpkg() {
 sec host/docker-package ndpkg
 `;
 
+/**
+ * Caps of the node's own network view (section `host/network-views`): at most
+ * this many swarm overlays, this much output, this long for the docker CLI.
+ */
+export const NETWORK_VIEW_LIMITS = { networks: 64, bytes: 4 * 2 ** 20, seconds: 10 } as const;
+
+/**
+ * The node's own NetworkDB view (FAILURES.md #7): `docker network inspect
+ * --verbose` of every swarm-scoped overlay the node has, through the node's
+ * docker CLI and its dockerd socket (read-only), one JSON object a line
+ * with only Id, Name, Peers and Services (no labels or options, so nothing
+ * secret), bounded in networks, bytes and time. A node without the CLI or
+ * `timeout` says so on stderr.
+ */
+export function networkViewSection(limits = NETWORK_VIEW_LIMITS): string {
+  // index, not .Peers: a network the node knows only by its swarm record has no Peers/Services key, and docker's templates fail on a missing key.
+  const fmt = `{"Id":{{json .Id}},"Name":{{json .Name}},"Peers":{{json (index . "Peers")}},"Services":{{json (index . "Services")}}}`;
+  return String.raw`
+ndnetviews() {
+  have docker || { echo "docker: command not found" >&2; return 127; }
+  have timeout || { echo "timeout: command not found (coreutils), the docker CLI is not run unbounded" >&2; return 127; }
+  ids=$(timeout ${limits.seconds} docker network ls -q --no-trunc --filter driver=overlay --filter scope=swarm) || return $?
+  ids=$(printf '%s\n' "$ids" | grep -E '^[0-9a-z]+$' | head -n ${limits.networks})
+  [ -n "$ids" ] || return 0
+  o=$(timeout ${limits.seconds} docker network inspect --verbose --format '${fmt}' $ids); r=$?
+  [ -n "$o" ] && printf '%s\n' "$o" | head -c ${limits.bytes}
+  return $r
+}
+sec host/network-views ndnetviews
+`;
+}
+
+/** Caps of the embedded-DNS queries (sections `netns/lb_<prefix>/dns`): per node, per answer, and timeouts in a row before a sandbox's resolver is taken for dead. */
+export const DNS_LIMITS = { queries: 32, answerSec: 0.3, deadAfter: 3 } as const;
+
+/** What to ask the embedded DNS of one network's load-balancer sandbox (`lb_<first 9 of the network id>`). */
+export interface DnsPlan {
+  prefix: string;
+  names: string[];
+}
+
+/** Names docker's embedded DNS answers for: service names ([a-zA-Z0-9][a-zA-Z0-9_.-]*), `tasks.` prefixed. */
+const DNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,250}$/;
+
+/**
+ * Per swarm overlay (not ingress, which has no service records): every
+ * service attached to it, as `<service>` (its VIP, or its tasks for dnsrr)
+ * and `tasks.<service>`, capped at DNS_LIMITS.queries per node over all networks.
+ */
+export function dnsPlan(cluster: {
+  networks: { id: string; driver: string; ingress: boolean }[];
+  services: { name: string; networks: string[]; vips: { networkId: string }[] }[];
+}): DnsPlan[] {
+  let left: number = DNS_LIMITS.queries;
+  const out: DnsPlan[] = [];
+  for (const n of cluster.networks) {
+    if (n.driver !== 'overlay' || n.ingress || !/^[0-9a-z]{9,}$/.test(n.id)) continue;
+    const names: string[] = [];
+    for (const s of cluster.services) {
+      if (!DNS_NAME.test(s.name) || left < 2) continue;
+      if (!s.networks.includes(n.id) && !s.vips.some((v) => v.networkId === n.id)) continue;
+      names.push(s.name, `tasks.${s.name}`);
+      left -= 2;
+    }
+    if (names.length) out.push({ prefix: n.id.slice(0, 9), names });
+  }
+  return out;
+}
+
+/**
+ * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: one
+ * A query a datagram through bash's /dev/udp, the answer read with `dd`
+ * under `timeout`, decoded with `od` and awk. Prints `NAME rcode=N IP…`,
+ * `NAME timeout` (no answer in time: docker's resolver forwards names it
+ * does not know to the node's upstream servers, so a missing record often
+ * looks like this), or `NAME skipped` once the first `deadAfter` queries
+ * all went unanswered (the sandbox's resolver is not answering at all). Nothing is written but to its own socket; no image, no tool
+ * beyond bash, coreutils and awk.
+ */
+export const DNS_RESOLVER = String.raw`ndq() {
+  id=4660; dead=0; ok=0
+  for name in "$@"; do
+    if [ $ok = 0 ] && [ $dead -ge ${DNS_LIMITS.deadAfter} ]; then echo "$name skipped"; continue; fi
+    id=$((id + 1))
+    q=$(printf '\\%03o\\%03o\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000' $((id / 256)) $((id % 256)))
+    rest=$name
+    while [ -n "$rest" ]; do
+      l=$${'{'}rest%%.*}
+      if [ "$l" = "$rest" ]; then rest=; else rest=$${'{'}rest#*.}; fi
+      q="$q$(printf '\\%03o' $${'{'}#l})$l"
+    done
+    q="$q\\000\\000\\001\\000\\001"
+    exec 3<>/dev/udp/127.0.0.11/53 || { echo "$name error"; continue; }
+    printf "$q" >&3
+    r=$(timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=1 <&3 2>/dev/null | od -An -v -tu1)
+    exec 3<&-
+    if [ -z "$r" ]; then echo "$name timeout"; dead=$((dead + 1)); continue; fi
+    ok=1
+    echo "$r" | awk -v n="$name" '{ for (i = 1; i <= NF; i++) b[c++] = $i }
+      END { rc = b[3] % 16; an = b[6] * 256 + b[7]; p = 12
+        while (p < c && b[p] != 0) p += b[p] + 1; p += 5
+        out = n " rcode=" rc
+        for (k = 0; k < an && p < c; k++) {
+          if (b[p] >= 192) p += 2; else { while (p < c && b[p] != 0) p += b[p] + 1; p++ }
+          t = b[p] * 256 + b[p+1]; len = b[p+8] * 256 + b[p+9]; p += 10
+          if (t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p+1] "." b[p+2] "." b[p+3]
+          p += len }
+        print out }'
+  done
+}
+ndq "$@"`;
+
+/**
+ * Embedded DNS as each node's load-balancer sandbox of a network sees it
+ * (FAILURES.md #23): the plan's names resolved at 127.0.0.11 inside
+ * `lb_<prefix>`, entered like the other sandboxes (sandboxSections sets
+ * NSDIR and NSPFX). Bounded by DNS_LIMITS.
+ */
+export function dnsSections(plans: readonly DnsPlan[]): string {
+  const prog = `'${DNS_RESOLVER.replace(/'/g, `'\\''`)}'`;
+  const lines = plans
+    .filter((p) => /^[0-9a-z]+$/.test(p.prefix))
+    .map((p) => {
+      const names = p.names.filter((n) => DNS_NAME.test(n) || (n.startsWith('tasks.') && DNS_NAME.test(n.slice(6))));
+      return `S=lb_${p.prefix}; NSF=$NSDIR/$S
+if [ -e "$NSF" ]; then
+  if have bash && have timeout && have od; then nssec netns/$S/dns bash -c "$NDQ" ndq ${names.join(' ')}
+  else sec netns/$S/dns sh -c 'echo "bash, timeout (coreutils) or od missing: cannot query the embedded DNS" >&2; exit 127'; fi
+fi`;
+    });
+  return lines.length ? `NDQ=${prog}\n${lines.join('\n')}\n` : '';
+}
+
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
@@ -513,6 +648,8 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
     sandboxSysctlSections(),
     routeGetSection(opts.underlayPeers ?? []),
     DOCKER_PACKAGE,
+    networkViewSection(),
+    dnsSections(opts.dns ?? []),
     times,
     `printf '%s DONE\\n' "$M"\n`,
   ].join('\n');

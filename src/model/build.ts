@@ -11,6 +11,7 @@ import { ingressPorts, nodeIpvs, readIpvs } from './lb.js';
 import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
 import { readHostLinks, readIpvsTimeout, readNetnsSysctls, readRouteSources } from './netns.js';
+import { controlPlaneModel } from './ctlplane.js';
 import { logModel, type NodeLog } from './log.js';
 import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
@@ -106,6 +107,7 @@ export function buildModel(snapshot: ClusterSnapshot, stack?: StackModel): Model
     probes: snapshot.probes ?? null,
     topology: t,
     overlay: overlayModel(t, (name) => nodeByName.get(name)),
+    controlPlane: controlPlaneModel(snapshot, (key) => (networkById.get(key) ?? networkByName.get(key))?.name ?? key),
     ...(stack ? { stack } : {}),
   };
 }

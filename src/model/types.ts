@@ -18,6 +18,7 @@ import type { OverlayModel } from './overlay.js';
 import type { NodeLog } from './log.js';
 import type { Topology } from './topology.js';
 import type { HostExtras } from './host-extra.js';
+import type { ControlPlaneModel } from './ctlplane.js';
 
 /** Something parsed from a section, or why it could not be. */
 export type Read<T> = { ok: true; value: T; warnings: string[] } | { ok: false; problem: string };
@@ -147,4 +148,6 @@ export interface Model {
   stack?: StackModel;
   /** Overlay network members and each (node, network) sandbox's FDB/neighbour analysis, computed once (overlay.ts). */
   overlay: OverlayModel;
+  /** Each node's own NetworkDB view, the manager's, and tasks stuck before a node took them (ctlplane.ts). */
+  controlPlane: ControlPlaneModel;
 }

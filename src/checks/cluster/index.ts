@@ -6,6 +6,7 @@ import managersQuorum from './managers-quorum.js';
 import nodesState from './nodes-state.js';
 import subnetsOverlap from './subnets-overlap.js';
 import swarmActive from './swarm-active.js';
+import tasksPending from './tasks-pending.js';
 
 /** The cluster layer, in report order. */
 export const clusterLayer: readonly AnyCheck[] = [
@@ -16,4 +17,5 @@ export const clusterLayer: readonly AnyCheck[] = [
   engineSkew,
   subnetsOverlap,
   datapathPort,
+  tasksPending,
 ];

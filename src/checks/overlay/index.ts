@@ -6,10 +6,12 @@ import encryptionSaEndpoints from './encryption-sa-endpoints.js';
 import encryptionXfrm from './encryption-xfrm.js';
 import fdbMissing from './fdb-missing.js';
 import ipamCapacity from './ipam-capacity.js';
+import ipamDuplicate from './ipam-duplicate.js';
 import fdbStale from './fdb-stale.js';
 import fdbWrongDst from './fdb-wrong-dst.js';
 import mtuConsistent from './mtu-consistent.js';
 import neighConsistent from './neigh-consistent.js';
+import networkdbViews from './networkdb-views.js';
 import peersConsistent from './peers-consistent.js';
 import sandboxMissing from './sandbox-missing.js';
 import vxlanConfig from './vxlan-config.js';
@@ -36,4 +38,6 @@ export const overlayLayer: readonly AnyCheck[] = [
   fdbLearned,
   vxlanSource,
   vxlanStray,
+  networkdbViews,
+  ipamDuplicate,
 ];

@@ -8,6 +8,7 @@ import vipBackends from './vip-backends.js';
 import lbIpForward from './lb-ip-forward.js';
 import ipvsSysctls from './ipvs-sysctls.js';
 import ipvsTimeout from './ipvs-timeout.js';
+import dnsRecords from './dns-records.js';
 
 /** The service layer, in report order. */
 export const serviceLayer: readonly AnyCheck[] = [
@@ -20,4 +21,5 @@ export const serviceLayer: readonly AnyCheck[] = [
   lbIpForward,
   ipvsSysctls,
   ipvsTimeout,
+  dnsRecords,
 ];
