@@ -31,25 +31,38 @@ export const MAX_XFRM_LINE = 4096;
 
 const words = (line: string): string[] => line.split(/[ \t\f\v\r]+/).filter((w) => w !== '');
 
-export function parseXfrmState(text: string): XfrmState[] {
-  const out: XfrmState[] = [];
-  let cur: XfrmState | null = null;
+/**
+ * The entries of an `ip xfrm` listing: a line starting `src A dst B` opens one
+ * (`open` builds it from the line's words), indented lines belong to the last
+ * one (`more`). Overlong lines are skipped unread.
+ */
+function entries<T>(text: string, open: (w: string[]) => T, more: (cur: T, w: string[]) => void): T[] {
+  const out: T[] = [];
+  let cur: T | null = null;
   for (const line of (text ?? '').split('\n')) {
     if (line.length > MAX_XFRM_LINE) continue;
     const indented = line.startsWith(' ') || line.startsWith('\t');
     const w = words(line);
     if (!indented && w[0] === 'src' && w[2] === 'dst' && w[1] !== undefined && w[3] !== undefined) {
-      cur = { src: w[1], dst: w[3], proto: null, spi: null, reqid: null, mode: null };
+      cur = open(w);
       out.push(cur);
-      continue;
-    }
-    if (!cur || !indented || w[0] !== 'proto' || w[1] === undefined || cur.proto !== null) continue;
-    cur.proto = w[1].toLowerCase();
-    cur.spi = w[2] === 'spi' ? (w[3] ?? null) : null;
-    cur.reqid = after(w, 'reqid');
-    cur.mode = after(w, 'mode');
+    } else if (cur !== null && indented) more(cur, w);
   }
   return out;
+}
+
+export function parseXfrmState(text: string): XfrmState[] {
+  return entries<XfrmState>(
+    text,
+    (w) => ({ src: w[1]!, dst: w[3]!, proto: null, spi: null, reqid: null, mode: null }),
+    (cur, w) => {
+      if (w[0] !== 'proto' || w[1] === undefined || cur.proto !== null) return;
+      cur.proto = w[1].toLowerCase();
+      cur.spi = w[2] === 'spi' ? (w[3] ?? null) : null;
+      cur.reqid = after(w, 'reqid');
+      cur.mode = after(w, 'mode');
+    },
+  );
 }
 
 /** The word after `key` (from the third word on), or null. */
@@ -90,30 +103,15 @@ export interface XfrmPolicy {
 }
 
 export function parseXfrmPolicy(text: string): XfrmPolicy[] {
-  const out: XfrmPolicy[] = [];
-  let cur: XfrmPolicy | null = null;
-  for (const line of (text ?? '').split('\n')) {
-    if (line.length > MAX_XFRM_LINE) continue;
-    const indented = line.startsWith(' ') || line.startsWith('\t');
-    const w = words(line);
-    if (!indented && w[0] === 'src' && w[2] === 'dst' && w[1] !== undefined && w[3] !== undefined) {
+  return entries<XfrmPolicy>(
+    text,
+    (w) => {
       const port = after(w, 'dport');
-      cur = {
-        src: w[1],
-        dst: w[3],
-        proto: after(w, 'proto'),
-        dport: port !== null && /^\d{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : null,
-        dir: null,
-        mark: null,
-        tmpls: [],
-      };
-      out.push(cur);
-      continue;
-    }
-    if (!cur || !indented) continue;
-    policyLine(cur, w);
-  }
-  return out;
+      const dport = port !== null && /^\d{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : null;
+      return { src: w[1]!, dst: w[3]!, proto: after(w, 'proto'), dport, dir: null, mark: null, tmpls: [] };
+    },
+    policyLine,
+  );
 }
 
 /** An indented line of a policy: dir, mark, tmpl and the template's proto line. */

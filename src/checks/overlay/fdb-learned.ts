@@ -1,8 +1,8 @@
 import { nodeLabel } from '../../model/topology.js';
 import { listText } from '../../text/list.js';
-import { code, prose, shq } from '../../text/shell.js';
+import { prose } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-import { fdbReplace, memberText } from './lib/sandbox.js';
+import { fdbRepair, memberText } from './lib/sandbox.js';
 
 export default defineCheck({
   meta: {
@@ -27,9 +27,9 @@ export default defineCheck({
     const o = model.overlay.at(node, network, sandbox);
     for (const [hostIp, list] of o.fdb.learned) {
       const peer = nodeLabel(model.topology, hostIp);
-      const svcs = [...new Set(list.map((x) => x.member.service).filter((s): s is string => s !== null))];
-      const fix = list.map((x) => fdbReplace(node, sandbox.name, o.dev, x.mac, hostIp)).join('; ');
-      const force = svcs.length > 0 ? `; then ${svcs.map((s) => code(`docker service update --force ${shq(s)}`)).join(' / ')}` : '';
+      const r = fdbRepair(node, sandbox.name, o.dev, hostIp, list);
+      const fix = r.fix;
+      const force = r.force.length > 0 ? `; then ${r.force.join(' / ')}` : '';
       const states = (x: (typeof list)[number]) => [...new Set(x.entries.map((e) => e.state ?? 'dynamic'))].join('/');
       report(
         'fail',

@@ -20,6 +20,25 @@ export const netnsPath = (node: NodeModel, sandbox: string): string => shq(`${ex
 export const fdbReplace = (node: NodeModel, sandbox: string, dev: string, mac: string | null, dst: string): string =>
   `${node.nsenter(sandbox)} bridge fdb replace ${mac !== null ? shq(mac) : '<mac>'} dev ${shq(dev)} dst ${shq(dst)} self permanent`;
 
+/**
+ * For the endpoints one node lacks a permanent FDB entry for, all behind one
+ * peer: the `bridge fdb replace` commands, and the services to force-update
+ * (joined by the caller's words) so docker programs them again.
+ */
+export function fdbRepair(
+  node: NodeModel,
+  sandbox: string,
+  dev: string,
+  hostIp: string,
+  list: readonly { member: Member; mac: string | null }[],
+): { fix: string; force: string[] } {
+  const svcs = [...new Set(list.map((x) => x.member.service).filter((s): s is string => s !== null))];
+  return {
+    fix: list.map((x) => fdbReplace(node, sandbox, dev, x.mac, hostIp)).join('; '),
+    force: svcs.map((s) => code(`docker service update --force ${shq(s)}`)),
+  };
+}
+
 /** Remove a netns file whose network is gone (after making sure it really is). */
 export const staleSandboxRemedy = (node: NodeModel, sandbox: string, prefix: string | null): string =>
   `on ${prose(node.name)}: umount ${netnsPath(node, sandbox)} 2>/dev/null; rm -f ${netnsPath(node, sandbox)} ` +
