@@ -143,6 +143,25 @@ export function parseDockerPackage(out: string | null): DockerPackage | null {
   return said || exe !== null ? { exe, manager, name } : null;
 }
 
+/** The Server part of `docker version` (the API's /version), as far as it is read. */
+interface ServerVersion {
+  Version?: unknown;
+  Components?: unknown;
+}
+
+/** containerd's version as dockerd reports it among its Components: `containerd 1.7.20 (8fc6bcff…)`. */
+export function containerdOf(server: ServerVersion | null | undefined): string | null {
+  if (!server || !Array.isArray(server.Components)) return null;
+  for (const c of server.Components as unknown[]) {
+    if (typeof c !== 'object' || c === null) continue;
+    const { Name, Version, Details } = c as { Name?: unknown; Version?: unknown; Details?: unknown };
+    if (Name !== 'containerd' || typeof Version !== 'string') continue;
+    const commit = typeof Details === 'object' && Details !== null ? (Details as { GitCommit?: unknown }).GitCommit : undefined;
+    return typeof commit === 'string' && commit !== '' ? `containerd ${Version} (${commit})` : `containerd ${Version}`;
+  }
+  return null;
+}
+
 export function buildHostFacts(raw: Sections, localReceived: number): HostFacts {
   const pidText = text(raw['host/dockerd-pid']);
   const pid = pidText ? Number.parseInt(pidText.split(/\s+/)[0]!, 10) : null;
@@ -156,11 +175,13 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
   const mf = parseMountFlags(text(raw['host/systemd-docker']), text(raw['host/unit-files']));
   const version = text(raw['host/iptables-version']);
   let dockerVersion: string | null = null;
+  let containerdFromDocker: string | null = null;
   const dv = raw['host/docker-version'];
   if (dv && dv.stdout.trim()) {
     try {
-      const v = JSON.parse(dv.stdout) as { Server?: { Version?: string } | null; Client?: { Version?: string } };
-      dockerVersion = v.Server?.Version ?? null;
+      const v = JSON.parse(dv.stdout) as { Server?: ServerVersion | null; Client?: { Version?: string } };
+      dockerVersion = typeof v.Server?.Version === 'string' ? v.Server.Version : null;
+      containerdFromDocker = containerdOf(v.Server);
     } catch {
       dockerVersion = null;
     }
@@ -177,7 +198,7 @@ export function buildHostFacts(raw: Sections, localReceived: number): HostFacts 
     uid: text(raw['host/id']) !== null ? Number.parseInt(text(raw['host/id'])!, 10) : null,
     dockerVersion,
     dockerPackage: parseDockerPackage(text(raw['host/docker-package'])),
-    containerdVersion: text(raw['host/containerd-version']),
+    containerdVersion: text(raw['host/containerd-version']) ?? containerdFromDocker,
     dockerd: {
       running: pid !== null && !Number.isNaN(pid),
       pid: pid !== null && !Number.isNaN(pid) ? pid : null,

@@ -64,6 +64,15 @@ describe('host/kernel-log', () => {
     writeFileSync(dmesg, "#!/bin/sh\necho '[1.0] eth0: link up'\n");
     const quiet = run(section, { PATH: bin });
     expect([quiet.status, quiet.stdout.trim()]).toEqual([0, '']);
+    // dmesg refused (kernel.dmesg_restrict for a non-root user): its status and words, no line
+    writeFileSync(dmesg, "#!/bin/sh\necho 'dmesg: read kernel buffer failed: Operation not permitted' >&2\nexit 1\n");
+    const denied = run(section, { PATH: bin });
+    expect([denied.status, denied.stdout.trim()]).toEqual([1, '']);
+    expect(denied.stderr).toContain('Operation not permitted');
+    // a matching line, then the failure: the line is kept, the status too
+    writeFileSync(dmesg, `#!/bin/sh\necho '${lines[0]}'\nexit 3\n`);
+    const partial = run(section, { PATH: bin });
+    expect([partial.status, partial.stdout]).toEqual([3, `${lines[0]}\n`]);
   });
 });
 

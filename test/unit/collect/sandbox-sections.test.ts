@@ -5,8 +5,11 @@
  * machine gives what parseRouteGet reads.
  */
 import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCollectScript, ROUTE_GET_MAX, routeGetSection, underlayPeers } from '../../../src/collect/script.js';
+import { buildCollectScript, LB_SYSCTLS, ROUTE_GET_MAX, routeGetSection, sandboxBatch, underlayPeers } from '../../../src/collect/script.js';
 import { splitSections } from '../../../src/collect/sections.js';
 import { parseRouteGet } from '../../../src/parse/sandbox.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
@@ -38,5 +41,73 @@ describe('host/route-get', () => {
     const sec = splitSections(out, marker).sections['host/route-get']!;
     expect(sec.rc).toBe(0);
     expect(parseRouteGet(sec.stdout).items).toEqual([{ dst: '127.0.0.1', dev: 'lo', prefsrc: '127.0.0.1', type: 'local' }]);
+  });
+});
+
+describe('one sh per sandbox (sandboxBatch)', () => {
+  /** Runs the batch as `ndsandbox` does once inside the namespace, with readers that print their own command line. */
+  function batch(sandbox: string): Record<string, { stdout: string; rc: number | null }> {
+    const bin = mkdtempSync(join(tmpdir(), 'nd-batch-'));
+    try {
+      for (const tool of ['ip', 'bridge', 'iptables-save', 'ipvsadm']) {
+        writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*"\n`);
+        chmodSync(join(bin, tool), 0o755);
+      }
+      const out = execFileSync('sh', ['-c', sandboxBatch(), 'ndsb', '@@NDtest@@', sandbox], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+      });
+      const { sections } = splitSections(out, '@@NDtest@@');
+      return Object.fromEntries(
+        Object.entries(sections).map(([k, v]) => [k.replace(`netns/${sandbox}/`, ''), { stdout: v.stdout.trim(), rc: v.rc }]),
+      );
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it('reads what each kind of sandbox has, framed as the prelude frames every section', () => {
+    expect(Object.keys(batch('0123456789ab'))).toEqual(['link', 'addr']);
+    const overlay = batch('1-y2x3w4v5u6');
+    expect(Object.keys(overlay)).toEqual(['link', 'addr', 'route', 'neigh', 'fdb']);
+    expect(overlay.fdb).toEqual({ stdout: 'bridge -j fdb show', rc: 0 });
+    expect(overlay.link).toEqual({ stdout: 'ip -j -d link show', rc: 0 });
+    const lb = batch('lb_y2x3w4v5u');
+    expect(Object.keys(lb)).toEqual(['link', 'addr', 'route', 'neigh', 'iptables-mangle', 'iptables-nat', 'ipvs', 'sysctl', 'ipvs-timeout']);
+    expect(lb['iptables-nat']!.stdout).toBe('iptables-save -t nat');
+    expect(Object.keys(batch('ingress_sbox'))).toEqual(Object.keys(lb));
+  });
+
+  it('reads IPVS only where the kernel has it, and the sysctls with one grep', () => {
+    const lb = batch('ingress_sbox');
+    if (existsSync('/proc/net/ip_vs')) expect(lb.ipvs).toEqual({ stdout: 'ipvsadm -Ln', rc: 0 });
+    else expect(lb.ipvs!.rc).toBe(3);
+    const sysctl = Object.fromEntries(lb.sysctl!.stdout.split('\n').map((l) => l.split('=') as [string, string]));
+    expect(Object.keys(sysctl).sort()).toEqual([...LB_SYSCTLS].sort());
+    expect(sysctl['net/ipv4/ip_forward']).toBe(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim());
+    if (!existsSync('/proc/sys/net/ipv4/vs')) expect(sysctl['net/ipv4/vs/conn_reuse_mode']).toBe('<absent>');
+  });
+
+  it('the script enters each sandbox once, and names one it cannot enter', () => {
+    const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+    const loop = /for S in \$\(ls -1 \$NSDIR[^\n]*\n([\s\S]*?)\ndone/.exec(script)![1]!;
+    expect(loop.match(/nsenter|ndsandbox/g)).toEqual(['ndsandbox']);
+    expect(script).toMatch(
+      /ndsandbox\(\) \{ \$NSPFX nsenter --net="\$NSF" -- sh -c "\$NDSB" ndsb "\$M" "\$1" <\/dev\/null 2>\/dev\/null \|\| sec "netns\/\$1\/enter" nsrun true; \}/,
+    );
+  });
+});
+
+describe('ndsysctl', () => {
+  it('reads whole values (dash would read /proc/sys byte by byte and get "1" of 1024) and marks missing keys', () => {
+    const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+    const fn = /\nndsysctl\(\) \{[\s\S]*?\n\}\n/.exec(script)![0];
+    const out = execFileSync('sh', ['-c', `${fn}ndsysctl net/ipv4/neigh/default/gc_thresh3 net/ipv4/no_such_key net/ipv4/ip_forward`], {
+      encoding: 'utf8',
+    });
+    const want = (k: string) => `${k}=${readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`;
+    expect(out.trim().split('\n').sort()).toEqual(
+      [want('net/ipv4/neigh/default/gc_thresh3'), 'net/ipv4/no_such_key=<absent>', want('net/ipv4/ip_forward')].sort(),
+    );
   });
 });
