@@ -451,3 +451,15 @@ describe('--redact-ips: jump hosts', () => {
     expect(p.text('via nd1')).toBe('via node-1');
   });
 });
+
+describe('the node-side sed: secret-named keys without the JavaScript bound', () => {
+  const sed = (text: string) => spawnSync('sh', ['-c', REDACT_LOG], { input: text, encoding: 'utf8' }).stdout;
+
+  it('cuts what the bundle scan cuts, and a name longer than its bound too', () => {
+    const line = `{"Name":"nd1","Labels":{"com.example.deploy-token":"tok-1234","team":"ops"},"HttpProxy":"http://u:pw@proxy:3128","ServerKey":"abc"}`;
+    expect(sed(`${line}\n`)).toBe(`${scrubText(line).text}\n`);
+    const long = `{"${'a'.repeat(80)}_token":"s3cr3t","keep":"me"}`;
+    expect(sed(`${long}\n`)).toBe(`{"${'a'.repeat(80)}_token":"<redacted>","keep":"me"}\n`);
+    expect(REDACT_LOG).not.toContain('{0,60}');
+  });
+});
