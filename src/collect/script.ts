@@ -656,7 +656,11 @@ export function publishedUdpPorts(c: Pick<ClusterFacts, 'services'>): number[] {
  * CONNTRACK_UDP_LIMITS.entries lines. Nothing when no UDP port is published;
  * no output (rc 0, a note on stderr) when nf_conntrack is not loaded.
  */
-export function conntrackUdpSection(ports: readonly number[], limits = CONNTRACK_UDP_LIMITS, files = CONNTRACK_FILES): string {
+export function conntrackUdpSection(
+  ports: readonly number[],
+  limits: { entries: number; ports: number } = CONNTRACK_UDP_LIMITS,
+  files: { table: string; count: string } = CONNTRACK_FILES,
+): string {
   const q = (f: string) => `'${f.replace(/'/g, '')}'`;
   const valid = [...new Set(ports.filter((p) => Number.isInteger(p) && p > 0 && p <= 65535))].slice(0, limits.ports);
   if (valid.length === 0) return '';

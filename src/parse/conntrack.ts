@@ -80,7 +80,10 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
 }
 
 /** Every entry of the text, at most CONNTRACK_LIMITS.lines; lines that are not entries become warnings. */
-export function parseConntrack(text: string, limits = CONNTRACK_LIMITS): { entries: ConntrackEntry[]; warnings: string[] } {
+export function parseConntrack(
+  text: string,
+  limits: { lines: number; lineChars: number } = CONNTRACK_LIMITS,
+): { entries: ConntrackEntry[]; warnings: string[] } {
   const entries: ConntrackEntry[] = [];
   const warnings: string[] = [];
   let skipped = 0;

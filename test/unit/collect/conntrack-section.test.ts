@@ -6,7 +6,7 @@
  * is published; ports validated before they reach the script.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildCollectScript, conntrackUdpSection, CONNTRACK_UDP_LIMITS, publishedUdpPorts } from '../../../src/collect/script.js';
 import { tempDir } from '../bundle/helpers.js';
@@ -72,17 +72,12 @@ describe('host/conntrack-udp', () => {
     expect(r.stdout).toMatch(/END host\/conntrack-udp 0/);
     const failing = spawnSync('/bin/sh', ['-s'], { input: PRELUDE + section, encoding: 'utf8', env: { ...process.env, PATH: path, CT_RC: '1' } });
     expect(failing.stdout).toMatch(/END host\/conntrack-udp 1/);
-    const none = sh(
-      section,
-      '/usr/bin:/bin'
-        .split(':')
-        .filter((d) => d !== '/usr/sbin')
-        .join(':'),
-    );
-    if (!/conntrack/.test(spawnSync('/bin/sh', ['-c', 'PATH=/usr/bin:/bin command -v conntrack'], { encoding: 'utf8' }).stdout)) {
-      expect(none.stdout).toMatch(/END host\/conntrack-udp 127/);
-      expect(none.stderr).toContain('package conntrack');
-    }
+    // A node with neither the proc table nor the tool (only awk on PATH).
+    mkdirSync(`${tmp.dir}/bin`);
+    symlinkSync(spawnSync('/bin/sh', ['-c', 'command -v awk'], { encoding: 'utf8' }).stdout.trim(), `${tmp.dir}/bin/awk`);
+    const none = sh(section, `${tmp.dir}/bin`);
+    expect(none.stdout).toMatch(/END host\/conntrack-udp 127/);
+    expect(none.stderr).toContain('no conntrack tool (package conntrack)');
   });
 
   it('is not in the script when no UDP port is published; ports are integers 1-65535 from the services', () => {
