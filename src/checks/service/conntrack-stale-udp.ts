@@ -57,9 +57,9 @@ export default defineCheck({
       unreadable: '{problem}',
       noDump: 'no iptables dump of {node} to compare the UDP conntrack entries with: {problems}',
       notNatted:
-        '{node}: {flows} to {port} from {clients} are still tracked as not NATed: the kernel decided before the DNAT to {current} existed and keeps that decision while the client keeps sending, so the datagrams go to {node} itself (to docker-proxy, client address lost, where the userland proxy listens; dropped otherwise), not to the service',
+        '{node}: {flows} to {port} from {clients} {are} still tracked as not NATed: the kernel decided before the DNAT to {current} existed and keeps that decision while the client keeps sending, so the datagrams go to {node} itself: dropped there, or, where docker-proxy listens on the port, passed on by it with the client address lost',
       oldTarget:
-        '{node}: {flows} to {port} from {clients} are still DNATed to {old}, which no current rule names (the DNAT is now to {current}): the datagrams go to an address no live task holds',
+        '{node}: {flows} to {port} from {clients} {are} still DNATed to {old}, which no current rule names (the DNAT is now to {current}): the datagrams go to an address no live task holds',
       ok: '{node}: {count} tracked UDP flow(s) toward {ports} follow the current DNAT',
       notHere: '{node} DNATs none of the published UDP ports ({ports}): nothing there can go stale',
     },
@@ -84,6 +84,7 @@ export default defineCheck({
       const data = {
         node: node.name,
         flows: plural(g.length, 'UDP flow'),
+        are: g.length === 1 ? 'is' : 'are',
         port: portName(first.publish),
         clients: listText(clients, 5),
         current: listText(first.current),

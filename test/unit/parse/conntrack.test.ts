@@ -1,8 +1,9 @@
 /**
- * Conntrack entries in the two forms nodes print them: /proc/net/nf_conntrack
- * (recorded from the lab's Docker 26 and 20.10 nodes: a client on nd2/nd3
- * sending to a host-mode published 5514/udp) and `conntrack -L` (conntrack-tools
- * 1.4.7, recorded in the same lab).
+ * Conntrack entries in the two forms nodes print them, all recorded in the
+ * lab (test/fixtures/host/conntrack/README.md): /proc/net/nf_conntrack of
+ * Docker 26 and 20.10 nodes with a client sending to a host-mode published
+ * 5514/udp, and `conntrack -L -p udp` (conntrack-tools 1.4.7) of the same node
+ * at the same moment. The IPv6 line is the same entry in the kernel's IPv6 form.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -31,16 +32,30 @@ describe('parseConntrackLine', () => {
     expect(natted(e)).toBe(true);
   });
 
-  it('reads conntrack -L lines (no family columns) and [ASSURED] tcp entries', () => {
-    const e = parseConntrackLine(
-      'tcp      6 431999 ESTABLISHED src=10.213.0.13 dst=10.213.0.11 sport=40312 dport=8080 src=10.213.0.11 dst=10.213.0.13 sport=8080 dport=40312 [ASSURED] mark=0 use=1',
-    )!;
-    expect(e.family).toBeNull();
-    expect(e.protocol).toBe('tcp');
-    expect(e.timeout).toBe(431999);
-    expect(e.orig.dport).toBe(8080);
-    expect(e.assured).toBe(true);
-    expect(e.unreplied).toBe(false);
+  it('reads conntrack -L lines (no family columns), recorded on the same node at the same moment', () => {
+    const proc = parseConntrack(fixture('lab-table.txt')).entries.filter((e) => e.protocol === 'udp');
+    const tool = parseConntrack(fixture('lab-conntrack-L.txt'));
+    expect(tool.warnings).toEqual([]);
+    expect(tool.entries.every((e) => e.family === null && e.protocol === 'udp')).toBe(true);
+    const key = (e: (typeof proc)[number]) => `${e.orig.src}:${e.orig.sport}>${e.orig.dst}:${e.orig.dport} ${e.reply?.src}:${e.reply?.sport}`;
+    expect(tool.entries.map(key).sort()).toEqual(proc.map(key).sort());
+    const gossip = tool.entries.find((e) => e.orig.dport === 7946)!;
+    expect(gossip).toMatchObject({ timeout: 119, assured: true, unreplied: false });
+  });
+
+  it('reads every line of a whole recorded table: udp, tcp states and protocols without ports (IGMP)', () => {
+    const r = parseConntrack(fixture('lab-table.txt'));
+    expect(r.warnings).toEqual([]);
+    expect(r.entries).toHaveLength(23);
+    const tcp = r.entries.find((e) => e.protocol === 'tcp' && e.orig.dport === 2377)!;
+    expect(tcp).toMatchObject({ timeout: 431999, assured: true, orig: { src: '10.213.0.12', dst: '10.213.0.11', sport: 36442, dport: 2377 } });
+    const igmp = r.entries.find((e) => e.protocol === 'unknown')!;
+    expect(igmp.orig).toEqual({ src: '172.17.0.1', dst: '224.0.0.22', sport: null, dport: null });
+    const stale = r.entries.filter((e) => e.protocol === 'udp' && e.orig.dport === 5514);
+    expect(stale.map((e) => [e.orig.src, natted(e)])).toEqual([
+      ['10.213.0.13', false],
+      ['10.213.0.11', true],
+    ]);
   });
 
   it('reads IPv6 entries', () => {

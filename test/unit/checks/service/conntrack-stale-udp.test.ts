@@ -36,9 +36,9 @@ const INGRESS_NAT = [
   '-A DOCKER-INGRESS -j RETURN',
 ];
 
-/** A syslog service publishing 5514/udp in `mode`, its one task on nd1. */
-function syslog(s: ClusterSnapshot, mode: 'host' | 'ingress'): void {
-  const nd1 = nodeOf(s, 'nd1');
+/** A syslog service publishing 5514/udp in `mode`, its one task on `on`. */
+function syslog(s: ClusterSnapshot, mode: 'host' | 'ingress', on = 'nd1'): void {
+  const nd1 = nodeOf(s, on);
   const svc: ServiceFacts = {
     id: 'sy5l0gs3rv1ce0000000000000',
     name: 'syslog',
@@ -129,6 +129,16 @@ checkTester(check, {
       errors: [{ status: 'fail', messageId: 'oldTarget', node: 'nd1' }],
     },
     {
+      name: "nd2's whole table as the mixed lab recorded it during the fault (Docker 20.10 kept nd3's un-NATed flow; nd1's later flow is DNATed; docker-proxy's own flows to the task)",
+      snapshot: () =>
+        labWith((s) => {
+          syslog(s, 'host', 'nd2');
+          natAdd(s, 'nd2', [HOST_DNAT]);
+          table(s, 'nd2', fixture('lab-table.txt').trim().split('\n'));
+        }),
+      errors: [{ status: 'fail', messageId: 'notNatted', node: 'nd2' }],
+    },
+    {
       name: 'ingress mode: the flow predates DOCKER-INGRESS',
       snapshot: () =>
         labWith((s) => {
@@ -153,6 +163,19 @@ it('names node, service, port, client and the current DNAT, and the remediation 
   expect(f.remediation).toContain('package conntrack');
   const old = runCheck(check, { name: 'y', snapshot: hostMode([OLD_TASK]) }).find((x) => x.status === 'fail')!;
   expect(old.detail).toContain('still DNATed to 172.17.0.5, which no current rule names (the DNAT is now to 172.17.0.2)');
+});
+
+it('on the recorded table, names only the flow that is stale: from nd3, not nd1', () => {
+  const snapshot = () =>
+    labWith((s) => {
+      syslog(s, 'host', 'nd2');
+      natAdd(s, 'nd2', [HOST_DNAT]);
+      table(s, 'nd2', fixture('lab-table.txt').trim().split('\n'));
+    });
+  const f = runCheck(check, { name: 'r', snapshot }).find((x) => x.status === 'fail')!;
+  expect(f.detail).toContain('nd2: 1 UDP flow to 5514/udp (syslog, host mode) from 10.213.0.13 is still tracked as not NATed');
+  expect(f.detail).not.toContain('10.213.0.11');
+  expect(f.remediation).toContain('on nd2: `conntrack -D -p udp --dport 5514 --orig-src 10.213.0.13`');
 });
 
 it('quotes a hostile client address in the command (bundles are not trusted)', () => {
