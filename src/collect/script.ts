@@ -651,8 +651,8 @@ export function publishedUdpPorts(c: Pick<ClusterFacts, 'services'>): number[] {
 /**
  * `host/conntrack-udp` (FAILURES.md #13): the host namespace's UDP conntrack
  * entries whose original destination port is a published UDP port, as the
- * kernel prints them: one awk over /proc/net/nf_conntrack, else `conntrack -L
- * -p udp` where the proc file is absent and the tool exists; at most
+ * kernel prints them: one grep -F and one awk over /proc/net/nf_conntrack, else
+ * `conntrack -L -p udp` where the proc file is absent and the tool exists; at most
  * CONNTRACK_UDP_LIMITS.entries lines. Nothing when no UDP port is published;
  * no output (rc 0, a note on stderr) when nf_conntrack is not loaded.
  */
@@ -668,15 +668,17 @@ export function conntrackUdpSection(
   // conntrack -L's exit status comes through the pipe as a last `ndrc N` line (POSIX sh has no pipefail).
   const awk = (rc = '') =>
     `awk -v P=" ${valid.join(' ')} " -v N=${limits.entries} '${rc}$1 == "udp" || $3 == "udp" { for (i = 2; i <= NF; i++) if (substr($i, 1, 6) == "dport=") { if (index(P, " " substr($i, 7) " ")) { print; if (++n >= N) exit } break } }'`;
+  // grep -F first (one pass, many fixed strings: ~20 times cheaper than awk's field loop over a full 262144-entry table).
+  const grep = `grep -F ${valid.map((p) => `-e ' dport=${p} '`).join(' ')}`;
   return String.raw`
 ndctudp() {
   if [ -r ${q(files.table)} ]; then
-    ${awk()} ${q(files.table)}
+    ${grep} ${q(files.table)} | ${awk()}
   elif [ ! -e ${q(files.count)} ]; then
     echo "nf_conntrack is not loaded: nothing is tracked" >&2
   elif have conntrack; then
     echo "no /proc/net/nf_conntrack: read with conntrack -L -p udp" >&2
-    { conntrack -L -p udp; echo "ndrc $?"; } | ${awk('$1 == "ndrc" { exit $2 } ')}
+    { conntrack -L -p udp; echo "ndrc $?"; } | ${grep} -e 'ndrc ' | ${awk('$1 == "ndrc" { exit $2 } ')}
   else
     echo "no /proc/net/nf_conntrack, and no conntrack tool (package conntrack) to list the table" >&2; return 127
   fi
