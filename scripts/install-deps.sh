@@ -2,7 +2,7 @@
 # Debian packages the lab and the e2e tests need (root). Idempotent and quick
 # when everything is already there.
 set -euo pipefail
-PKGS=(docker.io openssh-server openssh-client iptables iproute2 busybox-static tcpdump ipvsadm ethtool iputils-ping sudo tmux procps psmisc util-linux kmod chromium curl)
+PKGS=(docker.io openssh-server openssh-client iptables iproute2 busybox-static tcpdump ipvsadm ethtool iputils-ping sudo tmux procps psmisc util-linux kmod chromium curl conntrack)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -71,6 +71,8 @@ export interface ScriptOptions {
   underlayPeers?: string[];
   /** Names to resolve at the embedded DNS of each network's lb sandbox (dnsPlan); none when absent. */
   dns?: DnsPlan[];
+  /** The swarm's published UDP ports (ingress and host mode): their host conntrack entries are read (section `host/conntrack-udp`). */
+  udpPorts?: number[];
 }
 
 /**
@@ -703,6 +705,57 @@ fi`;
   return lines.length ? `NDQ=${prog}\n${lines.join('\n')}\n` : '';
 }
 
+/** At most this many conntrack entries, and this many published UDP ports asked about. */
+export const CONNTRACK_UDP_LIMITS = { entries: 1000, ports: 256 } as const;
+
+/** Where the kernel shows the table, and whether nf_conntrack is loaded at all. */
+export const CONNTRACK_FILES = { table: '/proc/net/nf_conntrack', count: '/proc/sys/net/netfilter/nf_conntrack_count' } as const;
+
+/** Every UDP port a service publishes, ingress or host mode (integers 1–65535 only). */
+export function publishedUdpPorts(c: Pick<ClusterFacts, 'services'>): number[] {
+  const ports = c.services.flatMap((s) => s.ports.filter((p) => p.protocol.toLowerCase() === 'udp').map((p) => p.publishedPort));
+  return [...new Set(ports.filter((p): p is number => Number.isInteger(p) && p !== null && p > 0 && p <= 65535))].sort((a, b) => a - b);
+}
+
+/**
+ * `host/conntrack-udp` (FAILURES.md #13): the host namespace's UDP conntrack
+ * entries whose original destination port is a published UDP port, as the
+ * kernel prints them: one grep -F and one awk over /proc/net/nf_conntrack, else
+ * `conntrack -L -p udp` where the proc file is absent and the tool exists; at most
+ * CONNTRACK_UDP_LIMITS.entries lines. Nothing when no UDP port is published;
+ * no output (rc 0, a note on stderr) when nf_conntrack is not loaded.
+ */
+export function conntrackUdpSection(
+  ports: readonly number[],
+  limits: { entries: number; ports: number } = CONNTRACK_UDP_LIMITS,
+  files: { table: string; count: string } = CONNTRACK_FILES,
+): string {
+  const q = (f: string) => `'${f.replace(/'/g, '')}'`;
+  const valid = [...new Set(ports.filter((p) => Number.isInteger(p) && p > 0 && p <= 65535))].slice(0, limits.ports);
+  if (valid.length === 0) return '';
+  // The first dport= is the original direction's; proc lines start with the family (udp is field 3), conntrack -L's with udp.
+  // conntrack -L's exit status comes through the pipe as a last `ndrc N` line (POSIX sh has no pipefail).
+  const awk = (rc = '') =>
+    `awk -v P=" ${valid.join(' ')} " -v N=${limits.entries} '${rc}$1 == "udp" || $3 == "udp" { for (i = 2; i <= NF; i++) if (substr($i, 1, 6) == "dport=") { if (index(P, " " substr($i, 7) " ")) { print; if (++n >= N) exit } break } }'`;
+  // grep -F first (one pass, many fixed strings: ~20 times cheaper than awk's field loop over a full 262144-entry table).
+  const grep = `grep -F ${valid.map((p) => `-e ' dport=${p} '`).join(' ')}`;
+  return String.raw`
+ndctudp() {
+  if [ -r ${q(files.table)} ]; then
+    ${grep} ${q(files.table)} | ${awk()}
+  elif [ ! -e ${q(files.count)} ]; then
+    echo "nf_conntrack is not loaded: nothing is tracked" >&2
+  elif have conntrack; then
+    echo "no /proc/net/nf_conntrack: read with conntrack -L -p udp" >&2
+    { conntrack -L -p udp; echo "ndrc $?"; } | ${grep} -e 'ndrc ' | ${awk('$1 == "ndrc" { exit $2 } ')}
+  else
+    echo "no /proc/net/nf_conntrack, and no conntrack tool (package conntrack) to list the table" >&2; return 127
+  fi
+}
+sec host/conntrack-udp ndctudp
+`;
+}
+
 /** The whole script for one node. */
 export function buildCollectScript(opts: ScriptOptions): { script: string; marker: string } {
   const marker = opts.marker ?? newMarker();
@@ -718,6 +771,7 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
     DOCKER_PACKAGE,
     networkViewSection(),
     dnsSections(opts.dns ?? []),
+    conntrackUdpSection(opts.udpPorts ?? []),
     times,
     `printf '%s DONE\\n' "$M"\n`,
   ].join('\n');

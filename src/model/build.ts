@@ -12,6 +12,7 @@ import { notCollectedReason, summaryOf } from './nodes.js';
 import { overlayModel } from './overlay.js';
 import { readHostLinks, readIpvsTimeout, readNetnsSysctls, readRouteSources } from './netns.js';
 import { controlPlaneModel } from './ctlplane.js';
+import { readConntrackUdp } from './conntrack.js';
 import { logModel, type NodeLog } from './log.js';
 import { shq } from '../text/shell.js';
 import { execRoot, isDeadNetns, sandboxListProblem, topology } from './topology.js';
@@ -77,6 +78,7 @@ function nodeModel(snapshot: ClusterSnapshot, n: NodeSnapshot, networkById: Map<
     // The exec root and the sandbox name come from the node: one shell word whatever they hold.
     nsenter: (sandbox) => `nsenter --net=${shq(`${execRoot(n)}/netns/${sandbox}`)}`,
     extra: hostExtras(n),
+    conntrackUdp: readConntrackUdp(n),
   };
 }
 

@@ -19,6 +19,7 @@ import type { NodeLog } from './log.js';
 import type { Topology } from './topology.js';
 import type { HostExtras } from './host-extra.js';
 import type { ControlPlaneModel } from './ctlplane.js';
+import type { ConntrackEntry } from '../parse/conntrack.js';
 
 /** Something parsed from a section, or why it could not be. */
 export type Read<T> = { ok: true; value: T; warnings: string[] } | { ok: false; problem: string };
@@ -118,6 +119,8 @@ export interface NodeModel {
   nsenter(sandbox: string): string;
   /** Neighbour table, resolv.conf nameservers, NetworkManager devices, docker info's daemon mode (host-extra.ts). */
   extra: HostExtras;
+  /** The host namespace's UDP conntrack entries on published UDP ports (section host/conntrack-udp; conntrack.ts). */
+  conntrackUdp: Read<ConntrackEntry[]>;
 }
 
 export type CollectedNodeModel = NodeModel & { host: HostFacts };

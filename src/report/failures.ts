@@ -36,11 +36,7 @@ export const FAILURE_ROWS: readonly FailureRow[] = [
   },
   { row: 11, title: 'IPVS idle timeout 900 s' },
   { row: 12, title: 'IPVS port reuse on rolling updates' },
-  {
-    row: 13,
-    title: 'stale UDP conntrack on published UDP ports',
-    gap: 'needs the conntrack entries of each published UDP port (`/proc/net/nf_conntrack`, bounded) compared with the current NAT target of ingress_sbox; not built yet',
-  },
+  { row: 13, title: 'stale UDP conntrack on published UDP ports' },
   { row: 14, title: 'encrypted overlay: ESP blocked' },
   { row: 15, title: 'encrypted overlay through 1:1 NAT' },
   { row: 16, title: 'encrypted overlay on a non-4789 data-path port' },

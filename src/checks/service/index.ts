@@ -9,6 +9,7 @@ import lbIpForward from './lb-ip-forward.js';
 import ipvsSysctls from './ipvs-sysctls.js';
 import ipvsTimeout from './ipvs-timeout.js';
 import dnsRecords from './dns-records.js';
+import conntrackStaleUdp from './conntrack-stale-udp.js';
 
 /** The service layer, in report order. */
 export const serviceLayer: readonly AnyCheck[] = [
@@ -22,4 +23,5 @@ export const serviceLayer: readonly AnyCheck[] = [
   ipvsSysctls,
   ipvsTimeout,
   dnsRecords,
+  conntrackStaleUdp,
 ];

@@ -248,6 +248,8 @@ describe('service checks with a working IPVS on nd1', () => {
 
   it('an unreachable node gives one skip per check', () => {
     const s = withIpvs({}, (x) => {
+      // A published UDP port too, so that every service check applies (service.conntrack.stale-udp looks only at UDP ports).
+      x.cluster.services[0]!.ports.push({ protocol: 'udp', targetPort: 514, publishedPort: 5514, publishMode: 'host' });
       Object.assign(node(x, 'nd3'), {
         status: 'unreachable',
         host: null,
