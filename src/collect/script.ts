@@ -361,8 +361,23 @@ ${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) 
 else
   sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'
 fi
-sec host/unit-files ndredacted sh -c 'for f in /etc/systemd/system/docker.service /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*(MountFlags|ExecStart)=" "$f"; }; done; true'
-sec host/modules sh -c 'for m in ${modules}; do if [ -d /sys/module/$m ]; then echo "$m present"; elif grep -q "^$m " /proc/modules 2>/dev/null; then echo "$m present"; else echo "$m absent"; fi; done'
+# The unit files that exist, each as "# FILE" and its MountFlags/ExecStart lines: one awk for all.
+ndunits() {
+  set --; for f in /etc/systemd/system/docker.service /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] || return 0
+  awk 'FNR == 1 { print "# " FILENAME } /^[[:space:]]*(MountFlags|ExecStart)=/' "$@"
+}
+sec host/unit-files ndredacted ndunits
+# A module is present when /sys/module has it, else when /proc/modules lists it (read once, only if needed).
+ndmodules() {
+  pm=; rd=
+  for m in "$@"; do
+    if [ -d /sys/module/$m ]; then echo "$m present"; continue; fi
+    [ -n "$rd" ] || { pm=$(cat /proc/modules 2>/dev/null); rd=1; }
+    case "$NL$pm" in *"$NL$m "*) echo "$m present" ;; *) echo "$m absent" ;; esac
+  done
+}
+sec host/modules ndmodules ${modules}
 sec host/sysctl ndsysctl ${sysctls}
 sec host/iptables-version sh -c '${need('iptables')}; iptables -V'
 sec host/iptables-save sh -c '${need('iptables-save')}; iptables-save'
@@ -499,7 +514,9 @@ const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/;
 export function routeGetSection(peers: readonly string[]): string {
   const ips = [...new Set(peers.filter((p) => IP_LITERAL.test(p)))].slice(0, ROUTE_GET_MAX);
   if (ips.length === 0) return '';
-  return `sec host/route-get sh -c 'for a in ${ips.join(' ')}; do ip -j route get "$a" || echo "[]"; done'\n`;
+  // One ip for all (-batch; -force goes on past a peer with no route, whose line is then missing).
+  return `ndroutes() { have ip || { echo "ip: command not found" >&2; return 127; }; printf 'route get %s\\n' "$@" | ip -j -force -batch -; return 0; }
+sec host/route-get ndroutes ${ips.join(' ')}\n`;
 }
 
 /**
@@ -643,8 +660,9 @@ export function dnsPlan(cluster: {
 
 /**
  * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: one
- * A query a datagram through bash's /dev/udp, the answer read with `dd`
- * under `timeout`, decoded with `od` and awk. Prints `NAME rcode=N IP…`,
+ * A query a datagram through bash's /dev/udp (built with `printf -v`, no
+ * subshell), the answer read with `dd` under `timeout` and `od`, and every
+ * answer decoded by one awk at the end. Prints `NAME rcode=N IP…`,
  * `NAME timeout` (no answer in time: docker's resolver forwards names it
  * does not know to the node's upstream servers, so a missing record often
  * looks like this), or `NAME skipped` once the first `deadAfter` queries
@@ -652,35 +670,38 @@ export function dnsPlan(cluster: {
  * beyond bash, coreutils and awk.
  */
 export const DNS_RESOLVER = String.raw`ndq() {
-  id=4660; dead=0; ok=0
+  id=4660; dead=0; ok=0; all=
   for name in "$@"; do
-    if [ $ok = 0 ] && [ $dead -ge ${DNS_LIMITS.deadAfter} ]; then echo "$name skipped"; continue; fi
+    if [ $ok = 0 ] && [ $dead -ge ${DNS_LIMITS.deadAfter} ]; then all+="$name skipped"$'\n'; continue; fi
     id=$((id + 1))
-    q=$(printf '\\%03o\\%03o\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000' $((id / 256)) $((id % 256)))
+    printf -v q '\\%03o\\%03o\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000' $((id / 256)) $((id % 256))
     rest=$name
     while [ -n "$rest" ]; do
       l=$${'{'}rest%%.*}
       if [ "$l" = "$rest" ]; then rest=; else rest=$${'{'}rest#*.}; fi
-      q="$q$(printf '\\%03o' $${'{'}#l})$l"
+      printf -v h '\\%03o' $${'{'}#l}; q+="$h$l"
     done
-    q="$q\\000\\000\\001\\000\\001"
-    exec 3<>/dev/udp/127.0.0.11/53 || { echo "$name error"; continue; }
+    q+="\\000\\000\\001\\000\\001"
+    exec 3<>/dev/udp/127.0.0.11/53 || { all+="$name error"$'\n'; continue; }
     printf "$q" >&3
     r=$(timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=1 <&3 2>/dev/null | od -An -v -tu1)
     exec 3<&-
-    if [ -z "$r" ]; then echo "$name timeout"; dead=$((dead + 1)); continue; fi
+    if [ -z "$r" ]; then all+="$name timeout"$'\n'; dead=$((dead + 1)); continue; fi
     ok=1
-    echo "$r" | awk -v n="$name" '{ for (i = 1; i <= NF; i++) b[c++] = $i }
-      END { rc = b[3] % 16; an = b[6] * 256 + b[7]; p = 12
-        while (p < c && b[p] != 0) p += b[p] + 1; p += 5
-        out = n " rcode=" rc
-        for (k = 0; k < an && p < c; k++) {
-          if (b[p] >= 192) p += 2; else { while (p < c && b[p] != 0) p += b[p] + 1; p++ }
-          t = b[p] * 256 + b[p+1]; len = b[p+8] * 256 + b[p+9]; p += 10
-          if (t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p+1] "." b[p+2] "." b[p+3]
-          p += len }
-        print out }'
+    all+="= $name $${'{'}r//$'\n'/ }"$'\n'
   done
+  # Every answer decoded by one awk at the end ("= NAME BYTES…"; names never start with "=").
+  printf '%s' "$all" | awk '$1 != "=" { print; next }
+    { n = $2; c = 0; delete b; for (i = 3; i <= NF; i++) b[c++] = $i
+      rc = b[3] % 16; an = b[6] * 256 + b[7]; p = 12
+      while (p < c && b[p] != 0) p += b[p] + 1; p += 5
+      out = n " rcode=" rc
+      for (k = 0; k < an && p < c; k++) {
+        if (b[p] >= 192) p += 2; else { while (p < c && b[p] != 0) p += b[p] + 1; p++ }
+        t = b[p] * 256 + b[p+1]; len = b[p+8] * 256 + b[p+9]; p += 10
+        if (t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p+1] "." b[p+2] "." b[p+3]
+        p += len }
+      print out }'
 }
 ndq "$@"`;
 

@@ -17,14 +17,14 @@ import { labSnapshot } from '../../support/lab-fixtures.js';
 describe('host/route-get', () => {
   it('passes IP literals only: a hostile address from the swarm never reaches the script', () => {
     const s = routeGetSection(['10.213.0.11', "10.0.0.1'; touch /tmp/pwned; '", '$(id)', '`id`', 'fe80::1', '10.213.0.11']);
-    expect(s).toContain('for a in 10.213.0.11 fe80::1; do');
+    expect(s).toContain('sec host/route-get ndroutes 10.213.0.11 fe80::1\n');
     expect(s).not.toMatch(/pwned|\$\(id\)|`id`/);
     expect(routeGetSection([])).toBe('');
   });
 
   it('reads at most ROUTE_GET_MAX peers', () => {
     const many = Array.from({ length: 300 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.1`);
-    const list = /for a in ([^;]*);/.exec(routeGetSection(many))![1]!.split(' ');
+    const list = /sec host\/route-get ndroutes ([^\n]*)/.exec(routeGetSection(many))![1]!.split(' ');
     expect(list).toHaveLength(ROUTE_GET_MAX);
   });
 
@@ -36,7 +36,7 @@ describe('host/route-get', () => {
   it('the whole script parses, and the section run here gives what the parser reads', () => {
     const { script, marker } = buildCollectScript({ dataPathPort: 4789, underlayPeers: ['127.0.0.1'], marker: '@@NDtest@@' });
     execFileSync('sh', ['-n'], { input: script });
-    const prelude = `M='${marker}'\nexec 4>&1\nNL='\n'\n${/sec\(\) \{[\s\S]*?\n\}\n/.exec(script)![0]}`;
+    const prelude = `M='${marker}'\nexec 4>&1\nNL='\n'\n${/sec\(\) \{[\s\S]*?\n\}\n/.exec(script)![0]}have() { command -v "$1" >/dev/null 2>&1; }\n`;
     const out = execFileSync('sh', ['-s'], { input: `${prelude}${routeGetSection(['127.0.0.1'])}`, encoding: 'utf8' });
     const sec = splitSections(out, marker).sections['host/route-get']!;
     expect(sec.rc).toBe(0);
@@ -109,5 +109,31 @@ describe('ndsysctl', () => {
     expect(out.trim().split('\n').sort()).toEqual(
       [want('net/ipv4/neigh/default/gc_thresh3'), 'net/ipv4/no_such_key=<absent>', want('net/ipv4/ip_forward')].sort(),
     );
+  });
+});
+
+describe('host/modules and host/unit-files without a process per item', () => {
+  const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+  const fn = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
+
+  it('ndmodules: /sys/module first, then one read of /proc/modules', () => {
+    // This machine's kernel may have no loadable modules at all (no /proc/modules).
+    const loaded = existsSync('/proc/modules') ? readFileSync('/proc/modules', 'utf8').split('\n')[0]?.split(' ')[0] : undefined;
+    const mods = ['kernel', 'nd_no_such_module', ...(loaded ? [loaded] : [])];
+    const out = execFileSync('sh', ['-c', `NL='\n'\n${fn('ndmodules')}ndmodules ${mods.join(' ')}`], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['kernel present', 'nd_no_such_module absent', ...(loaded ? [`${loaded} present`] : [])]);
+  });
+
+  it('ndunits: each unit file that exists as "# FILE" and its MountFlags/ExecStart lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-units-'));
+    try {
+      writeFileSync(join(dir, 'a.service'), '[Service]\nExecStart=/usr/bin/dockerd -H fd://\n  MountFlags=slave\nRestart=always\n');
+      writeFileSync(join(dir, 'b.conf'), '[Service]\nEnvironment=X=1\n');
+      const body = fn('ndunits').replace(/for f in [^;]*;/, `for f in ${dir}/a.service ${dir}/missing.service ${dir}/b.conf;`);
+      const out = execFileSync('sh', ['-c', `${body}ndunits`], { encoding: 'utf8' });
+      expect(out).toBe(`# ${dir}/a.service\nExecStart=/usr/bin/dockerd -H fd://\n  MountFlags=slave\n# ${dir}/b.conf\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
