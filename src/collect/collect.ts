@@ -12,7 +12,7 @@ import { connect, SshError, sudoFailure, sudoWrap, type SshSession } from '../ss
 import type { NodeCollectResult } from '../snapshot/node.js';
 import type { ClusterFacts, CollectionError, NodeSnapshot } from '../snapshot/types.js';
 import { buildClusterFacts, fetchClusterRaw } from './cluster.js';
-import { buildCollectScript, dnsPlan, LOG_DEFAULTS, publishedUdpPorts, underlayPeers, type ScriptOptions } from './script.js';
+import { buildCollectScript, dnsPlan, LOG_DEFAULTS, overlayIds, publishedUdpPorts, underlayPeers, type ScriptOptions } from './script.js';
 import { COLLECT_DEFAULTS } from './defaults.js';
 import { SectionSplitter } from './sections.js';
 
@@ -116,6 +116,7 @@ export async function collectNode(
       underlayPeers: underlayPeers(cluster),
       dns: dnsPlan(cluster),
       udpPorts: publishedUdpPorts(cluster),
+      overlayIds: overlayIds(cluster),
     });
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.

@@ -73,6 +73,12 @@ export interface ScriptOptions {
   dns?: DnsPlan[];
   /** The swarm's published UDP ports (ingress and host mode): their host conntrack entries are read (section `host/conntrack-udp`). */
   udpPorts?: number[];
+  /**
+   * Ids of the swarm's overlays as the manager lists them: each node's own
+   * verbose view of them is read in the same curl as /version and /info
+   * (host/network-views). Without them the node lists its own.
+   */
+  overlayIds?: string[];
 }
 
 /**
@@ -318,17 +324,50 @@ ndcmdline() {
 ndapi() { have curl && [ -S "$DSOCK" ] && curl -sS --fail --max-time 10 --unix-socket "$DSOCK" "http://docker$1"; }
 # 'docker version' as the CLI prints it ({"Server": …}; the API's /version is that Server object), with containerd among its Components.
 ndversion() {
+  [ -n "$NDV" ] && { printf '{"Server":%s}\n' "$NDV"; return 0; }
   o=$(ndapi /version 2>/dev/null) && [ -n "$o" ] && { printf '{"Server":%s}\n' "$o"; return 0; }
   have docker || { echo "docker: command not found" >&2; return 127; }
   docker version --format '{{json .}}'
 }
 ndinfo() {
+  [ -n "$NDI" ] && { printf '%s\n' "$NDI" | ${REDACT_LOG}; return 0; }
   o=$(ndapi /info 2>/dev/null) && [ -n "$o" ] && { printf '%s\n' "$o" | ${REDACT_LOG}; return 0; }
   have docker || { echo "docker: command not found" >&2; return 127; }
   ndredacted docker info --format '{{json .}}'
 }
 nddaemonjson() { o=$(cat /etc/docker/daemon.json); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_FILE}; return $r; }
 `;
+
+/** The swarm-scoped overlays the manager knows (their ids): each node's own view of them is read (host/network-views). */
+export function overlayIds(c: Pick<ClusterFacts, 'networks'>): string[] {
+  return c.networks.filter((n) => n.driver === 'overlay' && n.scope === 'swarm').map((n) => n.id);
+}
+
+/** At most this much of the API's answers is held (the views' own cap, plus /version and /info). */
+const API_HOLD_BYTES = 5 * 2 ** 20;
+
+/**
+ * dockerd's API in one curl (each curl costs ~10 ms of CPU in dynamic
+ * loading alone): /version, /info and, when the manager's overlay ids are
+ * given, each one's verbose view, one JSON document a line (dockerd ends
+ * every answer with a newline). Held in NDV, NDI and NDN for the sections
+ * that print them; an answer that is not what was asked (an error body,
+ * nothing) leaves its variable empty, and the section asks again its own way.
+ */
+function apiFetch(overlayIds: readonly string[] | undefined): string {
+  const ids = [...new Set((overlayIds ?? []).filter((i) => /^[0-9a-z]{1,64}$/.test(i)))].slice(0, NETWORK_VIEW_LIMITS.networks);
+  const views = ids.map((i) => ` http://docker/networks/${i}?verbose=true`).join('');
+  return String.raw`NDV=; NDI=; NDN=; NDVIEWS=
+if have curl && [ -S "$DSOCK" ]; then
+  o=$(curl -sS --max-time ${NETWORK_VIEW_LIMITS.seconds} --unix-socket "$DSOCK" http://docker/version http://docker/info${views} 2>/dev/null | head -c ${API_HOLD_BYTES})
+  NDV=$${'{'}o%%"$NL"*}; o=$${'{'}o#*"$NL"}
+  NDI=$${'{'}o%%"$NL"*}; NDN=$${'{'}o#*"$NL"}
+  [ "$NDN" = "$o" ] && NDN=
+  case $NDV in *'"ApiVersion"'*) ;; *) NDV= ;; esac
+  case $NDI in *'"ServerVersion"'*) NDVIEWS=${ids.length ? 'read' : ''} ;; *) NDI= ;; esac
+fi
+`;
+}
 
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
 function hostSections(opts: ScriptOptions): string {
@@ -349,7 +388,7 @@ if [ -n "$DPID" ]; then
   h=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk 'p { if (sub(/^unix:\/\//, "")) { print; exit } p = 0; next } /^(-H|--host)$/ { p = 1; next } { if (sub(/^(-H=?|--host=)unix:\/\//, "")) { print; exit } }')
   [ -n "$h" ] && DSOCK=$h
 fi
-if [ -n "$DPID" ]; then
+${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
   sec host/dockerd-cmdline ndcmdline
   sec host/mountns sh -c "echo self=\$(readlink /proc/self/ns/mnt) dockerd=\$(readlink /proc/$DPID/ns/mnt)"
 fi
@@ -597,7 +636,12 @@ export function networkViewSection(limits = NETWORK_VIEW_LIMITS): string {
   const fmt = `{"Id":{{json .Id}},"Name":{{json .Name}},"Peers":{{json (index . "Peers")}},"Services":{{json (index . "Services")}}}`;
   return String.raw`
 ndnetviews() {
-  # Through the API when curl is there (two short C processes, not two docker
+  # Read with /version and /info (apiFetch) when the manager's overlay ids were given.
+  if [ -n "$NDVIEWS" ]; then
+    [ -n "$NDN" ] && printf '%s\n' "$NDN" | ${REDACT_LOG} | head -c ${limits.bytes}
+    return 0
+  fi
+  # Else through the API when curl is there (two short C processes, not two docker
   # CLI runs): the same objects, one a line, each cut to its fields by the parser.
   if l=$(ndapi '/networks?filters=%7B%22driver%22%3A%5B%22overlay%22%5D%2C%22scope%22%3A%5B%22swarm%22%5D%7D' 2>/dev/null); then
     set --

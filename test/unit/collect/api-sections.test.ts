@@ -69,14 +69,15 @@ afterAll(async () => {
 });
 
 /** The script's prelude and API functions, then the given section lines, run by sh with DSOCK on our server. */
-async function sections(lines: string): Promise<ReturnType<typeof splitSections>['sections']> {
-  const { script } = buildCollectScript({ dataPathPort: 4789, marker: MARK });
+async function sections(lines: string, overlayIds?: string[], socket = sock): Promise<ReturnType<typeof splitSections>['sections']> {
+  const { script } = buildCollectScript({ dataPathPort: 4789, marker: MARK, ...(overlayIds ? { overlayIds } : {}) });
   const pick = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
   const prelude = script.slice(0, script.indexOf('\nNSPFX=""'));
   const fns = ['ndredacted', 'ndapi', 'ndversion', 'ndinfo', 'ndnetviews'].map((f) =>
     f === 'ndapi' || f === 'ndredacted' ? new RegExp(`\\n${f}\\(\\) \\{[^\\n]*\\n`).exec(script)![0] : pick(f),
   );
-  const body = `${prelude}\nDSOCK='${sock}'\n${fns.join('')}${lines}\n`;
+  const fetch = /\nNDV=; NDI=; NDN=;[\s\S]*?\nfi\n/.exec(script)![0];
+  const body = `${prelude}\nDSOCK='${socket}'\n${fetch}${fns.join('')}${lines}\n`;
   const { stdout } = await run('sh', ['-c', body], { encoding: 'utf8' });
   return splitSections(stdout, MARK).sections;
 }
@@ -106,17 +107,37 @@ describe.runIf(hasCurl)('dockerd API through curl on the unix socket', () => {
     const s = await sections('sec host/network-views ndnetviews');
     const n = s['host/network-views']!;
     expect(n.rc).toBe(0);
-    expect(asked[0]).toBe('/networks?filters=%7B%22driver%22%3A%5B%22overlay%22%5D%2C%22scope%22%3A%5B%22swarm%22%5D%7D');
-    expect(asked.slice(1)).toEqual(views.map((v) => `/networks/${v.Id}?verbose=true`));
+    expect(asked.slice(0, 2)).toEqual(['/version', '/info']);
+    expect(asked[2]).toBe('/networks?filters=%7B%22driver%22%3A%5B%22overlay%22%5D%2C%22scope%22%3A%5B%22swarm%22%5D%7D');
+    expect(asked.slice(3)).toEqual(views.map((v) => `/networks/${v.Id}?verbose=true`));
     expect([...parseViews(n.stdout).value]).toEqual([...parseViews(recorded('ctlplane', 'host/network-views')).value]);
   });
 
   it('a socket that is not there: the docker CLI is asked instead, and its absence is named', async () => {
     const s = await sections(
-      `DSOCK=${join(dir, 'none.sock')}\nPATH=/nonexistent\nsec host/docker-version ndversion\nsec host/network-views ndnetviews`,
+      `PATH=/nonexistent\nsec host/docker-version ndversion\nsec host/network-views ndnetviews`,
+      views.map((v) => v.Id),
+      join(dir, 'none.sock'),
     );
     expect(s['host/docker-version']!.rc).toBe(127);
     expect(s['host/docker-version']!.stderr).toContain('docker: command not found');
     expect(s['host/network-views']!.rc).toBe(127);
+  });
+
+  it("with the manager's overlay ids: /version, /info and every view in one curl, a network the node lacks left out", async () => {
+    asked.length = 0;
+    const ids = [...views.map((v) => v.Id), 'zzzznotanetwork0000000000', "bad'; touch /tmp/x; '"];
+    const s = await sections('sec host/docker-version ndversion\nsec host/docker-info ndinfo\nsec host/network-views ndnetviews', ids);
+    expect(asked).toEqual([
+      '/version',
+      '/info',
+      ...views.map((v) => `/networks/${v.Id}?verbose=true`),
+      '/networks/zzzznotanetwork0000000000?verbose=true',
+    ]);
+    expect(JSON.parse(s['host/docker-version']!.stdout)).toEqual({ Server: cliVersion.Server });
+    expect(parseDaemonInfo(s['host/docker-info']!.stdout).value).toEqual(parseDaemonInfo(cliInfo).value);
+    const n = s['host/network-views']!;
+    expect(n.rc).toBe(0);
+    expect([...parseViews(n.stdout).value]).toEqual([...parseViews(recorded('ctlplane', 'host/network-views')).value]);
   });
 });
