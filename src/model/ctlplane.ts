@@ -119,6 +119,8 @@ export interface ServiceRecord {
   updating: boolean;
   /** The latest of CreatedAt and UpdatedAt (ms since the epoch); null when unreadable. */
   changedAt: number | null;
+  /** CreatedAt (ms since the epoch); null when unreadable. */
+  createdAt: number | null;
 }
 
 export interface ControlPlaneModel {
@@ -270,13 +272,15 @@ const UPDATING = new Set(['updating', 'rollback_started']);
 export function serviceRecords(raw: unknown): Map<string, ServiceRecord> {
   const out = new Map<string, ServiceRecord>();
   for (const s of (Array.isArray(raw) ? (raw as J[]) : []).slice(0, MAX_ENTRIES)) {
-    const times = [ms(s?.CreatedAt), ms(s?.UpdatedAt)].filter((t): t is number => t !== null);
+    const createdAt = ms(s?.CreatedAt);
+    const times = [createdAt, ms(s?.UpdatedAt)].filter((t): t is number => t !== null);
     const id = String(s?.ID ?? '');
     out.set(id, {
       id,
       name: String(s?.Spec?.Name ?? id),
       updating: UPDATING.has(String(s?.UpdateStatus?.State ?? '')),
       changedAt: times.length ? Math.max(...times) : null,
+      createdAt,
     });
   }
   return out;
