@@ -29,7 +29,14 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
   const verbose = await Promise.all(
     overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
   );
-  return redactClusterRaw({ info, swarm, nodes, networks: verbose, services, tasks: tasksToKeep(tasks, Date.parse(String((info as J)?.SystemTime))) });
+  return redactClusterRaw({
+    info,
+    swarm,
+    nodes,
+    networks: verbose,
+    services,
+    tasks: tasksToKeep(tasks, Date.parse(String((info as J)?.SystemTime))),
+  });
 }
 
 /** Finished tasks older than this (by the manager's clock) are history, left out of the snapshot. */

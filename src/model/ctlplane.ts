@@ -248,7 +248,7 @@ export function pendingTasks(snapshot: ClusterSnapshot, networkName: (idOrName: 
 }
 
 const ms = (v: unknown): number | null => {
-  const t = Date.parse(String(v ?? ''));
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
   return Number.isNaN(t) ? null : t;
 };
 
@@ -257,12 +257,15 @@ export function taskRecords(raw: unknown): TaskRecord[] {
     id: String(t?.ID ?? ''),
     serviceId: String(t?.ServiceID ?? ''),
     nodeId: String(t?.NodeID ?? ''),
-    slot: typeof t?.Slot === 'number' ? (t.Slot as number) : null,
+    slot: typeof t?.Slot === 'number' ? t.Slot : null,
     state: String(t?.Status?.State ?? ''),
     desired: String(t?.DesiredState ?? ''),
     changedAt: ms(t?.Status?.Timestamp),
     addresses: (Array.isArray(t?.NetworksAttachments) ? (t.NetworksAttachments as J[]) : []).flatMap((a) =>
-      (Array.isArray(a?.Addresses) ? (a.Addresses as unknown[]) : []).map((addr) => ({ networkId: String(a?.Network?.ID ?? ''), addr: String(addr) })),
+      (Array.isArray(a?.Addresses) ? (a.Addresses as unknown[]) : []).map((addr) => ({
+        networkId: String(a?.Network?.ID ?? ''),
+        addr: String(addr),
+      })),
     ),
   }));
 }

@@ -55,8 +55,7 @@ export default defineCheck({
     id: 'overlay.networkdb.views',
     layer: 'overlay',
     title: "Every node's NetworkDB view of an overlay agrees with the others'",
-    looksAt:
-      `\`docker network inspect --verbose\` run on every node (its own NetworkDB: Peers, and per service the VIP and the task and load-balancer endpoints with their node) against the same on the manager and on the other nodes (FAILURES.md #7, the NetworkDB split behind NXDOMAIN on some nodes and VIPs dead from one node). The nodes are read one after the other and gossip takes a moment, so endpoints changing during the collection are left out of the comparison (and counted): tasks starting or being shut down, tasks whose state changed less than ${SETTLE_SEC} s before the collection, the tasks of a service with a rolling update in progress or scaled just before, and the peer and load-balancer entries of their nodes. A task settled for longer that a node lacks is still a split.`,
+    looksAt: `\`docker network inspect --verbose\` run on every node (its own NetworkDB: Peers, and per service the VIP and the task and load-balancer endpoints with their node) against the same on the manager and on the other nodes (FAILURES.md #7, the NetworkDB split behind NXDOMAIN on some nodes and VIPs dead from one node). The nodes are read one after the other and gossip takes a moment, so endpoints changing during the collection are left out of the comparison (and counted): tasks starting or being shut down, tasks whose state changed less than ${SETTLE_SEC} s before the collection, the tasks of a service with a rolling update in progress or scaled just before, and the peer and load-balancer entries of their nodes. A task settled for longer that a node lacks is still a split.`,
     remediation:
       'Check tcp+udp/7946 between the nodes that disagree and the others (the gossip that carries these tables); then, on a node whose view is stale, `systemctl restart docker` makes it rejoin and resync.',
     scope: 'cluster',
@@ -96,7 +95,13 @@ export default defineCheck({
         report(
           'pass',
           'agree',
-          { ...data, peers: plural(v.peers.length, 'peer'), services: plural(v.services.length, 'service'), endpoints: plural(eps, 'endpoint'), flux },
+          {
+            ...data,
+            peers: plural(v.peers.length, 'peer'),
+            services: plural(v.services.length, 'service'),
+            endpoints: plural(eps, 'endpoint'),
+            flux,
+          },
           { network: net.name },
         );
         continue;

@@ -21,7 +21,7 @@ export const SETTLE_SEC = 10;
  */
 export function collectionStart(model: Model): number | null {
   const info = model.cluster.raw.info as { SystemTime?: unknown } | null;
-  const times = [Date.parse(String(info?.SystemTime ?? ''))];
+  const times = [typeof info?.SystemTime === 'string' ? Date.parse(info.SystemTime) : Number.NaN];
   for (const n of model.nodes) if (n.host?.clock) times.push(n.host.clock.node * 1000);
   const known = times.filter((t) => Number.isFinite(t));
   if (known.length) return Math.min(...known);
@@ -63,9 +63,7 @@ function endpointMoving(f: Fact, c: Context): boolean {
   if (svc && c.recent(svc.changedAt)) return true;
   const slot = slotOf(f.name ?? '');
   if (!svc || !slot) return false;
-  return [...c.tasks.values()].some(
-    (t) => t.serviceId === svc.id && (String(t.slot) === slot.slot || t.nodeId === slot.slot) && taskMoving(t, c),
-  );
+  return [...c.tasks.values()].some((t) => t.serviceId === svc.id && (String(t.slot) === slot.slot || t.nodeId === slot.slot) && taskMoving(t, c));
 }
 
 /**

@@ -37,7 +37,15 @@ export function viewFacts(v: NetworkView, nameByIp: ReadonlyMap<string, string>)
       const on = nameByIp.get(e.hostIp) ?? e.hostIp;
       const base = { hostIp: e.hostIp, service: s.name };
       if (e.lb) facts.push({ ...base, key: `lb ${s.name} ${e.ip} ${e.hostIp}`, text: `lb endpoint ${e.ip} of ${on}`, kind: 'lb' });
-      else facts.push({ ...base, key: `task ${e.taskId ?? e.name} ${e.ip}`, text: `task ${e.name} (${e.ip} on ${on})`, kind: 'task', taskId: e.taskId, name: e.name });
+      else
+        facts.push({
+          ...base,
+          key: `task ${e.taskId ?? e.name} ${e.ip}`,
+          text: `task ${e.name} (${e.ip} on ${on})`,
+          kind: 'task',
+          taskId: e.taskId,
+          name: e.name,
+        });
     }
   }
   return facts;
