@@ -128,6 +128,8 @@ export interface ControlPlaneModel {
   tasks: TaskRecord[];
   /** Services by id. */
   services: Map<string, ServiceRecord>;
+  /** The manager's clock when it answered (`docker info` SystemTime), ms since the epoch; null when unreadable. */
+  answeredAt: number | null;
   /** The node's own view by network id, or why it cannot be read. */
   views(node: string): Read<Map<string, NetworkView>>;
   /** The manager's view of a network (from the Engine API's verbose inspect). */
@@ -298,6 +300,7 @@ export function controlPlaneModel(snapshot: ClusterSnapshot, networkName: (idOrN
   return {
     tasks: taskRecords(snapshot.cluster.raw.tasks),
     services: serviceRecords(snapshot.cluster.raw.services),
+    answeredAt: ms((snapshot.cluster.raw.info as J | null)?.SystemTime),
     views(node) {
       let r = cache.get(node);
       if (!r) {

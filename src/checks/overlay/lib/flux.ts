@@ -20,8 +20,7 @@ export const SETTLE_SEC = 10;
  * started; the snapshot's start when neither is known.
  */
 export function collectionStart(model: Model): number | null {
-  const info = model.cluster.raw.info as { SystemTime?: unknown } | null;
-  const times = [typeof info?.SystemTime === 'string' ? Date.parse(info.SystemTime) : Number.NaN];
+  const times = [model.controlPlane.answeredAt ?? Number.NaN];
   for (const n of model.nodes) if (n.host?.clock) times.push(n.host.clock.node * 1000);
   const known = times.filter((t) => Number.isFinite(t));
   if (known.length) return Math.min(...known);
