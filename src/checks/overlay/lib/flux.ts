@@ -13,6 +13,8 @@ import type { Fact } from './views.js';
 
 /** Seconds a change may take to reach every node's NetworkDB view; a task settled longer than this before the collection must be everywhere. */
 export const SETTLE_SEC = 10;
+/** Node clocks further than this from the manager's are not used as collection times. */
+const MAX_SKEW_SEC = 120;
 
 /**
  * The earliest moment of the collection (ms): the manager's clock when it
@@ -20,10 +22,14 @@ export const SETTLE_SEC = 10;
  * started; the snapshot's start when neither is known.
  */
 export function collectionStart(model: Model): number | null {
-  const times = [model.controlPlane.answeredAt ?? Number.NaN];
-  for (const n of model.nodes) if (n.host?.clock) times.push(n.host.clock.node * 1000);
-  const known = times.filter((t) => Number.isFinite(t));
-  if (known.length) return Math.min(...known);
+  const answered = model.controlPlane.answeredAt;
+  const times = answered === null ? [] : [answered];
+  for (const n of model.nodes) {
+    const at = n.host?.clock ? n.host.clock.node * 1000 : Number.NaN;
+    // A node clock far off the manager's (cluster.clock.skew's finding) would make everything look recent: not a collection time.
+    if (Number.isFinite(at) && (answered === null || Math.abs(at - answered) <= MAX_SKEW_SEC * 1000)) times.push(at);
+  }
+  if (times.length) return Math.min(...times);
   const at = Date.parse(model.snapshot.startedAt);
   return Number.isNaN(at) ? null : at;
 }
@@ -37,7 +43,10 @@ function slotOf(name: string): { service: string; slot: string } | null {
 interface Context {
   recent: (ms: number | null) => boolean;
   tasks: Map<string, TaskRecord>;
+  /** Services by name (as views name them). */
   services: Map<string, ServiceRecord>;
+  /** Tasks by service id. */
+  byService: Map<string, TaskRecord[]>;
 }
 
 /** A task starting, being shut down, just finished or just changed. */
@@ -62,7 +71,7 @@ function endpointMoving(f: Fact, c: Context): boolean {
   if (svc && c.recent(svc.changedAt)) return true;
   const slot = slotOf(f.name ?? '');
   if (!svc || !slot) return false;
-  return [...c.tasks.values()].some((t) => t.serviceId === svc.id && (String(t.slot) === slot.slot || t.nodeId === slot.slot) && taskMoving(t, c));
+  return (c.byService.get(svc.id) ?? []).some((t) => (String(t.slot) === slot.slot || t.nodeId === slot.slot) && taskMoving(t, c));
 }
 
 /**
@@ -79,7 +88,13 @@ export function fluxOf(model: Model, net: NetworkFacts, facts: Iterable<Fact>): 
     recent: (ms) => ms !== null && start !== null && ms >= start - SETTLE_SEC * 1000,
     tasks: new Map(model.controlPlane.tasks.map((t) => [t.id, t])),
     services: new Map([...model.controlPlane.services.values()].map((s) => [s.name, s])),
+    byService: new Map(),
   };
+  for (const t of model.controlPlane.tasks) {
+    const list = c.byService.get(t.serviceId);
+    if (list) list.push(t);
+    else c.byService.set(t.serviceId, [t]);
+  }
   const all = [...facts];
   const keys = new Set<string>();
   // Nodes with a changing task on the network, and nodes with a settled one (that keeps them a peer whatever else changes).
@@ -95,7 +110,7 @@ export function fluxOf(model: Model, net: NetworkFacts, facts: Iterable<Fact>): 
   for (const t of c.tasks.values()) {
     if (!t.addresses.some((a) => a.networkId === net.id) || !holdsAddresses(t.state)) continue;
     const ip = model.ipByName.get(model.nameById.get(t.nodeId) ?? '');
-    const svc = [...c.services.values()].find((x) => x.id === t.serviceId);
+    const svc = model.controlPlane.services.get(t.serviceId);
     if (ip) (taskMoving(t, c) || svc?.updating ? hosts : settled).add(ip);
   }
   for (const ip of settled) hosts.delete(ip);

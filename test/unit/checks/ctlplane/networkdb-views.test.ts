@@ -114,6 +114,15 @@ checkTester(check, {
       errors: [{ status: 'fail', messageId: 'differ', network: 'ndnet', node: 'nd3' }],
     },
     {
+      name: "the same with nd2's clock an hour behind: a skewed node clock is not taken as the collection's time (everything would look recent)",
+      snapshot: () => {
+        const s = lacks(recording('ctlplane-rollout'), 'nd3', 'web\\.2\\.[0-9a-z]+');
+        nodeIn(s, 'nd2').host!.clock!.node -= 3600;
+        return s;
+      },
+      errors: [{ status: 'fail', messageId: 'differ', network: 'ndnet', node: 'nd3' }],
+    },
+    {
       name: "a leftover: nd2 still lists web.1.<an old id> the manager's list no longer has, while web.1 runs settled",
       snapshot: () => lists(recording('ctlplane-rollout'), 'nd2', 'web', 'web.1.oooooooooooooooooooooooooo', '10.0.1.30', '10.213.0.11'),
       errors: [{ status: 'fail', messageId: 'differ', network: 'ndnet', node: 'nd2' }],
