@@ -22,14 +22,40 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
     docker.listNodes(),
     docker.listNetworks(),
     docker.listServices(),
-    docker.listTasks({ filters: { 'desired-state': ['running'] } }),
+    docker.listTasks() as Promise<J[]>,
   ]);
   // Only swarm-scoped overlays carry Peers/Services; inspect those verbosely.
   const overlays = (networks as J[]).filter((n) => n.Driver === 'overlay');
   const verbose = await Promise.all(
     overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
   );
-  return redactClusterRaw({ info, swarm, nodes, networks: verbose, services, tasks });
+  return redactClusterRaw({
+    info,
+    swarm,
+    nodes,
+    networks: verbose,
+    services,
+    tasks: tasksToKeep(tasks, Date.parse(String((info as J)?.SystemTime))),
+  });
+}
+
+/** Finished tasks older than this (by the manager's clock) are history, left out of the snapshot. */
+const HISTORY_SEC = 600;
+const PAST_RUNNING = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
+
+/**
+ * The tasks a snapshot keeps from the manager's full list: those the swarm
+ * wants running, those not yet past running whatever their desired state
+ * (they hold their addresses: a task being shut down during a rollout), and
+ * those that finished in the last HISTORY_SEC before `now` (a change
+ * the nodes' views may still be catching up with). Older history is left out.
+ */
+export function tasksToKeep(tasks: J[], now: number): J[] {
+  return tasks.filter((t) => {
+    if (t?.DesiredState === 'running' || !PAST_RUNNING.has(String(t?.Status?.State))) return true;
+    const at = Date.parse(String(t?.Status?.Timestamp));
+    return Number.isNaN(now) || Number.isNaN(at) || at >= now - HISTORY_SEC * 1000;
+  });
 }
 
 /**
@@ -114,7 +140,7 @@ export function buildServiceFacts(s: J, tasks: J[]): ServiceFacts {
     endpointMode: s.Spec?.EndpointSpec?.Mode === 'dnsrr' ? 'dnsrr' : 'vip',
     vips: ((s.Endpoint?.VirtualIPs ?? []) as J[]).map((v) => ({ networkId: String(v.NetworkID), addr: String(v.Addr) })),
     runningTasks: tasks
-      .filter((t) => t.ServiceID === s.ID && t.Status?.State === 'running')
+      .filter((t) => t.ServiceID === s.ID && t.Status?.State === 'running' && t.DesiredState === 'running')
       .map((t) => ({
         id: String(t.ID),
         slot: typeof t.Slot === 'number' ? t.Slot : null,

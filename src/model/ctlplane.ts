@@ -82,7 +82,54 @@ export interface AllocationFailure {
   node: string;
 }
 
+/**
+ * Swarmkit's task states in order (api/types.proto TaskState; `allocated` is
+ * the Engine API's name of an older state between new and pending).
+ */
+const TASK_STATES = ['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running'];
+
+/**
+ * Whether a task in `state` keeps its network addresses. Swarmkit's
+ * allocator (manager/allocator/network.go, doTaskAlloc and allocateTasks)
+ * frees a task's addresses as soon as its state is past `running`, whatever
+ * its desired state, and keeps them until then: a task being shut down that
+ * still runs holds its address as much as one still starting.
+ */
+export const holdsAddresses = (state: string): boolean => TASK_STATES.includes(state);
+
+/** One task of the manager's list, as the checks need it. */
+export interface TaskRecord {
+  id: string;
+  serviceId: string;
+  nodeId: string;
+  slot: number | null;
+  state: string;
+  desired: string;
+  /** Status.Timestamp in ms since the epoch (the clock of the node that reported it); null when unreadable. */
+  changedAt: number | null;
+  /** NetworksAttachments addresses (with prefix), by network id: what the allocator gave the task. */
+  addresses: { networkId: string; addr: string }[];
+}
+
+/** One service's change state. */
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  /** A rolling update (or its rollback) in progress: UpdateStatus.State updating / rollback_started. */
+  updating: boolean;
+  /** The latest of CreatedAt and UpdatedAt (ms since the epoch); null when unreadable. */
+  changedAt: number | null;
+  /** CreatedAt (ms since the epoch); null when unreadable. */
+  createdAt: number | null;
+}
+
 export interface ControlPlaneModel {
+  /** Every task of the manager's list (bounded), in any state. */
+  tasks: TaskRecord[];
+  /** Services by id. */
+  services: Map<string, ServiceRecord>;
+  /** The manager's clock when it answered (`docker info` SystemTime), ms since the epoch; null when unreadable. */
+  answeredAt: number | null;
   /** The node's own view by network id, or why it cannot be read. */
   views(node: string): Read<Map<string, NetworkView>>;
   /** The manager's view of a network (from the Engine API's verbose inspect). */
@@ -202,6 +249,48 @@ export function pendingTasks(snapshot: ClusterSnapshot, networkName: (idOrName: 
     });
 }
 
+const ms = (v: unknown): number | null => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(t) ? null : t;
+};
+
+export function taskRecords(raw: unknown): TaskRecord[] {
+  return (Array.isArray(raw) ? (raw as J[]) : []).slice(0, MAX_ENTRIES).map((t) => ({
+    id: String(t?.ID ?? ''),
+    serviceId: String(t?.ServiceID ?? ''),
+    nodeId: String(t?.NodeID ?? ''),
+    slot: typeof t?.Slot === 'number' ? t.Slot : null,
+    state: String(t?.Status?.State ?? ''),
+    desired: String(t?.DesiredState ?? ''),
+    changedAt: ms(t?.Status?.Timestamp),
+    addresses: (Array.isArray(t?.NetworksAttachments) ? (t.NetworksAttachments as J[]) : []).flatMap((a) =>
+      (Array.isArray(a?.Addresses) ? (a.Addresses as unknown[]) : []).map((addr) => ({
+        networkId: String(a?.Network?.ID ?? ''),
+        addr: String(addr),
+      })),
+    ),
+  }));
+}
+
+const UPDATING = new Set(['updating', 'rollback_started']);
+
+export function serviceRecords(raw: unknown): Map<string, ServiceRecord> {
+  const out = new Map<string, ServiceRecord>();
+  for (const s of (Array.isArray(raw) ? (raw as J[]) : []).slice(0, MAX_ENTRIES)) {
+    const createdAt = ms(s?.CreatedAt);
+    const times = [createdAt, ms(s?.UpdatedAt)].filter((t): t is number => t !== null);
+    const id = String(s?.ID ?? '');
+    out.set(id, {
+      id,
+      name: String(s?.Spec?.Name ?? id),
+      updating: UPDATING.has(String(s?.UpdateStatus?.State ?? '')),
+      changedAt: times.length ? Math.max(...times) : null,
+      createdAt,
+    });
+  }
+  return out;
+}
+
 export function controlPlaneModel(snapshot: ClusterSnapshot, networkName: (idOrName: string) => string): ControlPlaneModel {
   const byNode = new Map<string, NodeSnapshot>(snapshot.nodes.map((n) => [n.name, n]));
   const cache = new Map<string, Read<Map<string, NetworkView>>>();
@@ -209,6 +298,9 @@ export function controlPlaneModel(snapshot: ClusterSnapshot, networkName: (idOrN
   const managerViews = new Map<string, NetworkView>();
   for (const j of rawNets) if (j && typeof j.Id === 'string') managerViews.set(j.Id, parseView(j));
   return {
+    tasks: taskRecords(snapshot.cluster.raw.tasks),
+    services: serviceRecords(snapshot.cluster.raw.services),
+    answeredAt: ms((snapshot.cluster.raw.info as J | null)?.SystemTime),
     views(node) {
       let r = cache.get(node);
       if (!r) {

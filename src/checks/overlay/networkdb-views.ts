@@ -1,94 +1,11 @@
 import type { NetworkView } from '../../model/ctlplane.js';
 import type { Model } from '../../model/types.js';
-import { stripPrefixLen } from '../../net/ip.js';
 import type { NetworkFacts } from '../../snapshot/types.js';
 import { listText, plural } from '../../text/list.js';
 import { code, prose, shq } from '../../text/shell.js';
 import { defineCheck } from '../types.js';
-
-/** One fact of a view, keyed so that equal facts on two nodes compare equal; `text` is for messages. */
-interface Fact {
-  key: string;
-  text: string;
-  /** Underlay address of the node an endpoint lives on (that node's own view of it is authoritative). */
-  hostIp?: string;
-}
-
-/** Peers, VIPs and endpoints of a view as comparable facts. */
-export function viewFacts(v: NetworkView, nameByIp: ReadonlyMap<string, string>): Fact[] {
-  const facts: Fact[] = v.peers.map((p) => ({ key: `peer ${p.ip}`, text: `peer ${nameByIp.get(p.ip) ?? p.name} (${p.ip})` }));
-  for (const s of v.services) {
-    if (s.vip !== null) facts.push({ key: `vip ${s.name} ${s.vip}`, text: `VIP ${s.vip} of ${s.name}` });
-    for (const e of s.endpoints) {
-      const on = nameByIp.get(e.hostIp) ?? e.hostIp;
-      const key = e.lb ? `lb ${s.name} ${e.ip} ${e.hostIp}` : `task ${e.taskId ?? e.name} ${e.ip}`;
-      facts.push({ key, hostIp: e.hostIp, text: e.lb ? `lb endpoint ${e.ip} of ${on}` : `task ${e.name} (${e.ip} on ${on})` });
-    }
-  }
-  return facts;
-}
-
-interface Seen {
-  node: string;
-  keys: Set<string>;
-}
-
-/**
- * What the swarm's own state (raft, not gossip) says every view must hold:
- * the VIPs and running tasks on the network, and as peers the nodes that run
- * one of those tasks. Keys as in viewFacts.
- */
-export function truthOf(model: Model, net: NetworkFacts): Set<string> {
-  const out = new Set<string>();
-  for (const svc of model.cluster.services) {
-    for (const v of svc.vips) if (v.networkId === net.id) out.add(`vip ${svc.name} ${stripPrefixLen(v.addr)}`);
-    for (const t of svc.runningTasks) {
-      const mine = t.addresses.filter((a) => a.networkId === net.id);
-      for (const a of mine) out.add(`task ${t.id} ${stripPrefixLen(a.addr)}`);
-      const ip = model.ipByName.get(model.nameById.get(t.nodeId) ?? '');
-      if (mine.length && ip) out.add(`peer ${ip}`);
-    }
-  }
-  return out;
-}
-
-/**
- * Who disagrees, fact by fact. A fact the swarm's state requires (truthOf)
- * is lacked by the views without it; any other fact is judged by the
- * majority: the smaller side of a split is out of step (on a tie, the side
- * without the manager). Per node: what it lacks, and what it still lists.
- */
-export function disagreements(
-  views: Seen[],
-  texts: Map<string, string>,
-  manager: string | null,
-  truth: ReadonlySet<string> = new Set(),
-): Map<string, { lacks: string[]; extra: string[] }> {
-  const out = new Map<string, { lacks: string[]; extra: string[] }>();
-  const at = (node: string) => out.get(node) ?? out.set(node, { lacks: [], extra: [] }).get(node)!;
-  for (const [key, text] of texts) {
-    const holders = views.filter((v) => v.keys.has(key)).map((v) => v.node);
-    if (holders.length === views.length) continue;
-    const others = views.filter((v) => !v.keys.has(key)).map((v) => v.node);
-    const tie = holders.length === others.length;
-    const holdersWrong = truth.has(key) ? false : tie ? manager === null || !holders.includes(manager) : holders.length < others.length;
-    if (holdersWrong) for (const n of holders) at(n).extra.push(text);
-    else for (const n of others) at(n).lacks.push(text);
-  }
-  return out;
-}
-
-function describe(diff: Map<string, { lacks: string[]; extra: string[] }>): string {
-  return [...diff]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([node, d]) => {
-      const parts = [];
-      if (d.lacks.length) parts.push(`lacks ${listText(d.lacks, 4)}`);
-      if (d.extra.length) parts.push(`still lists ${listText(d.extra, 4)}`);
-      return `${node} ${parts.join(' and ')}`;
-    })
-    .join('; ');
-}
+import { fluxOf, SETTLE_SEC } from './lib/flux.js';
+import { describe, disagreements, truthOf, viewFacts, type Fact } from './lib/views.js';
 
 /** Every readable view of `net`: each collected node's own, and the manager's from the Engine API where its node gave none. */
 function viewsOf(model: Model, net: NetworkFacts): { node: string; view: NetworkView }[] {
@@ -105,13 +22,40 @@ function viewsOf(model: Model, net: NetworkFacts): { node: string; view: Network
   return out;
 }
 
+/**
+ * What the views hold as comparable keys (per node), their texts, the keys
+ * the swarm's state requires, less what was changing during the collection
+ * (lib/flux.ts); `excluded`: how many endpoints that left out.
+ */
+function compared(model: Model, net: NetworkFacts, views: { node: string; view: NetworkView }[]) {
+  const texts = new Map<string, string>();
+  const truth = truthOf(model, net);
+  const all: Fact[] = [];
+  const seen = views.map(({ node, view }) => {
+    const facts = viewFacts(view, model.nameByIp);
+    const own = model.ipByName.get(node);
+    for (const f of facts) {
+      texts.set(f.key, f.text);
+      all.push(f);
+      // A node knows its own endpoints first-hand: where it lists one, the others should too.
+      if (own !== undefined && f.hostIp === own) truth.add(f.key);
+    }
+    return { node, keys: new Set(facts.map((f) => f.key)) };
+  });
+  const flux = fluxOf(model, net, all);
+  for (const k of flux.keys) {
+    texts.delete(k);
+    truth.delete(k);
+  }
+  return { seen, texts, truth, excluded: flux.endpoints };
+}
+
 export default defineCheck({
   meta: {
     id: 'overlay.networkdb.views',
     layer: 'overlay',
     title: "Every node's NetworkDB view of an overlay agrees with the others'",
-    looksAt:
-      '`docker network inspect --verbose` run on every node (its own NetworkDB: Peers, and per service the VIP and the task and load-balancer endpoints with their node) against the same on the manager and on the other nodes (FAILURES.md #7, the NetworkDB split behind NXDOMAIN on some nodes and VIPs dead from one node). The nodes are read one after the other, so a service scaled during the run can differ briefly.',
+    looksAt: `\`docker network inspect --verbose\` run on every node (its own NetworkDB: Peers, and per service the VIP and the task and load-balancer endpoints with their node) against the same on the manager and on the other nodes (FAILURES.md #7, the NetworkDB split behind NXDOMAIN on some nodes and VIPs dead from one node). The nodes are read one after the other and gossip takes a moment, so endpoints changing during the collection are left out of the comparison (and counted): tasks starting or being shut down, tasks whose state changed less than ${SETTLE_SEC} s before the collection, the tasks of a service with a rolling update in progress or scaled just before, and the peer and load-balancer entries of their nodes. A task settled for longer that a node lacks is still a split.`,
     remediation:
       'Check tcp+udp/7946 between the nodes that disagree and the others (the gossip that carries these tables); then, on a node whose view is stale, `systemctl restart docker` makes it rejoin and resync.',
     scope: 'cluster',
@@ -119,10 +63,10 @@ export default defineCheck({
     needs: ['swarm'],
     messages: {
       unread: "{node}'s own view cannot be compared: {why}",
-      agree: '{nodes} agree on {network}: {peers}, {services}, {endpoints}',
+      agree: '{nodes} agree on {network}: {peers}, {services}, {endpoints}{flux}',
       single: 'only {node} has a view of {network}: nothing to compare',
       differ:
-        'the nodes disagree on {network}: {diffs}; tasks on the nodes out of step cannot reach what they lack, and DNS there answers from the same table',
+        'the nodes disagree on {network}: {diffs}; tasks on the nodes out of step cannot reach what they lack, and DNS there answers from the same table{flux}',
     },
   },
   check({ model, report }) {
@@ -141,18 +85,8 @@ export default defineCheck({
         report('pass', 'single', { node: views[0]!.node, network: net.name }, { network: net.name });
         continue;
       }
-      const texts = new Map<string, string>();
-      const truth = truthOf(model, net);
-      const seen = views.map(({ node, view }) => {
-        const facts = viewFacts(view, model.nameByIp);
-        const own = model.ipByName.get(node);
-        for (const f of facts) {
-          texts.set(f.key, f.text);
-          // A node knows its own endpoints first-hand: where it lists one, the others should too.
-          if (own !== undefined && f.hostIp === own) truth.add(f.key);
-        }
-        return { node, keys: new Set(facts.map((f) => f.key)) };
-      });
+      const { seen, texts, truth, excluded } = compared(model, net, views);
+      const flux = excluded ? `; ${plural(excluded, 'endpoint')} changing during the collection ${excluded === 1 ? 'was' : 'were'} not compared` : '';
       const diff = disagreements(seen, texts, manager, truth);
       if (diff.size === 0) {
         const v = views[0]!.view;
@@ -161,7 +95,13 @@ export default defineCheck({
         report(
           'pass',
           'agree',
-          { ...data, peers: plural(v.peers.length, 'peer'), services: plural(v.services.length, 'service'), endpoints: plural(eps, 'endpoint') },
+          {
+            ...data,
+            peers: plural(v.peers.length, 'peer'),
+            services: plural(v.services.length, 'service'),
+            endpoints: plural(eps, 'endpoint'),
+            flux,
+          },
           { network: net.name },
         );
         continue;
@@ -171,7 +111,7 @@ export default defineCheck({
       report(
         'fail',
         'differ',
-        { network: net.name, diffs: describe(diff) },
+        { network: net.name, diffs: describe(diff), flux },
         {
           network: net.name,
           node: out.length === 1 ? out[0]! : null,

@@ -11,7 +11,7 @@ import { labSnapshot } from '../../../support/lab-fixtures.js';
 
 const RECORDED = new Map<string, ClusterSnapshot>();
 
-export function recording(name: 'ctlplane' | 'ctlplane-ipam' | 'ctlplane-diverged'): ClusterSnapshot {
+export function recording(name: 'ctlplane' | 'ctlplane-ipam' | 'ctlplane-diverged' | 'ctlplane-rollout'): ClusterSnapshot {
   let s = RECORDED.get(name);
   if (!s) {
     s = labSnapshot(name);
