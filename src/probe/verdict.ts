@@ -37,7 +37,7 @@ export interface ObservedProbes {
   errors: { node: string; message: string }[];
 }
 
-type Verdict = { state: ProbeState; detail: string };
+type Verdict = { state: ProbeState; detail: string; senderRefused?: true };
 
 /** TCP connect: rc 0 connected, 124 timed out (dropped), anything else refused. */
 export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Verdict {
@@ -115,8 +115,11 @@ export function espVerdict(line: SenderLine | undefined, capture: Parameters<typ
   if (rc !== '0') {
     if (why.startsWith('socket:'))
       return { state: 'unconfirmed', detail: `ESP not sent: ${tool} on ${capture.from} could not open a raw socket (${why})` };
-    const local = /not permitted/i.test(why) ? `: netfilter on ${capture.from} refused it (an OUTPUT rule drops ESP)` : '';
-    return { state: 'blocked', detail: `${capture.from} could not send ESP to ${capture.to} (${why || 'send failed'})${local}` };
+    if (/not permitted/i.test(why)) {
+      const detail = `${capture.from} could not send ESP to ${capture.to} (${why}): netfilter on ${capture.from} refused it (an OUTPUT rule drops ESP)`;
+      return { state: 'blocked', detail, senderRefused: true };
+    }
+    return { state: 'blocked', detail: `${capture.from} could not send ESP to ${capture.to} (${why || 'send failed'})` };
   }
   const v = udpVerdict(capture);
   return v.state === 'ok' ? { state: 'ok', detail: `ESP packets (IP protocol 50) seen arriving on ${capture.to}` } : v;
@@ -222,8 +225,8 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
         results.ports.push(probe);
       }
       if (espTo.has(p.ip)) {
-        const { state, detail } = espVerdict(line('E', p.ip), { ...receiving(p.name), from: s.node, to: p.name, port: 'esp', senderIps });
-        results.ports.push({ from: s.node, to: p.name, proto: 'esp', port: null, purpose: 'esp', state, detail });
+        const v = espVerdict(line('E', p.ip), { ...receiving(p.name), from: s.node, to: p.name, port: 'esp', senderIps });
+        results.ports.push({ from: s.node, to: p.name, proto: 'esp', port: null, purpose: 'esp', ...v });
       }
       const planned = mtuTo.get(p.ip);
       if (planned) {
