@@ -127,6 +127,7 @@ describe('ESP in the gate: only between the candidate nodes of the stack’s enc
   async function gate(): Promise<Report> {
     const r = await nd(['gate', '-c', stackFile('encrypted'), '--stack', 'ndencg', '--format', 'json']);
     expect([0, 1], r.stderr).toContain(r.code);
+    expect(r.stdout, `exit ${r.code}: ${r.stderr}`).not.toBe('');
     return JSON.parse(r.stdout) as Report;
   }
   const encrypted = (r: Report) => r.findings.filter((f) => f.id === 'stack.network.encrypted' && f.messageId.startsWith('esp'));

@@ -274,3 +274,32 @@ describe('ESP verdicts on the lines the sender and the capture print', () => {
     expect(expectedAt('nd1', probers, ipOf, [4789], espTo)).toHaveLength(3);
   });
 });
+
+describe('ESP on the lab with an encrypted overlay on all three nodes (recorded)', () => {
+  const esp = (name: string) => probeResults(snapshot, recorded(name)).ports.filter((p) => p.purpose === 'esp');
+
+  it('healthy: the 6 ordered pairs ok, confirmed by the same captures that completed on the UDP datagrams', () => {
+    const obs = recorded('esp-healthy');
+    expect(obs.senders.map((s) => s.plan.esp?.ips.length)).toEqual([2, 2, 2]);
+    expect(esp('esp-healthy').map((p) => `${p.from}->${p.to} ${p.state}`)).toEqual([
+      'nd1->nd2 ok',
+      'nd1->nd3 ok',
+      'nd2->nd1 ok',
+      'nd2->nd3 ok',
+      'nd3->nd1 ok',
+      'nd3->nd2 ok',
+    ]);
+    for (const [, cap] of obs.captures) expect(parseProbeLines(cap.text).complete).toBe(true);
+  });
+
+  it("iptables -I OUTPUT -p esp -j DROP on nd2: exactly nd2's two pairs blocked, refused by nd2's own kernel", () => {
+    const bad = esp('esp-output-dropped-nd2').filter((p) => p.state !== 'ok');
+    expect(bad).toEqual([
+      expect.objectContaining({ from: 'nd2', to: 'nd1', state: 'blocked', senderRefused: true }),
+      expect.objectContaining({ from: 'nd2', to: 'nd3', state: 'blocked', senderRefused: true }),
+    ]);
+    expect(bad[0]!.detail).toBe('nd2 could not send ESP to nd1 (Operation not permitted): netfilter on nd2 refused it (an OUTPUT rule drops ESP)');
+    // Every UDP datagram still passed: only ESP was dropped.
+    expect(probeResults(snapshot, recorded('esp-output-dropped-nd2')).ports.filter((p) => p.proto === 'udp' && p.state !== 'ok')).toEqual([]);
+  });
+});
