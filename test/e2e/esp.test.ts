@@ -89,12 +89,14 @@ afterAll(async () => {
 }, 60_000);
 
 describe('ESP between the nodes of an encrypted overlay (check)', () => {
-  it('healthy: all 6 ordered pairs pass, in the same capture window as the UDP probes', async () => {
+  it('healthy: all 6 ordered pairs pass', async () => {
     const { report, ms } = await underlay();
     const fs = esp(report);
     expect(pairs(fs, 'pass'), brief(fs)).toEqual(['nd1→nd2', 'nd1→nd3', 'nd2→nd1', 'nd2→nd3', 'nd3→nd1', 'nd3→nd2']);
     expect(fs.every((f) => f.detail.includes('ESP packets (IP protocol 50) seen arriving on'))).toBe(true);
-    console.log(`check --only underlay: ${baselineMs} ms without an encrypted overlay, ${ms} ms with ESP probed on 6 pairs`);
+    // Not a timing test (bench/ measures): a figure for the log. The difference is mostly the overlay pings over the
+    // encrypted network, whose SAs this XFRM-less kernel refuses, so they wait out the probe timeout.
+    console.log(`check --only underlay: ${baselineMs} ms before the encrypted overlay existed, ${ms} ms with it (ESP on 6 pairs)`);
   }, 120_000);
 
   it('an OUTPUT drop of ESP on nd2: exactly nd2 → nd1 and nd2 → nd3 fail, fixed on nd2', async () => {
