@@ -40,6 +40,6 @@ mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ recordedAt: new Date().toISOString(), ...obs, captures: Object.fromEntries(obs.captures) }, null, 2)}\n`);
 const bad = [...r.ports, ...r.mtu, ...r.dataPath].filter((p) => p.state !== 'ok');
 console.log(
-  `${out}: probes ${obs.durationMs} ms; ${r.ports.length} port, ${r.mtu.length} mtu, ${r.dataPath.length} data-path; not ok: ${bad.map((p) => `${p.from}->${p.to} ${p.port ?? p.network ?? 'mtu'} ${p.state}`).join(', ') || 'none'}`,
+  `${out}: probes ${obs.durationMs} ms; ${r.ports.length} port, ${r.mtu.length} mtu, ${r.dataPath.length} data-path; not ok: ${bad.map((p) => `${p.from}->${p.to} ${p.port ?? p.network ?? (p.proto === 'esp' ? 'esp' : 'mtu')} ${p.state}`).join(', ') || 'none'}`,
 );
 process.exit(0);

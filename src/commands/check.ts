@@ -18,8 +18,10 @@ node or node pair and the command that fixes it.
 
 Probes are read-only and bounded in time: TCP connects to 2377/7946, UDP
 datagrams to 7946 and the data-path port (confirmed by a short capture on the
-receiving node), DF pings for the path MTU, and pings from each node's
-load-balancer sandbox to a task on every peer over the overlay.
+receiving node), DF pings for the path MTU, pings from each node's
+load-balancer sandbox to a task on every peer over the overlay, and, between
+nodes that share an encrypted overlay, ESP packets (IP protocol 50, an SPI no
+SA uses, confirmed by the same capture).
 
 Exit 0 when nothing failed (warnings too with --strict), 1 when a check
 failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;

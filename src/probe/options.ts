@@ -9,6 +9,11 @@ export interface ProbeOptions {
   timeoutSec: number;
   /** Which pairs get the per-pair probes (TCP 7946, DF pings, overlay pings); default auto. */
   pairs?: ProbePairsMode;
+  /**
+   * Groups of nodes among which every ordered pair gets the ESP probe (gate: per encrypted network of
+   * the stack, its candidate nodes). Absent: the encrypted overlays of the snapshot decide (plan.ts espGroups).
+   */
+  espGroups?: readonly (readonly string[])[];
 }
 
 export const PROBE_DEFAULTS: ProbeOptions = { timeoutSec: 2, pairs: 'auto' };

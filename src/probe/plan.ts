@@ -63,6 +63,53 @@ export function planPairs(names: readonly string[], mode: ProbePairsMode): PairP
 }
 
 // ---------------------------------------------------------------------------
+// ESP (IP protocol 50): only between nodes that share an encrypted overlay.
+
+/**
+ * Per encrypted overlay in the snapshot, the nodes that have it: a task or
+ * load-balancer endpoint on it (the manager's view: `peers`, `endpoints`) or
+ * an overlay sandbox for it (the node's own). Groups of one are dropped.
+ */
+export function espGroups(snapshot: ClusterSnapshot): string[][] {
+  const byIp = new Map<string, string>();
+  for (const n of snapshot.cluster.nodes) if (n.advertiseAddress !== null) byIp.set(n.advertiseAddress, n.name);
+  const known = new Set(snapshot.cluster.nodes.map((n) => n.name));
+  const groups: string[][] = [];
+  for (const net of snapshot.cluster.networks.filter((n) => n.driver === 'overlay' && n.encrypted)) {
+    const names = new Set<string>();
+    for (const p of net.peers) {
+      const name = byIp.get(p.ip) ?? (known.has(p.name) ? p.name : undefined);
+      if (name !== undefined) names.add(name);
+    }
+    for (const e of net.endpoints) {
+      const name = byIp.get(e.hostIp);
+      if (name !== undefined) names.add(name);
+    }
+    for (const n of snapshot.nodes) if (n.sandboxes.some((s) => s.kind === 'overlay' && s.networkId === net.id)) names.add(n.name);
+    if (names.size > 1) groups.push([...names].sort());
+  }
+  return groups;
+}
+
+/** Sender → the nodes it sends ESP to: every ordered pair within a group (one process per sender, like UDP: every pair). */
+export function planEsp(groups: readonly (readonly string[])[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const g of groups) {
+    for (const a of g) {
+      for (const b of g) {
+        if (a === b) continue;
+        const to = out.get(a) ?? new Set<string>();
+        to.add(b);
+        out.set(a, to);
+      }
+    }
+  }
+  return out;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+// ---------------------------------------------------------------------------
 // What one node sends, from the snapshot (pure).
 
 /** VXLAN over IPv4 adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). */
@@ -83,8 +130,9 @@ const overlayMtu = (n: NodeSnapshot): number => {
 
 /**
  * What node `from` probes: UDP datagrams (gossip and data-path ports) to
- * every peer in `peers`, tcp/2377 to every manager among them, and TCP
- * 7946, DF pings and overlay pings to the peers in `full` (default: all).
+ * every peer in `peers`, tcp/2377 to every manager among them, TCP 7946, DF
+ * pings and overlay pings to the peers in `full` (default: all), and ESP to
+ * the peers in `esp.to` that have an IPv4 address.
  */
 export function planNode(
   snapshot: ClusterSnapshot,
@@ -92,6 +140,7 @@ export function planNode(
   peers: readonly Peer[],
   o: ProbeOptions,
   full: ReadonlySet<string> | null = null,
+  esp: { spi: number; to: ReadonlySet<string> } | null = null,
 ): SenderPlan {
   const port = snapshot.cluster.dataPathPort;
   const required = overlayMtu(from) + VXLAN_OVERHEAD;
@@ -112,6 +161,8 @@ export function planNode(
     if (isFull(p)) plan.mtu.push({ ip: p.ip, payload: required - ICMP_IP_HEADERS });
   }
   plan.dataPath.push(...dataPathTargets(snapshot, from, peers.filter(isFull)));
+  const espIps = esp ? peers.filter((p) => esp.to.has(p.name) && IPV4.test(p.ip)).map((p) => p.ip) : [];
+  if (esp && espIps.length > 0) plan.esp = { spi: esp.spi, ips: espIps };
   return plan;
 }
 

@@ -5,10 +5,11 @@
  *
  *  1. Every reachable node starts a capture of the probe datagrams addressed
  *     to it, told which datagrams to expect (one from each sender on each
- *     UDP port); it prints READY once tcpdump listens.
+ *     UDP port, and ESP from each sender that shares an encrypted overlay
+ *     with it: the same tcpdump); it prints READY once tcpdump listens.
  *  2. As soon as every capture is ready (or the readiness wait, bounded by
  *     the probe timeout + 3 s, is over), every node probes its peers, everything at
- *     once: UDP datagrams first, then TCP connects, DF pings and overlay pings.
+ *     once: UDP datagrams and ESP packets first, then TCP connects, DF pings and overlay pings.
  *  3. Each capture ends as soon as every expected datagram arrived, or,
  *     when some never do, once every sender is done (their datagrams went
  *     out first) and its output has been quiet for a short grace;
@@ -16,11 +17,20 @@
  *     when their last probe answers or times out.
  * Bounded in time, nothing left behind.
  */
+import { randomInt } from 'node:crypto';
 import { sudoWrap, type SshSession } from '../ssh/session.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions } from './options.js';
-import { planNode, planPairs, type Peer } from './plan.js';
-import { buildCaptureScript, buildCaptureStopScript, buildSenderScript, parseProbeLines, type ExpectedDatagram } from './script.js';
+import { espGroups, planEsp, planNode, planPairs, type Peer } from './plan.js';
+import {
+  buildCaptureScript,
+  buildCaptureStopScript,
+  buildSenderScript,
+  ESP_SPI_MAX,
+  ESP_SPI_MIN,
+  parseProbeLines,
+  type ExpectedDatagram,
+} from './script.js';
 import { probeResults, type ObservedProbes, type Outcome, type SenderRun } from './verdict.js';
 import type { ProbeResults } from './types.js';
 
@@ -54,14 +64,16 @@ export async function observeProbes(
   );
   const ipOf = new Map(all.map((p) => [p.name, p.ip]));
 
+  // ESP only between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this run's SPI.
+  const esp = { spi: randomInt(ESP_SPI_MIN, ESP_SPI_MAX + 1), to: planEsp(o.espGroups ?? espGroups(snapshot)) };
+
   // 1. Captures on every reachable node, each expecting a datagram from every other prober on each port.
   onOutput(`capturing probe datagrams on ${probers.length} nodes`);
   const captures = probers.map((n) => {
     const s = sessions.get(n.name)!;
-    const expect: ExpectedDatagram[] = probers
-      .filter((p) => p.name !== n.name && ipOf.has(p.name) && ipOf.has(n.name))
-      .flatMap((p) => [7946, dataPort].map((port) => ({ src: ipOf.get(p.name)!, port })));
-    return startCapture(n.name, s, buildCaptureScript([7946, dataPort], captureSec, expect), captureSec);
+    const expect = expectedAt(n.name, probers, ipOf, [7946, dataPort], esp.to);
+    const spi = expect.some((e) => e.port === 'esp') ? esp.spi : null;
+    return startCapture(n.name, s, buildCaptureScript([7946, dataPort], captureSec, expect, spi), captureSec);
   });
   let readyTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -79,7 +91,8 @@ export async function observeProbes(
   const planned = probers.length * Math.max(0, all.length - 1);
   onOutput(`probing ${planned} node pairs${pairs.mode === 'covering' ? ' (TCP and pings on a covering subset, see --probe-pairs)' : ''}`);
   const fullPeers = (name: string, peers: Peer[]) => new Set(pairs.full.get(name) ?? peers.map((p) => p.name));
-  const senders = await runSenders(snapshot, probers, all, sessions, o, senderMs, fullPeers);
+  const espPeers = (name: string) => ({ spi: esp.spi, to: esp.to.get(name) ?? new Set<string>() });
+  const senders = await runSenders(snapshot, probers, all, sessions, o, senderMs, fullPeers, espPeers);
   // 3. Every sender is done: a capture still waiting, once quiet, has seen all it will see.
   const sendersDone = Date.now();
   await Promise.all(captures.map((c) => stopWhenQuiet(c, sendersDone, graceMs)));
@@ -103,6 +116,28 @@ export async function observeProbes(
     ...(unsure.size > 0 ? { unsure } : {}),
     errors,
   };
+}
+
+/**
+ * What `node`'s capture waits for: a datagram from every other prober on each UDP port, and ESP from
+ * every prober whose plan sends it ESP (IPv4 only: the ESP probe is IPv4).
+ */
+export function expectedAt(
+  node: string,
+  probers: readonly { name: string }[],
+  ipOf: ReadonlyMap<string, string>,
+  ports: readonly number[],
+  espTo: ReadonlyMap<string, ReadonlySet<string>>,
+): ExpectedDatagram[] {
+  if (!ipOf.has(node)) return [];
+  const out: ExpectedDatagram[] = [];
+  for (const p of probers) {
+    const src = ipOf.get(p.name);
+    if (p.name === node || src === undefined) continue;
+    for (const port of ports) out.push({ src, port });
+    if (espTo.get(p.name)?.has(node) && /^\d{1,3}(\.\d{1,3}){3}$/.test(src)) out.push({ src, port: 'esp' });
+  }
+  return out;
 }
 
 /**
@@ -136,11 +171,12 @@ function runSenders(
   o: ProbeOptions,
   limitMs: number,
   fullPeers: (node: string, peers: Peer[]) => Set<string>,
+  espPeers: (node: string) => { spi: number; to: ReadonlySet<string> },
 ): Promise<SenderRun[]> {
   return Promise.all(
     probers.map(async (n) => {
       const peers = all.filter((p) => p.name !== n.name);
-      const plan = planNode(snapshot, n, peers, o, fullPeers(n.name, peers));
+      const plan = planNode(snapshot, n, peers, o, fullPeers(n.name, peers), espPeers(n.name));
       const s = sessions.get(n.name)!;
       let output: Outcome;
       try {

@@ -9,8 +9,10 @@
  *   B <ip> <rc>                   small ICMP, only after a failed DF ping (tells "ICMP filtered" from "MTU")
  *   D <sbox> <ip> <size> <rc>     ping inside a docker sandbox (overlay data path); size 0 = small
  *   U <ip> <port> 0               UDP datagrams sent (all of a sender's from one process; confirmed by the receiver's capture)
- * Receiver: tcpdump for our magic UDP payload, printing READY once it listens,
- * `C <src> <dst> <dport>` per source and port (its first datagram), COMPLETE when every expected datagram
+ *   E <ip> <rc> <tool> [error]    ESP packets (IP protocol 50, our SPI) sent through a raw socket by perl or
+ *                                 python3: rc 0 sent, 1 refused (error text), 127 neither tool on the node
+ * Receiver: tcpdump for our magic UDP payload (and our ESP SPI), printing READY once it listens,
+ * `C <src> <dst> <dport|esp>` per source and port (its first datagram), COMPLETE when every expected datagram
  * arrived (it then stops at once), DONE at the end; when stopped before that,
  * tcpdump's own counts as `STAT captured|received|dropped <n>`.
  */
@@ -19,6 +21,15 @@
 export const UDP_MAGIC_HEX = '0x4e445052';
 export const UDP_PAYLOAD = 'NDPROBE';
 
+/**
+ * ESP probe packets: SPI (4 bytes, per run, from 1..255: the range RFC 4303
+ * reserves, which no SA uses, so no receiver's kernel ever matches a real SA
+ * to it), sequence number 1..3, then "NDPROBE!". The receiver's kernel drops
+ * them (no SA); its capture sees them first.
+ */
+export const ESP_SPI_MIN = 1;
+export const ESP_SPI_MAX = 255;
+
 export interface SenderPlan {
   tcp: { ip: string; port: number }[];
   udp: { ip: string; port: number }[];
@@ -26,6 +37,8 @@ export interface SenderPlan {
   mtu: { ip: string; payload: number }[];
   /** Pings inside a sandbox; `network` and `peer` say what each one tests. */
   dataPath: { sandbox: string; ip: string; payload: number | null; network: string; peer: string }[];
+  /** ESP (IP protocol 50) to these IPv4 addresses, with this SPI; absent: no encrypted overlay between this node and its peers. */
+  esp?: { spi: number; ips: string[] };
   /** Docker's netns folder on this node and how to enter it. */
   netnsDir: string;
   viaDockerdMountNs: boolean;
@@ -35,6 +48,54 @@ export interface SenderPlan {
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const safeIp = (ip: string): string => {
   if (!/^[0-9a-fA-F.:]+$/.test(ip)) throw new Error(`not an IP address: ${ip}`);
+  return ip;
+};
+
+const safeSpi = (spi: number): number => {
+  if (!Number.isInteger(spi) || spi < ESP_SPI_MIN || spi > ESP_SPI_MAX) throw new Error(`not a probe SPI: ${spi}`);
+  return spi;
+};
+
+// Perl (perl-base's Socket is on every Debian/Ubuntu node) or python3 (RHEL 8/9 minimal has no perl):
+// 3 rounds 0.05 s apart, one line per address; an address whose send failed carries the first error
+// (EPERM: netfilter OUTPUT dropped it). No single quotes inside: each is one sh single-quoted word.
+const ESP_PERL = [
+  'my ($spi, @ips) = @ARGV; my %e; my $s;',
+  'socket($s, PF_INET, SOCK_RAW, 50) or do { my $w = "socket: $!"; $e{$_} = $w for @ips; undef $s };',
+  'if ($s) { for my $r (1 .. 3) { for my $ip (@ips) { send($s, pack("NNa8", $spi, $r, "NDPROBE!"), 0, pack_sockaddr_in(0, inet_aton($ip))) // ($e{$ip} //= "$!") }',
+  'select(undef, undef, undef, 0.05) if $r < 3 } }',
+  'print "E $_ ", (exists $e{$_} ? "1 perl $e{$_}" : "0 perl"), "\\n" for @ips;',
+].join(' ');
+const ESP_PYTHON = [
+  'import socket, struct, sys, time',
+  'spi = int(sys.argv[1]); ips = sys.argv[2:]; e = {}; s = None',
+  'try:',
+  '  s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)',
+  'except OSError as x:',
+  '  e = dict((i, "socket: " + str(x.strerror)) for i in ips)',
+  'for r in (1, 2, 3):',
+  '  for i in ips:',
+  '    try:',
+  '      s is None or s.sendto(struct.pack("!II", spi, r) + b"NDPROBE!", (i, 0))',
+  '    except OSError as x:',
+  '      e.setdefault(i, str(x.strerror))',
+  '  if r < 3 and s is not None: time.sleep(0.05)',
+  'for i in ips: print("E " + i + (" 1 python3 " + e[i] if i in e else " 0 python3"))',
+].join('\n');
+
+/** The sender's ESP function: perl, else python3, else RHEL's platform-python, else `E <ip> 127 -` per address. */
+function espFunction(t: number): string {
+  return [
+    'esp() { spi=$1; shift',
+    `  if perl -MSocket -e 1 >/dev/null 2>&1; then timeout ${t} perl -MSocket -e '${ESP_PERL}' "$spi" "$@" 2>/dev/null`,
+    `  elif command -v python3 >/dev/null 2>&1; then timeout ${t} python3 -I -c '${ESP_PYTHON}' "$spi" "$@" 2>/dev/null`,
+    `  elif [ -x /usr/libexec/platform-python ]; then timeout ${t} /usr/libexec/platform-python -I -c '${ESP_PYTHON}' "$spi" "$@" 2>/dev/null`,
+    '  else for x in "$@"; do echo "E $x 127 -"; done; fi; }',
+  ].join('\n');
+}
+
+const safeIpv4 = (ip: string): string => {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`not an IPv4 address: ${ip}`);
   return ip;
 };
 
@@ -58,8 +119,9 @@ export function buildSenderScript(p: SenderPlan): string {
     `dp() { if [ "$3" = 0 ]; then $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} "$2" >/dev/null 2>&1; else $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$3" "$2" >/dev/null 2>&1; fi; echo "D $1 $2 $3 $?"; }`,
     `NSDIR=${q(p.netnsDir)}`,
   ];
-  // UDP first: the receivers' captures are waiting for it. Then every other probe, all at once.
+  // UDP and ESP first: the receivers' captures are waiting for them. Then every other probe, all at once.
   if (p.udp.length > 0) lines.push(`udp ${p.udp.map((u) => `${safeIp(u.ip)}:${Math.trunc(u.port)}`).join(' ')} &`);
+  if (p.esp && p.esp.ips.length > 0) lines.push(espFunction(t), `esp ${safeSpi(p.esp.spi)} ${p.esp.ips.map(safeIpv4).join(' ')} &`);
   for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${Math.trunc(c.port)} &`);
   for (const m of p.mtu) lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
   for (const d of p.dataPath) {
@@ -74,7 +136,8 @@ export function buildSenderScript(p: SenderPlan): string {
 /** One datagram the receiver waits for: from this source address to this port. */
 export interface ExpectedDatagram {
   src: string;
-  port: number;
+  /** A UDP port, or 'esp' for the ESP probe packets. */
+  port: number | 'esp';
 }
 
 /**
@@ -87,9 +150,12 @@ export interface ExpectedDatagram {
  * The reading loop is plain sh `read` (unbuffered on a pipe, unlike mawk), and
  * it stops tcpdump itself when the count is in.
  */
-export function buildCaptureScript(ports: number[], seconds: number, expect: readonly ExpectedDatagram[] = []): string {
+export function buildCaptureScript(ports: number[], seconds: number, expect: readonly ExpectedDatagram[] = [], espSpi: number | null = null): string {
   const portExpr = [...new Set(ports)].map((p) => `dst port ${Math.trunc(p)}`).join(' or ');
-  const keys = [...new Set(expect.map((e) => `${safeIp(e.src)}/${Math.trunc(e.port)}`))];
+  const keys = [...new Set(expect.map((e) => `${safeIp(e.src)}/${e.port === 'esp' ? 'esp' : Math.trunc(e.port)}`))];
+  const udp = `udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}`;
+  // ESP: our SPI (the first 4 bytes after a 20-byte IPv4 header, which a raw socket's packets have) and our payload.
+  const filter = espSpi === null ? udp : `(${udp}) or (ip proto 50 and ip[20:4] = ${safeSpi(espSpi)} and ip[28:4] = ${UDP_MAGIC_HEX})`;
   return (
     [
       'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"',
@@ -101,7 +167,7 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       // inbound: the node's own outgoing probes are not read (half the lines); -s 128: headers and
       // magic only, so the kernel ring holds many small blocks and a starved tcpdump drops nothing;
       // -t: no timestamps (sh reads a pipe byte by byte).
-      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p -t -s 128 -B 4096 'inbound and udp and (${portExpr}) and udp[8:4] = ${UDP_MAGIC_HEX}' 2>&1 & echo "PID $!"; wait; } | {`,
+      `{ timeout ${Math.max(1, Math.round(seconds))} tcpdump -i any -n -l -q -p -t -s 128 -B 4096 'inbound and ${espSpi === null ? udp : `(${filter})`}' 2>&1 & echo "PID $!"; wait; } | {`,
       '  pid=""',
       '  while IFS= read -r l; do',
       '    case $l in',
@@ -113,7 +179,8 @@ export function buildCaptureScript(ports: number[], seconds: number, expect: rea
       '      *" dropped by kernel") echo "STAT dropped ${l%% *}" ;;',
       '      *" IP "*" > "*)',
       '        set -- ${l#* IP }',
-      '        s=${1%.*}; d=${3%:}; p=${d##*.}; d=${d%.*}',
+      // ESP has no ports: `IP <src> > <dst>: ESP(spi=…,seq=…), length n`.
+      '        case $l in *": ESP("*) s=$1; d=${3%:}; p=esp ;; *) s=${1%.*}; d=${3%:}; p=${d##*.}; d=${d%.*} ;; esac',
       // Each source and port once (every sender sends 3 rounds): a third of the lines to carry back.
       '        case $SEEN in *" $s/$p "*) continue ;; esac',
       '        SEEN="$SEEN$s/$p "',
@@ -141,7 +208,7 @@ export function buildCaptureStopScript(pid: number): string {
 }
 
 export interface SenderLine {
-  kind: 'T' | 'U' | 'P' | 'B' | 'D';
+  kind: 'T' | 'U' | 'P' | 'B' | 'D' | 'E';
   fields: string[];
 }
 
@@ -155,7 +222,7 @@ export function parseProbeLines(text: string): { lines: SenderLine[]; done: bool
     if (l === 'DONE') done = true;
     else if (l === 'NOTCPDUMP') noTcpdump = true;
     else if (l === 'COMPLETE') complete = true;
-    else if (/^[TUPBD] /.test(l)) {
+    else if (/^[TUPBDE] /.test(l)) {
       const [kind, ...fields] = l.split(' ');
       lines.push({ kind: kind as SenderLine['kind'], fields });
     }
@@ -163,7 +230,6 @@ export function parseProbeLines(text: string): { lines: SenderLine[]; done: bool
   return { lines, done, noTcpdump, complete };
 }
 
-/** Captured datagrams `C <src> <dst> <dport>`. */
 /** tcpdump's counts at exit (`STAT` lines): datagrams that matched the filter, were read, were dropped by the kernel. */
 export interface CaptureStats {
   received: number;
@@ -181,11 +247,11 @@ export function parseCaptureStats(text: string): CaptureStats | null {
   return { received: got.received, captured: got.captured, dropped: got.dropped ?? 0 };
 }
 
-export function parseCaptures(text: string): { src: string; dst: string; port: number }[] {
-  const out: { src: string; dst: string; port: number }[] = [];
+export function parseCaptures(text: string): { src: string; dst: string; port: number | 'esp' }[] {
+  const out: { src: string; dst: string; port: number | 'esp' }[] = [];
   for (const l of text.split('\n')) {
-    const m = /^C (\S+) (\S+) (\d+)$/.exec(l.trim());
-    if (m) out.push({ src: m[1]!, dst: m[2]!, port: Number(m[3]) });
+    const m = /^C (\S+) (\S+) (\d+|esp)$/.exec(l.trim());
+    if (m) out.push({ src: m[1]!, dst: m[2]!, port: m[3] === 'esp' ? 'esp' : Number(m[3]) });
   }
   return out;
 }

@@ -17,6 +17,8 @@ export interface PortProbe {
   purpose: 'manager' | 'gossip' | 'data-path' | 'esp';
   state: ProbeState;
   detail: string;
+  /** ESP: the sender's own kernel refused to send it (EPERM: a netfilter OUTPUT rule on the sender). Absent otherwise. */
+  senderRefused?: true;
 }
 
 export interface MtuProbe {

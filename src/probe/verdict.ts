@@ -37,7 +37,7 @@ export interface ObservedProbes {
   errors: { node: string; message: string }[];
 }
 
-type Verdict = { state: ProbeState; detail: string };
+type Verdict = { state: ProbeState; detail: string; senderRefused?: true };
 
 /** TCP connect: rc 0 connected, 124 timed out (dropped), anything else refused. */
 export function tcpVerdict(line: SenderLine | undefined, timeoutSec: number): Verdict {
@@ -75,7 +75,8 @@ export function readCapture(cap: Outcome): CaptureSeen {
 export function udpVerdict(o: {
   from: string;
   to: string;
-  port: number;
+  /** A UDP port, or 'esp' for the ESP probe packets (IP protocol 50). */
+  port: number | 'esp';
   senderIps: ReadonlySet<string>;
   receiverReachable: boolean;
   capture: CaptureSeen | undefined;
@@ -91,7 +92,37 @@ export function udpVerdict(o: {
   }
   for (const ip of o.senderIps) if (cap.seen.has(`${ip}/${o.port}`)) return { state: 'ok', detail: `datagrams seen arriving on ${o.to}` };
   if (cap.behind) return { state: 'unconfirmed', detail: `sent; none seen on ${o.to}, but its capture cannot tell: ${cap.behind} (node too busy)` };
-  return { state: 'blocked', detail: `3 datagrams sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
+  const what = o.port === 'esp' ? 'ESP packets (IP protocol 50)' : 'datagrams';
+  return { state: 'blocked', detail: `3 ${what} sent from ${o.from}, none arrived on ${o.to} while every sender ran` };
+}
+
+/**
+ * ESP from `from` to `to`: what the sender's raw socket said, then the
+ * receiver's capture (as udpVerdict). A send refused with EPERM is netfilter
+ * on the sender dropping it (an OUTPUT rule): the receiver never sees it.
+ */
+export function espVerdict(line: SenderLine | undefined, capture: Parameters<typeof udpVerdict>[0]): Verdict {
+  if (!line) return { state: 'unconfirmed', detail: 'probe did not report' };
+  const rc = line.fields[1];
+  const tool = line.fields[2] ?? '-';
+  const why = line.fields.slice(3).join(' ').slice(0, 200);
+  if (rc === '127') {
+    return {
+      state: 'unconfirmed',
+      detail: `ESP not sent: ${capture.from} has neither perl (with its Socket module) nor python3 to send raw IP packets`,
+    };
+  }
+  if (rc !== '0') {
+    if (why.startsWith('socket:'))
+      return { state: 'unconfirmed', detail: `ESP not sent: ${tool} on ${capture.from} could not open a raw socket (${why})` };
+    if (/not permitted/i.test(why)) {
+      const detail = `${capture.from} could not send ESP to ${capture.to} (${why}): netfilter on ${capture.from} refused it (an OUTPUT rule drops ESP)`;
+      return { state: 'blocked', detail, senderRefused: true };
+    }
+    return { state: 'blocked', detail: `${capture.from} could not send ESP to ${capture.to} (${why || 'send failed'})` };
+  }
+  const v = udpVerdict(capture);
+  return v.state === 'ok' ? { state: 'ok', detail: `ESP packets (IP protocol 50) seen arriving on ${capture.to}` } : v;
 }
 
 /** DF ping of `payload` bytes, with the small baseline ping to tell "ICMP filtered" from "MTU". */
@@ -130,6 +161,21 @@ export function dataPathVerdict(
 const addressesOf = (n: NodeSnapshot | undefined): Set<string> =>
   new Set((n?.host?.interfaces ?? []).flatMap((i) => i.addresses.map((a) => a.address)));
 
+/**
+ * A sender's lines by kind and their first 1 to 3 fields, indexed once (a
+ * sender at 300 nodes prints ~600 lines, each looked up per peer).
+ */
+function senderLines(text: string): (kind: SenderLine['kind'], ...key: string[]) => SenderLine | undefined {
+  const index = new Map<string, SenderLine>();
+  for (const l of parseProbeLines(text).lines) {
+    for (let k = 1; k <= Math.min(3, l.fields.length); k++) {
+      const key = [l.kind, ...l.fields.slice(0, k)].join(' ');
+      if (!index.has(key)) index.set(key, l);
+    }
+  }
+  return (kind, ...key) => index.get([kind, ...key].join(' '));
+}
+
 /** Every probe result, per ordered pair, from what was observed. */
 export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): ProbeResults {
   const results: ProbeResults = {
@@ -151,22 +197,20 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
       return [node, seen.ok && seen.behind === null && why !== undefined ? { ...seen, behind: why } : seen];
     }),
   );
+  const receiving = (to: string) => ({
+    receiverReachable: byName.has(to) && obs.captures.has(to),
+    capture: captures.get(to),
+    captureSec: obs.captureSec,
+  });
   for (const s of obs.senders) {
     if (!s.output.ok) {
       results.errors.push({ node: s.node, message: `probes from ${s.node} failed: ${s.output.text}` });
       continue;
     }
-    // Indexed once (a sender at 300 nodes prints ~600 lines, each looked up per peer).
-    const index = new Map<string, SenderLine>();
-    for (const l of parseProbeLines(s.output.text).lines) {
-      for (let k = 1; k <= Math.min(3, l.fields.length); k++) {
-        const key = [l.kind, ...l.fields.slice(0, k)].join(' ');
-        if (!index.has(key)) index.set(key, l);
-      }
-    }
-    const line = (kind: SenderLine['kind'], ...key: string[]) => index.get([kind, ...key].join(' '));
+    const line = senderLines(s.output.text);
     const senderIps = addressesOf(byName.get(s.node));
     const tcpTo = new Set(s.plan.tcp.map((x) => `${x.ip}/${x.port}`));
+    const espTo = new Set(s.plan.esp?.ips ?? []);
     const mtuTo = new Map<string, SenderPlan['mtu'][number]>();
     for (const m of s.plan.mtu) if (!mtuTo.has(m.ip)) mtuTo.set(m.ip, m);
     for (const p of s.peers) {
@@ -176,17 +220,13 @@ export function probeResults(snapshot: ClusterSnapshot, obs: ObservedProbes): Pr
         results.ports.push({ from: s.node, to: p.name, proto: 'tcp', port, purpose: port === 2377 ? 'manager' : 'gossip', state, detail });
       }
       for (const port of [7946, dataPort]) {
-        const { state, detail } = udpVerdict({
-          from: s.node,
-          to: p.name,
-          port,
-          senderIps,
-          receiverReachable: byName.has(p.name) && obs.captures.has(p.name),
-          capture: captures.get(p.name),
-          captureSec: obs.captureSec,
-        });
+        const { state, detail } = udpVerdict({ ...receiving(p.name), from: s.node, to: p.name, port, senderIps });
         const probe: PortProbe = { from: s.node, to: p.name, proto: 'udp', port, purpose: port === 7946 ? 'gossip' : 'data-path', state, detail };
         results.ports.push(probe);
+      }
+      if (espTo.has(p.ip)) {
+        const v = espVerdict(line('E', p.ip), { ...receiving(p.name), from: s.node, to: p.name, port: 'esp', senderIps });
+        results.ports.push({ from: s.node, to: p.name, proto: 'esp', port: null, purpose: 'esp', ...v });
       }
       const planned = mtuTo.get(p.ip);
       if (planned) {

@@ -8,7 +8,7 @@
  */
 import { LAYERS, type Status } from '../checks/types.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { buildPairMatrix, PORT_MARKS, type PairCell } from './matrix.js';
+import { buildPairMatrix, type PairCell } from './matrix.js';
 import type { Report } from './model.js';
 import { placeText, type Problem } from './problems.js';
 
@@ -62,7 +62,7 @@ function matrixHtml(r: Report): string {
   };
   const head = `<tr><th>from \\ to</th>${m.nodes.map((n) => `<th>${esc(n)}</th>`).join('')}</tr>`;
   const rows = m.rows.map((row, i) => `<tr><th>${esc(m.nodes[i]!)}</th>${row.map(cell).join('')}</tr>`).join('');
-  const legend = `. every probed port ok · ${PORT_MARKS.map((x) => `${x.mark} ${x.port}`).join(' · ')} failed · ? unconfirmed · blank not probed`;
+  const legend = `. every probed port ok · ${m.marks.map((x) => `${x.mark} ${x.port}`).join(' · ')} failed · ? unconfirmed · blank not probed`;
   return `<table class="matrix" data-nodes="${m.nodes.length}">${head}${rows}</table><p class="meta">${esc(legend)}</p>`;
 }
 

@@ -15,6 +15,7 @@ export const PORT_MARKS: readonly { check: string; mark: string; port: string }[
   { check: 'underlay.gossip.tcp-7946', mark: 'G', port: 'tcp/7946 (gossip)' },
   { check: 'underlay.gossip.udp-7946', mark: 'g', port: 'udp/7946 (gossip)' },
   { check: 'underlay.datapath.udp', mark: 'V', port: 'udp/<data-path port> (VXLAN)' },
+  { check: 'underlay.esp.reachable', mark: 'E', port: 'ESP (IP protocol 50, encrypted overlays)' },
 ];
 
 export type CellState = 'ok' | 'fail' | 'warn' | 'none';
@@ -31,6 +32,8 @@ export interface PairCell {
 
 export interface PairMatrix {
   nodes: string[];
+  /** The PORT_MARKS entries with at least one probed pair (ESP only where an overlay is encrypted). */
+  marks: (typeof PORT_MARKS)[number][];
   /** rows[i][j]: from nodes[i] to nodes[j] (the diagonal is state `none`). */
   rows: PairCell[][];
 }
@@ -60,7 +63,8 @@ export function buildPairMatrix(r: Pick<Report, 'findings' | 'cluster'>): PairMa
       c.failed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
       c.unconfirmed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
-  return { nodes: names, rows };
+  const seen = new Set(probed.map((f) => f.id));
+  return { nodes: names, rows, marks: PORT_MARKS.filter((m) => seen.has(m.check)) };
 }
 
 /** Above this many nodes the text matrix keeps only rows and columns with a failure or an unconfirmed port. */
@@ -82,7 +86,7 @@ export function pairMatrix(r: Pick<Report, 'findings' | 'cluster'>): string[] {
   const lines: string[] = [];
   const total = m.nodes.length;
   if (!anyBad) {
-    lines.push(`Port probes: every probed pair of the ${total} nodes passed (${PORT_MARKS.map((x) => x.port).join(', ')}).`);
+    lines.push(`Port probes: every probed pair of the ${total} nodes passed (${m.marks.map((x) => x.port).join(', ')}).`);
     return lines;
   }
   const t = sanitizeLine;
@@ -102,6 +106,6 @@ export function pairMatrix(r: Pick<Report, 'findings' | 'cluster'>): string[] {
   for (const i of rowIdx) {
     lines.push(`${label(m.nodes[i]!).padEnd(rowW)}  ${colIdx.map((j, k) => cellText(m.rows[i]![j]!).padEnd(colW[k]!)).join(' ')}`.trimEnd());
   }
-  lines.push(`legend: . all ports ok · ${PORT_MARKS.map((x) => `${x.mark} ${x.port}`).join(' · ')} failed · ? unconfirmed · blank not probed`);
+  lines.push(`legend: . all ports ok · ${m.marks.map((x) => `${x.mark} ${x.port}`).join(' · ')} failed · ? unconfirmed · blank not probed`);
   return lines;
 }

@@ -8,6 +8,7 @@
 import type Dockerode from 'dockerode';
 import type { CollectOptions } from '../collect/collect.js';
 import { runChecks } from '../checks/runner.js';
+import { encryptedNetworks } from '../checks/stack/lib.js';
 import type { Finding } from '../checks/types.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import { buildModel } from '../model/build.js';
@@ -91,7 +92,9 @@ export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoi
     });
     if (!plan) throw new Error('cluster discovery did not plan the stack');
     let snapshot = assembleSnapshot(d, [], endpoint, o.toolVersion, startedAt);
-    if (o.live) snapshot = await collectAndProbe(d, o.collect, o.probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
+    // ESP is probed only between the candidate nodes of each of the stack's encrypted networks.
+    const probe = o.probe && { ...o.probe, espGroups: encryptedNetworks(plan).map((x) => [...x.nodes].sort()) };
+    if (o.live) snapshot = await collectAndProbe(d, o.collect, probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
     ev.stageStart?.('analyse');
     const model = buildModel(snapshot, plan);
     const findings = judge(runChecks(model, o.live ? { stack: true } : { stack: true, only: ['stack'] }), plan);

@@ -173,6 +173,7 @@ const ProbeResultsSchema = obj({
       purpose: v.picklist(['manager', 'gossip', 'data-path', 'esp']),
       state,
       detail: str,
+      senderRefused: v.optional(v.literal(true)),
     }),
   ),
   mtu: v.array(obj({ from: str, to: str, payload: num, required: num, state, detail: str })),

@@ -14,6 +14,7 @@ import placement from '../../../src/checks/stack/placement-feasible.js';
 import conflict from '../../../src/checks/stack/ports-conflict.js';
 import mesh from '../../../src/checks/stack/ports-mesh.js';
 import { buildModel } from '../../../src/model/build.js';
+import type { PortProbe, ProbeResults } from '../../../src/probe/types.js';
 import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
 import { checkTester } from '../../support/check-tester.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
@@ -29,6 +30,34 @@ const labelled = (): ClusterSnapshot => {
   nd3.Spec.Labels = { zone: 'Nowhere' };
   return s;
 };
+
+/** ESP probe results as probe/run.ts records them (its own detail strings). */
+const espProbes = (pairs: [string, string, PortProbe['state'], true?][]): ProbeResults => ({
+  startedAt: '2026-11-29T20:50:00.000Z',
+  durationMs: 900,
+  ports: pairs.map(([from, to, state, senderRefused]) => ({
+    from,
+    to,
+    proto: 'esp',
+    port: null,
+    purpose: 'esp',
+    state,
+    detail:
+      state === 'ok'
+        ? `ESP packets (IP protocol 50) seen arriving on ${to}`
+        : state === 'blocked'
+          ? senderRefused
+            ? `${from} could not send ESP to ${to} (Operation not permitted): netfilter on ${from} refused it (an OUTPUT rule drops ESP)`
+            : `3 ESP packets (IP protocol 50) sent from ${from}, none arrived on ${to} while every sender ran`
+          : `ESP not sent: ${from} has neither perl (with its Socket module) nor python3 to send raw IP packets`,
+    ...(senderRefused ? { senderRefused } : {}),
+  })),
+  mtu: [],
+  dataPath: [],
+  errors: [],
+});
+
+const withEsp = (pairs: Parameters<typeof espProbes>[0]) => (): ClusterSnapshot => ({ ...live(), probes: espProbes(pairs) });
 
 const plan = {
   go: await stackPlanner('go'),
@@ -104,7 +133,61 @@ checkTester(encrypted, {
       stack: plan.encrypted,
       errors: [{ status: 'fail', messageId: 'missing', network: 'app_secret' }],
     },
+    {
+      name: 'ESP blocked nd2 → nd3 (both candidates: the service runs on workers); nd1 → nd3 blocked too, but nd1 is no candidate',
+      snapshot: withEsp([
+        ['nd2', 'nd3', 'blocked'],
+        ['nd3', 'nd2', 'ok'],
+        ['nd1', 'nd3', 'blocked'],
+      ]),
+      stack: plan.encrypted,
+      errors: [
+        { status: 'fail', messageId: 'missing', network: 'app_secret' },
+        { status: 'fail', messageId: 'espBlocked', network: 'app_secret' },
+      ],
+    },
+    {
+      name: 'ESP passes between the candidates',
+      snapshot: withEsp([
+        ['nd2', 'nd3', 'ok'],
+        ['nd3', 'nd2', 'ok'],
+      ]),
+      stack: plan.encrypted,
+      passes: [{ status: 'pass', messageId: 'espOk', network: 'app_secret' }],
+      errors: [{ status: 'fail', messageId: 'missing', network: 'app_secret' }],
+    },
   ],
+});
+
+describe('stack.network.encrypted on the ESP probes', () => {
+  const run = (p: ProbeResults) => {
+    const s = { ...live(), probes: p };
+    return runChecks(buildModel(s, plan.encrypted(s)), {}, [encrypted]);
+  };
+  it('names the blocked candidate pairs only, and allows ESP on each receiver (or a refusing sender) with the real addresses', () => {
+    const p = espProbes([
+      ['nd2', 'nd3', 'blocked'],
+      ['nd3', 'nd2', 'blocked', true],
+      ['nd1', 'nd3', 'blocked'],
+    ]);
+    const f = run(p).find((x) => x.messageId === 'espBlocked')!;
+    expect(f.detail).toBe(
+      'app_secret is encrypted but ESP (IP protocol 50) does not pass nd2 → nd3 and nd3 → nd2: its tasks there would resolve each other by DNS but exchange no data',
+    );
+    expect(f.remediation).toBe(
+      "on nd3: iptables -I INPUT -p esp -s 10.213.0.12 -j ACCEPT; on nd3: iptables -I OUTPUT -p esp -d 10.213.0.12 -j ACCEPT (persist it in the firewall's configuration), and allow IP protocol 50 between these nodes in any cloud firewall or security group.",
+    );
+    expect(f.location?.line).toBe(15);
+  });
+
+  it('an unconfirmed pair (no perl or python3 on a node) warns with the reason; no ESP probe at all adds nothing', () => {
+    const f = run(espProbes([['nd2', 'nd3', 'unconfirmed']])).find((x) => x.messageId.startsWith('esp'))!;
+    expect([f.status, f.detail]).toEqual([
+      'warn',
+      'app_secret: ESP (IP protocol 50) nd2 → nd3 could not be confirmed: ESP not sent: nd2 has neither perl (with its Socket module) nor python3 to send raw IP packets',
+    ]);
+    expect(run(espProbes([])).filter((x) => x.messageId.startsWith('esp'))).toEqual([]);
+  });
 });
 
 checkTester(conflict, {

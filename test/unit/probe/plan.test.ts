@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_PAIRS_MAX, coveringOffsets, planNode, planPairs } from '../../../src/probe/plan.js';
+import { ALL_PAIRS_MAX, coveringOffsets, espGroups, planEsp, planNode, planPairs } from '../../../src/probe/plan.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
@@ -83,5 +83,54 @@ describe('probe pair plan', () => {
     ]);
     expect(p.mtu.map((m) => m.ip)).toEqual(['10.213.0.13']);
     expect(p.dataPath.every((d) => d.peer === 'nd3')).toBe(true);
+  });
+});
+
+describe('ESP pair plan (encrypted overlays only)', () => {
+  const snapshot = labSnapshot('healthy');
+
+  it('no encrypted overlay on the recorded lab: no ESP group, so no ESP probe anywhere', () => {
+    expect(espGroups(snapshot)).toEqual([]);
+    expect(planEsp(espGroups(snapshot)).size).toBe(0);
+  });
+
+  it("an encrypted overlay: the nodes with a task or lb endpoint on it (the manager's view) or its sandbox (the node's)", () => {
+    const s = structuredClone(snapshot);
+    const net = s.cluster.networks.find((n) => n.name === 'ndnet')!;
+    net.encrypted = true;
+    const all = espGroups(s);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toEqual(
+      [...new Set(s.nodes.filter((n) => n.sandboxes.some((x) => x.kind === 'overlay' && x.networkId === net.id)).map((n) => n.name))].sort(),
+    );
+    // Only the manager's view left (endpoints on nd1 and nd3; no sandboxes, no peers): those two nodes.
+    net.peers = [];
+    net.endpoints = net.endpoints.filter((e) => e.hostIp === '10.213.0.11' || e.hostIp === '10.213.0.13');
+    for (const n of s.nodes) n.sandboxes = n.sandboxes.filter((x) => x.networkId !== net.id);
+    expect(espGroups(s)).toEqual([['nd1', 'nd3']]);
+    // A network on one node has no pair.
+    net.endpoints = net.endpoints.filter((e) => e.hostIp === '10.213.0.11');
+    expect(espGroups(s)).toEqual([]);
+  });
+
+  it('every ordered pair within a group, groups merged; nothing between groups', () => {
+    const p = planEsp([
+      ['a', 'b'],
+      ['b', 'c', 'd'],
+    ]);
+    expect(Object.fromEntries([...p].map(([k, v]) => [k, [...v].sort()]))).toEqual({ a: ['b'], b: ['a', 'c', 'd'], c: ['b', 'd'], d: ['b', 'c'] });
+  });
+
+  it("planNode sends ESP to the planned peers with IPv4 addresses only, with the run's SPI", () => {
+    const nd2 = snapshot.nodes.find((n) => n.name === 'nd2')!;
+    const peers = [
+      { name: 'nd1', ip: '10.213.0.11', manager: true },
+      { name: 'nd3', ip: '10.213.0.13', manager: false },
+      { name: 'nd6', ip: 'fd00::6', manager: false },
+    ];
+    expect(planNode(snapshot, nd2, peers, { timeoutSec: 2 }).esp).toBeUndefined();
+    const p = planNode(snapshot, nd2, peers, { timeoutSec: 2 }, null, { spi: 42, to: new Set(['nd3', 'nd6']) });
+    expect(p.esp).toEqual({ spi: 42, ips: ['10.213.0.13'] });
+    expect(planNode(snapshot, nd2, peers, { timeoutSec: 2 }, null, { spi: 42, to: new Set(['nd6']) }).esp).toBeUndefined();
   });
 });

@@ -287,3 +287,118 @@ describe('the capture stops when the count is in', () => {
     },
   );
 });
+
+describe('the ESP probe (IP protocol 50, encrypted overlays)', () => {
+  const espPlan = (ips: string[], spi = 167) => ({
+    tcp: [],
+    udp: [],
+    mtu: [],
+    dataPath: [],
+    esp: { spi, ips },
+    netnsDir: '/x',
+    viaDockerdMountNs: false,
+    timeoutSec: 1,
+  });
+  /** Run a sender script with `dir` first on its PATH (or as its whole PATH). */
+  const runWith = (script: string, dir: string, only = false) =>
+    spawnSync('sh', ['-s'], {
+      input: only
+        ? script.replace(/export LC_ALL=C PATH="[^"\n]*"/, `export LC_ALL=C PATH="${dir}"`)
+        : script.replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`),
+      encoding: 'utf8',
+      timeout: 20_000,
+    }).stdout;
+
+  it('the sender writes ESP from one process, after UDP, and takes only IPv4 addresses and an SPI from the reserved 1..255', () => {
+    const s = buildSenderScript(espPlan(['10.213.0.11', '10.213.0.13']));
+    expect(s).toContain('\nesp 167 10.213.0.11 10.213.0.13 &\n');
+    expect(s).toContain("perl -MSocket -e 'my ($spi, @ips) = @ARGV;");
+    expect(s).toContain('SOCK_RAW, 50)');
+    expect(s.indexOf('esp 167')).toBeLessThan(s.indexOf('wait\necho DONE'));
+    expect(() => buildSenderScript(espPlan(['10.0.0.1; reboot']))).toThrow(/not an IPv4/);
+    expect(() => buildSenderScript(espPlan(['fd00::1']))).toThrow(/not an IPv4/);
+    for (const spi of [0, 256, 1.5, 0x4e445052]) expect(() => buildSenderScript(espPlan(['10.0.0.1'], spi))).toThrow(/not a probe SPI/);
+    // No ESP planned: the script is what it was (no esp function at all).
+    expect(buildSenderScript({ ...espPlan([]), esp: undefined })).not.toContain('esp()');
+  });
+
+  it('the capture adds our SPI and payload to the same tcpdump filter, only when ESP is expected', () => {
+    const s = buildCaptureScript([7946, 4789], 3, [{ src: '10.213.0.11', port: 'esp' }], 167);
+    expect(s).toContain(
+      "'inbound and ((udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052) or (ip proto 50 and ip[20:4] = 167 and ip[28:4] = 0x4e445052))'",
+    );
+    expect(s).toContain("WANT=' 10.213.0.11/esp '");
+    expect(s.match(/tcpdump -i any/g)).toHaveLength(1);
+    expect(buildCaptureScript([7946, 4789], 3, [])).toContain("'inbound and udp and (dst port 7946 or dst port 4789) and udp[8:4] = 0x4e445052'");
+    expect(() => buildCaptureScript([4789], 3, [], 999)).toThrow(/not a probe SPI/);
+    expect(parseCaptures('C 10.213.0.11 10.213.0.12 esp\nC 10.213.0.11 10.213.0.12 4789\n')).toEqual([
+      { src: '10.213.0.11', dst: '10.213.0.12', port: 'esp' },
+      { src: '10.213.0.11', dst: '10.213.0.12', port: 4789 },
+    ]);
+  });
+
+  it("reads tcpdump's ESP lines (recorded on this machine) as `C <src> <dst> esp`, and completes with the UDP ones", () => {
+    const esp = readFileSync(new URL('../../fixtures/lab/probes/tcpdump-any-q-esp.txt', import.meta.url), 'utf8').split('\n');
+    const udp = readFileSync(new URL('../../fixtures/lab/probes/tcpdump-any-q.txt', import.meta.url), 'utf8')
+      .split('\n')
+      .find((l) => l.includes(' IP 127.0.0.1.41237 > 127.0.0.1.7946:'))!
+      .replace('127.0.0.1.41237 > 127.0.0.1.7946', '10.99.0.1.41237 > 10.99.0.2.7946');
+    const lines = [...esp.slice(0, 5), udp];
+    const dir = mkdtempSync(join(tmpdir(), 'nd-capture-'));
+    try {
+      const body = lines.map((l) => `printf '%s\\n' '${l}'`).join('\n');
+      writeFileSync(join(dir, 'tcpdump'), `#!/bin/sh\n${body}\nexec sleep 30\n`, { mode: 0o755 });
+      const expect2 = [
+        { src: '10.99.0.1', port: 'esp' as const },
+        { src: '10.99.0.1', port: 7946 },
+      ];
+      const script = buildCaptureScript([7946], 5, expect2, 167).replace('export LC_ALL=C PATH="', `export LC_ALL=C PATH="${dir}:`);
+      const out = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 }).stdout;
+      expect(parseCaptures(out)).toEqual([
+        { src: '10.99.0.1', dst: '10.99.0.2', port: 'esp' },
+        { src: '10.99.0.1', dst: '10.99.0.2', port: 7946 },
+      ]);
+      expect(parseProbeLines(out).complete).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to python3 without perl, and says so for each address when neither exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-esp-'));
+    try {
+      // A perl without its Socket module, as `perl -MSocket` fails there.
+      writeFileSync(join(dir, 'perl'), '#!/bin/sh\necho "Can\'t locate Socket.pm in @INC" >&2; exit 2\n', { mode: 0o755 });
+      const script = buildSenderScript(espPlan(['127.0.0.1', '127.0.0.2']));
+      const py = parseProbeLines(runWith(script, dir)).lines.filter((l) => l.kind === 'E');
+      const root = process.getuid?.() === 0;
+      // As root the raw socket opens and both sends pass; otherwise python3 says why it could not open one.
+      expect(py.map((l) => l.fields.slice(0, 3).join(' '))).toEqual(
+        root ? ['127.0.0.1 0 python3', '127.0.0.2 0 python3'] : ['127.0.0.1 1 python3', '127.0.0.2 1 python3'],
+      );
+      if (!root) expect(py[0]!.fields.slice(3).join(' ')).toBe('socket: Operation not permitted');
+      const none = parseProbeLines(runWith(script, dir, true)).lines.filter((l) => l.kind === 'E');
+      expect(none.map((l) => l.fields.join(' '))).toEqual(['127.0.0.1 127 -', '127.0.0.2 127 -']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v tcpdump && command -v perl']).status !== 0)(
+    "with the real tcpdump and perl (root): the sender's ESP on loopback completes the count",
+    async () => {
+      const script = buildCaptureScript([7946], 5, [{ src: '127.0.0.1', port: 'esp' }], 201);
+      const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      let out = '';
+      const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), /READY/.test(out) && resolve())));
+      const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      child.stdin.end(script);
+      await ready;
+      const sent = spawnSync('sh', ['-s'], { input: buildSenderScript(espPlan(['127.0.0.1'], 201)), encoding: 'utf8', timeout: 10_000 }).stdout;
+      expect(parseProbeLines(sent).lines.find((l) => l.kind === 'E')!.fields).toEqual(['127.0.0.1', '0', 'perl']);
+      await ended;
+      expect(parseCaptures(out)).toEqual([{ src: '127.0.0.1', dst: '127.0.0.1', port: 'esp' }]);
+      expect(parseProbeLines(out).complete).toBe(true);
+    },
+  );
+});

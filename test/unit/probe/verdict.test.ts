@@ -5,7 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dataPathVerdict, mtuVerdict, probeResults, readCapture, tcpVerdict, udpVerdict, type ObservedProbes } from '../../../src/probe/verdict.js';
+import {
+  dataPathVerdict,
+  espVerdict,
+  mtuVerdict,
+  probeResults,
+  readCapture,
+  tcpVerdict,
+  udpVerdict,
+  type ObservedProbes,
+} from '../../../src/probe/verdict.js';
+import { expectedAt } from '../../../src/probe/run.js';
 import { parseProbeLines } from '../../../src/probe/script.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
@@ -203,5 +213,93 @@ describe('single verdicts on the lines the sender prints', () => {
       detail: 'ping from lb_n28s5d637 to 10.0.1.4 on nd2 answered, but 1450-byte packets with DF do not pass',
     });
     expect(dataPathVerdict(d, undefined, undefined, 'nd1', 4789)).toEqual({ state: 'unconfirmed', dfState: null, detail: 'probe did not report' });
+  });
+});
+
+describe('ESP verdicts on the lines the sender and the capture print', () => {
+  const capture = readCapture({ ok: true, text: 'READY\nC 10.213.0.12 10.213.0.13 esp\nC 10.213.0.12 10.213.0.13 4789\nCOMPLETE\nDONE\n' });
+  const base = { from: 'nd2', to: 'nd3', port: 'esp' as const, receiverReachable: true, capture, captureSec: 2, senderIps: new Set(['10.213.0.12']) };
+
+  it('sent and seen by the receiver: ok; sent and not seen: blocked, in those words', () => {
+    expect(espVerdict(line('E 10.213.0.13 0 perl\n'), base)).toEqual({ state: 'ok', detail: 'ESP packets (IP protocol 50) seen arriving on nd3' });
+    const none = readCapture({ ok: true, text: 'READY\nC 10.213.0.12 10.213.0.13 4789\nDONE\n' });
+    expect(espVerdict(line('E 10.213.0.13 0 python3\n'), { ...base, capture: none })).toEqual({
+      state: 'blocked',
+      detail: '3 ESP packets (IP protocol 50) sent from nd2, none arrived on nd3 while every sender ran',
+    });
+    // The UDP datagram from the same sender does not stand for ESP, nor ESP for UDP.
+    expect(udpVerdict({ ...base, port: 7946 }).state).toBe('blocked');
+  });
+
+  it("refused by the sender's own kernel (EPERM, as perl and python3 print it): blocked at the sender, whatever the receiver saw", () => {
+    expect(espVerdict(line('E 10.213.0.13 1 perl Operation not permitted\n'), base)).toEqual({
+      state: 'blocked',
+      detail: 'nd2 could not send ESP to nd3 (Operation not permitted): netfilter on nd2 refused it (an OUTPUT rule drops ESP)',
+      senderRefused: true,
+    });
+    expect(espVerdict(line('E 10.213.0.13 1 python3 Network is unreachable\n'), base)).toEqual({
+      state: 'blocked',
+      detail: 'nd2 could not send ESP to nd3 (Network is unreachable)',
+    });
+  });
+
+  it('no perl or python3, no raw socket, or no line at all: unconfirmed, saying which', () => {
+    expect(espVerdict(line('E 10.213.0.13 127 -\n'), base)).toEqual({
+      state: 'unconfirmed',
+      detail: 'ESP not sent: nd2 has neither perl (with its Socket module) nor python3 to send raw IP packets',
+    });
+    expect(espVerdict(line('E 10.213.0.13 1 python3 socket: Operation not permitted\n'), base).detail).toBe(
+      'ESP not sent: python3 on nd2 could not open a raw socket (socket: Operation not permitted)',
+    );
+    expect(espVerdict(undefined, base)).toEqual({ state: 'unconfirmed', detail: 'probe did not report' });
+  });
+
+  it('each capture waits for ESP only from the senders whose plan sends it ESP, IPv4 only', () => {
+    const ipOf = new Map([
+      ['nd1', '10.213.0.11'],
+      ['nd2', '10.213.0.12'],
+      ['nd3', '10.213.0.13'],
+      ['nd4', 'fd00::4'],
+    ]);
+    const probers = ['nd1', 'nd2', 'nd3', 'nd4'].map((name) => ({ name }));
+    const espTo = new Map([
+      ['nd2', new Set(['nd3', 'nd4'])],
+      ['nd3', new Set(['nd2'])],
+      ['nd4', new Set(['nd3'])],
+    ]);
+    const at = (n: string) => expectedAt(n, probers, ipOf, [4789], espTo).filter((e) => e.port === 'esp');
+    expect(at('nd3')).toEqual([{ src: '10.213.0.12', port: 'esp' }]);
+    expect(at('nd2')).toEqual([{ src: '10.213.0.13', port: 'esp' }]);
+    expect(at('nd1')).toEqual([]);
+    expect(expectedAt('nd1', probers, ipOf, [4789], espTo)).toHaveLength(3);
+  });
+});
+
+describe('ESP on the lab with an encrypted overlay on all three nodes (recorded)', () => {
+  const esp = (name: string) => probeResults(snapshot, recorded(name)).ports.filter((p) => p.purpose === 'esp');
+
+  it('healthy: the 6 ordered pairs ok, confirmed by the same captures that completed on the UDP datagrams', () => {
+    const obs = recorded('esp-healthy');
+    expect(obs.senders.map((s) => s.plan.esp?.ips.length)).toEqual([2, 2, 2]);
+    expect(esp('esp-healthy').map((p) => `${p.from}->${p.to} ${p.state}`)).toEqual([
+      'nd1->nd2 ok',
+      'nd1->nd3 ok',
+      'nd2->nd1 ok',
+      'nd2->nd3 ok',
+      'nd3->nd1 ok',
+      'nd3->nd2 ok',
+    ]);
+    for (const [, cap] of obs.captures) expect(parseProbeLines(cap.text).complete).toBe(true);
+  });
+
+  it("iptables -I OUTPUT -p esp -j DROP on nd2: exactly nd2's two pairs blocked, refused by nd2's own kernel", () => {
+    const bad = esp('esp-output-dropped-nd2').filter((p) => p.state !== 'ok');
+    expect(bad).toEqual([
+      expect.objectContaining({ from: 'nd2', to: 'nd1', state: 'blocked', senderRefused: true }),
+      expect.objectContaining({ from: 'nd2', to: 'nd3', state: 'blocked', senderRefused: true }),
+    ]);
+    expect(bad[0]!.detail).toBe('nd2 could not send ESP to nd1 (Operation not permitted): netfilter on nd2 refused it (an OUTPUT rule drops ESP)');
+    // Every UDP datagram still passed: only ESP was dropped.
+    expect(probeResults(snapshot, recorded('esp-output-dropped-nd2')).ports.filter((p) => p.proto === 'udp' && p.state !== 'ok')).toEqual([]);
   });
 });

@@ -31,28 +31,34 @@ export type PortMessage = keyof typeof PORT_MESSAGES;
 
 type Verdict = { status: Status; messageId: PortMessage; data: Record<string, string>; remediation?: string };
 
+/** How a probe's port is named in findings: `udp/4789`, or `ESP` (IP protocol 50 has no ports). */
+export const portLabel = (p: PortProbe): string => (p.proto === 'esp' ? 'ESP' : `${p.proto}/${p.port}`);
+
+/** `-p udp --dport 4789`, or `-p esp`. */
+const match = (p: PortProbe): string => (p.proto === 'esp' || p.port === null ? `-p ${p.proto}` : `-p ${p.proto} --dport ${p.port}`);
+
 /**
- * A capture sees a datagram before the receiver's netfilter INPUT does, so a
- * UDP probe seen on the receiver is only "ok" if the receiver's own firewall
- * (parsed once, in the model) also lets it through. TCP needs no such step:
- * the handshake passed INPUT.
+ * A capture sees a datagram (or an ESP packet) before the receiver's netfilter
+ * INPUT does, so a UDP or ESP probe seen on the receiver is only "ok" if the
+ * receiver's own firewall (parsed once, in the model) also lets it through.
+ * TCP needs no such step: the handshake passed INPUT.
  */
 export function receiverVerdict(model: Model, p: PortProbe): Verdict | null {
-  if (p.proto !== 'udp' || p.state !== 'ok' || p.port === null) return null;
+  if (p.proto === 'tcp' || p.state !== 'ok' || (p.proto === 'udp' && p.port === null)) return null;
   const f = model.node(p.to)?.firewall.filter;
   if (!f?.ok) return null;
   const src = model.ipByName.get(p.from) ?? null;
   const dst = model.ipByName.get(p.to) ?? null;
-  const base = { port: `${p.proto}/${p.port}`, from: p.from, to: p.to };
+  const base = { port: portLabel(p), from: p.from, to: p.to };
   for (const { section, label, dump } of f.value) {
-    const ev = evaluate(dump, 'INPUT', { proto: 'udp', dport: p.port, sport: null, src, dst, iface: null });
+    const ev = evaluate(dump, 'INPUT', { proto: p.proto, dport: p.port, sport: null, src, dst, iface: null });
     const o = ev.drops[0];
     if (ev.result === 'accepted' || !o) continue;
     const data = { ...base, how: describeOutcome(o, 'INPUT'), dump: label };
     if (ev.result !== 'dropped') return { status: 'warn', messageId: 'receiverMaybe', data };
     // The cause is on the receiver: delete the rule found (when it sits in INPUT itself), or put an ACCEPT before it.
     const bin = section.includes('legacy') ? 'iptables-legacy' : section.includes('nft') ? 'iptables-nft' : 'iptables';
-    const accept = `${bin} -I INPUT -p udp --dport ${p.port}${src !== null ? ` -s ${shq(src)}` : ''} -j ACCEPT`;
+    const accept = `${bin} -I INPUT ${match(p)}${src !== null ? ` -s ${shq(src)}` : ''} -j ACCEPT`;
     const remediation =
       o.rule !== null && o.via.length === 0 && o.rule.chain === 'INPUT'
         ? `on ${p.to}: ${bin} -D INPUT ${o.rule.args.map(shq).join(' ')} (the rule that drops it; to keep it, insert an ACCEPT for the swarm's nodes before it)`
@@ -69,10 +75,16 @@ const STATUS: Record<PortProbe['state'], Status> = { ok: 'pass', blocked: 'fail'
  * Allow the probed port into the receiver, with the sender's real address when the swarm knows it. No OUTPUT
  * change on the sender: a rule there that drops it is host.firewall.ports's finding, with the rule named.
  */
-function allow(model: Model, p: PortProbe): string {
+export function allow(model: Model, p: PortProbe): string {
+  // The sender's own kernel refused it (EPERM): an OUTPUT rule there, which host.firewall.ports names.
+  if (p.senderRefused === true) {
+    const to = model.ipByName.get(p.to);
+    return `on ${prose(p.from)}: iptables -I OUTPUT ${match(p)}${to !== undefined ? ` -d ${shq(to)}` : ''} -j ACCEPT, ahead of the rule that drops it (see host.firewall.ports)`;
+  }
   const from = model.ipByName.get(p.from);
   const src = from !== undefined ? ` -s ${shq(from)}` : '';
-  return `on ${prose(p.to)}: iptables -I INPUT -p ${p.proto} --dport ${p.port}${src} -j ACCEPT (and any cloud firewall or security group between ${prose(p.from)} and ${prose(p.to)})`;
+  const cloud = p.proto === 'esp' ? 'IP protocol 50 in any cloud firewall or security group' : 'any cloud firewall or security group';
+  return `on ${prose(p.to)}: iptables -I INPUT ${match(p)}${src} -j ACCEPT (and ${cloud} between ${prose(p.from)} and ${prose(p.to)})`;
 }
 
 /** The body of a port-probe check: probe errors as skips, then one finding per selected probe. */
@@ -85,7 +97,7 @@ export const probePorts =
       const v = receiverVerdict(model, p);
       const status = v?.status ?? STATUS[p.state];
       const messageId = v?.messageId ?? p.state;
-      const data = v?.data ?? { port: `${p.proto}/${p.port}`, from: p.from, to: p.to, detail: p.detail };
+      const data = v?.data ?? { port: portLabel(p), from: p.from, to: p.to, detail: p.detail };
       report(status, messageId, data, { node: p.from, peer: p.to, ...(status === 'pass' ? {} : { remediation: v?.remediation ?? allow(model, p) }) });
     }
   };

@@ -31,6 +31,15 @@ const udp = (from: string, to: string, port: number, state: PortProbe['state'], 
   detail,
 });
 const seen = (to: string) => `datagrams seen arriving on ${to}`;
+const esp = (from: string, to: string, state: PortProbe['state'], detail: string): PortProbe => ({
+  from,
+  to,
+  proto: 'esp',
+  port: null,
+  purpose: 'esp',
+  state,
+  detail,
+});
 
 const withFilter = (s: ClusterSnapshot, node: string, rule: string) => {
   const text = nodeOf(s, node).raw['host/iptables-save']!.stdout;
@@ -141,12 +150,33 @@ checkTester(espReachable, {
   valid: [
     { name: 'no encrypted overlay', snapshot: lab, passes: [{ status: 'pass', messageId: 'notNeeded' }] },
     {
-      name: 'an encrypted overlay: ESP cannot be probed without an SA',
+      name: 'an encrypted overlay and no probes: a skip naming it',
       snapshot: () =>
         labWith((s) => {
           s.cluster.networks.find((n) => n.name === 'ndnet')!.encrypted = true;
         }),
-      skips: [{ status: 'skip', messageId: 'cannotProbe', node: null }],
+      probes: null,
+      skips: [{ status: 'skip', messageId: 'noProbes', node: null }],
+    },
+    {
+      name: 'ESP seen arriving on the receiver, whose firewall accepts it',
+      snapshot: lab,
+      probes: probes([esp('nd1', 'nd2', 'ok', 'ESP packets (IP protocol 50) seen arriving on nd2')]),
+      passes: [{ status: 'pass', messageId: 'ok', node: 'nd1', peer: 'nd2' }],
+    },
+  ],
+  invalid: [
+    {
+      name: 'ESP dropped on the way, and not sent for lack of perl and python3',
+      snapshot: lab,
+      probes: probes([
+        esp('nd2', 'nd3', 'blocked', '3 ESP packets (IP protocol 50) sent from nd2, none arrived on nd3 while every sender ran'),
+        esp('nd3', 'nd1', 'unconfirmed', 'ESP not sent: nd3 has neither perl (with its Socket module) nor python3 to send raw IP packets'),
+      ]),
+      errors: [
+        { status: 'fail', messageId: 'blocked', node: 'nd2', peer: 'nd3' },
+        { status: 'warn', messageId: 'unconfirmed', node: 'nd3', peer: 'nd1' },
+      ],
     },
   ],
 });
