@@ -13,8 +13,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
-import { collectClusterFacts, defaultLog } from '../dist/collect/collect.js';
-import { buildCollectScript, dnsPlan, underlayPeers } from '../dist/collect/script.js';
+import { collectClusterFacts, scriptOptionsFor } from '../dist/collect/collect.js';
+import { buildCollectScript } from '../dist/collect/script.js';
 import { labState, machineLine, median } from './lib.mjs';
 
 const node = process.argv[2] ?? 'nd1';
@@ -23,13 +23,7 @@ const LAB_SH = fileURLToPath(new URL('../test/lab/lab.sh', import.meta.url));
 // The options the client gives the script (src/collect/collect.ts), from the lab's own swarm.
 const manager = labState().nodes.find((n) => n.role === 'manager');
 const cluster = await collectClusterFacts(new Dockerode({ socketPath: manager.dockerSocket }));
-const scriptOptions = {
-  dockerLog: defaultLog(),
-  dataPathPort: cluster.dataPathPort,
-  encryptedPrefixes: cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10)),
-  underlayPeers: underlayPeers(cluster),
-  dns: dnsPlan(cluster),
-};
+const scriptOptions = scriptOptionsFor(cluster);
 const hook = `
 ndcpu() { read -r st </proc/$$/stat; set -- \${st#*) }; shift 11; C=$(( $1 + $2 + $3 + $4 )); }
 sec() { ndcpu; c0=$C; sec0 "$@"; ndcpu; printf 'CPU %s %s\\n' "$1" $((C - c0)) >&2; }

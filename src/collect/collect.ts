@@ -50,6 +50,24 @@ export const defaultLog = (now = Date.now()): NonNullable<ScriptOptions['dockerL
   since: Math.floor(now / 1000) - LOG_DEFAULTS.sinceSec,
 });
 
+/**
+ * The collect script's options for one node of this cluster: the given
+ * base (the log to read; the last hour by default), then what the swarm
+ * says the nodes must be asked (its data-path port, encrypted overlays,
+ * underlay peers, DNS names, published UDP ports, overlay ids).
+ */
+export function scriptOptionsFor(cluster: ClusterFacts, base: Partial<ScriptOptions> = { dockerLog: defaultLog() }): ScriptOptions {
+  return {
+    ...base,
+    dataPathPort: cluster.dataPathPort,
+    encryptedPrefixes: cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10)),
+    underlayPeers: underlayPeers(cluster),
+    dns: dnsPlan(cluster),
+    udpPorts: publishedUdpPorts(cluster),
+    overlayIds: overlayIds(cluster),
+  };
+}
+
 /** Map an SSH failure to the stage it happened in. */
 export function collectionError(err: unknown): CollectionError {
   if (err instanceof SshError) {
@@ -108,16 +126,7 @@ export async function collectNode(
     });
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
-    const encryptedPrefixes = cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10));
-    const { script, marker } = buildCollectScript({
-      ...(opts.script ?? { dockerLog: defaultLog() }),
-      dataPathPort: cluster.dataPathPort,
-      encryptedPrefixes,
-      underlayPeers: underlayPeers(cluster),
-      dns: dnsPlan(cluster),
-      udpPorts: publishedUdpPorts(cluster),
-      overlayIds: overlayIds(cluster),
-    });
+    const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script));
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;
