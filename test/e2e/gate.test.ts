@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, nodeDocker, nodeExec, type LabState } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
-import { expectOneLineError, run, type RunResult } from './support/cli.js';
+import { BIN, expectOneLineError, run, type RunResult } from './support/cli.js';
 import { managerHost, nd } from './support/netdoctor.js';
 import { stackFile } from '../support/stack-fixtures.js';
+import { traceLoads } from '../support/load-trace.js';
 
 let lab: LabState;
 const deployed: string[] = [];
@@ -118,6 +119,39 @@ describe('a stack that gates 0', () => {
     expect((await deploy('go', 'ndgo')).code).toBe(0);
     const p = await pingAcross('ndgo_app', 'ndgo_back');
     expect(p.code, p.out).toBe(0);
+  });
+});
+
+describe('external networks of other drivers', () => {
+  it('a swarm-scoped bridge (docker network create --scope swarm -d bridge): not blocked; deployed, its task runs', async () => {
+    expect((await dk(['network', 'create', '--scope', 'swarm', '-d', 'bridge', 'nd-swarm-br'])).code).toBe(0);
+    try {
+      const { r, report } = await gate(['external-swarm'], 'ndswb', ['--no-live']);
+      expect(r.code, show(report)).toBe(0);
+      expect(report.findings.find((f) => f.id === 'stack.network.external')).toMatchObject({ status: 'pass', network: 'nd-swarm-br' });
+      expect((await deploy('external-swarm', 'ndswb')).code).toBe(0);
+      const running = await until(async () => (await tasks('ndswb_app')).some((t) => t.state.startsWith('Running')), 60);
+      expect(running, JSON.stringify(await tasks('ndswb_app'))).toBe(true);
+    } finally {
+      await dk(['stack', 'rm', 'ndswb']);
+      // The network is free once the stack's task is gone.
+      await until(async () => (await dk(['network', 'rm', 'nd-swarm-br'])).code === 0 || null, 60);
+    }
+  });
+});
+
+describe('gate --no-live against the real manager loads neither ssh2 nor listr2', () => {
+  it('json: go, and the load trace has neither', () => {
+    const t = traceLoads([BIN, '-H', managerHost(lab), 'gate', '--no-live', '-c', stackFile('go'), '--stack', 'ndlazy', '--format', 'json'], {
+      DOCKER_HOST: '',
+      DOCKER_CONTEXT: '',
+      NO_COLOR: '1',
+      GITHUB_ACTIONS: '',
+    });
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.files.some((f) => f.endsWith('/dist/cli/commands/gate.js'))).toBe(true);
+    expect(t.ssh2).toBe(false);
+    expect(t.listr2).toBe(false);
   });
 });
 
@@ -268,6 +302,23 @@ describe('no-go stacks, gated then deployed anyway', () => {
     const d = await deploy('external', 'ndext');
     expect(d.code).not.toBe(0);
     expect(d.stderr).toMatch(/nd-missing-net/);
+  });
+
+  it('an external network that is a local bridge on the manager: stack.network.external in docker\'s words; deploy fails with them', async () => {
+    expect((await dk(['network', 'create', '-d', 'bridge', 'nd-local-br'])).code).toBe(0);
+    try {
+      const { r, report } = await gate(['external-local'], 'ndloc', ['--no-live']);
+      expect(r.code, show(report)).toBe(1);
+      const f = one(report, 'stack.network.external');
+      expect(f).toMatchObject({ network: 'nd-local-br', location: { file: stackFile('external-local'), line: 10 } });
+      const words = 'network "nd-local-br" is declared as external, but it is not in the right scope: "local" instead of "swarm"';
+      expect(f.detail).toContain(words);
+      const d = await deploy('external-local', 'ndloc');
+      expect(d.code).not.toBe(0);
+      expect(d.stderr).toContain(words);
+    } finally {
+      await dk(['network', 'rm', 'nd-local-br']);
+    }
   });
 
   it('udp/4789 dropped between the two candidate nodes (live): no-go; deployed, the tasks cannot talk', async () => {
