@@ -63,7 +63,12 @@ export function redactClusterRaw(raw: ClusterRaw): ClusterRaw {
 /** GET /networks entries as NetworkListEntry; undefined when the snapshot predates the list. */
 export function buildNetworkList(list: unknown): NetworkListEntry[] | undefined {
   if (!Array.isArray(list)) return undefined;
-  return (list as J[]).map((n) => ({ id: String(n.Id ?? ''), name: String(n.Name ?? ''), driver: String(n.Driver ?? ''), scope: String(n.Scope ?? '') }));
+  return (list as J[]).map((n) => ({
+    id: String(n.Id ?? ''),
+    name: String(n.Name ?? ''),
+    driver: String(n.Driver ?? ''),
+    scope: String(n.Scope ?? ''),
+  }));
 }
 
 const stripPrefix = (cidr: unknown): string => (typeof cidr === 'string' ? cidr.split('/')[0]! : '');

@@ -304,7 +304,7 @@ describe('no-go stacks, gated then deployed anyway', () => {
     expect(d.stderr).toMatch(/nd-missing-net/);
   });
 
-  it('an external network that is a local bridge on the manager: stack.network.external in docker\'s words; deploy fails with them', async () => {
+  it("an external network that is a local bridge on the manager: stack.network.external in docker's words; deploy fails with them", async () => {
     expect((await dk(['network', 'create', '-d', 'bridge', 'nd-local-br'])).code).toBe(0);
     try {
       const { r, report } = await gate(['external-local'], 'ndloc', ['--no-live']);
