@@ -17,6 +17,7 @@ const LISTR2_CHUNK = /^\/\/ \S*node_modules\/listr2\//m;
 
 export interface LoadTrace {
   code: number | null;
+  stdout: string;
   stderr: string;
   /** Every file loaded (paths; file: URLs turned into paths). */
   files: string[];
@@ -57,6 +58,7 @@ export function traceLoads(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: st
     ];
     return {
       code: r.status,
+      stdout: r.stdout,
       stderr: r.stderr,
       files,
       ssh2: files.some((f) => /node_modules\/ssh2\//.test(f)),
