@@ -30,8 +30,9 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
     overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
   );
   // Every network the manager lists, of any driver and scope, cut to what names it (an external
-  // network of the stack is looked up among them as docker stack deploy does): no options, no labels.
-  const networkList = (networks as J[]).map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope }));
+  // network of the stack is looked up among them as docker stack deploy does) and the config-only
+  // network a --config-from one needs on each node: no options, no labels.
+  const networkList = (networks as J[]).map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, ConfigFrom: n.ConfigFrom }));
   return redactClusterRaw({ info, swarm, nodes, networks: verbose, services, tasks, networkList });
 }
 
@@ -68,6 +69,7 @@ export function buildNetworkList(list: unknown): NetworkListEntry[] | undefined 
     name: String(n.Name ?? ''),
     driver: String(n.Driver ?? ''),
     scope: String(n.Scope ?? ''),
+    ...(typeof n.ConfigFrom?.Network === 'string' && n.ConfigFrom.Network !== '' ? { configFrom: n.ConfigFrom.Network as string } : {}),
   }));
 }
 

@@ -49,7 +49,7 @@ export interface ClusterFacts {
     networks: unknown;
     services: unknown;
     tasks: unknown;
-    /** GET /networks, each entry cut to Id, Name, Driver and Scope (the rest is in `networks` for overlays). */
+    /** GET /networks, each entry cut to Id, Name, Driver, Scope and ConfigFrom (the rest is in `networks` for overlays). */
     networkList?: unknown;
   };
 }
@@ -61,6 +61,8 @@ export interface NetworkListEntry {
   driver: string;
   /** "local", "swarm" or "global" (docker network ls's SCOPE). */
   scope: string;
+  /** The config-only network it was created from (`--config-from`), when it was. */
+  configFrom?: string;
 }
 
 export interface NetworkFacts {

@@ -140,6 +140,29 @@ describe('external networks of other drivers', () => {
   });
 });
 
+describe('external networks made --config-from', () => {
+  it('a swarm-scoped macvlan from a config-only network on the manager alone: a warning, not a block; deployed off the manager, swarm rejects the task in the words the warning quotes', async () => {
+    expect((await dk(['network', 'create', '--config-only', '--subnet', '192.168.77.0/24', 'nd-mv-conf'])).code).toBe(0);
+    try {
+      expect((await dk(['network', 'create', '-d', 'macvlan', '--scope', 'swarm', '--config-from', 'nd-mv-conf', 'nd-swarm-mv'])).code).toBe(0);
+      const { r, report } = await gate(['external-macvlan'], 'ndmv', ['--no-live']);
+      expect(r.code, show(report)).toBe(0);
+      const f = report.findings.find((x) => x.id === 'stack.network.external')!;
+      expect(f).toMatchObject({ status: 'warn', network: 'nd-swarm-mv', location: { file: stackFile('external-macvlan'), line: 13 } });
+      const words = 'configuration network "nd-mv-conf" does not exist';
+      expect(f.detail).toContain(words);
+      expect((await deploy('external-macvlan', 'ndmv')).code).toBe(0);
+      const rejected = await until(async () => (await tasks('ndmv_app')).find((t) => t.state.startsWith('Rejected') && t.error.includes(words)), 60);
+      expect(rejected, JSON.stringify(await tasks('ndmv_app'))).toBeTruthy();
+      expect(rejected!.node).not.toBe('nd1');
+    } finally {
+      await dk(['stack', 'rm', 'ndmv']);
+      await until(async () => (await dk(['network', 'rm', 'nd-swarm-mv'])).code === 0 || null, 60);
+      await dk(['network', 'rm', 'nd-mv-conf']);
+    }
+  });
+});
+
 describe('gate --no-live against the real manager loads neither ssh2 nor listr2', () => {
   it('json: a whole plan, and the load trace has neither', () => {
     const t = traceLoads([BIN, '-H', managerHost(lab), 'gate', '--no-live', '-c', stackFile('go'), '--stack', 'ndlazy', '--format', 'json'], {

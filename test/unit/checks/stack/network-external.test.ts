@@ -8,7 +8,8 @@
  * (`--scope swarm -d bridge`), nd-swarm-mv a swarm-scoped macvlan
  * (`--scope swarm --config-from nd-mv-conf`), nd-mv-conf its config-only
  * network (scope local, driver null). On that lab `docker stack deploy`
- * refused nd-local-br with the scope message and deployed the other two.
+ * refused nd-local-br with the scope message and deployed the other two; the
+ * macvlan's task was rejected on nd2, which had no nd-mv-conf.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +38,10 @@ const listed =
       unknown
     >[];
     edit(list);
-    const raw = { ...s.cluster.raw, networkList: list.map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope })) };
+    const raw = {
+      ...s.cluster.raw,
+      networkList: list.map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, ConfigFrom: n.ConfigFrom })),
+    };
     return { ...s, cluster: buildClusterFacts(raw) };
   };
 /** A second network named ndnet: a local bridge next to the swarm overlay. */
@@ -80,12 +84,6 @@ checkTester(external, {
       passes: [{ status: 'pass', messageId: 'swarmScoped', network: 'nd-swarm-br' }],
     },
     {
-      name: 'a swarm-scoped macvlan (--scope swarm --config-from)',
-      snapshot: listed(),
-      stack: plan.macvlan,
-      passes: [{ status: 'pass', messageId: 'swarmScoped', network: 'nd-swarm-mv' }],
-    },
-    {
       name: 'the swarm overlay, looked up among every network of the manager',
       snapshot: listed(),
       stack: plan.ndnet,
@@ -100,6 +98,12 @@ checkTester(external, {
       errors: [{ status: 'fail', messageId: 'missing', network: 'nd-missing-net' }],
     },
     { name: 'the ingress network', snapshot: noLive, stack: plan.ingress, errors: [{ status: 'fail', messageId: 'ingress', network: 'ingress' }] },
+    {
+      name: 'a swarm-scoped macvlan made --config-from (accepted; tasks need the config network on their node)',
+      snapshot: listed(),
+      stack: plan.macvlan,
+      errors: [{ status: 'warn', messageId: 'configFrom', network: 'nd-swarm-mv' }],
+    },
     {
       name: 'a local bridge of that name on the manager (GET /networks)',
       snapshot: listed(),
@@ -142,6 +146,13 @@ describe("stack.network.external in docker's words", () => {
     expect(f!.location).toMatchObject({ line: 10 });
   });
 
+  it('a --config-from network: the rejection its tasks got on the lab node without the config network', () => {
+    const [f] = runCheck(external, { name: 'x', snapshot: listed(), stack: plan.macvlan });
+    // docker service ps on the Docker 26 lab, task on nd2 (nd-mv-conf existed on nd1 only): Rejected, this error.
+    expect(f!.detail).toContain('configuration network "nd-mv-conf" does not exist');
+    expect(f!.remediation).toContain('--config-only');
+  });
+
   it("a missing network: docker's own sentence", () => {
     const [f] = runCheck(external, { name: 'x', snapshot: listed(), stack: plan.missing });
     expect(f!.detail).toContain(
@@ -157,6 +168,11 @@ describe("stack.network.external in docker's words", () => {
 
 describe("the manager's network list", () => {
   const list = listed()().cluster.networkList!;
+
+  it('keeps the config-only network a --config-from one was made from, and nothing for the others', () => {
+    expect(list.find((n) => n.name === 'nd-swarm-mv')!.configFrom).toBe('nd-mv-conf');
+    expect(list.filter((n) => n.configFrom !== undefined)).toHaveLength(1);
+  });
 
   it('keeps every driver and scope GET /networks listed, id and name', () => {
     expect(list.map((n) => `${n.name} ${n.driver} ${n.scope}`).sort()).toEqual([
