@@ -4,6 +4,11 @@
 // other pure-JS dependencies into dist/cli/, split so that each command loads
 // only its own chunks. Loading oclif from one chunk instead of ~150 files of
 // node_modules is most of what `checks` or `--help` cost over a bare node.
+// listr2 (the staged view) is imported where a view is shown
+// (src/report/progress-lazy.ts) and ssh2 where a connection is made
+// (src/ssh/session.ts), so runs without either (machine formats, --no-live,
+// --from-bundle, bundle inspect, nodes) load neither: the splitting keeps
+// listr2 in a chunk of its own (test/unit/plugin/lazy-load.test.ts).
 // dist/ (tsc) stays the library (package.json main) that bench/ and library
 // users import. Left external:
 //   dockerode  loaded through src/docker/dockerode.ts, which defers its grpc

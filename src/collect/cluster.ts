@@ -7,7 +7,7 @@
 import type Dockerode from 'dockerode';
 import { sortNodes, summariseNode, type EngineNode } from '../cluster/nodes.js';
 import { redactJson } from '../bundle/secrets.js';
-import type { ClusterFacts, NetworkEndpoint, NetworkFacts, ServiceFacts } from '../snapshot/types.js';
+import type { ClusterFacts, NetworkEndpoint, NetworkFacts, NetworkListEntry, ServiceFacts } from '../snapshot/types.js';
 
 export type ClusterRaw = ClusterFacts['raw'];
 
@@ -29,6 +29,10 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
   const verbose = await Promise.all(
     overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
   );
+  // Every network the manager lists, of any driver and scope, cut to what names it (an external
+  // network of the stack is looked up among them as docker stack deploy does) and the config-only
+  // network a --config-from one needs on each node: no options, no labels.
+  const networkList = (networks as J[]).map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, ConfigFrom: n.ConfigFrom }));
   return redactClusterRaw({
     info,
     swarm,
@@ -36,6 +40,7 @@ export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
     networks: verbose,
     services,
     tasks: tasksToKeep(tasks, Date.parse(String((info as J)?.SystemTime))),
+    networkList,
   });
 }
 
@@ -79,7 +84,20 @@ export function redactClusterRaw(raw: ClusterRaw): ClusterRaw {
     networks: red(raw.networks),
     services: red(raw.services),
     tasks: red(raw.tasks),
+    ...(raw.networkList === undefined ? {} : { networkList: red(raw.networkList) }),
   };
+}
+
+/** GET /networks entries as NetworkListEntry; undefined when the snapshot predates the list. */
+export function buildNetworkList(list: unknown): NetworkListEntry[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  return (list as J[]).map((n) => ({
+    id: String(n.Id ?? ''),
+    name: String(n.Name ?? ''),
+    driver: String(n.Driver ?? ''),
+    scope: String(n.Scope ?? ''),
+    ...(typeof n.ConfigFrom?.Network === 'string' && n.ConfigFrom.Network !== '' ? { configFrom: n.ConfigFrom.Network as string } : {}),
+  }));
 }
 
 const stripPrefix = (cidr: unknown): string => (typeof cidr === 'string' ? cidr.split('/')[0]! : '');
@@ -157,6 +175,7 @@ export function buildClusterFacts(raw: ClusterRaw): ClusterFacts {
   const swarm = raw.swarm as J;
   const nodes = sortNodes((raw.nodes as EngineNode[]).map(summariseNode));
   const self = (raw.nodes as J[]).find((n) => n.ID === info?.Swarm?.NodeID);
+  const networkList = buildNetworkList(raw.networkList);
   return {
     swarmId: swarm?.ID ?? null,
     managerNode: self?.Description?.Hostname ?? info?.Name ?? null,
@@ -166,6 +185,7 @@ export function buildClusterFacts(raw: ClusterRaw): ClusterFacts {
     nodes,
     networks: (raw.networks as J[]).map(buildNetworkFacts),
     services: (raw.services as J[]).map((s) => buildServiceFacts(s, raw.tasks as J[])),
+    ...(networkList ? { networkList } : {}),
     raw,
   };
 }

@@ -6,7 +6,7 @@
 import { nodeMatches, parseConstraint, placementNodes, type Constraint, type PlacementNode } from '../stack/placement.js';
 import type { Locator } from '../stack/read.js';
 import type { Stack, StackLocation, StackNetwork, StackService } from '../stack/types.js';
-import type { ClusterFacts, NetworkFacts } from '../snapshot/types.js';
+import type { ClusterFacts, NetworkFacts, NetworkListEntry } from '../snapshot/types.js';
 
 export interface ServicePlan {
   svc: StackService;
@@ -17,10 +17,39 @@ export interface ServicePlan {
   candidates: string[];
 }
 
+/**
+ * What `docker network inspect NAME` answers on the manager, which is how
+ * docker stack deploy looks an external network up (docker/cli
+ * validateExternalNetworks → NetworkInspect; moby's getNetwork): a full ID
+ * first, then the name (two networks of one name are "ambiguous"), then a
+ * unique ID prefix.
+ */
+export type NetworkLookup = { found: NetworkListEntry } | { ambiguous: number; by: 'name' | 'ID prefix' } | { missing: true };
+
+export function lookupNetwork(list: readonly NetworkListEntry[], term: string): NetworkLookup {
+  const distinct = (xs: NetworkListEntry[]) => [...new Map(xs.map((n) => [n.id, n])).values()];
+  const exact = list.find((n) => n.id === term);
+  if (exact) return { found: exact };
+  for (const [by, hits] of [
+    ['name', distinct(list.filter((n) => n.name === term))],
+    ['ID prefix', term === '' ? [] : distinct(list.filter((n) => n.id.startsWith(term)))],
+  ] as const) {
+    if (hits.length === 1) return { found: hits[0]! };
+    if (hits.length > 1) return { ambiguous: hits.length, by };
+  }
+  return { missing: true };
+}
+
 export interface NetworkPlan {
   net: StackNetwork;
   /** A swarm network of the same name that exists already. */
   existing: NetworkFacts | undefined;
+  /**
+   * The network of that name among every network the manager lists (any
+   * driver and scope), as docker stack deploy looks an external one up.
+   * Snapshots without the list (older ones) look among the swarm overlays.
+   */
+  lookup: NetworkLookup;
   /** Services of the stack on it. */
   services: StackService[];
 }
@@ -46,9 +75,11 @@ export function buildStackModel(stack: Stack, cluster: ClusterFacts, locator: Pi
     return { svc, constraints, badConstraints, candidates };
   });
   const byName = new Map(cluster.networks.map((n) => [n.name, n]));
+  const list = cluster.networkList ?? cluster.networks.map(({ id, name, driver, scope }) => ({ id, name, driver, scope }));
   const networks = stack.networks.map((net): NetworkPlan => ({
     net,
     existing: byName.get(net.name),
+    lookup: lookupNetwork(list, net.name),
     services: stack.services.filter((s) => s.networks.includes(net.key)),
   }));
   return {

@@ -9,7 +9,8 @@ import type { CollectOptions } from '../collect/collect.js';
 import type { Selection } from '../checks/registry.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import type { ProbeOptions } from '../probe/run.js';
-import { progressView, type ProgressOptions } from '../report/progress.js';
+import type { ProgressOptions } from '../report/progress.js';
+import { openProgress } from '../report/progress-lazy.js';
 import { buildReport, type Report } from '../report/model.js';
 import type { ClusterSnapshot } from '../snapshot/types.js';
 import { analyse, assembleSnapshot, collectAndProbe, collectNodes, discover } from './pipeline.js';
@@ -31,7 +32,7 @@ export { analyse };
 
 export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o: CheckRunOptions): Promise<CheckRunResult> {
   const startedAt = new Date();
-  const view = progressView(['discover', 'collect', 'probe', 'analyse'], o.progress);
+  const view = await openProgress(['discover', 'collect', 'probe', 'analyse'], o.progress);
   const ev = view.events;
   try {
     const d = await discover(docker, o.collect, ev);
@@ -52,7 +53,7 @@ export async function runCollect(
   progress: ProgressOptions,
 ): Promise<ClusterSnapshot> {
   const startedAt = new Date();
-  const view = progressView(['discover', 'collect'], progress);
+  const view = await openProgress(['discover', 'collect'], progress);
   try {
     const d = await discover(docker, opts, view.events);
     const { nodes } = await collectNodes(d, opts, view.events);

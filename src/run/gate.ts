@@ -14,7 +14,8 @@ import type { ResolvedEndpoint } from '../docker/endpoint.js';
 import { buildModel } from '../model/build.js';
 import { buildStackModel, type StackModel } from '../model/stack.js';
 import type { ProbeOptions } from '../probe/run.js';
-import { progressView, type ProgressOptions } from '../report/progress.js';
+import type { ProgressOptions } from '../report/progress.js';
+import { openProgress } from '../report/progress-lazy.js';
 import { buildReport, type Report } from '../report/model.js';
 import { normaliseStack } from '../stack/normalise.js';
 import { Locator, stackConfig } from '../stack/read.js';
@@ -79,7 +80,10 @@ export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoi
   // Before any progress output: a bad file or an unreachable manager is one line on stderr (exit 2 or 3).
   const { stack, locator } = await readStack(o.files, o.stackName);
   const { docker, endpoint } = await manager();
-  const view = progressView(o.live ? ['read-stack', 'discover', 'collect', 'probe', 'analyse'] : ['read-stack', 'discover', 'analyse'], o.progress);
+  const view = await openProgress(
+    o.live ? ['read-stack', 'discover', 'collect', 'probe', 'analyse'] : ['read-stack', 'discover', 'analyse'],
+    o.progress,
+  );
   const ev = view.events;
   try {
     ev.stageStart?.('read-stack');

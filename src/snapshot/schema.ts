@@ -78,6 +78,7 @@ const ClusterFactsSchema = obj({
   nodes: v.array(NodeSummarySchema),
   networks: v.array(NetworkFactsSchema),
   services: v.array(ServiceFactsSchema),
+  networkList: v.optional(v.array(obj({ id: str, name: str, driver: str, scope: str, configFrom: v.optional(str) }))),
   // The Engine API's own answers: shapes are docker's; checks read them defensively, but lists must be lists.
   raw: obj({
     info: v.nullable(J),
@@ -86,6 +87,7 @@ const ClusterFactsSchema = obj({
     networks: v.array(J),
     services: v.array(J),
     tasks: v.array(J),
+    networkList: v.optional(v.array(J)),
   }),
 });
 

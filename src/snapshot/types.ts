@@ -34,6 +34,13 @@ export interface ClusterFacts {
   nodes: NodeSummary[];
   networks: NetworkFacts[];
   services: ServiceFacts[];
+  /**
+   * Every network the manager lists (GET /networks): its local bridges,
+   * macvlans and the like as well as the swarm networks of every driver,
+   * where `networks` holds the swarm overlays only. Absent in snapshots
+   * written before it was collected.
+   */
+  networkList?: NetworkListEntry[];
   /** Raw Engine API answers, kept for the bundle and for checks we add later. */
   raw: {
     info: unknown;
@@ -42,7 +49,20 @@ export interface ClusterFacts {
     networks: unknown;
     services: unknown;
     tasks: unknown;
+    /** GET /networks, each entry cut to Id, Name, Driver, Scope and ConfigFrom (the rest is in `networks` for overlays). */
+    networkList?: unknown;
   };
+}
+
+/** One network of GET /networks on the manager, of any driver and scope. */
+export interface NetworkListEntry {
+  id: string;
+  name: string;
+  driver: string;
+  /** "local", "swarm" or "global" (docker network ls's SCOPE). */
+  scope: string;
+  /** The config-only network it was created from (`--config-from`), when it was. */
+  configFrom?: string;
 }
 
 export interface NetworkFacts {

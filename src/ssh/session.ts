@@ -16,10 +16,12 @@
  *   when nothing else is left that is a clear 'auth' error.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Writable, type Duplex } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+import type ssh2 from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { shq, shqAlways } from '../text/shell.js';
 import { describeEndpoint, type SshEndpoint, type SshTarget } from './config.js';
 import {
@@ -34,7 +36,10 @@ import {
 } from './known-hosts.js';
 
 // ssh2 is CommonJS and Node only detects some of its named exports: use the default export.
-const { Client: SshClient, utils } = ssh2;
+// Loaded on first use (a connection, a key to parse), not with this module: runs that make
+// no SSH connection (gate --no-live, --from-bundle, nodes) import the pipeline without it.
+let ssh2lib: typeof ssh2 | undefined;
+const loadSsh2 = (): typeof ssh2 => (ssh2lib ??= createRequire(import.meta.url)('ssh2') as typeof ssh2);
 
 export type SshErrorKind =
   | 'timeout'
@@ -195,7 +200,7 @@ const promptCache = new Map<string, Promise<string | undefined>>();
 let promptChain: Promise<unknown> = Promise.resolve();
 
 function parseKeyData(data: Buffer, passphrase: string | undefined): KeyLoad {
-  const parsed = utils.parseKey(data, passphrase) as ParsedKey | ParsedKey[] | Error;
+  const parsed = loadSsh2().utils.parseKey(data, passphrase) as ParsedKey | ParsedKey[] | Error;
   if (parsed instanceof Error) {
     if (/no passphrase given/i.test(parsed.message)) return { encrypted: true };
     if (/bad passphrase/i.test(parsed.message)) return { error: 'bad passphrase' };
@@ -421,7 +426,7 @@ async function connectOne(
   const keyPort = ep.hostKeyAlias ? 22 : ep.port;
 
   return new Promise<Connected>((resolve, reject) => {
-    const client = new SshClient();
+    const client = new (loadSsh2().Client)();
     let settled = false;
     let hostKeyFailure: SshError | undefined;
     let hostKey: HostKeyInfo | undefined;

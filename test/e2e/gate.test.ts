@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, nodeDocker, nodeExec, type LabState } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
-import { expectOneLineError, run, type RunResult } from './support/cli.js';
+import { BIN, expectOneLineError, run, type RunResult } from './support/cli.js';
 import { managerHost, nd } from './support/netdoctor.js';
 import { stackFile } from '../support/stack-fixtures.js';
+import { traceLoads } from '../support/load-trace.js';
 
 let lab: LabState;
 const deployed: string[] = [];
@@ -118,6 +119,64 @@ describe('a stack that gates 0', () => {
     expect((await deploy('go', 'ndgo')).code).toBe(0);
     const p = await pingAcross('ndgo_app', 'ndgo_back');
     expect(p.code, p.out).toBe(0);
+  });
+});
+
+describe('external networks of other drivers', () => {
+  it('a swarm-scoped bridge (docker network create --scope swarm -d bridge): not blocked; deployed, its task runs', async () => {
+    expect((await dk(['network', 'create', '--scope', 'swarm', '-d', 'bridge', 'nd-swarm-br'])).code).toBe(0);
+    try {
+      const { r, report } = await gate(['external-swarm'], 'ndswb', ['--no-live']);
+      expect(r.code, show(report)).toBe(0);
+      expect(report.findings.find((f) => f.id === 'stack.network.external')).toMatchObject({ status: 'pass', network: 'nd-swarm-br' });
+      expect((await deploy('external-swarm', 'ndswb')).code).toBe(0);
+      const running = await until(async () => (await tasks('ndswb_app')).some((t) => t.state.startsWith('Running')), 60);
+      expect(running, JSON.stringify(await tasks('ndswb_app'))).toBe(true);
+    } finally {
+      await dk(['stack', 'rm', 'ndswb']);
+      // The network is free once the stack's task is gone.
+      await until(async () => (await dk(['network', 'rm', 'nd-swarm-br'])).code === 0 || null, 60);
+    }
+  });
+});
+
+describe('external networks made --config-from', () => {
+  it('a swarm-scoped macvlan from a config-only network on the manager alone: a warning, not a block; deployed off the manager, swarm rejects the task in the words the warning quotes', async () => {
+    expect((await dk(['network', 'create', '--config-only', '--subnet', '192.168.77.0/24', 'nd-mv-conf'])).code).toBe(0);
+    try {
+      expect((await dk(['network', 'create', '-d', 'macvlan', '--scope', 'swarm', '--config-from', 'nd-mv-conf', 'nd-swarm-mv'])).code).toBe(0);
+      const { r, report } = await gate(['external-macvlan'], 'ndmv', ['--no-live']);
+      expect(r.code, show(report)).toBe(0);
+      const f = report.findings.find((x) => x.id === 'stack.network.external')!;
+      expect(f).toMatchObject({ status: 'warn', network: 'nd-swarm-mv', location: { file: stackFile('external-macvlan'), line: 13 } });
+      const words = 'configuration network "nd-mv-conf" does not exist';
+      expect(f.detail).toContain(words);
+      expect((await deploy('external-macvlan', 'ndmv')).code).toBe(0);
+      const rejected = await until(async () => (await tasks('ndmv_app')).find((t) => t.state.startsWith('Rejected') && t.error.includes(words)), 60);
+      expect(rejected, JSON.stringify(await tasks('ndmv_app'))).toBeTruthy();
+      expect(rejected!.node).not.toBe('nd1');
+    } finally {
+      await dk(['stack', 'rm', 'ndmv']);
+      await until(async () => (await dk(['network', 'rm', 'nd-swarm-mv'])).code === 0 || null, 60);
+      await dk(['network', 'rm', 'nd-mv-conf']);
+    }
+  });
+});
+
+describe('gate --no-live against the real manager loads neither ssh2 nor listr2', () => {
+  it('json: a whole plan, and the load trace has neither', () => {
+    const t = traceLoads([BIN, '-H', managerHost(lab), 'gate', '--no-live', '-c', stackFile('go'), '--stack', 'ndlazy', '--format', 'json'], {
+      DOCKER_HOST: '',
+      DOCKER_CONTEXT: '',
+      NO_COLOR: '1',
+      GITHUB_ACTIONS: '',
+    });
+    // Go or no-go (the file's earlier deploys hold go.yml's subnet): either way a whole plan, in JSON.
+    expect([0, 1], t.stderr).toContain(t.code);
+    expect((JSON.parse(t.stdout) as Report).stack?.name).toBe('ndlazy');
+    expect(t.files.some((f) => f.endsWith('/dist/cli/commands/gate.js'))).toBe(true);
+    expect(t.ssh2).toBe(false);
+    expect(t.listr2).toBe(false);
   });
 });
 
@@ -268,6 +327,23 @@ describe('no-go stacks, gated then deployed anyway', () => {
     const d = await deploy('external', 'ndext');
     expect(d.code).not.toBe(0);
     expect(d.stderr).toMatch(/nd-missing-net/);
+  });
+
+  it("an external network that is a local bridge on the manager: stack.network.external in docker's words; deploy fails with them", async () => {
+    expect((await dk(['network', 'create', '-d', 'bridge', 'nd-local-br'])).code).toBe(0);
+    try {
+      const { r, report } = await gate(['external-local'], 'ndloc', ['--no-live']);
+      expect(r.code, show(report)).toBe(1);
+      const f = one(report, 'stack.network.external');
+      expect(f).toMatchObject({ network: 'nd-local-br', location: { file: stackFile('external-local'), line: 10 } });
+      const words = 'network "nd-local-br" is declared as external, but it is not in the right scope: "local" instead of "swarm"';
+      expect(f.detail).toContain(words);
+      const d = await deploy('external-local', 'ndloc');
+      expect(d.code).not.toBe(0);
+      expect(d.stderr).toContain(words);
+    } finally {
+      await dk(['network', 'rm', 'nd-local-br']);
+    }
   });
 
   it('udp/4789 dropped between the two candidate nodes (live): no-go; deployed, the tasks cannot talk', async () => {
