@@ -88,8 +88,14 @@ export interface ScriptOptions {
  */
 export const LOG_DEFAULTS = { lines: 2000, bytes: 2 ** 20, sinceSec: 3600 } as const;
 
-/** Kernel lines the log layer looks for (grep -E on the node: a DFA, linear). */
-export const KERNEL_LOG_PATTERN = 'table overflow|table full|vxlan';
+/**
+ * Kernel lines the log layer looks for (grep -E on the node: a DFA, linear):
+ * table overflows and vxlan lines that report trouble, as the kernel
+ * signatures read them (model/log-signatures.ts). Not every line naming a
+ * vxlan device: those are mostly ports of br0 changing state, hundreds on
+ * a busy node.
+ */
+export const KERNEL_LOG_PATTERN = 'table overflow|table full|vxlan.*(error|failed|Failed|non-ECT|Cannot)|(error|failed|Failed|non-ECT|Cannot).*vxlan';
 
 export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
 
@@ -127,6 +133,21 @@ const READ_SYSCTLS = String.raw`ndsysctl() {
 }`;
 
 /**
+ * `ndlinkaddr PREFIX`: sections PREFIX/link and PREFIX/addr from one
+ * `ip -j -d addr show` (its objects hold every field `ip -d link` gives
+ * that the parsers read, and the addresses): one ip where there were two,
+ * in every sandbox. Each section keeps its own command where that fails.
+ */
+const LINK_ADDR = String.raw`ndlinkaddr() {
+  LA=$(ip -j -d addr show 2>/dev/null)
+  if [ -n "$LA" ]; then sec "$1/link" printf '%s
+' "$LA"; sec "$1/addr" printf '%s
+' "$LA"
+  else sec "$1/link" ip -j -d link show; sec "$1/addr" ip -j addr show; fi
+  LA=
+}`;
+
+/**
  * Shell functions shared by all sections. `sec NAME CMD…` runs CMD with
  * stdout passed through, stderr tagged line by line, and the exit status
  * reported; `nssec` does the same inside a docker network namespace, through
@@ -143,6 +164,7 @@ NL='
 ${SEC}
 have() { command -v "$1" >/dev/null 2>&1; }
 ${READ_SYSCTLS}
+${LINK_ADDR}
 NSPFX=""
 nsrun() { $NSPFX nsenter --net="$NSF" -- "$@"; }
 nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
@@ -422,8 +444,7 @@ sec host/iptables-version sh -c '${need('iptables')}; iptables -V'
 sec host/iptables-save sh -c '${need('iptables-save')}; iptables-save'
 sec host/iptables-legacy-save sh -c '${need('iptables-legacy-save')}; iptables-legacy-save'
 sec host/iptables-nft-save sh -c '${need('iptables-nft-save')}; iptables-nft-save'
-sec host/link ip -j -d link show
-sec host/addr ip -j addr show
+ndlinkaddr host
 sec host/route ip -j route show
 sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
 sec host/listen sh -c '${need('ss')}; ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"'
@@ -507,8 +528,8 @@ ndipvs() {
   ipvsadm "$@"
 }
 ${READ_SYSCTLS}
-sec netns/$S/link ip -j -d link show
-sec netns/$S/addr ip -j addr show
+${LINK_ADDR}
+ndlinkaddr netns/$S
 case "$S" in
   1-*|lb_*|ingress_sbox)
     sec netns/$S/route ip -j route show

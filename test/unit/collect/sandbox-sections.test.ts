@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCollectScript, LB_SYSCTLS, ROUTE_GET_MAX, routeGetSection, sandboxBatch, underlayPeers } from '../../../src/collect/script.js';
 import { splitSections } from '../../../src/collect/sections.js';
 import { parseRouteGet } from '../../../src/parse/sandbox.js';
+import { parseLinks } from '../../../src/parse/iproute.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
 describe('host/route-get', () => {
@@ -71,7 +72,9 @@ describe('one sh per sandbox (sandboxBatch)', () => {
     const overlay = batch('1-y2x3w4v5u6');
     expect(Object.keys(overlay)).toEqual(['link', 'addr', 'route', 'neigh', 'fdb']);
     expect(overlay.fdb).toEqual({ stdout: 'bridge -j fdb show', rc: 0 });
-    expect(overlay.link).toEqual({ stdout: 'ip -j -d link show', rc: 0 });
+    // link and addr from one ip -d addr (the same objects, with the addresses)
+    expect(overlay.link).toEqual({ stdout: 'ip -j -d addr show', rc: 0 });
+    expect(overlay.addr).toEqual(overlay.link);
     const lb = batch('lb_y2x3w4v5u');
     expect(Object.keys(lb)).toEqual(['link', 'addr', 'route', 'neigh', 'iptables-mangle', 'iptables-nat', 'ipvs', 'sysctl', 'ipvs-timeout']);
     expect(lb['iptables-nat']!.stdout).toBe('iptables-save -t nat');
@@ -135,5 +138,20 @@ describe('host/modules and host/unit-files without a process per item', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ndlinkaddr', () => {
+  it('one ip -d addr gives link and addr; the link parser reads it as it reads ip -d link', () => {
+    const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+    const fn = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
+    const out = execFileSync('sh', ['-c', `M=@@NDtest@@\nNL='\n'\nexec 4>&1\n${fn('sec')}${fn('ndlinkaddr')}ndlinkaddr host`], { encoding: 'utf8' });
+    const { sections } = splitSections(out, '@@NDtest@@');
+    const link = sections['host/link']!;
+    expect(link.rc).toBe(0);
+    expect(sections['host/addr']!.stdout).toBe(link.stdout);
+    const own = parseLinks(execFileSync('ip', ['-j', '-d', 'link', 'show'], { encoding: 'utf8' })).items;
+    const fromAddr = parseLinks(link.stdout).items;
+    expect(fromAddr).toEqual(own);
   });
 });
