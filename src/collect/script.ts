@@ -402,12 +402,23 @@ sec host/hostname hostname
 sec host/uname uname -srm
 sec host/os-release cat /etc/os-release
 sec host/id id -u
-DPID=$(pidof dockerd 2>/dev/null | awk '{print $1}')
-sec host/dockerd-pid sh -c 'pidof dockerd || { echo "dockerd is not running" >&2; exit 1; }'
-# dockerd's API socket (ndapi): the first unix:// of its -H/--host, else the default.
-DSOCK=/var/run/docker.sock
+DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
+ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
+sec host/dockerd-pid ndpid
+# From dockerd's command line, read once: its API socket (ndapi: the first
+# unix:// of -H/--host, else the default) and its exec root (--exec-root,
+# where the sandboxes' netns files are; default /var/run/docker).
+DSOCK=/var/run/docker.sock; NDROOT=
 if [ -n "$DPID" ]; then
-  h=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk 'p { if (sub(/^unix:\/\//, "")) { print; exit } p = 0; next } /^(-H|--host)$/ { p = 1; next } { if (sub(/^(-H=?|--host=)unix:\/\//, "")) { print; exit } }')
+  o=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '
+    p == "H" { if (sub(/^unix:\/\//, "") && s == "") s = $0; p = ""; next }
+    p == "R" { if (r == "") r = $0; p = ""; next }
+    /^(-H|--host)$/ { p = "H"; next }
+    /^--exec-root$/ { p = "R"; next }
+    /^(-H=?|--host=)unix:\/\// { if (s == "") { sub(/^(-H=?|--host=)unix:\/\//, ""); s = $0 } next }
+    /^--exec-root=/ { if (r == "") { sub(/^--exec-root=/, ""); r = $0 } next }
+    END { print "s:" s; print "r:" r }')
+  h=$${'{'}o%%"$NL"r:*}; h=$${'{'}h#s:}; NDROOT=$${'{'}o##*"$NL"r:}
   [ -n "$h" ] && DSOCK=$h
 fi
 ${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
@@ -459,11 +470,7 @@ function sandboxSections(opts: ScriptOptions): string {
   const encrypted = (opts.encryptedPrefixes ?? []).filter((p) => /^[0-9a-z]+$/.test(p)).join(' ');
   return String.raw`
 ENCRYPTED="${encrypted}"
-EXECROOT=/var/run/docker
-if [ -n "$DPID" ]; then
-  ER=$(tr '\0' '\n' < /proc/$DPID/cmdline | sed -n 's/^--exec-root=//p; /^--exec-root$/{n;p;}' | head -n1)
-  [ -n "$ER" ] && EXECROOT=$ER
-fi
+EXECROOT=$${'{'}NDROOT:-/var/run/docker}
 NSDIR=$EXECROOT/netns
 sec netns/list sh -c "ls -1 $NSDIR"
 # Decide once how sandboxes are entered: directly, or through dockerd's mount namespace.

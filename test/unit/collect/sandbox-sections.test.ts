@@ -4,7 +4,7 @@
  * script still parses with `sh -n`, and the section run for real on this
  * machine gives what parseRouteGet reads.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,5 +153,23 @@ describe('ndlinkaddr', () => {
     const own = parseLinks(execFileSync('ip', ['-j', '-d', 'link', 'show'], { encoding: 'utf8' })).items;
     const fromAddr = parseLinks(link.stdout).items;
     expect(fromAddr).toEqual(own);
+  });
+});
+
+describe("dockerd's command line, read once", () => {
+  it('gives the API socket (first unix:// of -H/--host) and the exec root (--exec-root), in any spelling', () => {
+    const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+    const block = /\nDSOCK=\/var\/run\/docker\.sock; NDROOT=\n[\s\S]*?\nfi\n/.exec(script)![0];
+    const read = (args: string[]) => {
+      const fake = spawn('sh', ['-c', 'sleep 5', 'dockerd', ...args], { stdio: 'ignore' });
+      try {
+        return execFileSync('sh', ['-c', `NL='\n'\nDPID=${fake.pid}\n${block}echo "$DSOCK|$NDROOT"`], { encoding: 'utf8' }).trim();
+      } finally {
+        fake.kill();
+      }
+    };
+    expect(read(['-H', 'fd://', '-H', 'unix:///run/a.sock', '--host=unix:///run/b.sock', '--exec-root', '/run/dx'])).toBe('/run/a.sock|/run/dx');
+    expect(read(['--host=unix:///run/b.sock', '--exec-root=/var/run/docker2'])).toBe('/run/b.sock|/var/run/docker2');
+    expect(read(['-H', 'tcp://0.0.0.0:2376'])).toBe('/var/run/docker.sock|');
   });
 });
