@@ -3,7 +3,7 @@
  * the finding (id, status, node, peer, network), then restoring the lab.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerdStart, dockerdStop, labDown, labUp, nodeDocker, nodeExec, sshdStart, sshdStop, type LabState } from '../lab/lab.js';
+import { dockerdStart, dockerdStop, labDown, labUp, nodeDocker, nodeExec, sshdStart, sshdStop, type LabState, withIptablesRule } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
 import { docker, pluginConfigDir } from './support/cli.js';
@@ -34,15 +34,7 @@ beforeAll(async () => {
   lab = await labUp();
 });
 
-async function iptables(node: string, rule: string, fn: () => Promise<void>): Promise<void> {
-  const add = await nodeExec(node, `iptables -I ${rule}`);
-  expect(add.code, add.stderr).toBe(0);
-  try {
-    await fn();
-  } finally {
-    await nodeExec(node, `iptables -D ${rule}`);
-  }
-}
+const iptables = withIptablesRule;
 
 describe('the healthy lab', () => {
   let report: Report;

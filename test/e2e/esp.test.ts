@@ -9,7 +9,7 @@
  * removed again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, nodeDocker, nodeExec, type LabState } from '../lab/lab.js';
+import { labUp, nodeDocker, removeServiceAndNetwork, serviceRunning, type LabState, withIptablesRule } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
 import { stackFile } from '../support/stack-fixtures.js';
@@ -27,15 +27,7 @@ const pairs = (fs: Finding[], status: Finding['status']) =>
     .sort();
 const brief = (fs: Finding[]) => fs.map((f) => `${f.status} ${f.messageId} ${f.node ?? '-'}→${f.peer ?? '-'}: ${f.detail}`).join('\n');
 
-async function iptables(node: string, rule: string, fn: () => Promise<void>): Promise<void> {
-  const add = await nodeExec(node, `iptables -I ${rule}`);
-  expect(add.code, add.stderr).toBe(0);
-  try {
-    await fn();
-  } finally {
-    await nodeExec(node, `iptables -D ${rule}`);
-  }
-}
+const iptables = withIptablesRule;
 
 /** `check --only underlay`, timed as an operator sees it. */
 async function underlay(): Promise<{ report: Report; ms: number }> {
@@ -73,19 +65,11 @@ beforeAll(async () => {
     '86400',
   ]);
   expect(svc.code, svc.stderr).toBe(0);
-  for (let i = 0; i < 60; i++) {
-    const ps = await nodeDocker('nd1', ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', SVC]);
-    if (ps.stdout.split('\n').filter((l) => l.startsWith('Running')).length === 3) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await serviceRunning(SVC, 3);
 }, 180_000);
 
 afterAll(async () => {
-  await nodeDocker('nd1', ['service', 'rm', SVC]);
-  for (let i = 0; i < 30; i++) {
-    if ((await nodeDocker('nd1', ['network', 'rm', NET])).code === 0) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await removeServiceAndNetwork(SVC, NET);
 }, 60_000);
 
 describe('ESP between the nodes of an encrypted overlay (check)', () => {

@@ -6,7 +6,7 @@
  * overlay.encryption.policy-port on the policies of a real engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, nodeDocker, nodeExec } from '../lab/lab.js';
+import { labUp, nodeDocker, nodeExec, removeServiceAndNetwork, serviceRunning } from '../lab/lab.js';
 import type { Report } from '../../src/report/model.js';
 import { check } from './support/netdoctor.js';
 
@@ -42,19 +42,11 @@ beforeAll(async () => {
   ]);
   expect(svc.code, svc.stderr).toBe(0);
   // Wait until two nodes run a task (the sandboxes, and the policies toward each other, exist then).
-  for (let i = 0; i < 60; i++) {
-    const ps = await nodeDocker('nd1', ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}', SVC]);
-    if (ps.stdout.split('\n').filter((l) => l.includes('Running')).length >= 2) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await serviceRunning(SVC, 2);
 }, 120_000);
 
 afterAll(async () => {
-  await nodeDocker('nd1', ['service', 'rm', SVC]);
-  for (let i = 0; i < 30; i++) {
-    if ((await nodeDocker('nd1', ['network', 'rm', NET])).code === 0) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await removeServiceAndNetwork(SVC, NET);
 }, 60_000);
 
 describe('encrypted overlay on the lab', () => {

@@ -270,6 +270,41 @@ export async function nodeDocker(node: string, args: readonly string[], opts: Ru
   return run(process.env.ND_LAB_DOCKER ?? 'docker', ['--host', `unix://${sock}`, ...args], { ...opts, env });
 }
 
+/** Runs `fn` with `iptables -I RULE` in force on `node`, then deletes the rule whatever happened. */
+export async function withIptablesRule(node: string, rule: string, fn: () => Promise<void>): Promise<void> {
+  const add = await nodeExec(node, `iptables -I ${rule}`);
+  if (add.code !== 0) throw new Error(`iptables -I ${rule} on ${node} failed (${add.code}): ${add.stderr}`);
+  try {
+    await fn();
+  } finally {
+    await nodeExec(node, `iptables -D ${rule}`);
+  }
+}
+
+/** Waits (up to `seconds`) until at least `atLeast` tasks of `service` run, as the manager nd1 lists them; returns their nodes. */
+export async function serviceRunning(service: string, atLeast: number, seconds = 60): Promise<string[]> {
+  let nodes: string[] = [];
+  for (let i = 0; i < seconds; i++) {
+    const ps = await nodeDocker('nd1', ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}', service]);
+    nodes = ps.stdout
+      .split('\n')
+      .filter((l) => l.includes('Running'))
+      .map((l) => l.split(' ')[0]!);
+    if (nodes.length >= atLeast) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return nodes;
+}
+
+/** Removes `service`, then its `network` once the tasks have let go of it (up to `seconds`). */
+export async function removeServiceAndNetwork(service: string, network: string, seconds = 30): Promise<void> {
+  await nodeDocker('nd1', ['service', 'rm', service]);
+  for (let i = 0; i < seconds; i++) {
+    if ((await nodeDocker('nd1', ['network', 'rm', network])).code === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Arguments for `ssh` that log into a node (ndK or SSH-only nsK) with the lab key and strict host checking. */
 export function sshArgs(node: string, state: LabState = labState()): string[] {
   const n = /^ns\d+$/.test(node) ? labSshNode(node, state) : labNode(node, state);
