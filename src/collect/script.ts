@@ -140,9 +140,7 @@ const READ_SYSCTLS = String.raw`ndsysctl() {
  */
 const LINK_ADDR = String.raw`ndlinkaddr() {
   LA=$(ip -j -d addr show 2>/dev/null)
-  if [ -n "$LA" ]; then sec "$1/link" printf '%s
-' "$LA"; sec "$1/addr" printf '%s
-' "$LA"
+  if [ -n "$LA" ]; then sec "$1/link" printf '%s\n' "$LA"; sec "$1/addr" printf '%s\n' "$LA"
   else sec "$1/link" ip -j -d link show; sec "$1/addr" ip -j addr show; fi
   LA=
 }`;

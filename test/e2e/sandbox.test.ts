@@ -32,9 +32,16 @@ const macOf = (addr: string) =>
 
 beforeAll(async () => {
   lab = labState();
-  const { snap } = await collect(['--node', 'nd1']);
-  net = snap.cluster.networks.find((n) => n.name === lab.network)!;
-});
+  // The FDB case needs a task of the lab's network on nd2 and on nd3: on a lab just brought up
+  // the swarm may still be placing them, so read the manager's view until both are there.
+  const taskOn = (node: string) => net.endpoints.some((e) => e.kind === 'task' && e.hostIp === ip(node));
+  for (let i = 0; i < 30; i++) {
+    const { snap } = await collect(['--node', 'nd1']);
+    net = snap.cluster.networks.find((n) => n.name === lab.network)!;
+    if (taskOn('nd2') && taskOn('nd3')) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}, 120_000);
 
 describe('inside the sandboxes, faults caused for real', () => {
   it('the healthy lab: no finding of the new checks but the IPVS skips this kernel explains', async () => {
