@@ -130,9 +130,13 @@ describe('lab', () => {
     const container = ids[0];
     expect(container, `a ${state.service} container on ${src.name}`).toBeDefined();
     if (!container) return;
-    const ping = await run(DOCKER, ['--host', `unix://${src.dockerSocket}`, 'exec', container, 'ping', '-c', '3', '-W', '2', target.EndpointIP], {
-      timeoutMs: 30_000,
-    });
+    // After files that cut gossip or move tasks, the overlay may take seconds to converge: ask again for up to 30 s.
+    const pingOnce = () =>
+      run(DOCKER, ['--host', `unix://${src.dockerSocket}`, 'exec', container, 'ping', '-c', '3', '-W', '2', target.EndpointIP], {
+        timeoutMs: 30_000,
+      });
+    let ping = await pingOnce();
+    for (let i = 0; i < 5 && ping.code !== 0; i++) ping = await pingOnce();
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
     expect(ping.stdout).toMatch(/[1-9]\d* packets received/);
 

@@ -122,6 +122,8 @@ describe('inside the sandboxes, faults caused for real', () => {
     const nd2Task = net.endpoints.find((e) => e.kind === 'task' && e.hostIp === ip('nd2'))!;
     const mac = macOf(nd3Task.ip);
     const inSbox = (cmd: string) => nodeExec('nd2', `nsenter --net=${sbox} ${cmd}`);
+    // nd2 programs nd3's task once gossip has told it (after earlier files cut gossip, that can take seconds).
+    for (let i = 0; i < 30 && !(await inSbox('bridge fdb show dev vxlan0')).stdout.includes(mac); i++) await new Promise((r) => setTimeout(r, 1000));
     const del = await inSbox(`bridge fdb del ${mac} dev vxlan0 dst ${ip('nd3')} self`);
     expect(del.code, del.stderr).toBe(0);
     try {
