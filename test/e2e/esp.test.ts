@@ -9,7 +9,7 @@
  * removed again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, nodeDocker, removeServiceAndNetwork, serviceRunning, type LabState, withIptablesRule } from '../lab/lab.js';
+import { labUp, encryptedServiceUp, removeServiceAndNetwork, type LabState, withIptablesRule } from '../lab/lab.js';
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
 import { stackFile } from '../support/stack-fixtures.js';
@@ -44,28 +44,7 @@ beforeAll(async () => {
   const before = await underlay();
   expect(esp(before.report).map((f) => f.messageId)).toEqual(['notNeeded']);
   baselineMs = before.ms;
-  const net = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--opt', 'encrypted', NET]);
-  expect(net.code, net.stderr).toBe(0);
-  const svc = await nodeDocker('nd1', [
-    'service',
-    'create',
-    '--detach',
-    '--quiet',
-    '--name',
-    SVC,
-    '--replicas',
-    '3',
-    '--replicas-max-per-node',
-    '1',
-    '--network',
-    NET,
-    '--no-resolve-image',
-    'ndlab/busybox:latest',
-    'sleep',
-    '86400',
-  ]);
-  expect(svc.code, svc.stderr).toBe(0);
-  await serviceRunning(SVC, 3);
+  await encryptedServiceUp(NET, SVC, 3);
 }, 180_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  * overlay.encryption.policy-port on the policies of a real engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, nodeDocker, nodeExec, removeServiceAndNetwork, serviceRunning } from '../lab/lab.js';
+import { labUp, nodeDocker, nodeExec, encryptedServiceUp, removeServiceAndNetwork } from '../lab/lab.js';
 import type { Report } from '../../src/report/model.js';
 import { check } from './support/netdoctor.js';
 
@@ -20,29 +20,8 @@ const brief = (r: Report, id: string) =>
 
 beforeAll(async () => {
   await labUp();
-  const net = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--opt', 'encrypted', NET]);
-  expect(net.code, net.stderr).toBe(0);
-  const svc = await nodeDocker('nd1', [
-    'service',
-    'create',
-    '--detach',
-    '--quiet',
-    '--name',
-    SVC,
-    '--replicas',
-    '2',
-    '--replicas-max-per-node',
-    '1',
-    '--network',
-    NET,
-    '--no-resolve-image',
-    'ndlab/busybox:latest',
-    'sleep',
-    '86400',
-  ]);
-  expect(svc.code, svc.stderr).toBe(0);
   // Wait until two nodes run a task (the sandboxes, and the policies toward each other, exist then).
-  await serviceRunning(SVC, 2);
+  await encryptedServiceUp(NET, SVC, 2);
 }, 120_000);
 
 afterAll(async () => {

@@ -296,6 +296,35 @@ export async function serviceRunning(service: string, atLeast: number, seconds =
   return nodes;
 }
 
+/**
+ * An encrypted overlay `network` and a busybox `service` on it, one task on each of `replicas`
+ * nodes, created from the manager nd1; waits until they run and returns their nodes.
+ */
+export async function encryptedServiceUp(network: string, service: string, replicas: number, seconds = 60): Promise<string[]> {
+  const net = await nodeDocker('nd1', ['network', 'create', '-d', 'overlay', '--opt', 'encrypted', network]);
+  if (net.code !== 0) throw new Error(`network create ${network}: ${net.stderr}`);
+  const svc = await nodeDocker('nd1', [
+    'service',
+    'create',
+    '--detach',
+    '--quiet',
+    '--name',
+    service,
+    '--replicas',
+    String(replicas),
+    '--replicas-max-per-node',
+    '1',
+    '--network',
+    network,
+    '--no-resolve-image',
+    'ndlab/busybox:latest',
+    'sleep',
+    '86400',
+  ]);
+  if (svc.code !== 0) throw new Error(`service create ${service}: ${svc.stderr}`);
+  return serviceRunning(service, replicas, seconds);
+}
+
 /** Removes `service`, then its `network` once the tasks have let go of it (up to `seconds`). */
 export async function removeServiceAndNetwork(service: string, network: string, seconds = 30): Promise<void> {
   await nodeDocker('nd1', ['service', 'rm', service]);
