@@ -98,6 +98,8 @@ const describeTarget = (t: SshTarget): NodeSnapshot['target'] => ({
  * Collect one node: connect, run the script once, split its output. With
  * `keep`, a healthy session is handed over (for the probes that follow on the
  * same connection) instead of being closed; the receiver must close it.
+ * `connected` hears of the session as soon as it is open (early probes share
+ * it while the script runs; it is still closed here if the collection fails).
  */
 export async function collectNode(
   target: SshTarget,
@@ -105,6 +107,7 @@ export async function collectNode(
   cluster: ClusterFacts,
   opts: CollectOptions,
   keep?: (session: SshSession) => void,
+  connected?: (session: SshSession) => void,
 ): Promise<NodeCollectResult> {
   const started = Date.now();
   const errors: CollectionError[] = [];
@@ -126,6 +129,7 @@ export async function collectNode(
     });
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
+    connected?.(session);
     const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script));
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.

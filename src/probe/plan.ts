@@ -19,7 +19,7 @@
  *  - a manager port blocked from any node: every node probes every manager.
  */
 
-import type { ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
+import type { ClusterFacts, ClusterSnapshot, NetworkFacts, NodeSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions, ProbePairsMode } from './options.js';
 import type { SenderPlan } from './script.js';
 
@@ -70,7 +70,7 @@ export function planPairs(names: readonly string[], mode: ProbePairsMode): PairP
  * load-balancer endpoint on it (the manager's view: `peers`, `endpoints`) or
  * an overlay sandbox for it (the node's own). Groups of one are dropped.
  */
-export function espGroups(snapshot: ClusterSnapshot): string[][] {
+export function espGroups(snapshot: Pick<ClusterSnapshot, 'cluster' | 'nodes'>): string[][] {
   const byIp = new Map<string, string>();
   for (const n of snapshot.cluster.nodes) if (n.advertiseAddress !== null) byIp.set(n.advertiseAddress, n.name);
   const known = new Set(snapshot.cluster.nodes.map((n) => n.name));
@@ -123,10 +123,65 @@ export interface Peer {
   manager: boolean;
 }
 
-const overlayMtu = (n: NodeSnapshot): number => {
-  const mtus = n.sandboxes.filter((s) => s.kind === 'overlay').flatMap((s) => s.links.filter((l) => l.kind === 'vxlan').map((l) => l.mtu ?? 0));
-  return Math.max(0, ...mtus) || DEFAULT_OVERLAY_MTU;
-};
+/**
+ * What a node's sender plan needs to know of the node itself: where Docker's
+ * netns files are and how they are entered (null: the sender script decides on
+ * the node, as the collection does), the MTU its overlays need of the
+ * underlay, and per overlay network the load-balancer sandbox its overlay pings
+ * start from, with that network's overlay MTU.
+ */
+export interface ProbeNode {
+  name: string;
+  netnsDir: string | null;
+  viaDockerdMountNs: boolean | null;
+  overlayMtu: number;
+  sources: ReadonlyMap<string, { sandbox: string; mtu: number }>;
+}
+
+/** com.docker.network.driver.mtu is the underlay packet size: docker gives the tasks 50 bytes less (moby overlay maxMTU). */
+const netOverlayMtu = (net: NetworkFacts): number => (net.mtu !== null ? net.mtu - VXLAN_OVERHEAD : DEFAULT_OVERLAY_MTU);
+
+/** The node as its collection saw it (the sandboxes it could enter, its vxlan devices' MTU). */
+export function probeNodeOf(snapshot: ClusterSnapshot, n: NodeSnapshot): ProbeNode {
+  const vxMtus = n.sandboxes.filter((s) => s.kind === 'overlay').flatMap((s) => s.links.filter((l) => l.kind === 'vxlan').map((l) => l.mtu ?? 0));
+  const sources = new Map<string, { sandbox: string; mtu: number }>();
+  for (const net of snapshot.cluster.networks.filter((x) => x.driver === 'overlay')) {
+    const source = n.sandboxes.find((s) => s.enterError === null && s.networkId === net.id && (net.ingress ? s.kind === 'ingress' : s.kind === 'lb'));
+    if (!source) continue;
+    const vx = n.sandboxes.find((s) => s.kind === 'overlay' && s.networkId === net.id)?.links.find((l) => l.kind === 'vxlan');
+    sources.set(net.id, { sandbox: source.name, mtu: vx?.mtu ?? netOverlayMtu(net) });
+  }
+  return {
+    name: n.name,
+    netnsDir: `${n.host?.dockerd.execRoot ?? '/var/run/docker'}/netns`,
+    viaDockerdMountNs: n.sandboxAccess === 'dockerd-mount-ns',
+    overlayMtu: Math.max(0, ...vxMtus) || DEFAULT_OVERLAY_MTU,
+    sources,
+  };
+}
+
+/**
+ * The node as the manager's view predicts it, before its collection: a
+ * network that lists the node among its peers (or has an endpoint there) has
+ * its load-balancer sandbox there, lb_<id[:9]> (ingress_sbox for ingress;
+ * libnetwork's sandbox ids, cut to 12 by osl.GenerateKey), and sets the
+ * underlay MTU the node needs. Where Docker's netns files are, and how to enter them, the sender
+ * script finds out on the node. Once collected, the plan this gives is
+ * compared with the one probeNodeOf gives (run.ts).
+ */
+export function probeNodeFromFacts(facts: ClusterFacts, name: string): ProbeNode {
+  const ip = facts.nodes.find((n) => n.name === name)?.advertiseAddress ?? null;
+  const sources = new Map<string, { sandbox: string; mtu: number }>();
+  const mtus: number[] = [];
+  for (const net of facts.networks.filter((x) => x.driver === 'overlay')) {
+    if (ip === null || !(net.peers.some((p) => p.ip === ip) || net.endpoints.some((e) => e.hostIp === ip))) continue;
+    mtus.push(netOverlayMtu(net));
+    if (/^[0-9a-z]{9,}$/.test(net.id)) {
+      sources.set(net.id, { sandbox: net.ingress ? 'ingress_sbox' : `lb_${net.id.slice(0, 9)}`, mtu: netOverlayMtu(net) });
+    }
+  }
+  return { name, netnsDir: null, viaDockerdMountNs: null, overlayMtu: Math.max(0, ...mtus) || DEFAULT_OVERLAY_MTU, sources };
+}
 
 /**
  * What node `from` probes: UDP datagrams (gossip and data-path ports) to
@@ -142,15 +197,27 @@ export function planNode(
   full: ReadonlySet<string> | null = null,
   esp: { spi: number; to: ReadonlySet<string> } | null = null,
 ): SenderPlan {
-  const port = snapshot.cluster.dataPathPort;
-  const required = overlayMtu(from) + VXLAN_OVERHEAD;
+  return planFor(snapshot.cluster, probeNodeOf(snapshot, from), peers, o, full, esp);
+}
+
+/** planNode for a ProbeNode (collected, or predicted from the manager's view). */
+export function planFor(
+  cluster: ClusterFacts,
+  from: ProbeNode,
+  peers: readonly Peer[],
+  o: ProbeOptions,
+  full: ReadonlySet<string> | null = null,
+  esp: { spi: number; to: ReadonlySet<string> } | null = null,
+): SenderPlan {
+  const port = cluster.dataPathPort;
+  const required = from.overlayMtu + VXLAN_OVERHEAD;
   const plan: SenderPlan = {
     tcp: [],
     udp: [],
     mtu: [],
     dataPath: [],
-    netnsDir: `${from.host?.dockerd.execRoot ?? '/var/run/docker'}/netns`,
-    viaDockerdMountNs: from.sandboxAccess === 'dockerd-mount-ns',
+    netnsDir: from.netnsDir,
+    viaDockerdMountNs: from.viaDockerdMountNs,
     timeoutSec: o.timeoutSec,
   };
   const isFull = (p: Peer) => full === null || full.has(p.name);
@@ -160,7 +227,7 @@ export function planNode(
     plan.udp.push({ ip: p.ip, port: 7946 }, { ip: p.ip, port });
     if (isFull(p)) plan.mtu.push({ ip: p.ip, payload: required - ICMP_IP_HEADERS });
   }
-  plan.dataPath.push(...dataPathTargets(snapshot, from, peers.filter(isFull)));
+  plan.dataPath.push(...targetsFrom(cluster, from, peers.filter(isFull)));
   const espIps = esp ? peers.filter((p) => esp.to.has(p.name) && IPV4.test(p.ip)).map((p) => p.ip) : [];
   if (esp && espIps.length > 0) plan.esp = { spi: esp.spi, ips: espIps };
   return plan;
@@ -168,20 +235,19 @@ export function planNode(
 
 /** Per overlay network: from this node's lb_/ingress sandbox to one endpoint on each peer. */
 export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: readonly Peer[]): SenderPlan['dataPath'] {
+  return targetsFrom(snapshot.cluster, probeNodeOf(snapshot, from), peers);
+}
+
+function targetsFrom(cluster: ClusterFacts, from: ProbeNode, peers: readonly Peer[]): SenderPlan['dataPath'] {
   const out: SenderPlan['dataPath'] = [];
-  for (const net of snapshot.cluster.networks.filter((n) => n.driver === 'overlay')) {
-    const source = from.sandboxes.find(
-      (s) => s.enterError === null && s.networkId === net.id && (net.ingress ? s.kind === 'ingress' : s.kind === 'lb'),
-    );
+  for (const net of cluster.networks.filter((n) => n.driver === 'overlay')) {
+    const source = from.sources.get(net.id);
     if (!source) continue;
-    const vx = from.sandboxes.find((s) => s.kind === 'overlay' && s.networkId === net.id)?.links.find((l) => l.kind === 'vxlan');
-    // com.docker.network.driver.mtu is the underlay packet size: docker gives the tasks 50 bytes less (moby overlay maxMTU).
-    const mtu = vx?.mtu ?? (net.mtu !== null ? net.mtu - VXLAN_OVERHEAD : DEFAULT_OVERLAY_MTU);
     for (const p of peers) {
       const eps = net.endpoints.filter((e) => e.hostIp === p.ip && e.ip !== '');
       const target = eps.find((e) => e.kind === 'task') ?? eps[0];
       if (!target) continue;
-      out.push({ sandbox: source.name, ip: target.ip, payload: mtu - ICMP_IP_HEADERS, network: net.name, peer: p.name });
+      out.push({ sandbox: source.sandbox, ip: target.ip, payload: source.mtu - ICMP_IP_HEADERS, network: net.name, peer: p.name });
     }
   }
   return out;

@@ -19,9 +19,9 @@
  */
 import { randomInt } from 'node:crypto';
 import { sudoWrap, type SshSession } from '../ssh/session.js';
-import type { ClusterSnapshot } from '../snapshot/types.js';
+import type { ClusterFacts, ClusterSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions } from './options.js';
-import { espGroups, planEsp, planNode, planPairs, type Peer } from './plan.js';
+import { espGroups, planEsp, planFor, planPairs, probeNodeFromFacts, probeNodeOf, type PairPlan, type Peer, type ProbeNode } from './plan.js';
 import {
   buildCaptureScript,
   buildCaptureStopScript,
@@ -30,12 +30,59 @@ import {
   ESP_SPI_MIN,
   parseProbeLines,
   type ExpectedDatagram,
+  type SenderPlan,
 } from './script.js';
 import { probeResults, type ObservedProbes, type Outcome, type SenderRun } from './verdict.js';
 import type { ProbeResults } from './types.js';
 
 export { PROBE_DEFAULTS, type ProbeOptions } from './options.js';
 export { dataPathTargets, planNode, VXLAN_OVERHEAD } from './plan.js';
+
+/** Who probes whom, and what each prober sends: one run's plan. */
+export interface ProbeLayout {
+  /** Every swarm node with an address, sorted by name: the peers. */
+  all: Peer[];
+  /** The nodes that probe (and capture), in the order given. */
+  probers: ProbeNode[];
+  pairs: PairPlan;
+  esp: { spi: number; to: Map<string, Set<string>> };
+  plans: Map<string, SenderPlan>;
+}
+
+/** The plan of one run over `probers` (collected nodes, or predicted ones: plan.ts probeNodeFromFacts). */
+export function layoutProbes(
+  cluster: ClusterFacts,
+  probers: readonly ProbeNode[],
+  o: ProbeOptions,
+  spi: number,
+  groups: readonly (readonly string[])[],
+): ProbeLayout {
+  const all: Peer[] = cluster.nodes
+    .filter((n) => n.advertiseAddress !== null)
+    .map((n) => ({ name: n.name, ip: n.advertiseAddress!, manager: n.role === 'manager' }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pairs = planPairs(
+    all.map((p) => p.name),
+    o.pairs ?? 'auto',
+  );
+  const esp = { spi, to: planEsp(groups) };
+  const plans = new Map<string, SenderPlan>();
+  for (const n of probers) {
+    const peers = all.filter((p) => p.name !== n.name);
+    const full = new Set(pairs.full.get(n.name) ?? peers.map((p) => p.name));
+    plans.set(n.name, planFor(cluster, n, peers, o, full, { spi, to: esp.to.get(n.name) ?? new Set<string>() }));
+  }
+  return { all, probers: [...probers], pairs, esp, plans };
+}
+
+const newSpi = (): number => randomInt(ESP_SPI_MIN, ESP_SPI_MAX + 1);
+
+/** Nodes of the snapshot that cannot probe: no session, or not collected. */
+function probeErrors(snapshot: ClusterSnapshot, sessions: ReadonlyMap<string, SshSession>): { node: string; message: string }[] {
+  return snapshot.nodes
+    .filter((n) => !(sessions.has(n.name) && n.host !== null))
+    .map((n) => ({ node: n.name, message: `no probes from ${n.name}: ${n.errors[0]?.message ?? 'not collected'}` }));
+}
 
 /** Run the probe programs; return what they printed (no verdicts). */
 export async function observeProbes(
@@ -44,34 +91,155 @@ export async function observeProbes(
   o: ProbeOptions,
   onOutput: (msg: string) => void = () => undefined,
 ): Promise<ObservedProbes> {
+  const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null).map((n) => probeNodeOf(snapshot, n));
+  // ESP only between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this run's SPI.
+  const lay = layoutProbes(snapshot.cluster, probers, o, newSpi(), o.espGroups ?? espGroups(snapshot));
+  return { ...(await observeLayout(lay, snapshot.cluster.dataPathPort, sessions, o, onOutput)), errors: probeErrors(snapshot, sessions) };
+}
+
+/**
+ * Probes started before the nodes are collected, planned from the manager's
+ * view (plan.ts probeNodeFromFacts) and run alongside the collection on the
+ * same connections: each node's TCP connects, DF pings and overlay pings as
+ * soon as it is connected (they need no capture); once every node is
+ * connected or failed, the captures on the connected ones, then their UDP
+ * and ESP datagrams. confirmEarly keeps what they observed only when the
+ * collected snapshot plans exactly the same probes.
+ */
+export interface EarlyProbes {
+  /** Plans for every node asked for; `probers`, once started, the nodes that were connected. */
+  layout: ProbeLayout;
+  connected(node: string, session: SshSession): void;
+  /** The node's connection attempt is over (connected or not). */
+  settled(node: string): void;
+  /** What they printed; null when nothing was started (no node connected). */
+  observed(): Promise<Omit<ObservedProbes, 'errors'>> | null;
+}
+
+export function earlyProbes(
+  cluster: ClusterFacts,
+  nodes: readonly string[],
+  o: ProbeOptions,
+  onOutput: (msg: string) => void = () => undefined,
+): EarlyProbes {
+  const predicted = [...new Set(nodes)].sort().map((name) => probeNodeFromFacts(cluster, name));
+  const layout = layoutProbes(cluster, predicted, o, newSpi(), o.espGroups ?? espGroups({ cluster, nodes: [] }));
+  const { senderMs } = probeBounds(o.timeoutSec);
+  const pending = new Set(layout.plans.keys());
+  const sessions = new Map<string, SshSession>();
+  const active = new Map<string, Promise<Outcome>>();
+  let observed: Promise<Omit<ObservedProbes, 'errors'>> | null = null;
+  const maybeStart = () => {
+    if (pending.size > 0 || observed !== null || sessions.size === 0) return;
+    layout.probers = predicted.filter((n) => sessions.has(n.name));
+    observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, active);
+    observed.catch(() => undefined);
+  };
+  return {
+    layout,
+    connected(node, s) {
+      const plan = layout.plans.get(node);
+      if (plan === undefined || !pending.has(node)) return;
+      sessions.set(node, s);
+      active.set(node, runScript(s, buildSenderScript(activePart(plan)), senderMs));
+      pending.delete(node);
+      maybeStart();
+    },
+    settled(node) {
+      pending.delete(node);
+      maybeStart();
+    },
+    observed: () => observed,
+  };
+}
+
+/** A sender's probes that need no capture on the receiver: TCP connects, DF pings, overlay pings. */
+const activePart = (p: SenderPlan): SenderPlan => ({
+  tcp: p.tcp,
+  udp: [],
+  mtu: p.mtu,
+  dataPath: p.dataPath,
+  netnsDir: p.netnsDir,
+  viaDockerdMountNs: p.viaDockerdMountNs,
+  timeoutSec: p.timeoutSec,
+});
+/** The rest: UDP and ESP datagrams, which the receivers' captures confirm. */
+const datagramPart = (p: SenderPlan): SenderPlan => ({ ...p, tcp: [], mtu: [], dataPath: [] });
+
+async function runScript(s: SshSession, script: string, limitMs: number): Promise<Outcome> {
+  try {
+    const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: script, timeoutMs: limitMs });
+    return { ok: true, text: r.stdout };
+  } catch (err) {
+    return { ok: false, text: (err as Error).message };
+  }
+}
+
+/**
+ * What the early probes observed, if the collected snapshot plans the same
+ * probes from the same nodes (the same provers, peers, ports, sizes, sandboxes,
+ * and the netns folder and access the sender scripts found); null when it
+ * does not, and the caller probes again from the snapshot.
+ */
+export async function confirmEarly(
+  early: EarlyProbes,
+  snapshot: ClusterSnapshot,
+  sessions: ReadonlyMap<string, SshSession>,
+  o: ProbeOptions,
+): Promise<ObservedProbes | null> {
+  const started = early.observed();
+  if (started === null) return null;
+  // Awaited first, also when unused: probes run again only once these are over.
+  const observed = await started;
+  const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null).map((n) => probeNodeOf(snapshot, n));
+  const late = layoutProbes(snapshot.cluster, probers, o, early.layout.esp.spi, o.espGroups ?? espGroups(snapshot));
+  const names = (l: ProbeLayout) => JSON.stringify(l.probers.map((p) => p.name).sort());
+  if (names(late) !== names(early.layout)) return null;
+  for (const s of observed.senders) {
+    const mine = late.plans.get(s.node);
+    if (!mine || !samePlan(s.plan, mine) || !sameNetns(s.output, mine)) return null;
+  }
+  return {
+    ...observed,
+    senders: observed.senders.map((s) => ({ ...s, plan: late.plans.get(s.node)! })),
+    errors: probeErrors(snapshot, sessions),
+  };
+}
+
+const planKey = (p: SenderPlan): string => JSON.stringify([p.tcp, p.udp, p.mtu, p.dataPath, p.esp ?? null, p.timeoutSec]);
+const samePlan = (a: SenderPlan, b: SenderPlan): boolean => planKey(a) === planKey(b);
+
+/** The `N <netns dir> <access>` line of an early sender that pinged in sandboxes, against what the collection found. */
+function sameNetns(out: Outcome, p: SenderPlan): boolean {
+  if (p.dataPath.length === 0) return true;
+  if (!out.ok) return false;
+  const line = out.text.split('\n').find((l) => l.startsWith('N '));
+  if (line === undefined) return false;
+  const access = line.slice(line.lastIndexOf(' ') + 1);
+  const dir = line.slice(2, line.lastIndexOf(' '));
+  return dir === p.netnsDir && (access === 'dockerd-mount-ns') === p.viaDockerdMountNs;
+}
+
+/** Captures on every prober, then every prober's senders, all at once; what they printed. */
+async function observeLayout(
+  lay: ProbeLayout,
+  dataPort: number,
+  sessions: ReadonlyMap<string, SshSession>,
+  o: ProbeOptions,
+  onOutput: (msg: string) => void,
+  active: ReadonlyMap<string, Promise<Outcome>> | null = null,
+): Promise<Omit<ObservedProbes, 'errors'>> {
   const started = Date.now();
-  const all: Peer[] = snapshot.cluster.nodes
-    .filter((n) => n.advertiseAddress !== null)
-    .map((n) => ({ name: n.name, ip: n.advertiseAddress!, manager: n.role === 'manager' }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const dataPort = snapshot.cluster.dataPathPort;
   const t = o.timeoutSec;
   const { readyWaitMs, senderMs, captureSec, graceMs } = probeBounds(t);
-  const errors: { node: string; message: string }[] = [];
-
-  const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null);
-  for (const n of snapshot.nodes.filter((x) => !probers.includes(x))) {
-    errors.push({ node: n.name, message: `no probes from ${n.name}: ${n.errors[0]?.message ?? 'not collected'}` });
-  }
-  const pairs = planPairs(
-    all.map((p) => p.name),
-    o.pairs ?? 'auto',
-  );
-  const ipOf = new Map(all.map((p) => [p.name, p.ip]));
-
-  // ESP only between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this run's SPI.
-  const esp = { spi: randomInt(ESP_SPI_MIN, ESP_SPI_MAX + 1), to: planEsp(o.espGroups ?? espGroups(snapshot)) };
+  const ipOf = new Map(lay.all.map((p) => [p.name, p.ip]));
+  const esp = lay.esp;
 
   // 1. Captures on every reachable node, each expecting a datagram from every other prober on each port.
-  onOutput(`capturing probe datagrams on ${probers.length} nodes`);
-  const captures = probers.map((n) => {
+  onOutput(`capturing probe datagrams on ${lay.probers.length} nodes`);
+  const captures = lay.probers.map((n) => {
     const s = sessions.get(n.name)!;
-    const expect = expectedAt(n.name, probers, ipOf, [7946, dataPort], esp.to);
+    const expect = expectedAt(n.name, lay.probers, ipOf, [7946, dataPort], esp.to);
     const spi = expect.some((e) => e.port === 'esp') ? esp.spi : null;
     return startCapture(n.name, s, buildCaptureScript([7946, dataPort], captureSec, expect, spi), captureSec);
   });
@@ -88,11 +256,9 @@ export async function observeProbes(
   for (const c of captures) if (!c.isReady()) unsure.set(c.name, 'it was not listening yet when the senders started');
 
   // 2. Every node probes its peers, all at once.
-  const planned = probers.length * Math.max(0, all.length - 1);
-  onOutput(`probing ${planned} node pairs${pairs.mode === 'covering' ? ' (TCP and pings on a covering subset, see --probe-pairs)' : ''}`);
-  const fullPeers = (name: string, peers: Peer[]) => new Set(pairs.full.get(name) ?? peers.map((p) => p.name));
-  const espPeers = (name: string) => ({ spi: esp.spi, to: esp.to.get(name) ?? new Set<string>() });
-  const senders = await runSenders(snapshot, probers, all, sessions, o, senderMs, fullPeers, espPeers);
+  const planned = lay.probers.length * Math.max(0, lay.all.length - 1);
+  onOutput(`probing ${planned} node pairs${lay.pairs.mode === 'covering' ? ' (TCP and pings on a covering subset, see --probe-pairs)' : ''}`);
+  const senders = await runSenders(lay, sessions, senderMs, active);
   // 3. Every sender is done: a capture still waiting, once quiet, has seen all it will see.
   const sendersDone = Date.now();
   await Promise.all(captures.map((c) => stopWhenQuiet(c, sendersDone, graceMs)));
@@ -110,11 +276,10 @@ export async function observeProbes(
     durationMs: Date.now() - started,
     timeoutSec: t,
     captureSec,
-    pairs: pairs.mode,
+    pairs: lay.pairs.mode,
     senders,
     captures: captured,
     ...(unsure.size > 0 ? { unsure } : {}),
-    errors,
   };
 }
 
@@ -162,29 +327,26 @@ export function probeBounds(t: number): { readyWaitMs: number; senderMs: number;
   };
 }
 
-/** Every node probes its peers, all at once; each sender's output as it printed it. */
+/**
+ * Every node probes its peers, all at once; each sender's output as it
+ * printed it. With `active` (early probes), the TCP connects and pings already
+ * run: only the datagrams are sent now, and the two outputs are one sender's.
+ */
 function runSenders(
-  snapshot: ClusterSnapshot,
-  probers: ClusterSnapshot['nodes'],
-  all: Peer[],
+  lay: ProbeLayout,
   sessions: ReadonlyMap<string, SshSession>,
-  o: ProbeOptions,
   limitMs: number,
-  fullPeers: (node: string, peers: Peer[]) => Set<string>,
-  espPeers: (node: string) => { spi: number; to: ReadonlySet<string> },
+  active: ReadonlyMap<string, Promise<Outcome>> | null,
 ): Promise<SenderRun[]> {
   return Promise.all(
-    probers.map(async (n) => {
-      const peers = all.filter((p) => p.name !== n.name);
-      const plan = planNode(snapshot, n, peers, o, fullPeers(n.name, peers), espPeers(n.name));
+    lay.probers.map(async (n) => {
+      const peers = lay.all.filter((p) => p.name !== n.name);
+      const plan = lay.plans.get(n.name)!;
       const s = sessions.get(n.name)!;
-      let output: Outcome;
-      try {
-        const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: buildSenderScript(plan), timeoutMs: limitMs });
-        output = { ok: true, text: r.stdout };
-      } catch (err) {
-        output = { ok: false, text: (err as Error).message };
-      }
+      const first = active?.get(n.name);
+      if (first === undefined) return { node: n.name, peers, plan, output: await runScript(s, buildSenderScript(plan), limitMs) };
+      const [a, b] = await Promise.all([first, runScript(s, buildSenderScript(datagramPart(plan)), limitMs)]);
+      const output: Outcome = a.ok && b.ok ? { ok: true, text: a.text + b.text } : { ok: false, text: a.ok ? b.text : a.text };
       return { node: n.name, peers, plan, output };
     }),
   );

@@ -39,9 +39,12 @@ export interface SenderPlan {
   dataPath: { sandbox: string; ip: string; payload: number | null; network: string; peer: string }[];
   /** ESP (IP protocol 50) to these IPv4 addresses, with this SPI; absent: no encrypted overlay between this node and its peers. */
   esp?: { spi: number; ips: string[] };
-  /** Docker's netns folder on this node and how to enter it. */
-  netnsDir: string;
-  viaDockerdMountNs: boolean;
+  /**
+   * Docker's netns folder on this node and how to enter it; null when the plan was made before the
+   * node was collected: the script then finds both as the collection does and prints them (`N` line).
+   */
+  netnsDir: string | null;
+  viaDockerdMountNs: boolean | null;
   timeoutSec: number;
 }
 
@@ -99,6 +102,30 @@ const safeIpv4 = (ip: string): string => {
   return ip;
 };
 
+/**
+ * NSDIR and NSPFX for the overlay pings. Known from the collection: as given. Unknown (planned before
+ * it): the exec root from dockerd's command line (--exec-root, else /var/run/docker, as
+ * parse/host.ts execRootOf reads it), entered directly when the first sandbox can be, else through
+ * dockerd's mount namespace (MountFlags=slave); printed as `N <netns dir> <direct|dockerd-mount-ns>`.
+ */
+function netnsAccess(p: SenderPlan): string[] {
+  if (p.netnsDir !== null && p.viaDockerdMountNs !== null) {
+    return [p.viaDockerdMountNs ? 'NSPFX="nsenter -t $(pidof dockerd | cut -d" " -f1) -m --"' : 'NSPFX=""', `NSDIR=${q(p.netnsDir)}`];
+  }
+  const first = p.dataPath[0]?.sandbox;
+  if (first === undefined) return ['NSPFX=""', 'NSDIR=/var/run/docker/netns'];
+  if (!SANDBOX_NAME.test(first)) throw new Error(`not a sandbox name: ${first}`);
+  return [
+    'DPID=$(pidof dockerd 2>/dev/null); DPID=${DPID%% *}; R=',
+    String.raw`[ -n "$DPID" ] && R=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk 'p { if (r == "") r = $0; p = 0; next } /^--exec-root$/ { p = 1; next } /^--exec-root=/ { if (r == "") { sub(/^--exec-root=/, ""); r = $0 } } END { print r }')`,
+    'NSDIR=${R:-/var/run/docker}/netns; NSPFX=""; A=direct',
+    `if ! nsenter --net="$NSDIR/${first}" -- true 2>/dev/null && [ -n "$DPID" ] && nsenter -t "$DPID" -m -- nsenter --net="$NSDIR/${first}" -- true 2>/dev/null; then NSPFX="nsenter -t $DPID -m --"; A=dockerd-mount-ns; fi`,
+    'echo "N $NSDIR $A"',
+  ];
+}
+
+const SANDBOX_NAME = /^[\w.-]+$/;
+
 export function buildSenderScript(p: SenderPlan): string {
   const t = Math.max(1, Math.round(p.timeoutSec));
   const lines: string[] = [
@@ -115,9 +142,8 @@ export function buildSenderScript(p: SenderPlan): string {
     `df() { out=$(timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$2" "$1" 2>&1); rc=$?; why=""; [ $rc = 0 ] || why=$(printf %s "$out" | grep -Eio 'message too long.*|mtu[ =][0-9]+|frag needed.*' | head -n1); }`,
     `mtu() { df "$1" "$2"; if [ $rc != 0 ] && base "$1" && [ -z "$why" ]; then df "$1" "$2"; fi; echo "P $1 $2 $rc $why"; }`,
     `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; b=$?; echo "B $1 $b"; return $b; }`,
-    p.viaDockerdMountNs ? 'NSPFX="nsenter -t $(pidof dockerd | cut -d" " -f1) -m --"' : 'NSPFX=""',
+    ...netnsAccess(p),
     `dp() { if [ "$3" = 0 ]; then $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} "$2" >/dev/null 2>&1; else $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$3" "$2" >/dev/null 2>&1; fi; echo "D $1 $2 $3 $?"; }`,
-    `NSDIR=${q(p.netnsDir)}`,
   ];
   // UDP and ESP first: the receivers' captures are waiting for them. Then every other probe, all at once.
   if (p.udp.length > 0) lines.push(`udp ${p.udp.map((u) => `${safeIp(u.ip)}:${Math.trunc(u.port)}`).join(' ')} &`);
@@ -125,7 +151,7 @@ export function buildSenderScript(p: SenderPlan): string {
   for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${Math.trunc(c.port)} &`);
   for (const m of p.mtu) lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
   for (const d of p.dataPath) {
-    if (!/^[\w.-]+$/.test(d.sandbox)) throw new Error(`not a sandbox name: ${d.sandbox}`);
+    if (!SANDBOX_NAME.test(d.sandbox)) throw new Error(`not a sandbox name: ${d.sandbox}`);
     lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} 0 &`);
     if (d.payload !== null) lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} ${Math.trunc(d.payload)} &`);
   }

@@ -7,7 +7,8 @@
 import type Dockerode from 'dockerode';
 import { collectClusterFacts, collectNode, selectNodes, type CollectOptions } from '../collect/collect.js';
 import type { ResolvedEndpoint } from '../docker/endpoint.js';
-import { runProbes, type ProbeOptions } from '../probe/run.js';
+import { confirmEarly, earlyProbes, runProbes, type EarlyProbes, type ProbeOptions } from '../probe/run.js';
+import { probeResults } from '../probe/verdict.js';
 import type { ProbeResults } from '../probe/types.js';
 import { resolveTargets, type SshTarget } from '../ssh/config.js';
 import type { SshSession } from '../ssh/session.js';
@@ -74,6 +75,7 @@ export async function collectNodes(
   opts: CollectOptions,
   ev: PipelineEvents = {},
   keepSessions = false,
+  hooks: { connected?(node: string, s: SshSession): void; settled?(node: string): void } = {},
 ): Promise<{ nodes: NodeSnapshot[]; sessions: Map<string, SshSession> }> {
   ev.stageStart?.('collect');
   ev.nodesPlanned?.(d.targets);
@@ -82,7 +84,15 @@ export async function collectNodes(
   await pool(d.targets, opts.concurrency, async (t) => {
     const id = d.facts.nodes.find((n) => n.name === t.node)?.id ?? null;
     const events = { ...opts.events, onNodePhase: (node: string, phase: 'connecting' | 'collecting') => ev.nodePhase?.(node, phase, t) };
-    const r = await collectNode(t, id, d.facts, { ...opts, events }, keepSessions ? (s) => sessions.set(t.node, s) : undefined);
+    const r = await collectNode(
+      t,
+      id,
+      d.facts,
+      { ...opts, events },
+      keepSessions ? (s) => sessions.set(t.node, s) : undefined,
+      hooks.connected && ((s) => hooks.connected?.(t.node, s)),
+    );
+    hooks.settled?.(t.node);
     const snap = buildNodeSnapshot(r, d.facts.networks);
     byName.set(t.node, snap);
     ev.nodeEnd?.(t.node, snap);
@@ -115,18 +125,25 @@ export function assembleSnapshot(
   };
 }
 
-/** Active probes over the collection's sessions, planned from the snapshot collected so far. */
+/**
+ * Active probes over the collection's sessions, planned from the snapshot
+ * collected so far; or, when `early` probes ran alongside the collection and
+ * the snapshot plans exactly what they probed, their results.
+ */
 export async function probe(
   collected: ClusterSnapshot,
   sessions: Map<string, SshSession>,
   opts: ProbeOptions,
   ev: PipelineEvents = {},
+  early: EarlyProbes | null = null,
 ): Promise<ProbeResults> {
   ev.stageStart?.('probe');
   try {
-    const probes = await runProbes(collected, sessions, opts, (m) => ev.probeProgress?.(m));
+    const kept = early && (await confirmEarly(early, collected, sessions, opts).catch(() => null));
+    const probes = kept ? probeResults(collected, kept) : await runProbes(collected, sessions, opts, (m) => ev.probeProgress?.(m));
     const n = probes.ports.length + probes.mtu.length + probes.dataPath.length;
-    ev.stageEnd?.('probe', { summary: `${n} probes in ${(probes.durationMs / 1000).toFixed(1)} s` });
+    const when = kept ? ', started with the collection' : '';
+    ev.stageEnd?.('probe', { summary: `${n} probes in ${(probes.durationMs / 1000).toFixed(1)} s${when}` });
     return probes;
   } catch (error) {
     ev.stageEnd?.('probe', { error });
@@ -137,8 +154,10 @@ export async function probe(
 /**
  * Collect every node, probe between them over the same sessions (unless
  * `probeOpts` is null), close the sessions, and assemble the snapshot once.
- * A probe stage that breaks is shown failed; the analysis goes on without
- * probes (the underlay checks say so).
+ * The probes start as nodes connect, alongside the collection (probe/run.ts
+ * earlyProbes); if the collected snapshot plans other probes than those, they
+ * run again after it. A probe stage that breaks is shown failed; the analysis
+ * goes on without probes (the underlay checks say so).
  */
 export async function collectAndProbe(
   d: Discovery,
@@ -147,13 +166,25 @@ export async function collectAndProbe(
   run: { endpoint: ResolvedEndpoint; toolVersion: string; startedAt: Date },
   ev: PipelineEvents = {},
 ): Promise<ClusterSnapshot> {
-  const { nodes, sessions } = await collectNodes(d, opts, ev, probeOpts !== null);
+  const early =
+    probeOpts === null
+      ? null
+      : earlyProbes(
+          d.facts,
+          d.targets.map((t) => t.node),
+          probeOpts,
+        );
+  const hooks = early && { connected: (node: string, s: SshSession) => early.connected(node, s), settled: (node: string) => early.settled(node) };
+  const { nodes, sessions } = await collectNodes(d, opts, ev, probeOpts !== null, hooks ?? {});
   let probes: ProbeResults | undefined;
   try {
     if (probeOpts === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
-    else
-      probes = await probe(assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt), sessions, probeOpts, ev).catch(() => undefined);
+    else {
+      const collected = assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt);
+      probes = await probe(collected, sessions, probeOpts, ev, early).catch(() => undefined);
+    }
   } finally {
+    // Sessions an early probe still used after a failed collection are closed by collectNode.
     for (const s of sessions.values()) s.close();
   }
   return assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt, probes);

@@ -1,0 +1,228 @@
+/**
+ * Probes started alongside the collection (run.ts startEarlyProbes): planned
+ * from the manager's view before any node is collected, kept only when the
+ * collected snapshot plans exactly the same probes. On every recorded lab
+ * scenario the two plans agree; each way they can differ makes the run
+ * probe again.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { probeNodeFromFacts, probeNodeOf } from '../../../src/probe/plan.js';
+import { confirmEarly, earlyProbes, layoutProbes, type EarlyProbes, type ProbeLayout } from '../../../src/probe/run.js';
+import { buildSenderScript, parseProbeLines, type SenderPlan } from '../../../src/probe/script.js';
+import type { SenderRun } from '../../../src/probe/verdict.js';
+import type { SshSession } from '../../../src/ssh/session.js';
+import type { ClusterSnapshot } from '../../../src/snapshot/types.js';
+import { labSnapshot } from '../../support/lab-fixtures.js';
+
+const O = { timeoutSec: 2 };
+const SPI = 4242;
+
+/** Recorded lab scenarios with a manager view and all three nodes. */
+const scenarios = readdirSync(new URL('../../fixtures/lab/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && readdirSync(new URL(`../../fixtures/lab/${d.name}/`, import.meta.url)).includes('nd3.txt'))
+  .map((d) => d.name)
+  .sort();
+
+const earlyLayout = (s: ClusterSnapshot): ProbeLayout =>
+  layoutProbes(
+    s.cluster,
+    s.nodes.map((n) => probeNodeFromFacts(s.cluster, n.name)),
+    O,
+    SPI,
+    [],
+  );
+const lateLayout = (s: ClusterSnapshot): ProbeLayout =>
+  layoutProbes(
+    s.cluster,
+    s.nodes.map((n) => probeNodeOf(s, n)),
+    O,
+    SPI,
+    [],
+  );
+const withoutNetns = (p: SenderPlan) => ({ ...p, netnsDir: undefined, viaDockerdMountNs: undefined });
+
+/** Sessions as confirmEarly sees them: which nodes have one. */
+const sessionsOf = (names: string[]) => new Map(names.map((n) => [n, {} as SshSession]));
+
+/** An early run whose senders printed `N <dir> <access>` (and nothing else), as a real sender on that node would have. */
+function earlyRun(s: ClusterSnapshot, netns: (node: string) => string = () => 'N /var/run/docker/netns direct'): EarlyProbes {
+  const layout = earlyLayout(s);
+  const senders: SenderRun[] = layout.probers.map((n) => ({
+    node: n.name,
+    peers: layout.all.filter((p) => p.name !== n.name),
+    plan: layout.plans.get(n.name)!,
+    output: { ok: true, text: `${netns(n.name)}\nDONE\n` },
+  }));
+  const observed = Promise.resolve({
+    startedAt: '2026-11-29T00:00:00.000Z',
+    durationMs: 2100,
+    timeoutSec: 2,
+    captureSec: 25,
+    pairs: layout.pairs.mode,
+    senders,
+    captures: new Map(),
+  });
+  return { layout, connected: () => undefined, settled: () => undefined, observed: () => observed };
+}
+
+describe('the plan made from the manager view equals the plan made from the collection', () => {
+  it('finds the recorded scenarios', () => {
+    expect(scenarios).toEqual(expect.arrayContaining(['healthy', 'healthy-26', 'mixed', 'recorded']));
+  });
+
+  // ctlplane-diverged is the NetworkDB split: the manager does not list nd3 among ndnet's peers (below).
+  it.each(scenarios.filter((x) => x !== 'ctlplane-diverged'))(
+    '%s: every node pings from the same sandboxes, to the same tasks, with the same sizes',
+    (scenario) => {
+      const s = labSnapshot(scenario);
+      const early = earlyLayout(s);
+      const late = lateLayout(s);
+      expect([...early.plans.keys()]).toEqual([...late.plans.keys()]);
+      for (const [node, plan] of late.plans) {
+        expect(withoutNetns(early.plans.get(node)!), `${scenario} ${node}`).toEqual(withoutNetns(plan));
+      }
+      // The lab's overlays really are pinged: the comparison is not between two empty plans.
+      expect([...late.plans.values()].some((p) => p.dataPath.some((d) => d.sandbox.startsWith('lb_')))).toBe(true);
+      // Before the collection the netns folder and its access are the node's to find.
+      expect([...early.plans.values()].every((p) => p.netnsDir === null && p.viaDockerdMountNs === null)).toBe(true);
+    },
+  );
+});
+
+describe('confirmEarly', () => {
+  it("probes again where the manager's view is not the node's (ctlplane-diverged: the split NetworkDB leaves nd3 out of the peers)", async () => {
+    const d = labSnapshot('ctlplane-diverged');
+    const early = earlyLayout(d).plans.get('nd3')!;
+    const late = lateLayout(d).plans.get('nd3')!;
+    expect(early.dataPath).toEqual([]);
+    expect(late.dataPath.map((x) => x.sandbox).sort()).toEqual(['ingress_sbox', 'ingress_sbox', 'lb_icax854i1', 'lb_icax854i1']);
+    expect(await confirmEarly(earlyRun(d), d, sessionsOf(['nd1', 'nd2', 'nd3']), O)).toBeNull();
+  });
+
+  const s = labSnapshot('healthy');
+  const all = ['nd1', 'nd2', 'nd3'];
+
+  it('keeps what the early probes saw, with the plans of the collected snapshot', async () => {
+    const got = await confirmEarly(earlyRun(s), s, sessionsOf(all), O);
+    expect(got).not.toBeNull();
+    expect(got!.senders.map((x) => x.plan)).toEqual(all.map((n) => lateLayout(s).plans.get(n)!));
+    expect(got!.senders.every((x) => x.plan.netnsDir === '/var/run/docker/netns' && x.plan.viaDockerdMountNs === false)).toBe(true);
+    expect(got!.errors).toEqual([]);
+  });
+
+  it('probes again when a node could not be collected (it would have been a prober)', async () => {
+    const t = structuredClone(s);
+    const nd3 = t.nodes.find((n) => n.name === 'nd3')!;
+    nd3.host = null;
+    nd3.errors = [{ stage: 'exec', kind: 'exit', message: 'collection script exited 1' }];
+    expect(await confirmEarly(earlyRun(s), t, sessionsOf(all), O)).toBeNull();
+  });
+
+  it("probes again when a node's load-balancer sandbox could not be entered (no overlay pings from it after all)", async () => {
+    const t = structuredClone(s);
+    for (const sb of t.nodes.find((n) => n.name === 'nd2')!.sandboxes)
+      if (sb.kind === 'lb') sb.enterError = 'nsenter: reassociate to namespace failed';
+    expect(await confirmEarly(earlyRun(s), t, sessionsOf(all), O)).toBeNull();
+  });
+
+  it("probes again when the vxlan device's MTU is not the one docker's rule predicts (the pings' sizes differ)", async () => {
+    const t = structuredClone(s);
+    for (const sb of t.nodes.find((n) => n.name === 'nd1')!.sandboxes) for (const l of sb.links) if (l.kind === 'vxlan') l.mtu = 1400;
+    expect(await confirmEarly(earlyRun(s), t, sessionsOf(all), O)).toBeNull();
+  });
+
+  it('nothing was started (no node connected): nothing to keep', async () => {
+    const e = earlyProbes(s.cluster, all, O);
+    for (const n of all) e.settled(n);
+    expect(e.observed()).toBeNull();
+    expect(await confirmEarly(e, s, sessionsOf(all), O)).toBeNull();
+  });
+
+  it('probes again when a sender found another netns folder or another way in than the collection', async () => {
+    const root = earlyRun(s, (n) => (n === 'nd2' ? 'N /run/docker-alt/netns direct' : 'N /var/run/docker/netns direct'));
+    expect(await confirmEarly(root, s, sessionsOf(all), O)).toBeNull();
+    const slave = earlyRun(s, (n) => (n === 'nd3' ? 'N /var/run/docker/netns dockerd-mount-ns' : 'N /var/run/docker/netns direct'));
+    expect(await confirmEarly(slave, s, sessionsOf(all), O)).toBeNull();
+    expect(
+      await confirmEarly(
+        earlyRun(s, () => ''),
+        s,
+        sessionsOf(all),
+        O,
+      ),
+    ).toBeNull();
+  });
+});
+
+describe('the early sender script under a real sh', () => {
+  it('finds the netns folder itself and says so, then pings from the sandbox as planned', () => {
+    const script = buildSenderScript({
+      tcp: [],
+      udp: [],
+      mtu: [],
+      dataPath: [{ sandbox: 'lb_nosuch0000', ip: '127.0.0.1', payload: null, network: 'n', peer: 'p' }],
+      netnsDir: null,
+      viaDockerdMountNs: null,
+      timeoutSec: 1,
+    });
+    expect(spawnSync('sh', ['-n'], { input: script }).status).toBe(0);
+    // No such sandbox, whether or not a dockerd runs here: the ping fails, the N line is printed either way.
+    const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+    const n = r.stdout.split('\n').find((l) => l.startsWith('N '));
+    expect(n, r.stdout + r.stderr).toMatch(/^N \/\S+\/netns (direct|dockerd-mount-ns)$/);
+    const parsed = parseProbeLines(r.stdout);
+    expect(parsed.done).toBe(true);
+    const d = parsed.lines.find((l) => l.kind === 'D')!;
+    expect(d.fields.slice(0, 3)).toEqual(['lb_nosuch0000', '127.0.0.1', '0']);
+    expect(d.fields[3]).not.toBe('0');
+  });
+});
+
+describe('earlyProbes: the order things start in', () => {
+  const s = labSnapshot('healthy');
+  /** A session that records each script it is given and answers at once (a capture: listening, then complete). */
+  function fakeSession(node: string, log: { node: string; script: string }[]): SshSession {
+    return {
+      target: { user: 'root' },
+      exec: (_cmd: string, o: { stdin?: string; onStdout?: (b: Buffer) => void }) => {
+        const script = o.stdin ?? '';
+        log.push({ node, script });
+        const capture = script.includes('tcpdump');
+        if (capture) o.onStdout?.(Buffer.from('PID 4242\nREADY\n'));
+        const stdout = capture ? 'PID 4242\nREADY\nCOMPLETE\nDONE\n' : `# ${node} ${/\nudp /.test(script) ? 'datagrams' : 'active'}\nDONE\n`;
+        return Promise.resolve({ stdout, stderr: '', code: 0, signal: null, durationMs: 1 });
+      },
+    } as unknown as SshSession;
+  }
+
+  it("a node's TCP connects and pings start when it connects; captures and datagrams once every node is connected or failed", async () => {
+    const log: { node: string; script: string }[] = [];
+    const e = earlyProbes(s.cluster, ['nd1', 'nd2', 'nd3'], O);
+    e.connected('nd2', fakeSession('nd2', log));
+    // nd2 probes at once, before the others are connected: TCP and pings, no datagram, no capture.
+    expect(log.map((l) => l.node)).toEqual(['nd2']);
+    expect(log[0]!.script).toMatch(/\ntcp 10\.213\.0\.11 2377 &\n/);
+    expect(log[0]!.script).toMatch(/\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/);
+    expect(log[0]!.script).not.toMatch(/\nudp /);
+    expect(e.observed()).toBeNull();
+    e.connected('nd1', fakeSession('nd1', log));
+    e.settled('nd2');
+    e.settled('nd3'); // nd3 could not be connected
+    const observed = await e.observed()!;
+    expect(e.layout.probers.map((p) => p.name)).toEqual(['nd1', 'nd2']);
+    // Captures on the connected nodes only, then each one's datagrams (to every node, nd3 too).
+    const captures = log.filter((l) => l.script.includes('tcpdump')).map((l) => l.node);
+    expect(captures.sort()).toEqual(['nd1', 'nd2']);
+    const datagrams = log.filter((l) => /\nudp /.test(l.script));
+    expect(datagrams.map((l) => l.node).sort()).toEqual(['nd1', 'nd2']);
+    expect(datagrams[0]!.script).toMatch(/10\.213\.0\.13:4789/);
+    expect(datagrams.every((l) => !/\n(tcp|mtu|dp) /.test(l.script))).toBe(true);
+    // One sender per node, its two scripts' output as one, with the full plan.
+    const nd2 = observed.senders.find((x) => x.node === 'nd2')!;
+    expect(nd2.output).toEqual({ ok: true, text: '# nd2 active\nDONE\n# nd2 datagrams\nDONE\n' });
+    expect(nd2.plan).toBe(e.layout.plans.get('nd2'));
+    expect(observed.captures.get('nd1')).toEqual({ ok: true, text: 'PID 4242\nREADY\nCOMPLETE\nDONE\n' });
+  });
+});
