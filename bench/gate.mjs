@@ -7,9 +7,12 @@
 // each BENCH_RUNS times, interleaved, medians reported. The stack is
 // test/fixtures/stack/go.yml (dnsrr, a fresh overlay, two replicas), which
 // gates 0 on the lab.
+// BENCH_BASE=<another checkout> runs that checkout's built CLI's gate and
+// check in the same rounds (side by side, e.g. the branch base built in a copy).
 // Usage: node bench/gate.mjs      (after npm run build, as root, lab up)
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, labState, machineLine, median, runs } from './lib.mjs';
 
@@ -17,6 +20,7 @@ const lab = labState();
 const R = runs();
 const manager = lab.nodes.find((n) => n.role === 'manager');
 const BIN = fileURLToPath(new URL('../bin/docker-netdoctor', import.meta.url));
+const BASE = process.env.BENCH_BASE ? join(process.env.BENCH_BASE, 'bin/docker-netdoctor') : null;
 const STACK = fileURLToPath(new URL('../test/fixtures/stack/go.yml', import.meta.url));
 const ssh = ['--identity', lab.sshKey, '--known-hosts', lab.knownHosts, '--ssh-config', 'none'];
 
@@ -30,18 +34,19 @@ const FLOORS = {
 };
 
 const COMMANDS = {
-  'gate --no-live': ['gate', '-c', STACK, '--stack', 'bench', '--no-live'],
-  gate: ['gate', '-c', STACK, '--stack', 'bench'],
-  check: ['check'],
+  'gate --no-live': [BIN, ['gate', '-c', STACK, '--stack', 'bench', '--no-live']],
+  gate: [BIN, ['gate', '-c', STACK, '--stack', 'bench']],
+  check: [BIN, ['check']],
+  ...(BASE ? { 'base: gate': [BASE, ['gate', '-c', STACK, '--stack', 'bench']], 'base: check': [BASE, ['check']] } : {}),
 };
 
-function once(args) {
+function once(bin, args) {
   const env = { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '', SSH_AUTH_SOCK: '', NO_COLOR: '1', GITHUB_ACTIONS: '' };
   return new Promise((resolve, reject) => {
     const t = performance.now();
     execFile(
       process.execPath,
-      [BIN, '-H', `unix://${manager.dockerSocket}`, ...args, '--format', 'json', ...ssh],
+      [bin, '-H', `unix://${manager.dockerSocket}`, ...args, '--format', 'json', ...ssh],
       { env, maxBuffer: 64 << 20, timeout: 120_000 },
       (err, stdout, stderr) => {
         const wall = performance.now() - t;
@@ -54,7 +59,7 @@ function once(args) {
   });
 }
 
-console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved with the floors; ${machineLine()}`);
+console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved with the floors; ${new Date().toISOString()}; ${machineLine()}`);
 const walls = Object.fromEntries(Object.keys(COMMANDS).map((k) => [k, []]));
 const floors = Object.fromEntries(Object.keys(FLOORS).map((k) => [k, []]));
 const last = {};
@@ -66,8 +71,10 @@ for (let i = 0; i < R; i++) {
     await new Promise((resolve, reject) => execFile(cmd, args, (err) => (err ? reject(err) : resolve())));
     floors[name].push(performance.now() - t);
   }
-  for (const [name, args] of Object.entries(COMMANDS)) {
-    const r = await once(args);
+  // Each round starts one command further on, so that none always runs first (or right after another).
+  const all = Object.entries(COMMANDS);
+  for (const [name, [bin, args]] of [...all.slice(i % all.length), ...all.slice(0, i % all.length)]) {
+    const r = await once(bin, args);
     walls[name].push(r.wall);
     last[name] = r;
   }
@@ -86,3 +93,8 @@ console.log(`gate --no-live target < 1 s: ${nl < 1000 ? 'met' : 'NOT met'} (${fm
 const g = median(walls.gate);
 const c = median(walls.check);
 console.log(`full gate < check: ${g < c ? 'met' : 'NOT met'} (gate ${fmt(g)}, check ${fmt(c)})`);
+if (BASE) {
+  const bg = median(walls['base: gate']);
+  const bc = median(walls['base: check']);
+  console.log(`base (${process.env.BENCH_BASE}): gate ${fmt(bg)}, check ${fmt(bc)}; gate < check: ${bg < bc ? 'met' : 'NOT met'}`);
+}
