@@ -9,12 +9,15 @@
 // gates 0 on the lab.
 // BENCH_BASE=<another checkout> runs that checkout's built CLI's gate and
 // check in the same rounds (side by side, e.g. the branch base built in a copy).
+// BENCH_NETWORKS=N first adds N overlays to the lab, each with a service of
+// one task per node (what the gate of go.yml does not join, but check probes),
+// waits until they run, and removes them at the end.
 // Usage: node bench/gate.mjs      (after npm run build, as root, lab up)
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, labState, machineLine, median, runs } from './lib.mjs';
+import { fmt, labState, machineLine, median, runs, sleep } from './lib.mjs';
 
 const lab = labState();
 const R = runs();
@@ -59,7 +62,35 @@ function once(bin, args) {
   });
 }
 
-console.log(`gate benchmark: ${lab.nodes.length} nodes, ${R} runs each, interleaved with the floors; ${new Date().toISOString()}; ${machineLine()}`);
+const EXTRA = Number(process.env.BENCH_NETWORKS ?? 0);
+const dk = (...args) =>
+  execFileSync('docker', ['-H', `unix://${manager.dockerSocket}`, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: '', DOCKER_CONTEXT: '' },
+  });
+const extra = Array.from({ length: EXTRA }, (_, i) => `ndbench${i + 1}`);
+for (const name of extra) {
+  dk('network', 'create', '-d', 'overlay', '--attachable', name);
+  const per = ['--replicas', String(lab.nodes.length), '--replicas-max-per-node', '1', '--network', name];
+  dk('service', 'create', '--detach', '--quiet', '--name', name, ...per, '--no-resolve-image', 'ndlab/busybox:latest', 'httpd', '-f', '-p', '80');
+}
+// Every extra service's tasks running, then a few seconds for the overlays' gossip to settle.
+for (let t = 0; extra.length > 0 && t < 120; t++) {
+  const ls = dk('service', 'ls', '--format', '{{.Name}} {{.Replicas}}');
+  const running = new Set(
+    ls.split('\n').flatMap((l) => {
+      const [name, replicas = ''] = l.split(' ');
+      const [have, want] = replicas.split('/');
+      return have !== undefined && have === want ? [name] : [];
+    }),
+  );
+  if (extra.every((n) => running.has(n))) break;
+  await sleep(1000);
+}
+if (extra.length > 0) await sleep(5000);
+console.log(
+  `gate benchmark: ${lab.nodes.length} nodes, ${EXTRA} extra overlay(s) with a service each, ${R} runs each, interleaved with the floors; ${new Date().toISOString()}; ${machineLine()}`,
+);
 const walls = Object.fromEntries(Object.keys(COMMANDS).map((k) => [k, []]));
 const floors = Object.fromEntries(Object.keys(FLOORS).map((k) => [k, []]));
 const last = {};
@@ -97,4 +128,16 @@ if (BASE) {
   const bg = median(walls['base: gate']);
   const bc = median(walls['base: check']);
   console.log(`base (${process.env.BENCH_BASE}): gate ${fmt(bg)}, check ${fmt(bc)}; gate < check: ${bg < bc ? 'met' : 'NOT met'}`);
+}
+for (const name of extra) dk('service', 'rm', name);
+for (const name of extra) {
+  // The network is free once its service's tasks are gone.
+  for (let t = 0; t < 60; t++) {
+    try {
+      dk('network', 'rm', name);
+      break;
+    } catch {
+      await sleep(1000);
+    }
+  }
 }
