@@ -39,6 +39,17 @@ export interface CollectOptions {
    * When absent, the log layer's default is read: the last hour (LOG_DEFAULTS); `{}` reads no log.
    */
   script?: Pick<ScriptOptions, 'dockerLog'>;
+  /** A gate's narrower script (src/run/gate-scope.ts); absent: everything the swarm has. */
+  scope?: CollectScope;
+}
+
+/**
+ * What a gate asks the nodes about, where the swarm would have them asked about more: the embedded
+ * DNS of these networks only (ids), the conntrack entries of these published UDP ports only.
+ */
+export interface CollectScope {
+  dnsNetworks: readonly string[];
+  udpPorts: readonly number[];
 }
 
 export { COLLECT_DEFAULTS };
@@ -54,16 +65,22 @@ export const defaultLog = (now = Date.now()): NonNullable<ScriptOptions['dockerL
  * The collect script's options for one node of this cluster: the given
  * base (the log to read; the last hour by default), then what the swarm
  * says the nodes must be asked (its data-path port, encrypted overlays,
- * underlay peers, DNS names, published UDP ports, overlay ids).
+ * underlay peers, DNS names, published UDP ports, overlay ids), narrowed
+ * to a gate's `scope` when given.
  */
-export function scriptOptionsFor(cluster: ClusterFacts, base: Partial<ScriptOptions> = { dockerLog: defaultLog() }): ScriptOptions {
+export function scriptOptionsFor(
+  cluster: ClusterFacts,
+  base: Partial<ScriptOptions> = { dockerLog: defaultLog() },
+  scope?: CollectScope,
+): ScriptOptions {
+  const dnsNets = scope && new Set(scope.dnsNetworks);
   return {
     ...base,
     dataPathPort: cluster.dataPathPort,
     encryptedPrefixes: cluster.networks.filter((n) => n.encrypted).map((n) => n.id.slice(0, 10)),
     underlayPeers: underlayPeers(cluster),
-    dns: dnsPlan(cluster),
-    udpPorts: publishedUdpPorts(cluster),
+    dns: dnsPlan(dnsNets ? { ...cluster, networks: cluster.networks.filter((n) => dnsNets.has(n.id)) } : cluster),
+    udpPorts: scope ? [...scope.udpPorts] : publishedUdpPorts(cluster),
     overlayIds: overlayIds(cluster),
   };
 }
@@ -130,7 +147,7 @@ export async function collectNode(
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
     connected?.(session);
-    const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script));
+    const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script, opts.scope));
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;

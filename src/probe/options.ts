@@ -14,6 +14,11 @@ export interface ProbeOptions {
    * the stack, its candidate nodes). Absent: the encrypted overlays of the snapshot decide (plan.ts espGroups).
    */
   espGroups?: readonly (readonly string[])[];
+  /**
+   * Ids of the overlays whose data path is pinged (gate: the networks the stack joins). Absent: every
+   * overlay of the snapshot (plan.ts dataPathTargets).
+   */
+  dataPathNetworks?: readonly string[];
 }
 
 export const PROBE_DEFAULTS: ProbeOptions = { timeoutSec: 2, pairs: 'auto' };

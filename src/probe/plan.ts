@@ -227,20 +227,29 @@ export function planFor(
     plan.udp.push({ ip: p.ip, port: 7946 }, { ip: p.ip, port });
     if (isFull(p)) plan.mtu.push({ ip: p.ip, payload: required - ICMP_IP_HEADERS });
   }
-  plan.dataPath.push(...targetsFrom(cluster, from, peers.filter(isFull)));
+  plan.dataPath.push(...targetsFrom(cluster, from, peers.filter(isFull), o.dataPathNetworks));
   const espIps = esp ? peers.filter((p) => esp.to.has(p.name) && IPV4.test(p.ip)).map((p) => p.ip) : [];
   if (esp && espIps.length > 0) plan.esp = { spi: esp.spi, ips: espIps };
   return plan;
 }
 
-/** Per overlay network: from this node's lb_/ingress sandbox to one endpoint on each peer. */
-export function dataPathTargets(snapshot: ClusterSnapshot, from: NodeSnapshot, peers: readonly Peer[]): SenderPlan['dataPath'] {
-  return targetsFrom(snapshot.cluster, probeNodeOf(snapshot, from), peers);
+/**
+ * Per overlay network (only those whose ids are in `networks`, when given): from this node's
+ * lb_/ingress sandbox to one endpoint on each peer.
+ */
+export function dataPathTargets(
+  snapshot: ClusterSnapshot,
+  from: NodeSnapshot,
+  peers: readonly Peer[],
+  networks?: readonly string[],
+): SenderPlan['dataPath'] {
+  return targetsFrom(snapshot.cluster, probeNodeOf(snapshot, from), peers, networks);
 }
 
-function targetsFrom(cluster: ClusterFacts, from: ProbeNode, peers: readonly Peer[]): SenderPlan['dataPath'] {
+function targetsFrom(cluster: ClusterFacts, from: ProbeNode, peers: readonly Peer[], networks?: readonly string[]): SenderPlan['dataPath'] {
   const out: SenderPlan['dataPath'] = [];
-  for (const net of cluster.networks.filter((n) => n.driver === 'overlay')) {
+  const wanted = networks && new Set(networks);
+  for (const net of cluster.networks.filter((n) => n.driver === 'overlay' && (wanted === undefined || wanted.has(n.id)))) {
     const source = from.sources.get(net.id);
     if (!source) continue;
     for (const p of peers) {

@@ -20,6 +20,7 @@ import { buildReport, type Report } from '../report/model.js';
 import { normaliseStack } from '../stack/normalise.js';
 import { Locator, stackConfig } from '../stack/read.js';
 import type { Stack } from '../stack/types.js';
+import { gateScope, publishesIngress as publishesInIngress } from './gate-scope.js';
 import { assembleSnapshot, collectAndProbe, discover } from './pipeline.js';
 
 export interface GateOptions {
@@ -51,7 +52,7 @@ export async function readStack(files: string[], stackName: string): Promise<{ s
 /** Why a finding of the general checks does not concern this stack, or null when it does. */
 export function notBlocking(f: Finding, st: StackModel): string | null {
   const nets = new Set(st.networks.map((n) => n.net.name));
-  const publishesIngress = st.stack.services.some((s) => s.ports.some((p) => p.mode === 'ingress' && p.published !== null));
+  const publishesIngress = publishesInIngress(st);
   if (f.node !== null && !st.candidateNodes.has(f.node)) return `${f.node} is not a node the stack can run on`;
   if (f.peer !== null && !st.candidateNodes.has(f.peer)) return `${f.peer} is not a node the stack can run on`;
   if (f.network !== null && !nets.has(f.network) && !(f.network === 'ingress' && publishesIngress)) return `the stack does not join ${f.network}`;
@@ -96,9 +97,16 @@ export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoi
     });
     if (!plan) throw new Error('cluster discovery did not plan the stack');
     let snapshot = assembleSnapshot(d, [], endpoint, o.toolVersion, startedAt);
-    // ESP is probed only between the candidate nodes of each of the stack's encrypted networks.
-    const probe = o.probe && { ...o.probe, espGroups: encryptedNetworks(plan).map((x) => [...x.nodes].sort()) };
-    if (o.live) snapshot = await collectAndProbe(d, o.collect, probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
+    // ESP is probed only between the candidate nodes of each of the stack's encrypted networks; DNS
+    // asked and the data path pinged only on the networks the stack joins (gate-scope.ts).
+    const scope = gateScope(plan, d.facts);
+    const probe = o.probe && {
+      ...o.probe,
+      espGroups: encryptedNetworks(plan).map((x) => [...x.nodes].sort()),
+      dataPathNetworks: scope.dataPathNetworks,
+    };
+    const collect = { ...o.collect, scope: scope.collect };
+    if (o.live) snapshot = await collectAndProbe(d, collect, probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
     ev.stageStart?.('analyse');
     const model = buildModel(snapshot, plan);
     const findings = judge(runChecks(model, o.live ? { stack: true } : { stack: true, only: ['stack'] }), plan);

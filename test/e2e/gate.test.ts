@@ -11,7 +11,7 @@ import { labDown, labUp, nodeDocker, nodeExec, type LabState } from '../lab/lab.
 import type { Finding } from '../../src/checks/types.js';
 import type { Report } from '../../src/report/model.js';
 import { BIN, expectOneLineError, run, type RunResult } from './support/cli.js';
-import { managerHost, nd } from './support/netdoctor.js';
+import { check, managerHost, nd } from './support/netdoctor.js';
 import { stackFile } from '../support/stack-fixtures.js';
 import { traceLoads } from '../support/load-trace.js';
 
@@ -116,6 +116,30 @@ describe('a stack that gates 0', () => {
     expect(report.findings.some((f) => f.id === 'service.ingress.ipvs-available' && f.status === 'warn' && f.detail.includes('does not block'))).toBe(
       true,
     );
+    // The live gate asks the nodes nothing about networks the stack does not join: no overlay ping
+    // (ndnet, ingress) and no embedded-DNS lookup (ndnet), where check, on the same lab, does both.
+    const active = (r: Report) =>
+      r.findings
+        .filter((f) => (f.id.startsWith('overlay.datapath.') || f.id === 'service.dns.records') && f.network !== null)
+        .map((f) => `${f.id} ${f.network}`);
+    expect(active(report)).toEqual([]);
+    expect(report.findings.filter((f) => f.id.startsWith('overlay.datapath.')).map((f) => `${f.id} ${f.status} ${f.messageId}`)).toEqual([
+      'overlay.datapath.reachable skip notJoined',
+      'overlay.datapath.mtu skip notJoined',
+    ]);
+    const full = await check();
+    expect(new Set(active(full.report))).toEqual(
+      new Set([
+        'overlay.datapath.reachable ndnet',
+        'overlay.datapath.reachable ingress',
+        'overlay.datapath.mtu ndnet',
+        'overlay.datapath.mtu ingress',
+        'service.dns.records ndnet',
+      ]),
+    );
+    // What it still reads whole: ndnet's sandboxes (FDB) and NetworkDB views, reported as not blocking.
+    expect(report.findings.some((f) => f.id === 'overlay.fdb.missing' && f.network === 'ndnet')).toBe(true);
+    expect(report.findings.some((f) => f.id === 'overlay.networkdb.views' && f.network === 'ndnet')).toBe(true);
     expect((await deploy('go', 'ndgo')).code).toBe(0);
     const p = await pingAcross('ndgo_app', 'ndgo_back');
     expect(p.code, p.out).toBe(0);

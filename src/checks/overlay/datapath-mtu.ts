@@ -21,6 +21,8 @@ export default defineCheck({
         "small packets cross {from} → {to} on {network} but full-size (overlay MTU, don't fragment) ones do not: MTU problem on the path; connections hang once data flows",
       unconfirmed: 'could not confirm full-size packets {from} → {to} on {network}{detail}',
       noProbes: 'no data-path probes were recorded',
+      notJoined:
+        'no data-path probes: a gate pings the data path of the overlays the stack joins only, and none of them exists yet with endpoints on two of its nodes (a network the stack creates has none before the deploy)',
     },
   },
   check({ model, report }) {
@@ -49,6 +51,6 @@ export default defineCheck({
         );
       }
     }
-    if (probes.dataPath.length === 0) report('skip', 'noProbes');
+    if (probes.dataPath.length === 0) report('skip', model.stack ? 'notJoined' : 'noProbes');
   },
 });

@@ -23,6 +23,8 @@ export default defineCheck({
     messages: {
       probeError: 'probes could not run on {node}: {message}',
       noProbes: 'no data-path probes were recorded (no overlay network spans two collected nodes?)',
+      notJoined:
+        'no data-path probes: a gate pings the data path of the overlays the stack joins only, and none of them exists yet with endpoints on two of its nodes (a network the stack creates has none before the deploy)',
       ok: '{from} → {to} on {network}: {target} answered from {sandbox}',
       blocked: 'the VXLAN path {from} → {to} over udp/{port} is broken on {network}: {target} did not answer from {sandbox}{detail}',
       unconfirmed: 'could not confirm the VXLAN path {from} → {to} on {network}{detail}',
@@ -32,7 +34,7 @@ export default defineCheck({
     const probes = model.probes!;
     const port = model.cluster.dataPathPort;
     for (const e of probes.errors) report('skip', 'probeError', { node: e.node, message: e.message }, { node: e.node });
-    if (probes.dataPath.length === 0) report('skip', 'noProbes');
+    if (probes.dataPath.length === 0) report('skip', model.stack ? 'notJoined' : 'noProbes');
     for (const p of probes.dataPath) {
       const at = { node: p.from, peer: p.to, network: p.network };
       const data = { from: p.from, to: p.to, network: p.network, target: p.target, sandbox: p.sandbox };

@@ -54,6 +54,7 @@ export default defineCheck({
     messages: {
       noUdp: 'no service publishes a UDP port',
       notCollected: 'the UDP conntrack entries of {node} were not collected (a bundle or netdoctor from before this check)',
+      stackNoUdp: 'the stack publishes no UDP port: a gate does not read the UDP conntrack entries of {node}',
       unreadable: '{problem}',
       noDump: 'no iptables dump of {node} to compare the UDP conntrack entries with: {problems}',
       notNatted:
@@ -72,7 +73,7 @@ export default defineCheck({
   check({ model, node, report }) {
     const publishes = udpPublishes(model.cluster);
     const ports = listText([...new Set(publishes.map((p) => `${p.port}/udp`))]);
-    if (node.section('host/conntrack-udp') === undefined) return report('skip', 'notCollected', { node: node.name });
+    if (node.section('host/conntrack-udp') === undefined) return report('skip', model.stack ? 'stackNoUdp' : 'notCollected', { node: node.name });
     const entries = node.conntrackUdp;
     if (!entries.ok) return report('skip', 'unreadable', { problem: entries.problem });
     if (node.firewall.all.length === 0) return report('skip', 'noDump', { node: node.name, problems: node.firewall.problems.join('; ') });
