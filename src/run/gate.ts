@@ -78,6 +78,8 @@ export function judge(findings: Finding[], st: StackModel): Finding[] {
 /** The stack is read before the manager is asked, so a bad file is exit 2 wherever the gate runs (no manager needed). */
 export async function runGate(manager: () => Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }>, o: GateOptions): Promise<GateResult> {
   const startedAt = new Date();
+  // The Engine API client loads while `docker stack config` runs (no request is made before the file is read).
+  import('../docker/client.js').catch(() => undefined);
   // Before any progress output: a bad file or an unreachable manager is one line on stderr (exit 2 or 3).
   const { stack, locator } = await readStack(o.files, o.stackName);
   const { docker, endpoint } = await manager();
