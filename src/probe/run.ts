@@ -19,7 +19,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { sudoWrap, type SshSession } from '../ssh/session.js';
-import type { ClusterFacts, ClusterSnapshot } from '../snapshot/types.js';
+import type { ClusterFacts, ClusterSnapshot, NodeSnapshot } from '../snapshot/types.js';
 import type { ProbeOptions } from './options.js';
 import { espGroups, planEsp, planFor, planPairs, probeNodeFromFacts, probeNodeOf, type PairPlan, type Peer, type ProbeNode } from './plan.js';
 import {
@@ -77,10 +77,13 @@ export function layoutProbes(
 
 const newSpi = (): number => randomInt(ESP_SPI_MIN, ESP_SPI_MAX + 1);
 
+/** A node probes when it was collected and its session is still open. */
+const canProbe = (n: NodeSnapshot, sessions: ReadonlyMap<string, SshSession>): boolean => sessions.has(n.name) && n.host !== null;
+
 /** Nodes of the snapshot that cannot probe: no session, or not collected. */
 function probeErrors(snapshot: ClusterSnapshot, sessions: ReadonlyMap<string, SshSession>): { node: string; message: string }[] {
   return snapshot.nodes
-    .filter((n) => !(sessions.has(n.name) && n.host !== null))
+    .filter((n) => !canProbe(n, sessions))
     .map((n) => ({ node: n.name, message: `no probes from ${n.name}: ${n.errors[0]?.message ?? 'not collected'}` }));
 }
 
@@ -91,7 +94,7 @@ export async function observeProbes(
   o: ProbeOptions,
   onOutput: (msg: string) => void = () => undefined,
 ): Promise<ObservedProbes> {
-  const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null).map((n) => probeNodeOf(snapshot, n));
+  const probers = snapshot.nodes.filter((n) => canProbe(n, sessions)).map((n) => probeNodeOf(snapshot, n));
   // ESP only between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this run's SPI.
   const lay = layoutProbes(snapshot.cluster, probers, o, newSpi(), o.espGroups ?? espGroups(snapshot));
   return { ...(await observeLayout(lay, snapshot.cluster.dataPathPort, sessions, o, onOutput)), errors: probeErrors(snapshot, sessions) };
@@ -191,7 +194,7 @@ export async function confirmEarly(
   if (started === null) return null;
   // Awaited first, also when unused: probes run again only once these are over.
   const observed = await started;
-  const probers = snapshot.nodes.filter((n) => sessions.has(n.name) && n.host !== null).map((n) => probeNodeOf(snapshot, n));
+  const probers = snapshot.nodes.filter((n) => canProbe(n, sessions)).map((n) => probeNodeOf(snapshot, n));
   const late = layoutProbes(snapshot.cluster, probers, o, early.layout.esp.spi, o.espGroups ?? espGroups(snapshot));
   const names = (l: ProbeLayout) => JSON.stringify(l.probers.map((p) => p.name).sort());
   if (names(late) !== names(early.layout)) return null;
