@@ -9,13 +9,9 @@
 // the ESP packets and their share of the capture. Removes what it created.
 // Usage: npm run build && node bench/esp.mjs      (as root, lab up)
 import { execFileSync } from 'node:child_process';
-import Dockerode from 'dockerode';
-import { collectClusterFacts, collectNode } from '../dist/collect/collect.js';
 import { observeProbes } from '../dist/probe/run.js';
 import { probeResults } from '../dist/probe/verdict.js';
-import { resolveTargets } from '../dist/ssh/config.js';
-import { buildNodeSnapshot } from '../dist/snapshot/node.js';
-import { fmt, labState, machineLine, median, runs, sleep } from './lib.mjs';
+import { collectLab, fmt, labState, machineLine, median, runs, sleep } from './lib.mjs';
 
 const lab = labState();
 const R = runs();
@@ -42,13 +38,7 @@ try {
     if (ps.split('\n').filter((l) => l.startsWith('Running')).length === n) break;
     await sleep(1000);
   }
-  const facts = await collectClusterFacts(new Dockerode({ socketPath: manager.dockerSocket }));
-  const ssh = { identity: lab.sshKey, knownHostsFile: lab.knownHosts, sshConfigFile: 'none', user: 'root' };
-  const targets = await resolveTargets(facts.nodes, ssh);
-  const sessions = new Map();
-  const opts = { ssh, concurrency: 64, connectTimeoutMs: 10_000, nodeTimeoutMs: 60_000 };
-  const results = await Promise.all(targets.map((t) => collectNode(t, null, facts, opts, (s) => sessions.set(t.node, s))));
-  const snapshot = { cluster: facts, nodes: results.map((r) => buildNodeSnapshot(r, facts.networks)) };
+  const { snapshot, sessions } = await collectLab(lab);
   const times = { esp: [], none: [] };
   let espPairs = 0;
   try {

@@ -262,3 +262,24 @@ export function openSessionMeter(node) {
     },
   };
 }
+
+/**
+ * Every swarm node of the lab collected in process, as `check` does (this
+ * build's dist/), each SSH session kept open for probes over it: the caller
+ * closes `sessions`. For benches and recording scripts that run the probe
+ * stage on their own.
+ */
+export async function collectLab(lab) {
+  const Dockerode = (await import('dockerode')).default;
+  const { collectClusterFacts, collectNode } = await import('../dist/collect/collect.js');
+  const { resolveTargets } = await import('../dist/ssh/config.js');
+  const { buildNodeSnapshot } = await import('../dist/snapshot/node.js');
+  const manager = lab.nodes.find((n) => n.role === 'manager');
+  const facts = await collectClusterFacts(new Dockerode({ socketPath: manager.dockerSocket }));
+  const ssh = { identity: lab.sshKey, knownHostsFile: lab.knownHosts, sshConfigFile: 'none', user: 'root' };
+  const targets = await resolveTargets(facts.nodes, ssh);
+  const sessions = new Map();
+  const opts = { ssh, concurrency: 64, connectTimeoutMs: 10_000, nodeTimeoutMs: 60_000 };
+  const results = await Promise.all(targets.map((t) => collectNode(t, null, facts, opts, (s) => sessions.set(t.node, s))));
+  return { facts, snapshot: { cluster: facts, nodes: results.map((r) => buildNodeSnapshot(r, facts.networks)) }, sessions };
+}

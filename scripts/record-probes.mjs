@@ -6,29 +6,18 @@
 //
 //   npm run build && node scripts/record-probes.mjs test/fixtures/lab/probes/healthy.json
 // (root, lab up; inject a fault first to record a faulty run)
-import Dockerode from 'dockerode';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { collectClusterFacts, collectNode } from '../dist/collect/collect.js';
 import { observeProbes } from '../dist/probe/run.js';
 import { probeResults } from '../dist/probe/verdict.js';
-import { resolveTargets } from '../dist/ssh/config.js';
-import { buildNodeSnapshot } from '../dist/snapshot/node.js';
+import { collectLab, labState } from '../bench/lib.mjs';
 
 const out = process.argv[2];
 if (!out) {
   console.error('usage: node scripts/record-probes.mjs OUT.json');
   process.exit(2);
 }
-const lab = JSON.parse(readFileSync(`${process.env.ND_LAB_DIR ?? '/tmp/ndlab'}/lab.json`, 'utf8'));
-const manager = lab.nodes.find((n) => n.role === 'manager');
-const facts = await collectClusterFacts(new Dockerode({ socketPath: manager.dockerSocket }));
-const ssh = { identity: lab.sshKey, knownHostsFile: lab.knownHosts, sshConfigFile: 'none', user: 'root' };
-const targets = await resolveTargets(facts.nodes, ssh);
-const sessions = new Map();
-const opts = { ssh, concurrency: 64, connectTimeoutMs: 10_000, nodeTimeoutMs: 60_000 };
-const results = await Promise.all(targets.map((t) => collectNode(t, null, facts, opts, (s) => sessions.set(t.node, s))));
-const snapshot = { cluster: facts, nodes: results.map((r) => buildNodeSnapshot(r, facts.networks)) };
+const { snapshot, sessions } = await collectLab(labState());
 let obs;
 try {
   obs = await observeProbes(snapshot, sessions, { timeoutSec: 2 });
