@@ -115,8 +115,9 @@ const describeTarget = (t: SshTarget): NodeSnapshot['target'] => ({
  * Collect one node: connect, run the script once, split its output. With
  * `keep`, a healthy session is handed over (for the probes that follow on the
  * same connection) instead of being closed; the receiver must close it.
- * `connected` hears of the session as soon as it is open (early probes share
- * it while the script runs; it is still closed here if the collection fails).
+ * `hooks.connected` hears of the session as soon as it is open (early probes
+ * share it while the script runs; it is still closed here if the collection
+ * fails), `hooks.sandboxesRead` once the script is past the node's sandboxes.
  */
 export async function collectNode(
   target: SshTarget,
@@ -124,7 +125,7 @@ export async function collectNode(
   cluster: ClusterFacts,
   opts: CollectOptions,
   keep?: (session: SshSession) => void,
-  connected?: (session: SshSession) => void,
+  hooks: { connected?(session: SshSession): void; sandboxesRead?(): void } = {},
 ): Promise<NodeCollectResult> {
   const started = Date.now();
   const errors: CollectionError[] = [];
@@ -146,14 +147,23 @@ export async function collectNode(
     });
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
-    connected?.(session);
+    hooks.connected?.(session);
     const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script, opts.scope));
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
     receivedAt = Date.now() / 1000;
     // Sections are split as the bytes arrive, each one bounded (sections.ts):
     // a node printing hundreds of MiB costs a truncated section, not the run.
-    const splitter = new SectionSplitter(marker);
+    // The sandbox sections (netns/…) come as one run: the first section after them means the node's
+    // sandboxes, FDB and neighbour tables included, are read (overlay pings may start: run.ts earlyProbes).
+    let inSandboxes = false;
+    const splitter = new SectionSplitter(marker, {}, (name) => {
+      if (name.startsWith('netns/')) inSandboxes = true;
+      else if (inSandboxes) {
+        inSandboxes = false;
+        hooks.sandboxesRead?.();
+      }
+    });
     const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, takeStdout: (d) => splitter.push(d) });
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);

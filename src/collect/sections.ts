@@ -81,6 +81,8 @@ export class SectionSplitter {
   constructor(
     private readonly marker: string,
     limits: Partial<SplitLimits> = {},
+    /** Told each section's name as it begins (sections arrive as the node runs the script). */
+    private readonly onBegin: (name: string) => void = () => undefined,
   ) {
     this.mark = Buffer.from(marker, 'utf8');
     this.limits = { ...SPLIT_LIMITS, ...limits };
@@ -165,6 +167,7 @@ export class SectionSplitter {
     const [kind, name = '', ...tail] = head.split(' ');
     if (kind === 'BEGIN') {
       this.cur = { name, out: [], bytes: 0, dropped: 0 };
+      this.onBegin(name);
     } else if (kind === 'ERR') {
       // "<M> ERR <name> <line>": attribute by name, stderr is flushed before END.
       const e = this.errs.get(name) ?? { lines: [], bytes: 0, dropped: 0 };

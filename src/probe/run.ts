@@ -103,17 +103,24 @@ export async function observeProbes(
 /**
  * Probes started before the nodes are collected, planned from the manager's
  * view (plan.ts probeNodeFromFacts) and run alongside the collection on the
- * same connections: each node's TCP connects, DF pings and overlay pings as
- * soon as it is connected (they need no capture); once every node is
- * connected or failed, the captures on the connected ones, then their UDP
- * and ESP datagrams. confirmEarly keeps what they observed only when the
- * collected snapshot plans exactly the same probes.
+ * same connections:
+ *  - a node's TCP connects and DF pings as soon as it is connected;
+ *  - once every node is connected or failed, the captures on the connected
+ *    ones, then their UDP and ESP datagrams (7 bytes that no VXLAN socket
+ *    takes for a frame: they teach no FDB entry);
+ *  - once every connected node's collection is past its sandboxes, the
+ *    overlay pings: VXLAN learns from the frames they carry, so they go only
+ *    after every FDB and neighbour table has been read as it was.
+ * confirmEarly keeps what they observed only when the collected snapshot
+ * plans exactly the same probes.
  */
 export interface EarlyProbes {
   /** Plans for every node asked for; `probers`, once started, the nodes that were connected. */
   layout: ProbeLayout;
   connected(node: string, session: SshSession): void;
-  /** The node's connection attempt is over (connected or not). */
+  /** The node's collection is past its sandbox sections. */
+  sandboxesRead(node: string): void;
+  /** The node's collection is over (connected or not). */
   settled(node: string): void;
   /** What they printed; null when nothing was started (no node connected). */
   observed(): Promise<Omit<ObservedProbes, 'errors'>> | null;
@@ -129,14 +136,28 @@ export function earlyProbes(
   const layout = layoutProbes(cluster, predicted, o, newSpi(), o.espGroups ?? espGroups({ cluster, nodes: [] }));
   const { senderMs } = probeBounds(o.timeoutSec);
   const pending = new Set(layout.plans.keys());
+  const unread = new Set(layout.plans.keys());
   const sessions = new Map<string, SshSession>();
-  const active = new Map<string, Promise<Outcome>>();
+  const parts = new Map<string, Promise<Outcome>[]>();
+  const pings = new Map<string, (o: Promise<Outcome>) => void>();
   let observed: Promise<Omit<ObservedProbes, 'errors'>> | null = null;
+  let pinging = false;
   const maybeStart = () => {
-    if (pending.size > 0 || observed !== null || sessions.size === 0) return;
-    layout.probers = predicted.filter((n) => sessions.has(n.name));
-    observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, active);
-    observed.catch(() => undefined);
+    if (pending.size > 0 || sessions.size === 0) return;
+    if (observed === null) {
+      layout.probers = predicted.filter((n) => sessions.has(n.name));
+      observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
+      observed.catch(() => undefined);
+    }
+    if (!pinging && [...sessions.keys()].every((n) => !unread.has(n))) {
+      pinging = true;
+      for (const [node, start] of pings) {
+        const plan = pingPart(layout.plans.get(node)!);
+        start(
+          plan.dataPath.length === 0 ? Promise.resolve({ ok: true, text: '' }) : runScript(sessions.get(node)!, buildSenderScript(plan), senderMs),
+        );
+      }
+    }
   };
   return {
     layout,
@@ -144,30 +165,39 @@ export function earlyProbes(
       const plan = layout.plans.get(node);
       if (plan === undefined || !pending.has(node)) return;
       sessions.set(node, s);
-      active.set(node, runScript(s, buildSenderScript(activePart(plan)), senderMs));
+      const ping = new Promise<Outcome>((resolve) => pings.set(node, (p) => void p.then(resolve)));
+      parts.set(node, [runScript(s, buildSenderScript(underlayPart(plan)), senderMs), ping]);
       pending.delete(node);
+      maybeStart();
+    },
+    sandboxesRead(node) {
+      unread.delete(node);
       maybeStart();
     },
     settled(node) {
       pending.delete(node);
+      unread.delete(node);
       maybeStart();
     },
     observed: () => observed,
   };
 }
 
-/** A sender's probes that need no capture on the receiver: TCP connects, DF pings, overlay pings. */
-const activePart = (p: SenderPlan): SenderPlan => ({
-  tcp: p.tcp,
+const emptyPlan = (p: SenderPlan): SenderPlan => ({
+  tcp: [],
   udp: [],
-  mtu: p.mtu,
-  dataPath: p.dataPath,
+  mtu: [],
+  dataPath: [],
   netnsDir: p.netnsDir,
   viaDockerdMountNs: p.viaDockerdMountNs,
   timeoutSec: p.timeoutSec,
 });
+/** A sender's probes of the underlay that need no capture on the receiver: TCP connects, DF pings. */
+const underlayPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), tcp: p.tcp, mtu: p.mtu });
+/** Its overlay pings, from its sandboxes. */
+const pingPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), dataPath: p.dataPath });
 /** The rest: UDP and ESP datagrams, which the receivers' captures confirm. */
-const datagramPart = (p: SenderPlan): SenderPlan => ({ ...p, tcp: [], mtu: [], dataPath: [] });
+const datagramPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), udp: p.udp, ...(p.esp ? { esp: p.esp } : {}) });
 
 async function runScript(s: SshSession, script: string, limitMs: number): Promise<Outcome> {
   try {
@@ -230,7 +260,7 @@ async function observeLayout(
   sessions: ReadonlyMap<string, SshSession>,
   o: ProbeOptions,
   onOutput: (msg: string) => void,
-  active: ReadonlyMap<string, Promise<Outcome>> | null = null,
+  active: ReadonlyMap<string, readonly Promise<Outcome>[]> | null = null,
 ): Promise<Omit<ObservedProbes, 'errors'>> {
   const started = Date.now();
   const t = o.timeoutSec;
@@ -339,17 +369,18 @@ function runSenders(
   lay: ProbeLayout,
   sessions: ReadonlyMap<string, SshSession>,
   limitMs: number,
-  active: ReadonlyMap<string, Promise<Outcome>> | null,
+  active: ReadonlyMap<string, readonly Promise<Outcome>[]> | null,
 ): Promise<SenderRun[]> {
   return Promise.all(
     lay.probers.map(async (n) => {
       const peers = lay.all.filter((p) => p.name !== n.name);
       const plan = lay.plans.get(n.name)!;
       const s = sessions.get(n.name)!;
-      const first = active?.get(n.name);
-      if (first === undefined) return { node: n.name, peers, plan, output: await runScript(s, buildSenderScript(plan), limitMs) };
-      const [a, b] = await Promise.all([first, runScript(s, buildSenderScript(datagramPart(plan)), limitMs)]);
-      const output: Outcome = a.ok && b.ok ? { ok: true, text: a.text + b.text } : { ok: false, text: a.ok ? b.text : a.text };
+      const started = active?.get(n.name);
+      if (started === undefined) return { node: n.name, peers, plan, output: await runScript(s, buildSenderScript(plan), limitMs) };
+      const outs = await Promise.all([...started, runScript(s, buildSenderScript(datagramPart(plan)), limitMs)]);
+      const failed = outs.find((x) => !x.ok);
+      const output: Outcome = failed ?? { ok: true, text: outs.map((x) => x.text).join('') };
       return { node: n.name, peers, plan, output };
     }),
   );

@@ -75,7 +75,7 @@ export async function collectNodes(
   opts: CollectOptions,
   ev: PipelineEvents = {},
   keepSessions = false,
-  hooks: { connected?(node: string, s: SshSession): void; settled?(node: string): void } = {},
+  hooks: { connected?(node: string, s: SshSession): void; sandboxesRead?(node: string): void; settled?(node: string): void } = {},
 ): Promise<{ nodes: NodeSnapshot[]; sessions: Map<string, SshSession> }> {
   ev.stageStart?.('collect');
   ev.nodesPlanned?.(d.targets);
@@ -84,14 +84,10 @@ export async function collectNodes(
   await pool(d.targets, opts.concurrency, async (t) => {
     const id = d.facts.nodes.find((n) => n.name === t.node)?.id ?? null;
     const events = { ...opts.events, onNodePhase: (node: string, phase: 'connecting' | 'collecting') => ev.nodePhase?.(node, phase, t) };
-    const r = await collectNode(
-      t,
-      id,
-      d.facts,
-      { ...opts, events },
-      keepSessions ? (s) => sessions.set(t.node, s) : undefined,
-      hooks.connected && ((s) => hooks.connected?.(t.node, s)),
-    );
+    const r = await collectNode(t, id, d.facts, { ...opts, events }, keepSessions ? (s) => sessions.set(t.node, s) : undefined, {
+      connected: (s) => hooks.connected?.(t.node, s),
+      sandboxesRead: () => hooks.sandboxesRead?.(t.node),
+    });
     hooks.settled?.(t.node);
     const snap = buildNodeSnapshot(r, d.facts.networks);
     byName.set(t.node, snap);
@@ -174,7 +170,11 @@ export async function collectAndProbe(
           d.targets.map((t) => t.node),
           probeOpts,
         );
-  const hooks = early && { connected: (node: string, s: SshSession) => early.connected(node, s), settled: (node: string) => early.settled(node) };
+  const hooks = early && {
+    connected: (node: string, s: SshSession) => early.connected(node, s),
+    sandboxesRead: (node: string) => early.sandboxesRead(node),
+    settled: (node: string) => early.settled(node),
+  };
   const { nodes, sessions } = await collectNodes(d, opts, ev, probeOpts !== null, hooks ?? {});
   let probes: ProbeResults | undefined;
   try {

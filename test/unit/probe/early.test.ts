@@ -64,7 +64,7 @@ function earlyRun(s: ClusterSnapshot, netns: (node: string) => string = () => 'N
     senders,
     captures: new Map(),
   });
-  return { layout, connected: () => undefined, settled: () => undefined, observed: () => observed };
+  return { layout, connected: () => undefined, sandboxesRead: () => undefined, settled: () => undefined, observed: () => observed };
 }
 
 describe('the plan made from the manager view equals the plan made from the collection', () => {
@@ -191,38 +191,50 @@ describe('earlyProbes: the order things start in', () => {
         log.push({ node, script });
         const capture = script.includes('tcpdump');
         if (capture) o.onStdout?.(Buffer.from('PID 4242\nREADY\n'));
-        const stdout = capture ? 'PID 4242\nREADY\nCOMPLETE\nDONE\n' : `# ${node} ${/\nudp /.test(script) ? 'datagrams' : 'active'}\nDONE\n`;
+        const part = /\nudp /.test(script) ? 'datagrams' : /\ndp /.test(script) ? 'overlay' : 'underlay';
+        const stdout = capture ? 'PID 4242\nREADY\nCOMPLETE\nDONE\n' : `# ${node} ${part}\nDONE\n`;
         return Promise.resolve({ stdout, stderr: '', code: 0, signal: null, durationMs: 1 });
       },
     } as unknown as SshSession;
   }
 
-  it("a node's TCP connects and pings start when it connects; captures and datagrams once every node is connected or failed", async () => {
+  it('TCP connects and DF pings when a node connects; captures and datagrams once every node is connected or failed; overlay pings once every connected node is past its sandboxes', async () => {
     const log: { node: string; script: string }[] = [];
     const e = earlyProbes(s.cluster, ['nd1', 'nd2', 'nd3'], O);
+    const scripts = (node: string, re: RegExp) => log.filter((l) => l.node === node && re.test(l.script));
     e.connected('nd2', fakeSession('nd2', log));
-    // nd2 probes at once, before the others are connected: TCP and pings, no datagram, no capture.
+    // nd2 probes the underlay at once, before the others are connected: no datagram, no capture, no overlay ping.
     expect(log.map((l) => l.node)).toEqual(['nd2']);
     expect(log[0]!.script).toMatch(/\ntcp 10\.213\.0\.11 2377 &\n/);
-    expect(log[0]!.script).toMatch(/\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/);
-    expect(log[0]!.script).not.toMatch(/\nudp /);
+    expect(log[0]!.script).toMatch(/\nmtu 10\.213\.0\.13 \d+ &\n/);
+    expect(log[0]!.script).not.toMatch(/\n(udp|dp) /);
     expect(e.observed()).toBeNull();
     e.connected('nd1', fakeSession('nd1', log));
-    e.settled('nd2');
+    e.sandboxesRead('nd2');
     e.settled('nd3'); // nd3 could not be connected
-    const observed = await e.observed()!;
+    // Everyone connected or failed: captures and datagrams start; nd1 has not read its sandboxes yet: no overlay ping.
+    const observed = e.observed()!;
+    expect(observed).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(
+      log
+        .filter((l) => l.script.includes('tcpdump'))
+        .map((l) => l.node)
+        .sort(),
+    ).toEqual(['nd1', 'nd2']);
+    expect(scripts('nd1', /\nudp .*10\.213\.0\.13:4789/).length + scripts('nd2', /\nudp .*10\.213\.0\.13:4789/).length).toBe(2);
+    expect(log.filter((l) => /\ndp /.test(l.script))).toEqual([]);
+    e.sandboxesRead('nd1');
+    const done = await observed;
+    // Then each connected node pings over the overlays from its sandboxes, finding the netns folder itself.
+    expect(scripts('nd1', /\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/)).toHaveLength(1);
+    expect(scripts('nd2', /\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/)).toHaveLength(1);
+    expect(scripts('nd2', /\ndp /)[0]!.script).toContain('echo "N $NSDIR $A"');
     expect(e.layout.probers.map((p) => p.name)).toEqual(['nd1', 'nd2']);
-    // Captures on the connected nodes only, then each one's datagrams (to every node, nd3 too).
-    const captures = log.filter((l) => l.script.includes('tcpdump')).map((l) => l.node);
-    expect(captures.sort()).toEqual(['nd1', 'nd2']);
-    const datagrams = log.filter((l) => /\nudp /.test(l.script));
-    expect(datagrams.map((l) => l.node).sort()).toEqual(['nd1', 'nd2']);
-    expect(datagrams[0]!.script).toMatch(/10\.213\.0\.13:4789/);
-    expect(datagrams.every((l) => !/\n(tcp|mtu|dp) /.test(l.script))).toBe(true);
-    // One sender per node, its two scripts' output as one, with the full plan.
-    const nd2 = observed.senders.find((x) => x.node === 'nd2')!;
-    expect(nd2.output).toEqual({ ok: true, text: '# nd2 active\nDONE\n# nd2 datagrams\nDONE\n' });
+    // One sender per node, its scripts' output as one, with the full plan.
+    const nd2 = done.senders.find((x) => x.node === 'nd2')!;
+    expect(nd2.output).toEqual({ ok: true, text: '# nd2 underlay\nDONE\n# nd2 overlay\nDONE\n# nd2 datagrams\nDONE\n' });
     expect(nd2.plan).toBe(e.layout.plans.get('nd2'));
-    expect(observed.captures.get('nd1')).toEqual({ ok: true, text: 'PID 4242\nREADY\nCOMPLETE\nDONE\n' });
+    expect(done.captures.get('nd1')).toEqual({ ok: true, text: 'PID 4242\nREADY\nCOMPLETE\nDONE\n' });
   });
 });
