@@ -371,7 +371,9 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
   {
     key: 'conntrackFull',
     source: 'kernel',
-    all: ['nf_conntrack: ', 'table full, dropping packet'],
+    // Kernels before 6.x print "table full, dropping packet"; newer ones name a child
+    // namespace: "table full in netns 4026532252, dropping packet" (seen on the lab, 6.18).
+    all: ['nf_conntrack: ', 'table full', ', dropping packet'],
     check: 'log.kernel.tables',
     severity: 'fail',
     says: 'dropped packets: conntrack table full',

@@ -14,7 +14,7 @@ export default defineCheck({
     layer: 'host',
     title: 'The data path has an IPv4 underlay',
     looksAt:
-      "The node's advertise address (the swarm's view, else `docker info` Swarm.NodeAddr) and the node's IPv4 addresses: an IPv6 advertise address is the IPv6-only underlay the overlay data path does not carry.",
+      "The node's own advertise address (`docker info` Swarm.NodeAddr on the node, else the address the manager saw it from) and the node's IPv4 addresses: an IPv6 advertise address is the IPv6-only underlay the overlay data path does not carry. The manager's Status.Addr is where the node connected from: a node that joined an IPv4 manager with `--advertise-addr <IPv6>` shows its IPv4 address there.",
     remediation: 'Give every node an IPv4 data-path address: `docker swarm join --data-path-addr <ipv4>` (or --advertise-addr with an IPv4 address).',
     scope: 'node',
     failures: [37],
@@ -26,7 +26,8 @@ export default defineCheck({
     },
   },
   check({ node, report }) {
-    const addr = node.addr ?? (node.extra.daemon.ok ? node.extra.daemon.value.swarmNodeAddr : null);
+    // The node's own view first: the manager's Status.Addr is the address the node connected from.
+    const addr = (node.extra.daemon.ok ? node.extra.daemon.value.swarmNodeAddr : null) ?? node.addr;
     const ip = addr ? parseIp(addr) : null;
     if (!addr || !ip) return report('skip', 'unknown', { node: node.name });
     const host = node.host!;
