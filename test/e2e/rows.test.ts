@@ -118,7 +118,7 @@ describe('row 38: dockerd with userns-remap on one swarm node', () => {
   }, 300_000);
 
   it('the remapped dockerd is real: name=userns, its root under the remapped IDs, still in the swarm; the host /etc untouched', () => {
-    expect(info).toBe(`["name=seccomp,profile=builtin","name=userns"] ${REMAPPED} active`);
+    expect(info).toMatch(new RegExp(`^\\[.*"name=userns".*\\] ${REMAPPED} active$`));
     expect(hostSubuid.after).toBe(hostSubuid.before);
   });
 
