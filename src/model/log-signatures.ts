@@ -342,7 +342,10 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     check: 'log.underlay.ipv6',
     severity: 'warn',
     says: 'assumed IPv4 transport',
-    meaning: 'the underlay is IPv6-only but the overlay data plane uses IPv4: nothing crosses on 4789',
+    // Engine 25+ (libnetwork/drivers/overlay/ov_network.go): logged when a network's sandbox is made
+    // before the node's data-path address is known; an IPv6 advertise address itself does not log it.
+    meaning:
+      "dockerd made a network's VXLAN device for IPv4 transport because the node's data-path address was not known yet: where the swarm's data plane is IPv6, that network carries nothing on this node",
     remediation: 'give every node an IPv4 data-path address (`docker swarm join --data-path-addr <ipv4>`)',
     rows: [37],
   },
@@ -371,7 +374,9 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
   {
     key: 'conntrackFull',
     source: 'kernel',
-    all: ['nf_conntrack: ', 'table full, dropping packet'],
+    // Kernels before 6.x print "table full, dropping packet"; newer ones name a child
+    // namespace: "table full in netns 4026532252, dropping packet" (seen on the lab, 6.18).
+    all: ['nf_conntrack: ', 'table full', ', dropping packet'],
     check: 'log.kernel.tables',
     severity: 'fail',
     says: 'dropped packets: conntrack table full',

@@ -141,6 +141,8 @@ const REAL: [string, string][] = [
   ['neighOverflow', 'Jun 11 11:04:35 k8snode228 kernel: neighbour: arp_cache: neighbor table overflow!'],
   ['conntrackFull', '[Tue Nov 20 22:30:22 2018] nf_conntrack: table full, dropping packet'],
   ['conntrackFull', 'kernel: [1694413.644132] nf_conntrack: nf_conntrack: table full, dropping packet'],
+  // The lab on kernel 6.18 (test/e2e/rows.test.ts): a node's network namespace over nf_conntrack_max.
+  ['conntrackFull', '[33018.238155] nf_conntrack: nf_conntrack: table full in netns 4026532252, dropping packet'],
   ['kernelVxlan', '2026-11-29T16:00:01+0000 nd2 kernel: vxlan: non-ECT from 10.213.0.13 with TOS=0x2'],
 ];
 
