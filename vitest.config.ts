@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import E2eSequencer from './test/support/e2e-sequencer.js';
 
 // Fast unit tests on recorded outputs (the check tests on both engines' recordings), and end-to-end tests
 // against the real lab swarm (root, Linux; brought up once by globalSetup).
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Files whose faults outlive them (the machine's kernel log) run last: test/support/e2e-sequencer.ts.
+    sequence: { sequencer: E2eSequencer },
     projects: [
       {
         test: {

@@ -6,6 +6,15 @@ import type { CollectOptions } from './collect/collect.js';
 import { COLLECT_DEFAULTS } from './collect/defaults.js';
 import { PROBE_DEFAULTS, PROBE_PAIRS } from './probe/options.js';
 
+/** The environment variable that stands for --since when the flag is not given (CI, test suites). */
+export const SINCE_ENV = 'NETDOCTOR_SINCE';
+const SINCE_FORMS = 'a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>';
+
+/** --since of bundle (no default: the last --log-lines lines). */
+export const sinceFlag = (what: string) => Flags.string({ description: `${what} since then: ${SINCE_FORMS}`, env: SINCE_ENV });
+/** --since of check and gate: the log layer's window, the last hour by default. */
+export const sinceWindowFlag = (what: string) => Flags.string({ description: `${what} since then: ${SINCE_FORMS}`, env: SINCE_ENV, default: '1h' });
+
 export const nodeFlags = {
   node: Flags.string({ description: 'Only this swarm node (by name); repeatable', multiple: true }),
   // No `exists`: a missing file is reported like any bad input (one line, exit 2).

@@ -1,7 +1,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
-import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../flags.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags, sinceWindowFlag } from '../flags.js';
 import type { ProbePairsMode } from '../probe/options.js';
 import { emitReport } from '../report/emit.js';
 import { FORMATS, type Format } from '../report/render.js';
@@ -36,11 +36,7 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
     ...nodeFlags,
     format: Flags.string({ description: 'Report format', options: [...FORMATS], default: 'text' }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
-    since: Flags.string({
-      description:
-        "The log layer reads dockerd's and the kernel's lines since then: a duration (30m, 2h, 1d), a date/time (UTC when no zone) or @<epoch>",
-      default: '1h',
-    }),
+    since: sinceWindowFlag("The log layer reads dockerd's and the kernel's lines"),
     strict: Flags.boolean({ description: 'Warnings fail too (exit 1)' }),
     ...probeFlags,
     only: Flags.string({ description: 'Only these checks: id, id prefix or layer; repeatable', multiple: true }),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../base-command.js';
 import { ExitCode } from '../errors.js';
-import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../flags.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags, sinceWindowFlag } from '../flags.js';
 import type { ProbePairsMode } from '../probe/options.js';
 import { failureReport, reportFailed, type Report } from '../report/model.js';
 import { emitReport } from '../report/emit.js';
@@ -44,6 +44,7 @@ and no --format, findings are GitHub annotations on the file and line.`;
     format: Flags.string({ description: 'Report format (default text; github when GITHUB_ACTIONS=true)', options: [...FORMATS] }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout (written on every exit path)' }),
     strict: Flags.boolean({ description: 'Warnings are no-go too' }),
+    since: sinceWindowFlag("Live: the log layer reads dockerd's and the kernel's lines"),
     verbose: Flags.boolean({ char: 'v', description: 'List passing checks in the text report too' }),
   };
 
@@ -54,13 +55,20 @@ and no --format, findings are GitHub annotations on the file and line.`;
     const emit = (report: Report) => emitReport(report, format, flags);
     const files = flags['compose-file'];
     const started = new Date();
+    const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
+    if (flags.live) {
+      // Bad input before any connection: exit 2 with one line. --no-live reads no log.
+      const { parseSince } = await import('../bundle/since.js');
+      const { LOG_DEFAULTS } = await import('../collect/script.js');
+      collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since: parseSince(flags.since) } };
+    }
     let report: Report;
     try {
       ({ report } = await runGate(() => this.manager(), {
         files,
         stackName: flags.stack ?? defaultStackName(files[0]!),
         live: flags.live,
-        collect: collectOptionsFromFlags(flags, (m) => this.warn(m)),
+        collect,
         probe: flags.live && flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,
         progress: { silent: machine },
         toolVersion: this.config.version,

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { NetdoctorCommand } from '../../base-command.js';
 import { describeRun, RunLog } from '../../bundle/runlog.js';
 import { parseSince } from '../../bundle/since.js';
-import { collectOptionsFromFlags, nodeFlags, probeFlags } from '../../flags.js';
+import { collectOptionsFromFlags, nodeFlags, probeFlags, sinceFlag } from '../../flags.js';
 import type { ProbePairsMode } from '../../probe/options.js';
 import type { BundleManifest } from '../../bundle/format.js';
 
@@ -37,9 +37,7 @@ summarise it: \`docker netdoctor bundle inspect FILE\`.`;
     output: Flags.string({ char: 'o', description: 'Bundle file to write (default: netdoctor-<cluster id>-<UTC time>.tar.gz here)' }),
     ...probeFlags,
     'log-lines': Flags.integer({ description: "Lines of dockerd's log to take from each node (0: none)", default: 1000, min: 0 }),
-    since: Flags.string({
-      description: 'Only dockerd log lines since then: a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>',
-    }),
+    since: sinceFlag("Only dockerd's and the kernel's log lines"),
     'redact-ips': Flags.boolean({
       description: 'Replace IP addresses (prefix-preserving), Docker MACs, hostnames and SSH jump hosts with consistent pseudonyms in every file',
     }),
