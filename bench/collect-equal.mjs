@@ -87,15 +87,15 @@ function flatten(v, path = '$', out = new Map(), stack = []) {
   return out;
 }
 const view = (outputs) => {
-  const snap = snapshotOf(outputs);
-  const model = buildModel(snap);
-  const findings = runChecks(model, {}).map(
-    (f) => `${f.id} ${f.status} ${f.node ?? ''} ${f.peer ?? ''} ${f.network ?? ''} ${f.messageId} ${f.detail}`,
-  );
-  return {
-    model: flatten({ nodes: model.nodes, overlay: model.overlay, controlPlane: model.controlPlane, topology: model.topology }),
-    findings: new Set(findings),
-  };
+  const model = buildModel(snapshotOf(outputs));
+  // A finding by what it is (check, status, where, message), its detail apart: a detail that holds a count
+  // of log lines read differs run to run, and the two baseline runs tell which do.
+  const findings = new Map();
+  for (const f of runChecks(model, {})) {
+    const key = [f.id, f.status, f.node ?? '', f.peer ?? '', f.network ?? '', f.messageId].join(' ');
+    findings.set(key, [...(findings.get(key) ?? []), f.detail].sort().join(' | '));
+  }
+  return { model: flatten({ nodes: model.nodes, overlay: model.overlay, controlPlane: model.controlPlane, topology: model.topology }), findings };
 };
 const differ = (a, b) => new Set([...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)));
 
@@ -128,12 +128,12 @@ const noise = differ(va.model, vc.model);
 const real = [...differ(va.model, vb.model)].filter((k) => !noise.has(k) && vb.model.get(k) !== vc.model.get(k));
 console.log(`model: ${va.model.size} values; ${real.length} changed by this build; ${noise.size} differ between the two baseline runs (noise)`);
 for (const k of real.slice(0, 50)) console.log(`  ${k}: baseline ${JSON.stringify(va.model.get(k))} / this build ${JSON.stringify(vb.model.get(k))}`);
-const gone = [...va.findings].filter((f) => !vb.findings.has(f) && vc.findings.has(f));
-const added = [...vb.findings].filter((f) => !va.findings.has(f) && !vc.findings.has(f));
+const fnoise = differ(va.findings, vc.findings);
+const freal = [...differ(va.findings, vb.findings)].filter((k) => !fnoise.has(k) && vb.findings.get(k) !== vc.findings.get(k));
 console.log(
-  `findings: ${va.findings.size} (baseline) / ${vb.findings.size} (this build); only in the baseline: ${gone.length}; only in this build: ${added.length}`,
+  `findings: ${va.findings.size} (baseline) / ${vb.findings.size} (this build); ${freal.length} changed by this build; ${fnoise.size} differ between the two baseline runs (noise)`,
 );
-for (const f of [...gone.map((x) => `- ${x}`), ...added.map((x) => `+ ${x}`)].slice(0, 40)) console.log(`  ${f}`);
-changed += real.length + gone.length + added.length;
+for (const k of freal.slice(0, 40)) console.log(`  ${k}: baseline ${va.findings.get(k) ?? '(none)'} / this build ${vb.findings.get(k) ?? '(none)'}`);
+changed += real.length + freal.length;
 console.log(changed === 0 ? 'SAME: the model and the findings are those of the baseline' : `CHANGED: ${changed} difference(s)`);
 process.exit(changed === 0 ? 0 : 1);

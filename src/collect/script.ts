@@ -100,24 +100,32 @@ export const KERNEL_LOG_PATTERN = 'table overflow|table full|vxlan.*(error|faile
 export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
 
 /**
- * `sec NAME CMD…`: CMD's stdout goes straight out on fd 4; its stderr and
- * then its exit status come back through one command substitution and are
- * tagged with shell builtins (one subshell per section, no sed), which keeps
- * the node-side cost of a collection low. Commands read /dev/null, never the
+ * `sec NAME CMD…`: CMD's stdout goes straight out on fd 4; its stderr comes
+ * back through one command substitution (whose status is CMD's: POSIX, an
+ * assignment's status is its last substitution's) and is tagged with shell
+ * builtins (one subshell per section, no sed), which keeps the node-side cost
+ * of a collection low. CMD is the subshell's only command, so the shell execs
+ * it there instead of forking once more. Commands read /dev/null, never the
  * script on our stdin.
+ *
+ * `secout NAME TEXT`: a section whose stdout is TEXT (already read, e.g. one
+ * line of an `ip -batch`), framed as `sec NAME printf '%s\n' TEXT` would
+ * frame it, without the subshell.
  */
 const SEC = String.raw`sec() {
   n=$1; shift
   printf '%s BEGIN %s\n' "$M" "$n"
-  o=$( "$@" </dev/null 2>&1 1>&4; echo "rc=$?" )
-  rc=$${'{'}o##*rc=}
-  e=$${'{'}o%rc=*}
+  e=$( "$@" </dev/null 2>&1 1>&4 ); rc=$?
   if [ -n "$e" ]; then
     set -f; OIFS=$IFS; IFS=$NL
     for l in $e; do printf '%s ERR %s %s\n' "$M" "$n" "$l"; done
     IFS=$OIFS; set +f
   fi
   printf '\n%s END %s %s\n' "$M" "$n" "$rc"
+}
+secout() {
+  if [ -n "$2" ]; then printf '%s BEGIN %s\n%s\n\n%s END %s 0\n' "$M" "$1" "$2" "$M" "$1"
+  else printf '%s BEGIN %s\n\n%s END %s 0\n' "$M" "$1" "$M" "$1"; fi
 }`;
 
 /**
@@ -129,20 +137,52 @@ const SEC = String.raw`sec() {
 const READ_SYSCTLS = String.raw`ndsysctl() {
   p=; for s in "$@"; do if [ -r /proc/sys/$s ]; then p="$p $s"; else echo "$s=<absent>"; fi; done
   [ -n "$p" ] || return 0
-  (cd /proc/sys && grep -H '' $p) | while IFS= read -r l; do echo "$${'{'}l%%:*}=$${'{'}l#*:}"; done
+  o=$(cd /proc/sys && grep -H '' $p)
+  set -f; OIFS=$IFS; IFS='
+'
+  for l in $o; do echo "$${'{'}l%%:*}=$${'{'}l#*:}"; done
+  IFS=$OIFS; set +f
+  return 0
 }`;
 
 /**
- * `ndlinkaddr PREFIX`: sections PREFIX/link and PREFIX/addr from one
+ * (Lines are cut from a held text with \`%%\`, \`##\` and \`%\` only: dash's \`#*\`
+ * retries the pattern from every position, quadratic in the first line's
+ * length, milliseconds on a sandbox's \`ip -d addr\`.)
+ *
+ * \`ndlinkaddr PREFIX [all]\`: sections PREFIX/link and PREFIX/addr from one
  * `ip -j -d addr show` (its objects hold every field `ip -d link` gives
- * that the parsers read, and the addresses): one ip where there were two,
- * in every sandbox. Each section keeps its own command where that fails.
+ * that the parsers read, and the addresses): one ip where there were two.
+ * With `all`, PREFIX/route and PREFIX/neigh come from the same ip
+ * (`-batch`: three commands, one JSON array a line; `-d` then applies to
+ * the routes too, which gain their type, protocol and scope, and leaves
+ * the neighbours as they are). Where that is not exactly three arrays,
+ * each section runs its own command, as before.
  */
-const LINK_ADDR = String.raw`ndlinkaddr() {
+const LINK_ADDR = String.raw`ndip3() {
+  L1=$${'{'}LA%%"$NL"*}; L3=$${'{'}LA##*"$NL"}; r=$${'{'}LA%"$NL"*}; L2=$${'{'}r##*"$NL"}
+  [ "$L1$NL$L2$NL$L3" = "$LA" ] || return 1
+  for l in "$L1" "$L2" "$L3"; do case $l in "["*"]") ;; *) return 1 ;; esac; done
+}
+ndlinkaddr() {
+  if [ "$2" = all ]; then
+    LA=$(ip -j -d -batch - 2>/dev/null <<'NDIP'
+addr show
+route show
+neigh show
+NDIP
+) || LA=
+    if ndip3; then
+      secout "$1/link" "$L1"; secout "$1/addr" "$L1"; secout "$1/route" "$L2"; secout "$1/neigh" "$L3"
+      LA=; L1=; L2=; L3=; r=; return 0
+    fi
+  fi
   LA=$(ip -j -d addr show 2>/dev/null)
-  if [ -n "$LA" ]; then sec "$1/link" printf '%s\n' "$LA"; sec "$1/addr" printf '%s\n' "$LA"
+  if [ -n "$LA" ]; then secout "$1/link" "$LA"; secout "$1/addr" "$LA"
   else sec "$1/link" ip -j -d link show; sec "$1/addr" ip -j addr show; fi
   LA=
+  if [ "$2" = all ]; then sec "$1/route" ip -j route show; sec "$1/neigh" ip -j neigh show; fi
+  return 0
 }`;
 
 /**
@@ -161,6 +201,8 @@ NL='
 '
 ${SEC}
 have() { command -v "$1" >/dev/null 2>&1; }
+# ndrun TOOL ARG…: TOOL run with its arguments, or "TOOL: command not found" on stderr and status 127 (no sh -c for that).
+ndrun() { have "$1" || { echo "$1: command not found" >&2; return 127; }; "$@"; }
 ${READ_SYSCTLS}
 ${LINK_ADDR}
 NSPFX=""
@@ -170,9 +212,6 @@ nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
 ndsandbox() { $NSPFX nsenter --net="$NSF" -- sh -c "$NDSB" ndsb "$M" "$1" </dev/null 2>/dev/null || sec "netns/$1/enter" nsrun true; }
 `;
 }
-
-/** Shell snippet for use inside `sh -c '…'`: exit 127 with a clear reason when TOOL is missing. */
-const need = (tool: string): string => `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
 
 /** Key material never leaves the node: any 0x-hex of 16+ digits (enc/auth/aead keys) is cut. */
 const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
@@ -249,11 +288,11 @@ export function dockerLogSection(o: { lines: number; since?: number; bytes?: num
   const cap = o.bytes !== undefined && o.bytes > 0 ? ` | head -c ${Math.floor(o.bytes)}` : '';
   const quoted = (list: string[]) => list.map((f) => `'${f.replace(/'/g, '')}'`).join(' ');
   // Seconds since the epoch of an RFC 3339 stamp (Z or ±hh:mm), in any POSIX awk.
-  const sinceAwk = String.raw`awk -v S="$1" 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
+  // (In the pipeline itself, not in a function: dash forks once more to run a function there.)
+  const sinceAwk = String.raw`awk -v S=${since} 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
 BEGIN{keep=1}
 {t="";if(match($0,/time="[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+6,RLENGTH-7);else if(match($0,/"time":"[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+8,RLENGTH-9);if(t!="")keep=(ep(t)>=S+0);if(keep)print}'`;
   return String.raw`
-ndsince() { ${sinceAwk}; }
 ndlog() {
   if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl ${JOURNAL_MATCH} -n 1 --no-pager -q 2>/dev/null)" ]; then
     echo "docker log: journald (dockerd's own entries: journalctl ${JOURNAL_MATCH} -n ${lines}${since ? ` --since @${since}` : ''}, entries with CONTAINER_ID left out)" >&2
@@ -263,7 +302,7 @@ ndlog() {
   for f in ${quoted(files.own)}; do
     if [ -r "$f" ]; then
       echo "docker log: $f (last ${lines} lines${since ? ` since @${since}` : ''})" >&2
-      ${since ? `tail -n ${lines} "$f" | ndsince ${since}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}${cap}
+      ${since ? `tail -n ${lines} "$f" | ${sinceAwk}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}${cap}
       return 0
     fi
   done
@@ -318,12 +357,21 @@ ndklog() {
   case $o in *ndkrc=*) r=$${'{'}o##*ndkrc=}; o=$${'{'}o%ndkrc=*}; o=$${'{'}o%'
 '} ;; esac
   case $r in ''|*[!0-9]*) r=1 ;; esac
-  [ -n "$o" ] && printf '%s\n' "$o" | tail -n ${lines} | ${REDACT_LOG}
+  [ -n "$o" ] && tail -n ${lines} <<NDTXT | ${REDACT_LOG}
+$o
+NDTXT
   return $r
 }
 sec host/kernel-log ndklog
 `;
 }
+
+/**
+ * awk rule joining dockerd's command line (one argument a record) into `c`
+ * with spaces, the value of every `--log-opt k=v` / `--log-opt=k=v` cut
+ * whatever it holds (spaces included).
+ */
+const CMDLINE_JOIN = String.raw`{ a = $0; if (v) { i = index(a, "="); a = (i ? substr(a, 1, i) : "") "<redacted>"; v = 0 } else if (a == "--log-opt") v = 1; else if (substr(a, 1, 10) == "--log-opt=") { q = substr(a, 11); i = index(q, "="); a = "--log-opt=" (i ? substr(q, 1, i) : "") "<redacted>" } c = c (n++ ? " " : "") a }`;
 
 /**
  * Readers of texts that may hold secrets, each filtered through REDACT_LOG
@@ -334,9 +382,20 @@ sec host/kernel-log ndklog
  *    holds (spaces included), then joined with spaces.
  */
 export const SECRET_FILTERS = String.raw`
-ndredacted() { o=$("$@"); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_LOG}; return $r; }
+# A held text goes to a filter as a here-document (no process for printf: dash forks one per pipeline part).
+ndredacted() {
+  o=$("$@"); r=$?
+  [ -n "$o" ] && ${REDACT_LOG} <<NDTXT
+$o
+NDTXT
+  return $r
+}
+# NDCMDL: the joined line, from the awk that reads the socket and exec root (hostSections), else read here.
 ndcmdline() {
-  tr '\0' '\n' < /proc/$DPID/cmdline | awk 'BEGIN{n=0} { a=$0; if (v) { i=index(a,"="); a=(i ? substr(a,1,i) : "") "<redacted>"; v=0 } else if (a=="--log-opt") v=1; else if (substr(a,1,10)=="--log-opt=") { r=substr(a,11); i=index(r,"="); a="--log-opt=" (i ? substr(r,1,i) : "") "<redacted>" } printf "%s%s", (n++ ? " " : ""), a } END{print ""}' | ${REDACT_LOG}
+  [ -n "$NDCMDL" ] || NDCMDL=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '${CMDLINE_JOIN} END { print c }')
+  ${REDACT_LOG} <<NDCL
+$NDCMDL
+NDCL
 }
 # dockerd's API, read with curl on its unix socket when the node has curl (a
 # C binary: a few ms, where each docker CLI run costs 25-80 ms of CPU, and
@@ -350,12 +409,23 @@ ndversion() {
   docker version --format '{{json .}}'
 }
 ndinfo() {
-  [ -n "$NDI" ] && { printf '%s\n' "$NDI" | ${REDACT_LOG}; return 0; }
+  if [ -n "$NDI" ]; then
+    ${REDACT_LOG} <<NDTXT
+$NDI
+NDTXT
+    return 0
+  fi
   o=$(ndapi /info 2>/dev/null) && [ -n "$o" ] && { printf '%s\n' "$o" | ${REDACT_LOG}; return 0; }
   have docker || { echo "docker: command not found" >&2; return 127; }
   ndredacted docker info --format '{{json .}}'
 }
-nddaemonjson() { o=$(cat /etc/docker/daemon.json); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_FILE}; return $r; }
+nddaemonjson() {
+  o=$(cat /etc/docker/daemon.json); r=$?
+  [ -n "$o" ] && ${REDACT_FILE} <<NDTXT
+$o
+NDTXT
+  return $r
+}
 `;
 
 /** The swarm-scoped overlays the manager knows (their ids): each node's own view of them is read (host/network-views). */
@@ -368,9 +438,9 @@ const API_HOLD_BYTES = 5 * 2 ** 20;
 
 /**
  * dockerd's API in one curl (each curl costs ~10 ms of CPU in dynamic
- * loading alone): /version, /info and, when the manager's overlay ids are
- * given, each one's verbose view, one JSON document a line (dockerd ends
- * every answer with a newline). Held in NDV, NDI and NDN for the sections
+ * loading alone): /version, when the manager's overlay ids are given each
+ * one's verbose view, and /info last, one JSON document a line (dockerd
+ * ends every answer with a newline). Held in NDV, NDI and NDN for the sections
  * that print them; an answer that is not what was asked (an error body,
  * nothing) leaves its variable empty, and the section asks again its own way.
  */
@@ -379,10 +449,11 @@ function apiFetch(overlayIds: readonly string[] | undefined): string {
   const views = ids.map((i) => ` http://docker/networks/${i}?verbose=true`).join('');
   return String.raw`NDV=; NDI=; NDN=; NDVIEWS=
 if have curl && [ -S "$DSOCK" ]; then
-  o=$(curl -sS --max-time ${NETWORK_VIEW_LIMITS.seconds} --unix-socket "$DSOCK" http://docker/version http://docker/info${views} 2>/dev/null | head -c ${API_HOLD_BYTES})
-  NDV=$${'{'}o%%"$NL"*}; o=$${'{'}o#*"$NL"}
-  NDI=$${'{'}o%%"$NL"*}; NDN=$${'{'}o#*"$NL"}
-  [ "$NDN" = "$o" ] && NDN=
+  o=$(curl -sS --max-time ${NETWORK_VIEW_LIMITS.seconds} --unix-socket "$DSOCK" http://docker/version${views} http://docker/info 2>/dev/null | head -c ${API_HOLD_BYTES})
+  # /version first, /info last, the views between (cut with %%, ## and %: see LINK_ADDR).
+  NDV=$${'{'}o%%"$NL"*}; NDI=$${'{'}o##*"$NL"}; m=$${'{'}o%"$NL"*}
+  [ "$m" != "$o" ] && [ "$m" != "$NDV" ] && NDN=$${'{'}m#*"$NL"}
+  m=
   case $NDV in *'"ApiVersion"'*) ;; *) NDV= ;; esac
   case $NDI in *'"ServerVersion"'*) NDVIEWS=${ids.length ? 'read' : ''} ;; *) NDI= ;; esac
 fi
@@ -404,24 +475,28 @@ DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
 ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
 sec host/dockerd-pid ndpid
 # From dockerd's command line, read once: its API socket (ndapi: the first
-# unix:// of -H/--host, else the default) and its exec root (--exec-root,
-# where the sandboxes' netns files are; default /var/run/docker).
-DSOCK=/var/run/docker.sock; NDROOT=
+# unix:// of -H/--host, else the default), its exec root (--exec-root,
+# where the sandboxes' netns files are; default /var/run/docker), and the
+# line host/dockerd-cmdline prints (NDCMDL, --log-opt values cut).
+DSOCK=/var/run/docker.sock; NDROOT=; NDCMDL=
 if [ -n "$DPID" ]; then
   o=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '
+    ${CMDLINE_JOIN}
     p == "H" { if (sub(/^unix:\/\//, "") && s == "") s = $0; p = ""; next }
     p == "R" { if (r == "") r = $0; p = ""; next }
     /^(-H|--host)$/ { p = "H"; next }
     /^--exec-root$/ { p = "R"; next }
     /^(-H=?|--host=)unix:\/\// { if (s == "") { sub(/^(-H=?|--host=)unix:\/\//, ""); s = $0 } next }
     /^--exec-root=/ { if (r == "") { sub(/^--exec-root=/, ""); r = $0 } next }
-    END { print "s:" s; print "r:" r }')
-  h=$${'{'}o%%"$NL"r:*}; h=$${'{'}h#s:}; NDROOT=$${'{'}o##*"$NL"r:}
+    END { print "c:" c; print "s:" s; print "r:" r }')
+  case $o in c:*) NDCMDL=$${'{'}o%%"$NL"s:*}; NDCMDL=$${'{'}NDCMDL#c:} ;; esac
+  h=$${'{'}o%"$NL"r:*}; h=$${'{'}h##*"$NL"s:}; NDROOT=$${'{'}o##*"$NL"r:}
   [ -n "$h" ] && DSOCK=$h
 fi
 ${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
   sec host/dockerd-cmdline ndcmdline
-  sec host/mountns sh -c "echo self=\$(readlink /proc/self/ns/mnt) dockerd=\$(readlink /proc/$DPID/ns/mnt)"
+  ndmountns() { echo "self=$(readlink /proc/self/ns/mnt) dockerd=$(readlink /proc/$DPID/ns/mnt)"; }
+  sec host/mountns ndmountns
 fi
 sec host/docker-version ndversion
 sec host/docker-info ndinfo
@@ -429,7 +504,8 @@ sec host/daemon-json nddaemonjson
 ${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) + kernelLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
   sec host/systemd-docker ndredacted systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
 else
-  sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'
+  ndnosystemd() { echo "systemd is not running on this node" >&2; return 127; }
+  sec host/systemd-docker ndnosystemd
 fi
 # The unit files that exist, each as "# FILE" and its MountFlags/ExecStart lines: one awk for all.
 ndunits() {
@@ -449,14 +525,22 @@ ndmodules() {
 }
 sec host/modules ndmodules ${modules}
 sec host/sysctl ndsysctl ${sysctls}
-sec host/iptables-version sh -c '${need('iptables')}; iptables -V'
-sec host/iptables-save sh -c '${need('iptables-save')}; iptables-save'
-sec host/iptables-legacy-save sh -c '${need('iptables-legacy-save')}; iptables-legacy-save'
-sec host/iptables-nft-save sh -c '${need('iptables-nft-save')}; iptables-nft-save'
+sec host/iptables-version ndrun iptables -V
+sec host/iptables-save ndrun iptables-save
+sec host/iptables-legacy-save ndrun iptables-legacy-save
+sec host/iptables-nft-save ndrun iptables-nft-save
 ndlinkaddr host
 sec host/route ip -j route show
-sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
-sec host/listen sh -c '${need('ss')}; ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"'
+# Physical links only (those with a device); the glob is sorted as ls sorts under LC_ALL=C.
+ndethtool() {
+  have ethtool || { echo "ethtool: command not found" >&2; return 127; }
+  for d in /sys/class/net/*; do
+    i=$${'{'}d##*/}
+    [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"
+  done
+}
+sec host/ethtool ndethtool
+sec host/listen ndrun ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"
 `;
 }
 
@@ -470,10 +554,11 @@ function sandboxSections(opts: ScriptOptions): string {
 ENCRYPTED="${encrypted}"
 EXECROOT=$${'{'}NDROOT:-/var/run/docker}
 NSDIR=$EXECROOT/netns
-sec netns/list sh -c "ls -1 $NSDIR"
+# One ls: the section, the first sandbox and the loop (the failure's own words come from a second ls).
+if NSLS=$(ls -1 $NSDIR 2>/dev/null); then secout netns/list "$NSLS"; else sec netns/list sh -c "ls -1 $NSDIR"; fi
 # Decide once how sandboxes are entered: directly, or through dockerd's mount namespace.
 ACCESS=direct
-FIRST=$(ls -1 $NSDIR 2>/dev/null | head -n1)
+FIRST=$${'{'}NSLS%%"$NL"*}
 if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -n "$DPID" ]; then
   if nsenter -t "$DPID" -m -- nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null; then
     ACCESS=dockerd-mount-ns
@@ -482,7 +567,7 @@ if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -
 fi
 sec netns/access echo "$ACCESS"
 NDSB=${quoteSh(sandboxBatch())}
-for S in $(ls -1 $NSDIR 2>/dev/null); do
+for S in $NSLS; do
   NSF=$NSDIR/$S
   ndsandbox "$S"
 done
@@ -534,12 +619,9 @@ ndipvs() {
 }
 ${READ_SYSCTLS}
 ${LINK_ADDR}
-ndlinkaddr netns/$S
 case "$S" in
-  1-*|lb_*|ingress_sbox)
-    sec netns/$S/route ip -j route show
-    sec netns/$S/neigh ip -j neigh show
-    ;;
+  1-*|lb_*|ingress_sbox) ndlinkaddr netns/$S all ;;
+  *) ndlinkaddr netns/$S ;;
 esac
 case "$S" in
   1-*)
@@ -597,8 +679,20 @@ sec host/route-get ndroutes ${ips.join(' ')}\n`;
  */
 function hostTableSections(): string {
   return String.raw`
-sec host/resolv sh -c 'for f in /etc/resolv.conf /run/systemd/resolve/resolv.conf; do [ -r "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*nameserver[[:space:]]" "$f" | head -n 16; }; done; true'
-sec host/arp-cache sh -c '[ -r /proc/net/stat/arp_cache ] || { echo "no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4" >&2; exit 1; }; head -n 1025 /proc/net/stat/arp_cache'
+# Every readable file as "# FILE" and its first 16 nameserver lines: one awk for both.
+ndresolv() {
+  set --; for f in /etc/resolv.conf /run/systemd/resolve/resolv.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] || return 0
+  awk 'BEGIN { for (i = 1; i < ARGC; i++) { f = ARGV[i]; print "# " f; n = 0
+    while (n < 16 && (getline l < f) > 0) if (l ~ /^[[:space:]]*nameserver[[:space:]]/) { print l; n++ }
+    close(f) } }' "$@"
+}
+sec host/resolv ndresolv
+ndarpcache() {
+  [ -r /proc/net/stat/arp_cache ] || { echo "no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4" >&2; return 1; }
+  head -n 1025 /proc/net/stat/arp_cache
+}
+sec host/arp-cache ndarpcache
 ndnmcli() {
   have nmcli || { echo "nmcli: command not found" >&2; return 127; }
   T=""; have timeout && T="timeout 5"
@@ -629,9 +723,10 @@ ndpkg() {
   echo "exe $b"
   case $b in /snap/*/*) b=$${'{'}b#/snap/}; echo "package snap $${'{'}b%%/*}"; return 0 ;; esac
   if [ -d /var/lib/dpkg/info ]; then
-    for f in /var/lib/dpkg/info/*docker*.list /var/lib/dpkg/info/*moby*.list; do
-      [ -f "$f" ] && grep -qxF "$b" "$f" && { f=$${'{'}f##*/}; f=$${'{'}f%.list}; echo "package dpkg $${'{'}f%%:*}"; return 0; }
-    done
+    # One grep over every list (-l: the lists holding the path, in the globs' order; the first wins).
+    set --; for f in /var/lib/dpkg/info/*docker*.list /var/lib/dpkg/info/*moby*.list; do [ -f "$f" ] && set -- "$@" "$f"; done
+    f=; [ $# -gt 0 ] && f=$(grep -lxF -- "$b" "$@")
+    if [ -n "$f" ]; then f=$${'{'}f%%"$NL"*}; f=$${'{'}f##*/}; f=$${'{'}f%.list}; echo "package dpkg $${'{'}f%%:*}"; return 0; fi
   fi
   if have rpm; then
     p=$(rpm -qf --qf '%{NAME}\n' "$b" 2>/dev/null | head -n1)
@@ -664,7 +759,9 @@ export function networkViewSection(limits = NETWORK_VIEW_LIMITS): string {
 ndnetviews() {
   # Read with /version and /info (apiFetch) when the manager's overlay ids were given.
   if [ -n "$NDVIEWS" ]; then
-    [ -n "$NDN" ] && printf '%s\n' "$NDN" | ${REDACT_LOG} | head -c ${limits.bytes}
+    [ -n "$NDN" ] && ${REDACT_LOG} <<NDTXT | head -c ${limits.bytes}
+$NDN
+NDTXT
     return 0
   fi
   # Else through the API when curl is there (two short C processes, not two docker

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCollectScript, LB_SYSCTLS, ROUTE_GET_MAX, routeGetSection, sandboxBatch, underlayPeers } from '../../../src/collect/script.js';
 import { splitSections } from '../../../src/collect/sections.js';
 import { parseRouteGet } from '../../../src/parse/sandbox.js';
-import { parseLinks } from '../../../src/parse/iproute.js';
+import { parseAddresses, parseLinks, parseNeigh } from '../../../src/parse/iproute.js';
 import { labSnapshot } from '../../support/lab-fixtures.js';
 
 describe('host/route-get', () => {
@@ -93,7 +93,7 @@ describe('one sh per sandbox (sandboxBatch)', () => {
 
   it('the script enters each sandbox once, and names one it cannot enter', () => {
     const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
-    const loop = /for S in \$\(ls -1 \$NSDIR[^\n]*\n([\s\S]*?)\ndone/.exec(script)![1]!;
+    const loop = /for S in \$NSLS; do\n([\s\S]*?)\ndone/.exec(script)![1]!;
     expect(loop.match(/nsenter|ndsandbox/g)).toEqual(['ndsandbox']);
     expect(script).toMatch(
       /ndsandbox\(\) \{ \$NSPFX nsenter --net="\$NSF" -- sh -c "\$NDSB" ndsb "\$M" "\$1" <\/dev\/null 2>\/dev\/null \|\| sec "netns\/\$1\/enter" nsrun true; \}/,
@@ -145,7 +145,13 @@ describe('ndlinkaddr', () => {
   it('one ip -d addr gives link and addr; the link parser reads it as it reads ip -d link', () => {
     const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
     const fn = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
-    const out = execFileSync('sh', ['-c', `M=@@NDtest@@\nNL='\n'\nexec 4>&1\n${fn('sec')}${fn('ndlinkaddr')}ndlinkaddr host`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'sh',
+      ['-c', `M=@@NDtest@@\nNL='\n'\nexec 4>&1\n${fn('sec')}${fn('secout')}${fn('ndip3')}${fn('ndlinkaddr')}ndlinkaddr host`],
+      {
+        encoding: 'utf8',
+      },
+    );
     const { sections } = splitSections(out, '@@NDtest@@');
     const link = sections['host/link']!;
     expect(link.rc).toBe(0);
@@ -154,16 +160,63 @@ describe('ndlinkaddr', () => {
     const fromAddr = parseLinks(link.stdout).items;
     expect(fromAddr).toEqual(own);
   });
+
+  it('with all, route and neigh come from the same ip (-batch): what the parsers read is what their own commands give', () => {
+    const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
+    const fn = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
+    const run = (tools: string) =>
+      splitSections(
+        execFileSync(
+          'sh',
+          ['-c', `M=@@NDtest@@\nNL='\n'\nexec 4>&1\n${fn('sec')}${fn('secout')}${fn('ndip3')}${fn('ndlinkaddr')}ndlinkaddr nsx all`],
+          {
+            encoding: 'utf8',
+            env: { PATH: tools },
+          },
+        ),
+        '@@NDtest@@',
+      ).sections;
+    const batched = run(process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin');
+    expect(Object.keys(batched)).toEqual(['nsx/link', 'nsx/addr', 'nsx/route', 'nsx/neigh']);
+    for (const s of Object.values(batched)) expect(s.rc).toBe(0);
+    const own = (...args: string[]) => execFileSync('ip', ['-j', ...args], { encoding: 'utf8' });
+    expect(parseLinks(batched['nsx/link']!.stdout).items).toEqual(parseLinks(own('-d', 'link', 'show')).items);
+    expect(parseAddresses(batched['nsx/addr']!.stdout).items).toEqual(parseAddresses(own('addr', 'show')).items);
+    expect(parseNeigh(batched['nsx/neigh']!.stdout).items).toEqual(parseNeigh(own('neigh', 'show')).items);
+    // Routes gain -d's fields (type, protocol, scope); the rest is as ip -j route shows it.
+    const pick = (t: string) => (JSON.parse(t) as { dst: string; dev?: string; gateway?: string }[]).map((r) => [r.dst, r.dev, r.gateway]);
+    expect(pick(batched['nsx/route']!.stdout)).toEqual(pick(own('route', 'show')));
+    // …which shows that they came from the batch (-d), not from the fallback.
+    for (const r of JSON.parse(batched['nsx/route']!.stdout) as object[]) expect(r).toHaveProperty('type');
+    // An ip without a working -batch: each section from its own command, as before.
+    const bin = mkdtempSync(join(tmpdir(), 'nd-ipb-'));
+    try {
+      writeFileSync(
+        join(bin, 'ip'),
+        `#!/bin/sh\ncase "$*" in *-batch*) echo "Command line is not complete" >&2; exit 1 ;; esac\necho "[\\"ip $*\\"]"\n`,
+      );
+      chmodSync(join(bin, 'ip'), 0o755);
+      const each = run(`${bin}:/usr/bin:/bin`);
+      expect(Object.fromEntries(Object.entries(each).map(([k, v]) => [k, v.stdout.trim()]))).toEqual({
+        'nsx/link': '["ip -j -d addr show"]',
+        'nsx/addr': '["ip -j -d addr show"]',
+        'nsx/route': '["ip -j route show"]',
+        'nsx/neigh': '["ip -j neigh show"]',
+      });
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("dockerd's command line, read once", () => {
   it('gives the API socket (first unix:// of -H/--host) and the exec root (--exec-root), in any spelling', () => {
     const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
-    const block = /\nDSOCK=\/var\/run\/docker\.sock; NDROOT=\n[\s\S]*?\nfi\n/.exec(script)![0];
-    const read = (args: string[]) => {
+    const block = /\nDSOCK=\/var\/run\/docker\.sock; NDROOT=; NDCMDL=\n[\s\S]*?\nfi\n/.exec(script)![0];
+    const read = (args: string[], what = '$DSOCK|$NDROOT') => {
       const fake = spawn('sh', ['-c', 'sleep 5', 'dockerd', ...args], { stdio: 'ignore' });
       try {
-        return execFileSync('sh', ['-c', `NL='\n'\nDPID=${fake.pid}\n${block}echo "$DSOCK|$NDROOT"`], { encoding: 'utf8' }).trim();
+        return execFileSync('sh', ['-c', `NL='\n'\nDPID=${fake.pid}\n${block}echo "${what}"`], { encoding: 'utf8' }).trim();
       } finally {
         fake.kill();
       }
@@ -171,5 +224,9 @@ describe("dockerd's command line, read once", () => {
     expect(read(['-H', 'fd://', '-H', 'unix:///run/a.sock', '--host=unix:///run/b.sock', '--exec-root', '/run/dx'])).toBe('/run/a.sock|/run/dx');
     expect(read(['--host=unix:///run/b.sock', '--exec-root=/var/run/docker2'])).toBe('/run/b.sock|/var/run/docker2');
     expect(read(['-H', 'tcp://0.0.0.0:2376'])).toBe('/var/run/docker.sock|');
+    // The same awk joins the line host/dockerd-cmdline prints, every --log-opt value cut.
+    expect(read(['-H', 'unix:///run/a.sock', '--log-opt', 'splunk-token=T0K EN', '--log-opt=tag=x', '--debug'], '$NDCMDL')).toBe(
+      'sh -c sleep 5 dockerd -H unix:///run/a.sock --log-opt splunk-token=<redacted> --log-opt=tag=<redacted> --debug',
+    );
   });
 });
