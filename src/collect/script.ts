@@ -208,8 +208,8 @@ ${LINK_ADDR}
 NSPFX=""
 nsrun() { $NSPFX nsenter --net="$NSF" -- "$@"; }
 nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
-# One sandbox ($NSF), all its sections in one sh inside it (NDSB: sandboxBatch).
-ndsandbox() { $NSPFX nsenter --net="$NSF" -- sh -c "$NDSB" ndsb "$M" "$1" </dev/null 2>/dev/null || sec "netns/$1/enter" nsrun true; }
+# One sandbox ($NSF), all its sections in one sh inside it (NDSB: sandboxBatch); then the names its DNS is asked.
+ndsandbox() { $NSPFX nsenter --net="$NSF" -- sh -c "$NDSB" ndsb "$M" "$@" </dev/null 2>/dev/null || sec "netns/$1/enter" nsrun true; }
 `;
 }
 
@@ -567,9 +567,10 @@ if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -
 fi
 sec netns/access echo "$ACCESS"
 NDSB=${quoteSh(sandboxBatch())}
-for S in $NSLS; do
+${dnsSections(opts.dns ?? [])}for S in $NSLS; do
   NSF=$NSDIR/$S
-  ndsandbox "$S"
+  ndqnames "$S"
+  ndsandbox "$S" $NDQA
 done
 # IPsec of encrypted overlays: libnetwork programs its SAs and policies through
 # its netlink handle of dockerd's own (host) namespace, not in the sandboxes.
@@ -594,7 +595,8 @@ export const quoteSh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * Everything read inside one sandbox, as one `sh` run inside it (one
  * `nsenter` per sandbox, not one per section: most of a collection's node
- * CPU was those execs). Arguments: the run's marker and the sandbox name.
+ * CPU was those execs). Arguments: the run's marker, the sandbox name, and
+ * the names to ask its embedded DNS (none for most sandboxes).
  * Its `sec` is the prelude's; its sections are those the sandbox kind has:
  *  - every sandbox: link, addr;
  *  - overlay (`1-*`), load-balancer (`lb_*`) and `ingress_sbox`: route, neigh;
@@ -603,11 +605,13 @@ export const quoteSh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  *    only when the kernel already has IPVS: ipvsadm would otherwise modprobe
  *    ip_vs, and the doctor must not change the node), the namespace's own
  *    sysctls (`/proc/sys/net` is per network namespace: `<absent>` when the
- *    key does not exist, e.g. net/ipv4/vs/* without IPVS) and IPVS timeouts.
+ *    key does not exist, e.g. net/ipv4/vs/* without IPVS) and IPVS timeouts;
+ *  - a load-balancer sandbox that has a DNS plan: its embedded DNS
+ *    (section dns; the names follow the sandbox name, see dnsSections).
  * It ends with status 0, so a failure of the batch is a failure to enter.
  */
 export function sandboxBatch(): string {
-  return String.raw`M=$1; S=$2
+  return String.raw`M=$1; S=$2; shift 2
 NL='
 '
 exec 4>&1
@@ -635,6 +639,14 @@ case "$S" in
     sec netns/$S/ipvs-timeout ndipvs -L --timeout
     ;;
 esac
+# The embedded DNS of a load-balancer sandbox: the names left in "$@" (dnsSections), with the resolver in NDQ.
+if [ $# -gt 0 ]; then
+  if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 && command -v od >/dev/null 2>&1; then sec netns/$S/dns bash -c "$NDQ" ndq "$@"
+  else
+    ndnodns() { echo "bash, timeout (coreutils) or od missing: cannot query the embedded DNS" >&2; return 127; }
+    sec netns/$S/dns ndnodns
+  fi
+fi
 exit 0`;
 }
 
@@ -826,20 +838,26 @@ export function dnsPlan(cluster: {
 }
 
 /**
- * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: one
- * A query a datagram through bash's /dev/udp (built with `printf -v`, no
- * subshell), the answer read with `dd` under `timeout` and `od`, and every
- * answer decoded by one awk at the end. Prints `NAME rcode=N IP…`,
+ * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: every
+ * A query sent at once, one datagram each through one /dev/udp socket
+ * (built with `printf -v`, no subshell), then all the answers read by one
+ * `dd` under one `timeout` (one datagram a read) and one `od`, and decoded
+ * by one awk, which walks the answers one after the other (header,
+ * question, every record) and matches them to the queries by id: three
+ * processes for any number of names, where one process set a name cost
+ * 5 ms of node CPU each. Prints, in the order asked, `NAME rcode=N IP…`,
  * `NAME timeout` (no answer in time: docker's resolver forwards names it
  * does not know to the node's upstream servers, so a missing record often
- * looks like this), or `NAME skipped` once the first `deadAfter` queries
- * all went unanswered (the sandbox's resolver is not answering at all). Nothing is written but to its own socket; no image, no tool
- * beyond bash, coreutils and awk.
+ * looks like this), or `NAME skipped` for every name after the first
+ * `deadAfter` when those all went unanswered and none before them was
+ * answered (the sandbox's resolver is not answering at all; as when the
+ * queries went one by one). Nothing is written but to its own socket; no
+ * image, no tool beyond bash, coreutils and awk.
  */
 export const DNS_RESOLVER = String.raw`ndq() {
-  id=4660; dead=0; ok=0; all=
+  id=4660
+  if ! exec 3<>/dev/udp/127.0.0.11/53; then for name in "$@"; do echo "$name error"; done; return 0; fi
   for name in "$@"; do
-    if [ $ok = 0 ] && [ $dead -ge ${DNS_LIMITS.deadAfter} ]; then all+="$name skipped"$'\n'; continue; fi
     id=$((id + 1))
     printf -v q '\\%03o\\%03o\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000' $((id / 256)) $((id % 256))
     rest=$name
@@ -849,48 +867,65 @@ export const DNS_RESOLVER = String.raw`ndq() {
       printf -v h '\\%03o' $${'{'}#l}; q+="$h$l"
     done
     q+="\\000\\000\\001\\000\\001"
-    exec 3<>/dev/udp/127.0.0.11/53 || { all+="$name error"$'\n'; continue; }
-    printf "$q" >&3
-    r=$(timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=1 <&3 2>/dev/null | od -An -v -tu1)
-    exec 3<&-
-    if [ -z "$r" ]; then all+="$name timeout"$'\n'; dead=$((dead + 1)); continue; fi
-    ok=1
-    all+="= $name $${'{'}r//$'\n'/ }"$'\n'
+    printf "$q" >&3 2>/dev/null
   done
-  # Every answer decoded by one awk at the end ("= NAME BYTES…"; names never start with "=").
-  printf '%s' "$all" | awk '$1 != "=" { print; next }
-    { n = $2; c = 0; delete b; for (i = 3; i <= NF; i++) b[c++] = $i
-      rc = b[3] % 16; an = b[6] * 256 + b[7]; p = 12
-      while (p < c && b[p] != 0) p += b[p] + 1; p += 5
-      out = n " rcode=" rc
-      for (k = 0; k < an && p < c; k++) {
-        if (b[p] >= 192) p += 2; else { while (p < c && b[p] != 0) p += b[p] + 1; p++ }
-        t = b[p] * 256 + b[p+1]; len = b[p+8] * 256 + b[p+9]; p += 10
-        if (t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p+1] "." b[p+2] "." b[p+3]
-        p += len }
-      print out }'
+  timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=$# <&3 2>/dev/null | od -An -v -tu1 | awk -v names="$*" -v dead=${DNS_LIMITS.deadAfter} '
+    function skip(p) { while (p < c) { if (b[p] == 0) return p + 1; if (b[p] >= 192) return p + 2; p += b[p] + 1 } return p }
+    { for (i = 1; i <= NF; i++) b[c++] = $i }
+    END {
+      p = 0
+      while (p + 12 <= c && b[p + 2] >= 128) {
+        id = b[p] * 256 + b[p + 1]; rc = b[p + 3] % 16; qd = b[p + 4] * 256 + b[p + 5]; an = b[p + 6] * 256 + b[p + 7]
+        rr = an + b[p + 8] * 256 + b[p + 9] + b[p + 10] * 256 + b[p + 11]; p += 12
+        for (k = 0; k < qd && p < c; k++) p = skip(p) + 4
+        out = " rcode=" rc
+        for (k = 0; k < rr && p < c; k++) {
+          p = skip(p); t = b[p] * 256 + b[p + 1]; len = b[p + 8] * 256 + b[p + 9]; p += 10
+          if (k < an && t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p + 1] "." b[p + 2] "." b[p + 3]
+          p += len }
+        if (!(id in res)) res[id] = out
+      }
+      n = split(names, nm, " "); ok = 0; lost = 0
+      for (i = 1; i <= n; i++) {
+        if (!ok && lost >= dead) { print nm[i] " skipped"; continue }
+        if ((4660 + i) in res) { ok = 1; print nm[i] res[4660 + i] } else { lost++; print nm[i] " timeout" }
+      }
+    }'
+  exec 3<&-
 }
 ndq "$@"`;
+
+/** The plans' names, checked again (service names, `tasks.` prefixed), for the lb sandboxes that have a plan. */
+function dnsNames(plans: readonly DnsPlan[]): { sandbox: string; names: string[] }[] {
+  return plans
+    .filter((p) => /^[0-9a-z]+$/.test(p.prefix))
+    .map((p) => ({
+      sandbox: `lb_${p.prefix}`,
+      names: p.names.filter((n) => DNS_NAME.test(n) || (n.startsWith('tasks.') && DNS_NAME.test(n.slice(6)))),
+    }))
+    .filter((p) => p.names.length > 0);
+}
 
 /**
  * Embedded DNS as each node's load-balancer sandbox of a network sees it
  * (FAILURES.md #23): the plan's names resolved at 127.0.0.11 inside
- * `lb_<prefix>`, entered like the other sandboxes (sandboxSections sets
- * NSDIR and NSPFX). Bounded by DNS_LIMITS.
+ * `lb_<prefix>`, by the sandbox's own batch (sandboxBatch: no second
+ * nsenter): `ndqnames SANDBOX` sets NDQA to the names to ask there (none
+ * for a sandbox without a plan), and NDQ (exported, so the batch's sh has
+ * it) holds the resolver. Bounded by DNS_LIMITS.
  */
 export function dnsSections(plans: readonly DnsPlan[]): string {
-  const prog = `'${DNS_RESOLVER.replace(/'/g, `'\\''`)}'`;
-  const lines = plans
-    .filter((p) => /^[0-9a-z]+$/.test(p.prefix))
-    .map((p) => {
-      const names = p.names.filter((n) => DNS_NAME.test(n) || (n.startsWith('tasks.') && DNS_NAME.test(n.slice(6))));
-      return `S=lb_${p.prefix}; NSF=$NSDIR/$S
-if [ -e "$NSF" ]; then
-  if have bash && have timeout && have od; then nssec netns/$S/dns bash -c "$NDQ" ndq ${names.join(' ')}
-  else sec netns/$S/dns sh -c 'echo "bash, timeout (coreutils) or od missing: cannot query the embedded DNS" >&2; exit 127'; fi
-fi`;
-    });
-  return lines.length ? `NDQ=${prog}\n${lines.join('\n')}\n` : '';
+  const asks = dnsNames(plans);
+  if (asks.length === 0) return 'ndqnames() { NDQA=; }\n';
+  const cases = asks.map((a) => `  ${a.sandbox}) NDQA='${a.names.join(' ')}' ;;`).join('\n');
+  return `NDQ=${quoteSh(DNS_RESOLVER)}; export NDQ
+ndqnames() {
+  case $1 in
+${cases}
+  *) NDQA= ;;
+  esac
+}
+`;
 }
 
 /** At most this many conntrack entries, and this many published UDP ports asked about. */
@@ -958,7 +993,6 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
     routeGetSection(opts.underlayPeers ?? []),
     DOCKER_PACKAGE,
     networkViewSection(),
-    dnsSections(opts.dns ?? []),
     conntrackUdpSection(opts.udpPorts ?? []),
     times,
     `printf '%s DONE\\n' "$M"\n`,

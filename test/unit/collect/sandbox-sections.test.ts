@@ -96,7 +96,7 @@ describe('one sh per sandbox (sandboxBatch)', () => {
     const loop = /for S in \$NSLS; do\n([\s\S]*?)\ndone/.exec(script)![1]!;
     expect(loop.match(/nsenter|ndsandbox/g)).toEqual(['ndsandbox']);
     expect(script).toMatch(
-      /ndsandbox\(\) \{ \$NSPFX nsenter --net="\$NSF" -- sh -c "\$NDSB" ndsb "\$M" "\$1" <\/dev\/null 2>\/dev\/null \|\| sec "netns\/\$1\/enter" nsrun true; \}/,
+      /ndsandbox\(\) \{ \$NSPFX nsenter --net="\$NSF" -- sh -c "\$NDSB" ndsb "\$M" "\$@" <\/dev\/null 2>\/dev\/null \|\| sec "netns\/\$1\/enter" nsrun true; \}/,
     );
   });
 });
