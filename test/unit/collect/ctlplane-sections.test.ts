@@ -187,7 +187,7 @@ describe.runIf(spawnSync('bash', ['-c', 'true']).status === 0)('the tiny resolve
   it('asks every name at once: one wait however many names, each answer matched to its name by id', async () => {
     const { port, server } = await dnsServer();
     try {
-      const names = Array.from({ length: DNS_LIMITS.queries / 2 }, (_, i) => (i % 2 ? 'tasks.web' : 'web')).concat('nosuch', 'late');
+      const names = Array.from({ length: DNS_LIMITS.queries / 2 }, (_, i): string => (i % 2 ? 'tasks.web' : 'web')).concat('nosuch', 'late');
       const t0 = Date.now();
       const got = parseDnsAnswers(await resolve(port, names)).value;
       expect(Date.now() - t0).toBeLessThan(DNS_LIMITS.answerSec * 1000 + 1500);
