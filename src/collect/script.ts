@@ -466,21 +466,11 @@ fi
 `;
 }
 
-/** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
-function hostSections(opts: ScriptOptions): string {
-  const modules = KERNEL_MODULES.join(' ');
-  const sysctls = SYSCTLS.join(' ');
-  const port = opts.dataPathPort;
-  return String.raw`${SECRET_FILTERS}
-sec host/clock date -u +%s.%N
-sec host/hostname hostname
-sec host/uname uname -srm
-sec host/os-release cat /etc/os-release
-sec host/id id -u
-DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
-ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
-if [ -n "$DPIDS" ]; then secout host/dockerd-pid "$DPIDS"; else sec host/dockerd-pid ndpid; fi
-# From dockerd's command line, read once: its API socket (ndapi: the first
+/**
+ * dockerd's command line, read once: its API socket, its exec root and the
+ * line host/dockerd-cmdline prints (DSOCK, NDROOT, NDCMDL).
+ */
+const DOCKERD_ARGS = String.raw`# From dockerd's command line, read once: its API socket (ndapi: the first
 # unix:// of -H/--host, else the default), its exec root (--exec-root,
 # where the sandboxes' netns files are; default /var/run/docker), and the
 # line host/dockerd-cmdline prints (NDCMDL, --log-opt values cut).
@@ -502,7 +492,23 @@ if [ -n "$DPID" ]; then
   set --
   [ -n "$h" ] && DSOCK=$h
 fi
-${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
+`;
+
+/** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
+function hostSections(opts: ScriptOptions): string {
+  const modules = KERNEL_MODULES.join(' ');
+  const sysctls = SYSCTLS.join(' ');
+  const port = opts.dataPathPort;
+  return String.raw`${SECRET_FILTERS}
+sec host/clock date -u +%s.%N
+sec host/hostname hostname
+sec host/uname uname -srm
+sec host/os-release cat /etc/os-release
+sec host/id id -u
+DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
+ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
+if [ -n "$DPIDS" ]; then secout host/dockerd-pid "$DPIDS"; else sec host/dockerd-pid ndpid; fi
+${DOCKERD_ARGS}${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
   sec host/dockerd-cmdline ndcmdline
   ndmountns() { echo "self=$(readlink /proc/self/ns/mnt) dockerd=$(readlink /proc/$DPID/ns/mnt)"; }
   sec host/mountns ndmountns
