@@ -100,24 +100,32 @@ export const KERNEL_LOG_PATTERN = 'table overflow|table full|vxlan.*(error|faile
 export const newMarker = (): string => `@@ND${randomBytes(6).toString('hex')}@@`;
 
 /**
- * `sec NAME CMD…`: CMD's stdout goes straight out on fd 4; its stderr and
- * then its exit status come back through one command substitution and are
- * tagged with shell builtins (one subshell per section, no sed), which keeps
- * the node-side cost of a collection low. Commands read /dev/null, never the
+ * `sec NAME CMD…`: CMD's stdout goes straight out on fd 4; its stderr comes
+ * back through one command substitution (whose status is CMD's: POSIX, an
+ * assignment's status is its last substitution's) and is tagged with shell
+ * builtins (one subshell per section, no sed), which keeps the node-side cost
+ * of a collection low. CMD is the subshell's only command, so the shell execs
+ * it there instead of forking once more. Commands read /dev/null, never the
  * script on our stdin.
+ *
+ * `secout NAME TEXT`: a section whose stdout is TEXT (already read, e.g. one
+ * line of an `ip -batch`), framed as `sec NAME printf '%s\n' TEXT` would
+ * frame it, without the subshell.
  */
 const SEC = String.raw`sec() {
   n=$1; shift
   printf '%s BEGIN %s\n' "$M" "$n"
-  o=$( "$@" </dev/null 2>&1 1>&4; echo "rc=$?" )
-  rc=$${'{'}o##*rc=}
-  e=$${'{'}o%rc=*}
+  e=$( "$@" </dev/null 2>&1 1>&4 ); rc=$?
   if [ -n "$e" ]; then
     set -f; OIFS=$IFS; IFS=$NL
     for l in $e; do printf '%s ERR %s %s\n' "$M" "$n" "$l"; done
     IFS=$OIFS; set +f
   fi
   printf '\n%s END %s %s\n' "$M" "$n" "$rc"
+}
+secout() {
+  if [ -n "$2" ]; then printf '%s BEGIN %s\n%s\n\n%s END %s 0\n' "$M" "$1" "$2" "$M" "$1"
+  else printf '%s BEGIN %s\n\n%s END %s 0\n' "$M" "$1" "$M" "$1"; fi
 }`;
 
 /**
@@ -129,20 +137,54 @@ const SEC = String.raw`sec() {
 const READ_SYSCTLS = String.raw`ndsysctl() {
   p=; for s in "$@"; do if [ -r /proc/sys/$s ]; then p="$p $s"; else echo "$s=<absent>"; fi; done
   [ -n "$p" ] || return 0
-  (cd /proc/sys && grep -H '' $p) | while IFS= read -r l; do echo "$${'{'}l%%:*}=$${'{'}l#*:}"; done
+  o=$(cd /proc/sys && grep -H '' $p)
+  set -f; OIFS=$IFS; IFS='
+'
+  for l in $o; do echo "$${'{'}l%%:*}=$${'{'}l#*:}"; done
+  IFS=$OIFS; set +f
+  return 0
 }`;
 
 /**
- * `ndlinkaddr PREFIX`: sections PREFIX/link and PREFIX/addr from one
+ * (A held text is cut into lines by field splitting, `set -- $TEXT` with IFS
+ * a newline: linear. dash matches `${X#*NL}` and `${X##*NL}` by retrying the
+ * pattern at every position: quadratic, 0.2 s on a 30 KB text.)
+ *
+ * `ndlinkaddr PREFIX [all]`: sections PREFIX/link and PREFIX/addr from one
  * `ip -j -d addr show` (its objects hold every field `ip -d link` gives
- * that the parsers read, and the addresses): one ip where there were two,
- * in every sandbox. Each section keeps its own command where that fails.
+ * that the parsers read, and the addresses): one ip where there were two.
+ * With `all`, PREFIX/route and PREFIX/neigh come from the same ip
+ * (`-batch`: three commands, one JSON array a line; `-d` then applies to
+ * the routes too, which gain their type, protocol and scope, and leaves
+ * the neighbours as they are). Where that is not exactly three arrays,
+ * each section runs its own command, as before.
  */
-const LINK_ADDR = String.raw`ndlinkaddr() {
+const LINK_ADDR = String.raw`ndip3() {
+  [ $# = 3 ] || return 1
+  for l in "$@"; do case $l in "["*"]") ;; *) return 1 ;; esac; done
+}
+ndlinkaddr() {
+  if [ "$2" = all ]; then
+    LA=$(ip -j -d -batch - 2>/dev/null <<'NDIP'
+addr show
+route show
+neigh show
+NDIP
+) || LA=
+    p=$1
+    set -f; OIFS=$IFS; IFS=$NL; set -- $LA; IFS=$OIFS; set +f
+    if ndip3 "$@"; then
+      secout "$p/link" "$1"; secout "$p/addr" "$1"; secout "$p/route" "$2"; secout "$p/neigh" "$3"
+      LA=; return 0
+    fi
+    set -- "$p" all
+  fi
   LA=$(ip -j -d addr show 2>/dev/null)
-  if [ -n "$LA" ]; then sec "$1/link" printf '%s\n' "$LA"; sec "$1/addr" printf '%s\n' "$LA"
+  if [ -n "$LA" ]; then secout "$1/link" "$LA"; secout "$1/addr" "$LA"
   else sec "$1/link" ip -j -d link show; sec "$1/addr" ip -j addr show; fi
   LA=
+  if [ "$2" = all ]; then sec "$1/route" ip -j route show; sec "$1/neigh" ip -j neigh show; fi
+  return 0
 }`;
 
 /**
@@ -161,18 +203,17 @@ NL='
 '
 ${SEC}
 have() { command -v "$1" >/dev/null 2>&1; }
+# ndrun TOOL ARG…: TOOL run with its arguments, or "TOOL: command not found" on stderr and status 127 (no sh -c for that).
+ndrun() { have "$1" || { echo "$1: command not found" >&2; return 127; }; "$@"; }
 ${READ_SYSCTLS}
 ${LINK_ADDR}
 NSPFX=""
 nsrun() { $NSPFX nsenter --net="$NSF" -- "$@"; }
 nssec() { n=$1; shift; sec "$n" nsrun "$@"; }
-# One sandbox ($NSF), all its sections in one sh inside it (NDSB: sandboxBatch).
-ndsandbox() { $NSPFX nsenter --net="$NSF" -- sh -c "$NDSB" ndsb "$M" "$1" </dev/null 2>/dev/null || sec "netns/$1/enter" nsrun true; }
+# One sandbox ($NSF), all its sections in one sh inside it (NDSB: sandboxBatch); then the names its DNS is asked.
+ndsandbox() { $NSPFX nsenter --net="$NSF" -- sh -c "$NDSB" ndsb "$M" "$@" </dev/null 2>/dev/null || sec "netns/$1/enter" nsrun true; }
 `;
 }
-
-/** Shell snippet for use inside `sh -c '…'`: exit 127 with a clear reason when TOOL is missing. */
-const need = (tool: string): string => `command -v ${tool} >/dev/null 2>&1 || { echo "${tool}: command not found" >&2; exit 127; }`;
 
 /** Key material never leaves the node: any 0x-hex of 16+ digits (enc/auth/aead keys) is cut. */
 const REDACT_XFRM = `sed -E "s/0x[0-9a-fA-F]{16,}/<redacted>/g"`;
@@ -249,11 +290,11 @@ export function dockerLogSection(o: { lines: number; since?: number; bytes?: num
   const cap = o.bytes !== undefined && o.bytes > 0 ? ` | head -c ${Math.floor(o.bytes)}` : '';
   const quoted = (list: string[]) => list.map((f) => `'${f.replace(/'/g, '')}'`).join(' ');
   // Seconds since the epoch of an RFC 3339 stamp (Z or ±hh:mm), in any POSIX awk.
-  const sinceAwk = String.raw`awk -v S="$1" 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
+  // (In the pipeline itself, not in a function: dash forks once more to run a function there.)
+  const sinceAwk = String.raw`awk -v S=${since} 'function ep(t,  y,m,d,H,M,s,o,z,era,yoe,doy,doe){y=substr(t,1,4)+0;m=substr(t,6,2)+0;d=substr(t,9,2)+0;H=substr(t,12,2)+0;M=substr(t,15,2)+0;s=substr(t,18,2)+0;o=0;z=substr(t,length(t)-5);if(z~/^[+-][0-9][0-9]:[0-9][0-9]$/){o=(substr(z,2,2)*3600+substr(z,5,2)*60);if(substr(z,1,1)=="-")o=-o};if(m<=2)y--;era=int(y/400);yoe=y-era*400;doy=int((153*(m+(m>2?-3:9))+2)/5)+d-1;doe=yoe*365+int(yoe/4)-int(yoe/100)+doy;return (era*146097+doe-719468)*86400+H*3600+M*60+s-o}
 BEGIN{keep=1}
 {t="";if(match($0,/time="[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+6,RLENGTH-7);else if(match($0,/"time":"[0-9][0-9][0-9][0-9]-[^"]*"/))t=substr($0,RSTART+8,RLENGTH-9);if(t!="")keep=(ep(t)>=S+0);if(keep)print}'`;
   return String.raw`
-ndsince() { ${sinceAwk}; }
 ndlog() {
   if [ -d /run/systemd/system ] && have journalctl && [ -n "$(journalctl ${JOURNAL_MATCH} -n 1 --no-pager -q 2>/dev/null)" ]; then
     echo "docker log: journald (dockerd's own entries: journalctl ${JOURNAL_MATCH} -n ${lines}${since ? ` --since @${since}` : ''}, entries with CONTAINER_ID left out)" >&2
@@ -263,7 +304,7 @@ ndlog() {
   for f in ${quoted(files.own)}; do
     if [ -r "$f" ]; then
       echo "docker log: $f (last ${lines} lines${since ? ` since @${since}` : ''})" >&2
-      ${since ? `tail -n ${lines} "$f" | ndsince ${since}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}${cap}
+      ${since ? `tail -n ${lines} "$f" | ${sinceAwk}` : `tail -n ${lines} "$f"`} | ${REDACT_LOG}${cap}
       return 0
     fi
   done
@@ -285,32 +326,33 @@ sec host/docker-log ndlog
  * The `host/kernel-log` section: the kernel's own lines about neighbour and
  * conntrack tables and vxlan, from journald (`journalctl -k`, ISO stamps,
  * from `since` on) or else `dmesg`, filtered on the node, at most `lines`
- * lines, redacted like dockerd's log. grep finding nothing is not a failure.
+ * lines, redacted like dockerd's log. Finding nothing is not a failure.
+ * One awk does the pattern (KERNEL_LOG_PATTERN, as grep -E would), the
+ * since filter of dmesg's lines and the last `lines` (where grep, date, awk
+ * and tail were four processes); the reader's failure comes through as a
+ * last `ndkrc=N` line.
  */
 export function kernelLogSection(o: { lines: number; since?: number }): string {
   const lines = Math.max(1, Math.floor(o.lines));
   const since = o.since === undefined ? '' : String(Math.floor(o.since));
   if (!/^[0-9]*$/.test(since)) throw new Error(`kernel log since must be seconds since the epoch, got ${since}`);
-  // The pattern first (grep over the whole ring is cheap), the since filter
-  // on what matched only; the reader's failure comes through as a last line.
-  const pick = `grep -E '${KERNEL_LOG_PATTERN}|^ndkrc='`;
+  // dmesg stamps lines in seconds since boot: those from @since on have stamp >= since - boot time
+  // (/proc/stat's btime: the epoch second the kernel booted, as now - /proc/uptime gives it).
+  const pick = (s: string) =>
+    String.raw`awk -v s=${s || 0} -v N=${lines} 'BEGIN { c = -1; if (s > 0) { while ((getline l < "/proc/stat") > 0) if (l ~ /^btime /) { split(l, f, " "); c = s - f[2] }; close("/proc/stat") } }
+    /^ndkrc=/ { rc = $0; next }
+    !/${KERNEL_LOG_PATTERN}/ { next }
+    c >= 0 && match($0, /^\[ *[0-9]+\.[0-9]+\]/) { if (substr($0, 2, RLENGTH - 2) + 0 < c) next }
+    { b[n++ % N] = $0 }
+    END { for (i = (n > N ? n - N : 0); i < n; i++) print b[i % N]; if (rc != "") print rc }'`;
   return String.raw`
 ndklog() {
   if [ -d /run/systemd/system ] && have journalctl; then
     echo "kernel log: journald (journalctl -k${since ? ` --since @${since}` : ''})" >&2
-    o=$( { journalctl -k -o short-iso --no-pager -q${since ? ` --since @${since}` : ''} || echo "ndkrc=$?"; } | ${pick} )
+    o=$( { journalctl -k -o short-iso --no-pager -q${since ? ` --since @${since}` : ''} || echo "ndkrc=$?"; } | ${pick('')} )
   elif have dmesg; then
-    echo "kernel log: dmesg${since ? ` (lines stamped since @${since}, from /proc/uptime)` : ''}" >&2
-    o=$( { dmesg || echo "ndkrc=$?"; } | ${pick} )${
-      since
-        ? `
-    # dmesg stamps lines in seconds since boot: keep those from @since on (now - uptime + stamp >= since).
-    if [ -n "$o" ]; then
-      read -r up _ < /proc/uptime
-      o=$(printf '%s\n' "$o" | awk -v up="$up" -v now="$(date +%s)" -v s=${since} 'BEGIN{c=up-(now-s)} match($0,/^\\[ *[0-9]+\\.[0-9]+\\]/){if(substr($0,2,RLENGTH-2)+0<c)next} {print}')
-    fi`
-        : ''
-    }
+    echo "kernel log: dmesg${since ? ` (lines stamped since @${since}, from /proc/stat's boot time)` : ''}" >&2
+    o=$( { dmesg || echo "ndkrc=$?"; } | ${pick(since)} )
   else
     echo "no kernel log: neither journald nor dmesg is available" >&2; return 127
   fi
@@ -318,12 +360,21 @@ ndklog() {
   case $o in *ndkrc=*) r=$${'{'}o##*ndkrc=}; o=$${'{'}o%ndkrc=*}; o=$${'{'}o%'
 '} ;; esac
   case $r in ''|*[!0-9]*) r=1 ;; esac
-  [ -n "$o" ] && printf '%s\n' "$o" | tail -n ${lines} | ${REDACT_LOG}
+  [ -n "$o" ] && ${REDACT_LOG} <<NDTXT
+$o
+NDTXT
   return $r
 }
 sec host/kernel-log ndklog
 `;
 }
+
+/**
+ * awk rule joining dockerd's command line (one argument a record) into `c`
+ * with spaces, the value of every `--log-opt k=v` / `--log-opt=k=v` cut
+ * whatever it holds (spaces included).
+ */
+const CMDLINE_JOIN = String.raw`{ a = $0; if (v) { i = index(a, "="); a = (i ? substr(a, 1, i) : "") "<redacted>"; v = 0 } else if (a == "--log-opt") v = 1; else if (substr(a, 1, 10) == "--log-opt=") { q = substr(a, 11); i = index(q, "="); a = "--log-opt=" (i ? substr(q, 1, i) : "") "<redacted>" } c = c (n++ ? " " : "") a }`;
 
 /**
  * Readers of texts that may hold secrets, each filtered through REDACT_LOG
@@ -334,9 +385,20 @@ sec host/kernel-log ndklog
  *    holds (spaces included), then joined with spaces.
  */
 export const SECRET_FILTERS = String.raw`
-ndredacted() { o=$("$@"); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_LOG}; return $r; }
+# A held text goes to a filter as a here-document (no process for printf: dash forks one per pipeline part).
+ndredacted() {
+  o=$("$@"); r=$?
+  [ -n "$o" ] && ${REDACT_LOG} <<NDTXT
+$o
+NDTXT
+  return $r
+}
+# NDCMDL: the joined line, from the awk that reads the socket and exec root (hostSections), else read here.
 ndcmdline() {
-  tr '\0' '\n' < /proc/$DPID/cmdline | awk 'BEGIN{n=0} { a=$0; if (v) { i=index(a,"="); a=(i ? substr(a,1,i) : "") "<redacted>"; v=0 } else if (a=="--log-opt") v=1; else if (substr(a,1,10)=="--log-opt=") { r=substr(a,11); i=index(r,"="); a="--log-opt=" (i ? substr(r,1,i) : "") "<redacted>" } printf "%s%s", (n++ ? " " : ""), a } END{print ""}' | ${REDACT_LOG}
+  [ -n "$NDCMDL" ] || NDCMDL=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '${CMDLINE_JOIN} END { print c }')
+  ${REDACT_LOG} <<NDCL
+$NDCMDL
+NDCL
 }
 # dockerd's API, read with curl on its unix socket when the node has curl (a
 # C binary: a few ms, where each docker CLI run costs 25-80 ms of CPU, and
@@ -350,12 +412,23 @@ ndversion() {
   docker version --format '{{json .}}'
 }
 ndinfo() {
-  [ -n "$NDI" ] && { printf '%s\n' "$NDI" | ${REDACT_LOG}; return 0; }
+  if [ -n "$NDI" ]; then
+    ${REDACT_LOG} <<NDTXT
+$NDI
+NDTXT
+    return 0
+  fi
   o=$(ndapi /info 2>/dev/null) && [ -n "$o" ] && { printf '%s\n' "$o" | ${REDACT_LOG}; return 0; }
   have docker || { echo "docker: command not found" >&2; return 127; }
   ndredacted docker info --format '{{json .}}'
 }
-nddaemonjson() { o=$(cat /etc/docker/daemon.json); r=$?; [ -n "$o" ] && printf '%s\n' "$o" | ${REDACT_FILE}; return $r; }
+nddaemonjson() {
+  o=$(cat /etc/docker/daemon.json); r=$?
+  [ -n "$o" ] && ${REDACT_FILE} <<NDTXT
+$o
+NDTXT
+  return $r
+}
 `;
 
 /** The swarm-scoped overlays the manager knows (their ids): each node's own view of them is read (host/network-views). */
@@ -368,9 +441,9 @@ const API_HOLD_BYTES = 5 * 2 ** 20;
 
 /**
  * dockerd's API in one curl (each curl costs ~10 ms of CPU in dynamic
- * loading alone): /version, /info and, when the manager's overlay ids are
- * given, each one's verbose view, one JSON document a line (dockerd ends
- * every answer with a newline). Held in NDV, NDI and NDN for the sections
+ * loading alone): /version, when the manager's overlay ids are given each
+ * one's verbose view, and /info last, one JSON document a line (dockerd
+ * ends every answer with a newline). Held in NDV, NDI and NDN for the sections
  * that print them; an answer that is not what was asked (an error body,
  * nothing) leaves its variable empty, and the section asks again its own way.
  */
@@ -379,15 +452,47 @@ function apiFetch(overlayIds: readonly string[] | undefined): string {
   const views = ids.map((i) => ` http://docker/networks/${i}?verbose=true`).join('');
   return String.raw`NDV=; NDI=; NDN=; NDVIEWS=
 if have curl && [ -S "$DSOCK" ]; then
-  o=$(curl -sS --max-time ${NETWORK_VIEW_LIMITS.seconds} --unix-socket "$DSOCK" http://docker/version http://docker/info${views} 2>/dev/null | head -c ${API_HOLD_BYTES})
-  NDV=$${'{'}o%%"$NL"*}; o=$${'{'}o#*"$NL"}
-  NDI=$${'{'}o%%"$NL"*}; NDN=$${'{'}o#*"$NL"}
-  [ "$NDN" = "$o" ] && NDN=
+  o=$(curl -sS --max-time ${NETWORK_VIEW_LIMITS.seconds} --unix-socket "$DSOCK" http://docker/version${views} http://docker/info 2>/dev/null | head -c ${API_HOLD_BYTES})
+  # /version first, /info last, the views between (lines by field splitting: see LINK_ADDR;
+  # the views as they came: the text less its first line, /version's, and its last).
+  set -f; OIFS=$IFS; IFS=$NL; set -- $o; IFS=$OIFS; set +f
+  [ $# -ge 1 ] && NDV=$1
+  [ $# -ge 2 ] && eval "NDI=\$${'{'}$#}"
+  if [ $# -ge 3 ]; then m=$${'{'}o%"$NL"*}; NDN=$${'{'}m#*"$NL"}; m=; fi
+  set --
   case $NDV in *'"ApiVersion"'*) ;; *) NDV= ;; esac
   case $NDI in *'"ServerVersion"'*) NDVIEWS=${ids.length ? 'read' : ''} ;; *) NDI= ;; esac
 fi
 `;
 }
+
+/**
+ * dockerd's command line, read once: its API socket, its exec root and the
+ * line host/dockerd-cmdline prints (DSOCK, NDROOT, NDCMDL).
+ */
+const DOCKERD_ARGS = String.raw`# From dockerd's command line, read once: its API socket (ndapi: the first
+# unix:// of -H/--host, else the default), its exec root (--exec-root,
+# where the sandboxes' netns files are; default /var/run/docker), and the
+# line host/dockerd-cmdline prints (NDCMDL, --log-opt values cut).
+DSOCK=/var/run/docker.sock; NDROOT=; NDCMDL=
+if [ -n "$DPID" ]; then
+  o=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '
+    ${CMDLINE_JOIN}
+    p == "H" { if (sub(/^unix:\/\//, "") && s == "") s = $0; p = ""; next }
+    p == "R" { if (r == "") r = $0; p = ""; next }
+    /^(-H|--host)$/ { p = "H"; next }
+    /^--exec-root$/ { p = "R"; next }
+    /^(-H=?|--host=)unix:\/\// { if (s == "") { sub(/^(-H=?|--host=)unix:\/\//, ""); s = $0 } next }
+    /^--exec-root=/ { if (r == "") { sub(/^--exec-root=/, ""); r = $0 } next }
+    END { print "c:" c; print "s:" s; print "r:" r }')
+  h=; set -f; OIFS=$IFS; IFS=$NL; set -- $o; IFS=$OIFS; set +f
+  for l in "$@"; do
+    case $l in c:*) NDCMDL=$${'{'}l#c:} ;; s:*) h=$${'{'}l#s:} ;; r:*) NDROOT=$${'{'}l#r:} ;; esac
+  done
+  set --
+  [ -n "$h" ] && DSOCK=$h
+fi
+`;
 
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
 function hostSections(opts: ScriptOptions): string {
@@ -402,34 +507,20 @@ sec host/os-release cat /etc/os-release
 sec host/id id -u
 DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
 ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
-sec host/dockerd-pid ndpid
-# From dockerd's command line, read once: its API socket (ndapi: the first
-# unix:// of -H/--host, else the default) and its exec root (--exec-root,
-# where the sandboxes' netns files are; default /var/run/docker).
-DSOCK=/var/run/docker.sock; NDROOT=
-if [ -n "$DPID" ]; then
-  o=$(tr '\0' '\n' < /proc/$DPID/cmdline | awk '
-    p == "H" { if (sub(/^unix:\/\//, "") && s == "") s = $0; p = ""; next }
-    p == "R" { if (r == "") r = $0; p = ""; next }
-    /^(-H|--host)$/ { p = "H"; next }
-    /^--exec-root$/ { p = "R"; next }
-    /^(-H=?|--host=)unix:\/\// { if (s == "") { sub(/^(-H=?|--host=)unix:\/\//, ""); s = $0 } next }
-    /^--exec-root=/ { if (r == "") { sub(/^--exec-root=/, ""); r = $0 } next }
-    END { print "s:" s; print "r:" r }')
-  h=$${'{'}o%%"$NL"r:*}; h=$${'{'}h#s:}; NDROOT=$${'{'}o##*"$NL"r:}
-  [ -n "$h" ] && DSOCK=$h
-fi
-${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
+if [ -n "$DPIDS" ]; then secout host/dockerd-pid "$DPIDS"; else sec host/dockerd-pid ndpid; fi
+${DOCKERD_ARGS}${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
   sec host/dockerd-cmdline ndcmdline
-  sec host/mountns sh -c "echo self=\$(readlink /proc/self/ns/mnt) dockerd=\$(readlink /proc/$DPID/ns/mnt)"
+  ndmountns() { echo "self=$(readlink /proc/self/ns/mnt) dockerd=$(readlink /proc/$DPID/ns/mnt)"; }
+  sec host/mountns ndmountns
 fi
-sec host/docker-version ndversion
+if [ -n "$NDV" ]; then secout host/docker-version "{\"Server\":$NDV}"; else sec host/docker-version ndversion; fi
 sec host/docker-info ndinfo
 sec host/daemon-json nddaemonjson
 ${opts.dockerLog && opts.dockerLog.lines > 0 ? dockerLogSection(opts.dockerLog) + kernelLogSection(opts.dockerLog) : ''}if [ -d /run/systemd/system ] && have systemctl; then
   sec host/systemd-docker ndredacted systemctl show docker --property=MountFlags,ExecStart,FragmentPath,DropInPaths,ActiveState
 else
-  sec host/systemd-docker sh -c 'echo "systemd is not running on this node" >&2; exit 127'
+  ndnosystemd() { echo "systemd is not running on this node" >&2; return 127; }
+  sec host/systemd-docker ndnosystemd
 fi
 # The unit files that exist, each as "# FILE" and its MountFlags/ExecStart lines: one awk for all.
 ndunits() {
@@ -449,14 +540,22 @@ ndmodules() {
 }
 sec host/modules ndmodules ${modules}
 sec host/sysctl ndsysctl ${sysctls}
-sec host/iptables-version sh -c '${need('iptables')}; iptables -V'
-sec host/iptables-save sh -c '${need('iptables-save')}; iptables-save'
-sec host/iptables-legacy-save sh -c '${need('iptables-legacy-save')}; iptables-legacy-save'
-sec host/iptables-nft-save sh -c '${need('iptables-nft-save')}; iptables-nft-save'
+sec host/iptables-version ndrun iptables -V
+sec host/iptables-save ndrun iptables-save
+sec host/iptables-legacy-save ndrun iptables-legacy-save
+sec host/iptables-nft-save ndrun iptables-nft-save
 ndlinkaddr host
 sec host/route ip -j route show
-sec host/ethtool sh -c '${need('ethtool')}; for i in $(ls /sys/class/net); do [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"; done'
-sec host/listen sh -c '${need('ss')}; ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"'
+# Physical links only (those with a device); the glob is sorted as ls sorts under LC_ALL=C.
+ndethtool() {
+  have ethtool || { echo "ethtool: command not found" >&2; return 127; }
+  for d in /sys/class/net/*; do
+    i=$${'{'}d##*/}
+    [ -e /sys/class/net/$i/device ] || continue; echo "## $i $(basename $(readlink /sys/class/net/$i/device/driver) 2>/dev/null)"; ethtool -k $i 2>&1 | grep -E "^[[:space:]]*(tx-checksum|tx-checksumming|rx-checksumming|tx-udp_tnl|generic-segmentation|tcp-segmentation)"
+  done
+}
+sec host/ethtool ndethtool
+sec host/listen ndrun ss -Htulnp "( sport = :2377 or sport = :7946 or sport = :${port} )"
 `;
 }
 
@@ -470,21 +569,23 @@ function sandboxSections(opts: ScriptOptions): string {
 ENCRYPTED="${encrypted}"
 EXECROOT=$${'{'}NDROOT:-/var/run/docker}
 NSDIR=$EXECROOT/netns
-sec netns/list sh -c "ls -1 $NSDIR"
+# One ls: the section, the first sandbox and the loop (the failure's own words come from a second ls).
+if NSLS=$(ls -1 $NSDIR 2>/dev/null); then secout netns/list "$NSLS"; else sec netns/list sh -c "ls -1 $NSDIR"; fi
 # Decide once how sandboxes are entered: directly, or through dockerd's mount namespace.
 ACCESS=direct
-FIRST=$(ls -1 $NSDIR 2>/dev/null | head -n1)
+FIRST=$${'{'}NSLS%%"$NL"*}
 if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -n "$DPID" ]; then
   if nsenter -t "$DPID" -m -- nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null; then
     ACCESS=dockerd-mount-ns
     NSPFX="nsenter -t $DPID -m --"
   fi
 fi
-sec netns/access echo "$ACCESS"
+secout netns/access "$ACCESS"
 NDSB=${quoteSh(sandboxBatch())}
-for S in $(ls -1 $NSDIR 2>/dev/null); do
+${dnsSections(opts.dns ?? [])}for S in $NSLS; do
   NSF=$NSDIR/$S
-  ndsandbox "$S"
+  ndqnames "$S"
+  ndsandbox "$S" $NDQA
 done
 # IPsec of encrypted overlays: libnetwork programs its SAs and policies through
 # its netlink handle of dockerd's own (host) namespace, not in the sandboxes.
@@ -494,6 +595,49 @@ if [ -n "$ENCRYPTED" ]; then
 fi
 `;
 }
+
+/** Above this many bytes of `iptables-save`, the sandbox's tables are read one by one (see IPT_SPLIT). */
+export const IPT_SPLIT_MAX_BYTES = 65536;
+
+/**
+ * `ndipt`, in a load-balancer or ingress sandbox: sections iptables-mangle and
+ * iptables-nat from one `iptables-save` of every table, each the table's
+ * block as `iptables-save -t TABLE` prints it (`# Generated by` … `*TABLE` …
+ * `COMMIT` … `# Completed on`); a table the dump lacks (the nft backend
+ * lists only tables that exist, where `-t` prints an empty one: the lab's
+ * mangle without IPVS) by its own command. Its stderr is held with its
+ * stdout, so anything that is not such a block (a warning, a line cut by
+ * one), a failure, or a dump above IPT_SPLIT_MAX_BYTES (the blocks are
+ * joined line by line) and each table is read by its own command, as before.
+ */
+const IPT_SPLIT = String.raw`ndipt() {
+  A=$(iptables-save 2>&1) && [ -n "$A" ] && [ $${'{'}#A} -le ${IPT_SPLIT_MAX_BYTES} ] || { ndipt1; return 0; }
+  T=; B=; MG=; NT=; bad=
+  set -f; OIFS=$IFS; IFS=$NL; set -- $A; IFS=$OIFS; set +f
+  A=
+  for l in "$@"; do
+    case $l in
+      "# Generated by "*) [ -z "$T" ] || bad=1; T=-; B=$l ;;
+      "*"*) [ "$T" = - ] || bad=1; T=$${'{'}l#?}; B=$B$NL$l ;;
+      :*|"-A "*|COMMIT) case $T in ""|-) bad=1 ;; esac; B=$B$NL$l ;;
+      "# Completed on "*)
+        case $T in ""|-) bad=1 ;; esac
+        B=$B$NL$l
+        case $T in mangle) MG=$B ;; nat) NT=$B ;; esac
+        T=; B= ;;
+      *) bad=1 ;;
+    esac
+  done
+  if [ -n "$bad$T" ]; then ndipt1; return 0; fi
+  # A table the dump does not hold (nft lists only the tables that exist; -t prints an empty one) by its own command.
+  if [ -n "$MG" ]; then secout netns/$S/iptables-mangle "$MG"; else sec netns/$S/iptables-mangle iptables-save -t mangle; fi
+  if [ -n "$NT" ]; then secout netns/$S/iptables-nat "$NT"; else sec netns/$S/iptables-nat iptables-save -t nat; fi
+  MG=; NT=; B=
+}
+ndipt1() {
+  sec netns/$S/iptables-mangle iptables-save -t mangle
+  sec netns/$S/iptables-nat iptables-save -t nat
+}`;
 
 /** Sysctls read inside each load-balancer sandbox (/proc/sys/net is per network namespace). */
 export const LB_SYSCTLS = [
@@ -509,7 +653,8 @@ export const quoteSh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * Everything read inside one sandbox, as one `sh` run inside it (one
  * `nsenter` per sandbox, not one per section: most of a collection's node
- * CPU was those execs). Arguments: the run's marker and the sandbox name.
+ * CPU was those execs). Arguments: the run's marker, the sandbox name, and
+ * the names to ask its embedded DNS (none for most sandboxes).
  * Its `sec` is the prelude's; its sections are those the sandbox kind has:
  *  - every sandbox: link, addr;
  *  - overlay (`1-*`), load-balancer (`lb_*`) and `ingress_sbox`: route, neigh;
@@ -518,11 +663,13 @@ export const quoteSh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  *    only when the kernel already has IPVS: ipvsadm would otherwise modprobe
  *    ip_vs, and the doctor must not change the node), the namespace's own
  *    sysctls (`/proc/sys/net` is per network namespace: `<absent>` when the
- *    key does not exist, e.g. net/ipv4/vs/* without IPVS) and IPVS timeouts.
+ *    key does not exist, e.g. net/ipv4/vs/* without IPVS) and IPVS timeouts;
+ *  - a load-balancer sandbox that has a DNS plan: its embedded DNS
+ *    (section dns; the names follow the sandbox name, see dnsSections).
  * It ends with status 0, so a failure of the batch is a failure to enter.
  */
 export function sandboxBatch(): string {
-  return String.raw`M=$1; S=$2
+  return String.raw`M=$1; S=$2; shift 2
 NL='
 '
 exec 4>&1
@@ -534,25 +681,30 @@ ndipvs() {
 }
 ${READ_SYSCTLS}
 ${LINK_ADDR}
-ndlinkaddr netns/$S
+${IPT_SPLIT}
 case "$S" in
-  1-*|lb_*|ingress_sbox)
-    sec netns/$S/route ip -j route show
-    sec netns/$S/neigh ip -j neigh show
-    ;;
+  1-*|lb_*|ingress_sbox) ndlinkaddr netns/$S all ;;
+  *) ndlinkaddr netns/$S ;;
 esac
 case "$S" in
   1-*)
     sec netns/$S/fdb bridge -j fdb show
     ;;
   lb_*|ingress_sbox)
-    sec netns/$S/iptables-mangle iptables-save -t mangle
-    sec netns/$S/iptables-nat iptables-save -t nat
+    ndipt
     sec netns/$S/ipvs ndipvs -Ln
     sec netns/$S/sysctl ndsysctl ${LB_SYSCTLS.join(' ')}
     sec netns/$S/ipvs-timeout ndipvs -L --timeout
     ;;
 esac
+# The embedded DNS of a load-balancer sandbox: the names left in "$@" (dnsSections), with the resolver in NDQ.
+if [ $# -gt 0 ]; then
+  if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 && command -v od >/dev/null 2>&1; then sec netns/$S/dns bash -c "$NDQ" ndq "$@"
+  else
+    ndnodns() { echo "bash, timeout (coreutils) or od missing: cannot query the embedded DNS" >&2; return 127; }
+    sec netns/$S/dns ndnodns
+  fi
+fi
 exit 0`;
 }
 
@@ -597,8 +749,20 @@ sec host/route-get ndroutes ${ips.join(' ')}\n`;
  */
 function hostTableSections(): string {
   return String.raw`
-sec host/resolv sh -c 'for f in /etc/resolv.conf /run/systemd/resolve/resolv.conf; do [ -r "$f" ] && { echo "# $f"; grep -E "^[[:space:]]*nameserver[[:space:]]" "$f" | head -n 16; }; done; true'
-sec host/arp-cache sh -c '[ -r /proc/net/stat/arp_cache ] || { echo "no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4" >&2; exit 1; }; head -n 1025 /proc/net/stat/arp_cache'
+# Every readable file as "# FILE" and its first 16 nameserver lines: one awk for both.
+ndresolv() {
+  set --; for f in /etc/resolv.conf /run/systemd/resolve/resolv.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] || return 0
+  awk 'BEGIN { for (i = 1; i < ARGC; i++) { f = ARGV[i]; print "# " f; n = 0
+    while (n < 16 && (getline l < f) > 0) if (l ~ /^[[:space:]]*nameserver[[:space:]]/) { print l; n++ }
+    close(f) } }' "$@"
+}
+sec host/resolv ndresolv
+ndarpcache() {
+  [ -r /proc/net/stat/arp_cache ] || { echo "no /proc/net/stat/arp_cache: not the host network namespace, or no IPv4" >&2; return 1; }
+  head -n 1025 /proc/net/stat/arp_cache
+}
+sec host/arp-cache ndarpcache
 ndnmcli() {
   have nmcli || { echo "nmcli: command not found" >&2; return 127; }
   T=""; have timeout && T="timeout 5"
@@ -629,9 +793,10 @@ ndpkg() {
   echo "exe $b"
   case $b in /snap/*/*) b=$${'{'}b#/snap/}; echo "package snap $${'{'}b%%/*}"; return 0 ;; esac
   if [ -d /var/lib/dpkg/info ]; then
-    for f in /var/lib/dpkg/info/*docker*.list /var/lib/dpkg/info/*moby*.list; do
-      [ -f "$f" ] && grep -qxF "$b" "$f" && { f=$${'{'}f##*/}; f=$${'{'}f%.list}; echo "package dpkg $${'{'}f%%:*}"; return 0; }
-    done
+    # One grep over every list (-l: the lists holding the path, in the globs' order; the first wins).
+    set --; for f in /var/lib/dpkg/info/*docker*.list /var/lib/dpkg/info/*moby*.list; do [ -f "$f" ] && set -- "$@" "$f"; done
+    f=; [ $# -gt 0 ] && f=$(grep -lxF -- "$b" "$@")
+    if [ -n "$f" ]; then f=$${'{'}f%%"$NL"*}; f=$${'{'}f##*/}; f=$${'{'}f%.list}; echo "package dpkg $${'{'}f%%:*}"; return 0; fi
   fi
   if have rpm; then
     p=$(rpm -qf --qf '%{NAME}\n' "$b" 2>/dev/null | head -n1)
@@ -664,7 +829,9 @@ export function networkViewSection(limits = NETWORK_VIEW_LIMITS): string {
 ndnetviews() {
   # Read with /version and /info (apiFetch) when the manager's overlay ids were given.
   if [ -n "$NDVIEWS" ]; then
-    [ -n "$NDN" ] && printf '%s\n' "$NDN" | ${REDACT_LOG} | head -c ${limits.bytes}
+    [ -n "$NDN" ] && ${REDACT_LOG} <<NDTXT | head -c ${limits.bytes}
+$NDN
+NDTXT
     return 0
   fi
   # Else through the API when curl is there (two short C processes, not two docker
@@ -729,20 +896,26 @@ export function dnsPlan(cluster: {
 }
 
 /**
- * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: one
- * A query a datagram through bash's /dev/udp (built with `printf -v`, no
- * subshell), the answer read with `dd` under `timeout` and `od`, and every
- * answer decoded by one awk at the end. Prints `NAME rcode=N IP…`,
+ * A tiny resolver for docker's embedded DNS (127.0.0.11:53), in bash: every
+ * A query sent at once, one datagram each through one /dev/udp socket
+ * (built with `printf -v`, no subshell), then all the answers read by one
+ * `dd` under one `timeout` (one datagram a read) and one `od`, and decoded
+ * by one awk, which walks the answers one after the other (header,
+ * question, every record) and matches them to the queries by id: three
+ * processes for any number of names, where one process set a name cost
+ * 5 ms of node CPU each. Prints, in the order asked, `NAME rcode=N IP…`,
  * `NAME timeout` (no answer in time: docker's resolver forwards names it
  * does not know to the node's upstream servers, so a missing record often
- * looks like this), or `NAME skipped` once the first `deadAfter` queries
- * all went unanswered (the sandbox's resolver is not answering at all). Nothing is written but to its own socket; no image, no tool
- * beyond bash, coreutils and awk.
+ * looks like this), or `NAME skipped` for every name after the first
+ * `deadAfter` when those all went unanswered and none before them was
+ * answered (the sandbox's resolver is not answering at all; as when the
+ * queries went one by one). Nothing is written but to its own socket; no
+ * image, no tool beyond bash, coreutils and awk.
  */
 export const DNS_RESOLVER = String.raw`ndq() {
-  id=4660; dead=0; ok=0; all=
+  id=4660
+  if ! exec 3<>/dev/udp/127.0.0.11/53; then for name in "$@"; do echo "$name error"; done; return 0; fi
   for name in "$@"; do
-    if [ $ok = 0 ] && [ $dead -ge ${DNS_LIMITS.deadAfter} ]; then all+="$name skipped"$'\n'; continue; fi
     id=$((id + 1))
     printf -v q '\\%03o\\%03o\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000' $((id / 256)) $((id % 256))
     rest=$name
@@ -752,48 +925,65 @@ export const DNS_RESOLVER = String.raw`ndq() {
       printf -v h '\\%03o' $${'{'}#l}; q+="$h$l"
     done
     q+="\\000\\000\\001\\000\\001"
-    exec 3<>/dev/udp/127.0.0.11/53 || { all+="$name error"$'\n'; continue; }
-    printf "$q" >&3
-    r=$(timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=1 <&3 2>/dev/null | od -An -v -tu1)
-    exec 3<&-
-    if [ -z "$r" ]; then all+="$name timeout"$'\n'; dead=$((dead + 1)); continue; fi
-    ok=1
-    all+="= $name $${'{'}r//$'\n'/ }"$'\n'
+    printf "$q" >&3 2>/dev/null
   done
-  # Every answer decoded by one awk at the end ("= NAME BYTES…"; names never start with "=").
-  printf '%s' "$all" | awk '$1 != "=" { print; next }
-    { n = $2; c = 0; delete b; for (i = 3; i <= NF; i++) b[c++] = $i
-      rc = b[3] % 16; an = b[6] * 256 + b[7]; p = 12
-      while (p < c && b[p] != 0) p += b[p] + 1; p += 5
-      out = n " rcode=" rc
-      for (k = 0; k < an && p < c; k++) {
-        if (b[p] >= 192) p += 2; else { while (p < c && b[p] != 0) p += b[p] + 1; p++ }
-        t = b[p] * 256 + b[p+1]; len = b[p+8] * 256 + b[p+9]; p += 10
-        if (t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p+1] "." b[p+2] "." b[p+3]
-        p += len }
-      print out }'
+  timeout ${DNS_LIMITS.answerSec} dd bs=1500 count=$# <&3 2>/dev/null | od -An -v -tu1 | awk -v names="$*" -v dead=${DNS_LIMITS.deadAfter} '
+    function skip(p) { while (p < c) { if (b[p] == 0) return p + 1; if (b[p] >= 192) return p + 2; p += b[p] + 1 } return p }
+    { for (i = 1; i <= NF; i++) b[c++] = $i }
+    END {
+      p = 0
+      while (p + 12 <= c && b[p + 2] >= 128) {
+        id = b[p] * 256 + b[p + 1]; rc = b[p + 3] % 16; qd = b[p + 4] * 256 + b[p + 5]; an = b[p + 6] * 256 + b[p + 7]
+        rr = an + b[p + 8] * 256 + b[p + 9] + b[p + 10] * 256 + b[p + 11]; p += 12
+        for (k = 0; k < qd && p < c; k++) p = skip(p) + 4
+        out = " rcode=" rc
+        for (k = 0; k < rr && p < c; k++) {
+          p = skip(p); t = b[p] * 256 + b[p + 1]; len = b[p + 8] * 256 + b[p + 9]; p += 10
+          if (k < an && t == 1 && len == 4 && p + 3 < c) out = out " " b[p] "." b[p + 1] "." b[p + 2] "." b[p + 3]
+          p += len }
+        if (!(id in res)) res[id] = out
+      }
+      n = split(names, nm, " "); ok = 0; lost = 0
+      for (i = 1; i <= n; i++) {
+        if (!ok && lost >= dead) { print nm[i] " skipped"; continue }
+        if ((4660 + i) in res) { ok = 1; print nm[i] res[4660 + i] } else { lost++; print nm[i] " timeout" }
+      }
+    }'
+  exec 3<&-
 }
 ndq "$@"`;
+
+/** The plans' names, checked again (service names, `tasks.` prefixed), for the lb sandboxes that have a plan. */
+function dnsNames(plans: readonly DnsPlan[]): { sandbox: string; names: string[] }[] {
+  return plans
+    .filter((p) => /^[0-9a-z]+$/.test(p.prefix))
+    .map((p) => ({
+      sandbox: `lb_${p.prefix}`,
+      names: p.names.filter((n) => DNS_NAME.test(n) || (n.startsWith('tasks.') && DNS_NAME.test(n.slice(6)))),
+    }))
+    .filter((p) => p.names.length > 0);
+}
 
 /**
  * Embedded DNS as each node's load-balancer sandbox of a network sees it
  * (FAILURES.md #23): the plan's names resolved at 127.0.0.11 inside
- * `lb_<prefix>`, entered like the other sandboxes (sandboxSections sets
- * NSDIR and NSPFX). Bounded by DNS_LIMITS.
+ * `lb_<prefix>`, by the sandbox's own batch (sandboxBatch: no second
+ * nsenter): `ndqnames SANDBOX` sets NDQA to the names to ask there (none
+ * for a sandbox without a plan), and NDQ (exported, so the batch's sh has
+ * it) holds the resolver. Bounded by DNS_LIMITS.
  */
 export function dnsSections(plans: readonly DnsPlan[]): string {
-  const prog = `'${DNS_RESOLVER.replace(/'/g, `'\\''`)}'`;
-  const lines = plans
-    .filter((p) => /^[0-9a-z]+$/.test(p.prefix))
-    .map((p) => {
-      const names = p.names.filter((n) => DNS_NAME.test(n) || (n.startsWith('tasks.') && DNS_NAME.test(n.slice(6))));
-      return `S=lb_${p.prefix}; NSF=$NSDIR/$S
-if [ -e "$NSF" ]; then
-  if have bash && have timeout && have od; then nssec netns/$S/dns bash -c "$NDQ" ndq ${names.join(' ')}
-  else sec netns/$S/dns sh -c 'echo "bash, timeout (coreutils) or od missing: cannot query the embedded DNS" >&2; exit 127'; fi
-fi`;
-    });
-  return lines.length ? `NDQ=${prog}\n${lines.join('\n')}\n` : '';
+  const asks = dnsNames(plans);
+  if (asks.length === 0) return 'ndqnames() { NDQA=; }\n';
+  const cases = asks.map((a) => `  ${a.sandbox}) NDQA='${a.names.join(' ')}' ;;`).join('\n');
+  return `NDQ=${quoteSh(DNS_RESOLVER)}; export NDQ
+ndqnames() {
+  case $1 in
+${cases}
+  *) NDQA= ;;
+  esac
+}
+`;
 }
 
 /** At most this many conntrack entries, and this many published UDP ports asked about. */
@@ -861,7 +1051,6 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
     routeGetSection(opts.underlayPeers ?? []),
     DOCKER_PACKAGE,
     networkViewSection(),
-    dnsSections(opts.dns ?? []),
     conntrackUdpSection(opts.udpPorts ?? []),
     times,
     `printf '%s DONE\\n' "$M"\n`,

@@ -74,7 +74,7 @@ async function sections(lines: string, overlayIds?: string[], socket = sock): Pr
   const pick = (name: string) => new RegExp(`\\n${name}\\(\\) \\{[\\s\\S]*?\\n\\}\\n`).exec(script)![0];
   const prelude = script.slice(0, script.indexOf('\nNSPFX=""'));
   const fns = ['ndredacted', 'ndapi', 'ndversion', 'ndinfo', 'ndnetviews'].map((f) =>
-    f === 'ndapi' || f === 'ndredacted' ? new RegExp(`\\n${f}\\(\\) \\{[^\\n]*\\n`).exec(script)![0] : pick(f),
+    f === 'ndapi' ? new RegExp(`\\n${f}\\(\\) \\{[^\\n]*\\n`).exec(script)![0] : pick(f),
   );
   const fetch = /\nNDV=; NDI=; NDN=;[\s\S]*?\nfi\n/.exec(script)![0];
   const body = `${prelude}\nDSOCK='${socket}'\n${fetch}${fns.join('')}${lines}\n`;
@@ -124,15 +124,16 @@ describe.runIf(hasCurl)('dockerd API through curl on the unix socket', () => {
     expect(s['host/network-views']!.rc).toBe(127);
   });
 
-  it("with the manager's overlay ids: /version, /info and every view in one curl, a network the node lacks left out", async () => {
+  it("with the manager's overlay ids: /version, every view and /info in one curl, a network the node lacks left out", async () => {
     asked.length = 0;
     const ids = [...views.map((v) => v.Id), 'zzzznotanetwork0000000000', "bad'; touch /tmp/x; '"];
     const s = await sections('sec host/docker-version ndversion\nsec host/docker-info ndinfo\nsec host/network-views ndnetviews', ids);
+    // /info last: the script cuts the first and the last line off what it holds, never a line from the start of a long text.
     expect(asked).toEqual([
       '/version',
-      '/info',
       ...views.map((v) => `/networks/${v.Id}?verbose=true`),
       '/networks/zzzznotanetwork0000000000?verbose=true',
+      '/info',
     ]);
     expect(JSON.parse(s['host/docker-version']!.stdout)).toEqual({ Server: cliVersion.Server });
     expect(parseDaemonInfo(s['host/docker-info']!.stdout).value).toEqual(parseDaemonInfo(cliInfo).value);

@@ -3,14 +3,18 @@
  * bash: each node's own `network inspect --verbose` (bounded, only ids the
  * node printed, the CLI's failure kept), the DNS plan (service names only,
  * capped), and the tiny resolver against a UDP server answering in DNS wire
- * format (RFC 1035) on 127.0.0.1: answers, NXDOMAIN, no answer, and the
- * sandbox given up on when its first queries all go unanswered.
+ * format (RFC 1035) on 127.0.0.1: answers, NXDOMAIN, no answer, the
+ * sandbox given up on when its first queries all go unanswered, and every
+ * name asked at once.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DNS_LIMITS, DNS_RESOLVER, dnsPlan, dnsSections, networkViewSection } from '../../../src/collect/script.js';
+import { DNS_LIMITS, DNS_RESOLVER, dnsPlan, dnsSections, networkViewSection, sandboxBatch } from '../../../src/collect/script.js';
+import { splitSections } from '../../../src/collect/sections.js';
 import { parseDnsAnswers } from '../../../src/model/ctlplane.js';
 import { tempDir } from '../bundle/helpers.js';
 
@@ -81,12 +85,35 @@ describe('the DNS plan', () => {
     expect(plan.flatMap((p) => p.names)).toHaveLength(DNS_LIMITS.queries);
   });
 
-  it('is one parseable sh block that enters only lb_<prefix> sandboxes', () => {
-    const block = dnsSections([{ prefix: 'aaaaaaaaa', names: ['web', 'tasks.web'] }]);
+  it("is one parseable sh block that gives the names to ask to lb_<prefix> sandboxes only (asked by the sandbox's own batch)", () => {
+    const block = dnsSections([{ prefix: 'aaaaaaaaa', names: ['web', 'tasks.web', 'x;id'] }]);
     expect(spawnSync('/bin/sh', ['-n'], { input: block }).status).toBe(0);
-    expect(block).toContain('S=lb_aaaaaaaaa;');
-    expect(block).toContain('nssec netns/$S/dns bash -c "$NDQ" ndq web tasks.web');
-    expect(dnsSections([{ prefix: 'a;b', names: ['web'] }])).toBe('');
+    const names = (sb: string) => execFileSync('sh', ['-c', `${block}ndqnames ${sb}; printf '%s' "$NDQA"`], { encoding: 'utf8' });
+    expect(names('lb_aaaaaaaaa')).toBe('web tasks.web');
+    expect(names('lb_bbbbbbbbb')).toBe('');
+    expect(names('1-aaaaaaaaa')).toBe('');
+    expect(dnsSections([{ prefix: 'a;b', names: ['web'] }])).toBe('ndqnames() { NDQA=; }\n');
+  });
+
+  it('the sandbox batch asks the names it is given, in its lb sandbox only', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'nd-dns-'));
+    try {
+      // A bash that prints what it was asked to run (the resolver's own test is below).
+      writeFileSync(join(bin, 'bash'), '#!/bin/sh\nshift 2; echo "$*"\n');
+      chmodSync(join(bin, 'bash'), 0o755);
+      const run = (sb: string, ...names: string[]) =>
+        splitSections(
+          execFileSync('sh', ['-c', sandboxBatch(), 'ndsb', '@@NDtest@@', sb, ...names], {
+            encoding: 'utf8',
+            env: { PATH: `${bin}:/usr/bin:/bin`, NDQ: 'unused' },
+          }),
+          '@@NDtest@@',
+        ).sections;
+      expect(run('lb_aaaaaaaaa', 'web', 'tasks.web')['netns/lb_aaaaaaaaa/dns']).toMatchObject({ stdout: 'ndq web tasks.web\n', rc: 0 });
+      expect(run('lb_aaaaaaaaa')['netns/lb_aaaaaaaaa/dns']).toBeUndefined();
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
 
@@ -143,6 +170,30 @@ describe.runIf(spawnSync('bash', ['-c', 'true']).status === 0)('the tiny resolve
       const out = await resolve(port, ['a', 'b', 'c', 'd', 'e', 'f']);
       expect(out.trim().split('\n')).toEqual(['a timeout', 'b timeout', 'c timeout', 'd skipped', 'e skipped', 'f skipped']);
       expect(Date.now() - t0).toBeLessThan(DNS_LIMITS.deadAfter * DNS_LIMITS.answerSec * 1000 + 2000);
+      // As when the names went one by one: after deadAfter unanswered first names, the rest are skipped even if answered.
+      expect((await resolve(port, ['a', 'b', 'c', 'web'])).trim().split('\n')).toEqual(['a timeout', 'b timeout', 'c timeout', 'web skipped']);
+      expect((await resolve(port, ['a', 'web', 'b', 'c', 'd'])).trim().split('\n')).toEqual([
+        'a timeout',
+        'web rcode=0 10.0.1.2',
+        'b timeout',
+        'c timeout',
+        'd timeout',
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('asks every name at once: one wait however many names, each answer matched to its name by id', async () => {
+    const { port, server } = await dnsServer();
+    try {
+      const names = Array.from({ length: DNS_LIMITS.queries / 2 }, (_, i): string => (i % 2 ? 'tasks.web' : 'web')).concat('nosuch', 'late');
+      const t0 = Date.now();
+      const got = parseDnsAnswers(await resolve(port, names)).value;
+      expect(Date.now() - t0).toBeLessThan(DNS_LIMITS.answerSec * 1000 + 1500);
+      expect(got.map((a) => a.name)).toEqual(names);
+      for (const a of got.slice(0, -2)) expect(a.ips).toEqual(a.name === 'web' ? ['10.0.1.2'] : ['10.0.1.3', '10.0.1.4', '10.0.1.5']);
+      expect(got.slice(-2).map((a) => a.outcome)).toEqual(['answer', 'timeout']);
     } finally {
       server.close();
     }

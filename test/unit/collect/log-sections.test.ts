@@ -44,7 +44,7 @@ describe('host/kernel-log', () => {
   it('keeps only the table and vxlan lines of dmesg, at most `lines`, and finding none is no failure', () => {
     const bin = `${tmp.dir}/bin`;
     spawnSync('mkdir', [bin]);
-    for (const t of ['grep', 'tail', 'sed', 'cat'])
+    for (const t of ['grep', 'tail', 'sed', 'cat', 'awk'])
       symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), `${bin}/${t}`);
     const dmesg = `${bin}/dmesg`;
     const lines = [
