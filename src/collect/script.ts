@@ -495,10 +495,8 @@ fi
 `;
 
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
-function hostSections(opts: ScriptOptions): string {
-  const modules = KERNEL_MODULES.join(' ');
-  const sysctls = SYSCTLS.join(' ');
-  const port = opts.dataPathPort;
+/** The node and its dockerd: what the sandbox sections need (dockerd's pid, its exec root), first. */
+function hostIdentitySections(): string {
   return String.raw`${SECRET_FILTERS}
 sec host/clock date -u +%s.%N
 sec host/hostname hostname
@@ -508,7 +506,14 @@ sec host/id id -u
 DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
 ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
 if [ -n "$DPIDS" ]; then secout host/dockerd-pid "$DPIDS"; else sec host/dockerd-pid ndpid; fi
-${DOCKERD_ARGS}${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
+${DOCKERD_ARGS}`;
+}
+
+function hostSections(opts: ScriptOptions): string {
+  const modules = KERNEL_MODULES.join(' ');
+  const sysctls = SYSCTLS.join(' ');
+  const port = opts.dataPathPort;
+  return String.raw`${apiFetch(opts.overlayIds)}if [ -n "$DPID" ]; then
   sec host/dockerd-cmdline ndcmdline
   ndmountns() { echo "self=$(readlink /proc/self/ns/mnt) dockerd=$(readlink /proc/$DPID/ns/mnt)"; }
   sec host/mountns ndmountns
@@ -1045,9 +1050,12 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
   const times = `printf '%s BEGIN meta/times\\n' "$M"; times; printf '\\n%s END meta/times 0\\n' "$M"`;
   const script = [
     prelude(marker),
+    hostIdentitySections(),
+    // The sandboxes (FDB and neighbour tables) before anything else that takes time: overlay pings
+    // that run alongside the collection wait until every node is past them (probe/run.ts earlyProbes).
+    sandboxSections(opts),
     hostSections(opts),
     hostTableSections(),
-    sandboxSections(opts),
     routeGetSection(opts.underlayPeers ?? []),
     DOCKER_PACKAGE,
     networkViewSection(),
