@@ -1,5 +1,5 @@
 /**
- * FAILURES.md rows 38, 37 and 34, each caused for real on the lab, run
+ * FAILURES.md rows 38, 37, 28 and 34, each caused for real on the lab, run
  * through the built CLI, then undone (the lab is left healthy):
  *
  *  - row 38 (userns-remap, moby#33199): nd3's dockerd restarted with
@@ -227,6 +227,65 @@ describe('row 37: a node whose swarm address is IPv6', () => {
     expect(fs[0]!.remediation).toContain(`--data-path-addr ${lab.nodes[2]!.ip}`);
     for (const n of ['nd1', 'nd2']) expect(statuses(faulty, 'host.underlay.ipv4', n)).toEqual(['pass ok']);
     for (const n of ['nd1', 'nd2', 'nd3']) expect(statuses(faulty, 'log.underlay.ipv6', n), n).toEqual(['pass quiet']);
+  });
+});
+
+/**
+ * Row 28 (a wrong advertise address: multi-NIC, NAT, an address that moved):
+ * nd3 leaves and joins again with --advertise-addr 10.213.0.63, an address
+ * no interface of nd3 (or of any node) has, as a NAT address or a mistyped
+ * one would be. Docker takes it (an advertise address need not be local);
+ * the other nodes then send gossip and VXLAN to an address nobody answers.
+ * The manager lists a worker at the address it connected from, so only the
+ * node's own `docker info` (Swarm.NodeAddr) shows the wrong one.
+ */
+describe('row 28: a node that advertises an address it does not have', () => {
+  const WRONG = '10.213.0.63';
+  let oldId = '';
+  let newId = '';
+  let advertised = '';
+  let managerSees = '';
+  let faulty: Report;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-e2e-row28-'));
+    const inventory = join(dir, 'nodes.yaml');
+    // netdoctor reaches nd3 over SSH at its real address, as an operator's inventory would say.
+    writeFileSync(inventory, `nodes:\n  nd3: ${lab.nodes[2]!.ip}\n`);
+    const token = await dk('nd1', ['swarm', 'join-token', '-q', 'worker']);
+    oldId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
+    try {
+      await dk('nd3', ['swarm', 'leave']);
+      await dk('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', WRONG, `${lab.nodes[0]!.ip}:2377`]);
+      newId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
+      await dk('nd1', ['node', 'rm', '--force', oldId]);
+      advertised = await dk('nd3', ['info', '--format', '{{.Swarm.NodeAddr}}']);
+      managerSees = await dk('nd1', ['node', 'inspect', '--format', '{{.Status.Addr}}', newId]);
+      faulty = (await check(['--only', 'cluster.advertise.address', '--no-probe', '--inventory', inventory])).report;
+    } finally {
+      await nodeDocker('nd3', ['swarm', 'leave']);
+      await nodeDocker('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', lab.nodes[2]!.ip, `${lab.nodes[0]!.ip}:2377`]);
+      for (const id of [oldId, newId]) if (id !== '') await nodeDocker('nd1', ['node', 'rm', '--force', id]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // nd3's task does not come back on its own after this rejoin (the swarm does not rebalance): rebuilt if need be.
+    lab = await labEnsure(undefined, 60);
+  }, 300_000);
+
+  it('the fault is real: nd3 advertises the address it does not have, while the manager lists it at the one it connected from', () => {
+    expect(advertised).toBe(WRONG);
+    expect(managerSees).toBe(lab.nodes[2]!.ip);
+  });
+
+  it('cluster.advertise.address fails nd3, naming the address it has and the rejoin with it, and passes nd1 and nd2', () => {
+    const fs = findings(faulty, 'cluster.advertise.address', 'nd3');
+    expect(
+      fs.map((f) => `${f.status} ${f.messageId}`),
+      shown(fs),
+    ).toEqual(['fail notLocal']);
+    expect(fs[0]!.detail).toContain(`nd3 advertises ${WRONG}, but no interface on nd3 has that address (it has ${lab.nodes[2]!.ip} (eth0))`);
+    expect(fs[0]!.remediation).toContain(`--advertise-addr ${lab.nodes[2]!.ip}`);
+    for (const n of ['nd1', 'nd2']) expect(statuses(faulty, 'cluster.advertise.address', n)).toEqual(['pass ok']);
   });
 });
 

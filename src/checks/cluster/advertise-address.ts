@@ -54,8 +54,20 @@ function onNode(model: Model, n: NodeSummary, a: string): Verdict {
   return { status: 'pass', msg: 'ok', data: { iface } };
 }
 
-function verdict(model: Model, n: NodeSummary): Verdict {
-  const a = n.advertiseAddress;
+/**
+ * The manager's address for the node, then, when the node was collected and gives another, its own
+ * (`docker info` Swarm.NodeAddr): for a worker the manager records the address it saw the node connect
+ * from, while peers send gossip and VXLAN to the one the node advertises (`--advertise-addr`).
+ */
+function verdict(model: Model, n: NodeSummary): Verdict & { addr: string } {
+  const first = { ...judge(model, n, n.advertiseAddress), addr: n.advertiseAddress ?? '' };
+  const m = model.nodeFor(n);
+  const own = m?.extra.daemon.ok ? m.extra.daemon.value.swarmNodeAddr : null;
+  if (first.status !== 'pass' || own === null || own === n.advertiseAddress) return first;
+  return { ...judge(model, n, own), addr: own };
+}
+
+function judge(model: Model, n: NodeSummary, a: string | null): Verdict {
   if (a === null) return { status: 'warn', msg: 'none' };
   if (parseIp(a) === null) return { status: 'warn', msg: 'notIp' };
   if (isLoopback(a) || isUnspecified(a) || isLinkLocal(a)) {
@@ -72,7 +84,7 @@ export default defineCheck({
     layer: 'cluster',
     title: 'Advertise addresses usable',
     looksAt:
-      "Each node's advertise address as the swarm knows it: set, not loopback/unspecified/link-local, unique across nodes, and an address of one of the node's own interfaces (not a Docker bridge).",
+      "Each node's advertise address as the swarm knows it and, where the node says another (`docker info` Swarm.NodeAddr: for a worker the swarm keeps the address it connected from), as the node says it: set, not loopback/unspecified/link-local, unique across nodes, and an address of one of the node's own interfaces (not a Docker bridge).",
     remediation:
       'Rejoin the node with the right address: `docker swarm leave` then `docker swarm join --advertise-addr <underlay IP> …` (managers: demote first).',
     scope: 'cluster',
@@ -87,7 +99,7 @@ export default defineCheck({
       report(
         v.status,
         v.msg,
-        { name: n.name, addr: n.advertiseAddress ?? '', ...v.data },
+        { name: n.name, addr: v.addr, ...v.data },
         {
           node: n.name,
           ...(v.peer !== undefined ? { peer: v.peer } : {}),

@@ -14,7 +14,7 @@ import subnetsOverlap from '../../../../src/checks/cluster/subnets-overlap.js';
 import type { NodeSummary } from '../../../../src/cluster/nodes.js';
 import type { ClusterSnapshot } from '../../../../src/snapshot/types.js';
 import { checkTester, runCheck } from '../../../support/check-tester.js';
-import { lab, labWith, makeUnreachable, nodeOf } from '../../../support/lab-mutate.js';
+import { lab, labWith, makeUnreachable, nodeOf, setSection } from '../../../support/lab-mutate.js';
 import { describe, expect, it } from 'vitest';
 
 const summary = (s: ClusterSnapshot, name: string): NodeSummary => s.cluster.nodes.find((n) => n.name === name)!;
@@ -124,6 +124,18 @@ checkTester(advertiseAddress, {
         { status: 'fail', messageId: 'notLocal', node: 'nd2' },
         { status: 'fail', messageId: 'unusable', node: 'nd3' },
       ],
+    },
+    {
+      // FAILURES.md #28 as the lab shows it (test/e2e/rows.test.ts): nd3 joined with --advertise-addr 10.213.0.63,
+      // an address it does not have; the manager lists a worker at the address it connected from.
+      name: "a worker's own advertise address (docker info Swarm.NodeAddr) on none of its interfaces, the manager's view fine",
+      snapshot: () =>
+        labWith((s) => {
+          const info = nodeOf(s, 'nd3').raw['host/docker-info']!;
+          expect(info.stdout).toMatch(/"NodeAddr": ?"10\.213\.0\.13"/);
+          setSection(s, 'nd3', 'host/docker-info', { ...info, stdout: info.stdout.replace(/("NodeAddr": ?)"10\.213\.0\.13"/, '$1"10.213.0.63"') });
+        }),
+      errors: [{ status: 'fail', messageId: 'notLocal', node: 'nd3' }],
     },
     {
       name: 'two nodes advertise one address (a cloned VM)',
