@@ -10,8 +10,8 @@ import { PROBE_DEFAULTS, PROBE_PAIRS } from './probe/options.js';
 export const SINCE_ENV = 'NETDOCTOR_SINCE';
 const SINCE_FORMS = 'a duration (30m, 2h, 1d), a date/time (2026-01-31T10:00:00Z; UTC when no zone) or @<epoch>';
 
-/** --since of bundle (no default: the last --log-lines lines). */
-export const sinceFlag = (what: string) => Flags.string({ description: `${what} since then: ${SINCE_FORMS}`, env: SINCE_ENV });
+/** --since of bundle (no default: the last --log-lines lines; a bundle is asked for by hand, so no environment variable). */
+export const sinceFlag = (what: string) => Flags.string({ description: `${what} since then: ${SINCE_FORMS}` });
 /** --since of check and gate: the log layer's window, the last hour by default. */
 export const sinceWindowFlag = (what: string) => Flags.string({ description: `${what} since then: ${SINCE_FORMS}`, env: SINCE_ENV, default: '1h' });
 

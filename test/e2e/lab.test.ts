@@ -2,7 +2,7 @@
 // service, VXLAN between nodes, sshd on every node and nsenter access.
 // Needs root; brought up by test/e2e/global-setup.ts.
 import { beforeAll, describe, it, expect } from 'vitest';
-import { labDefaultEngine, labEnsure, labNode, labScript, nodeExec, run, sshArgs, type LabNode, type LabState } from '../lab/lab.js';
+import { labDefaultEngine, labDown, labEnsure, labNode, labScript, nodeExec, run, sshArgs, type LabNode, type LabState } from '../lab/lab.js';
 
 const DOCKER = process.env.ND_LAB_DOCKER ?? '/usr/local/bin/docker';
 
@@ -50,10 +50,11 @@ function manager(state: LabState): LabNode {
 describe('lab', () => {
   let state: LabState;
 
-  // Earlier test files inject faults (stopped daemons, cut links) and undo
-  // them; start from a healthy, converged lab (nodes Ready, tasks running,
-  // every node and task endpoint in the overlay's gossip), rebuilt if need be.
+  // Earlier test files inject faults (stopped daemons, cut links, MTUs whose
+  // path MTU the kernel caches) and undo them: what this file shows is that a
+  // lab brought up works, so it brings one up.
   beforeAll(async () => {
+    if (process.env.ND_LAB_REUSE !== '1') await labDown();
     state = await labEnsure(expectedNodes);
   }, 300_000);
 

@@ -1,5 +1,5 @@
 /**
- * FAILURES.md rows 38, 37, 28 and 34, each caused for real on the lab, run
+ * FAILURES.md rows 38, 37, 28, 9 and 34, each caused for real on the lab, run
  * through the built CLI, then undone (the lab is left healthy):
  *
  *  - row 38 (userns-remap, moby#33199): nd3's dockerd restarted with
@@ -50,8 +50,10 @@ import {
   labWait,
   nodeDocker,
   nodeExec,
+  removeServiceAndNetwork,
   run,
   serviceRunning,
+  withIptablesRule,
   type LabState,
 } from '../lab/lab.js';
 import { check } from './support/netdoctor.js';
@@ -91,6 +93,22 @@ async function webTask(node: string): Promise<string> {
   const id = (await dk(node, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lab.service}`])).split('\n')[0] ?? '';
   expect(id, `no ${lab.service} task on ${node}`).not.toBe('');
   return id;
+}
+
+/** nd3 leaves and joins again as a worker advertising `addr`; its new node id (its old entry removed from the swarm). */
+async function rejoinNd3(token: string, addr: string, oldId: string): Promise<string> {
+  await dk('nd3', ['swarm', 'leave']);
+  await dk('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', addr, `${lab.nodes[0]!.ip}:2377`]);
+  const id = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
+  await dk('nd1', ['node', 'rm', '--force', oldId]);
+  return id;
+}
+
+/** nd3 back on its own address, every entry it had removed (best effort: a finally block runs it). */
+async function restoreNd3(token: string, ids: string[]): Promise<void> {
+  await nodeDocker('nd3', ['swarm', 'leave']);
+  await nodeDocker('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', lab.nodes[2]!.ip, `${lab.nodes[0]!.ip}:2377`]);
+  for (const id of ids) if (id !== '') await nodeDocker('nd1', ['node', 'rm', '--force', id]);
 }
 
 beforeAll(async () => {
@@ -187,19 +205,14 @@ describe('row 37: a node whose swarm address is IPv6', () => {
     oldId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
     try {
       for (const k of [1, 2, 3]) await sh(`nd${k}`, `sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 && ip -6 addr add ${v6(k)}/64 dev eth0 nodad`);
-      await dk('nd3', ['swarm', 'leave']);
-      await dk('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', v6(3), `${lab.nodes[0]!.ip}:2377`]);
-      newId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
-      await dk('nd1', ['node', 'rm', '--force', oldId]);
+      newId = await rejoinNd3(token, v6(3), oldId);
       expect(await serviceRunning(lab.service, 3, 60)).toContain('nd3');
       await new Promise((r) => setTimeout(r, 3000));
       pingDuring = await pingsNd3();
       assumed = await sh('nd3', "grep -c 'Assuming IPv4 transport' /var/log/docker.log || true");
       faulty = (await check(['--only', 'host.underlay.ipv4', '--only', 'log.underlay.ipv6', '--no-probe', '--inventory', inventory])).report;
     } finally {
-      await nodeDocker('nd3', ['swarm', 'leave']);
-      await nodeDocker('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', lab.nodes[2]!.ip, `${lab.nodes[0]!.ip}:2377`]);
-      for (const id of [oldId, newId]) if (id !== '') await nodeDocker('nd1', ['node', 'rm', '--force', id]);
+      await restoreNd3(token, [oldId, newId]);
       for (const k of [1, 2, 3]) await nodeExec(`nd${k}`, `ip -6 addr del ${v6(k)}/64 dev eth0`);
       rmSync(dir, { recursive: true, force: true });
     }
@@ -255,17 +268,12 @@ describe('row 28: a node that advertises an address it does not have', () => {
     const token = await dk('nd1', ['swarm', 'join-token', '-q', 'worker']);
     oldId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
     try {
-      await dk('nd3', ['swarm', 'leave']);
-      await dk('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', WRONG, `${lab.nodes[0]!.ip}:2377`]);
-      newId = await dk('nd3', ['info', '--format', '{{.Swarm.NodeID}}']);
-      await dk('nd1', ['node', 'rm', '--force', oldId]);
+      newId = await rejoinNd3(token, WRONG, oldId);
       advertised = await dk('nd3', ['info', '--format', '{{.Swarm.NodeAddr}}']);
       managerSees = await dk('nd1', ['node', 'inspect', '--format', '{{.Status.Addr}}', newId]);
       faulty = (await check(['--only', 'cluster.advertise.address', '--no-probe', '--inventory', inventory])).report;
     } finally {
-      await nodeDocker('nd3', ['swarm', 'leave']);
-      await nodeDocker('nd3', ['swarm', 'join', '--token', token, '--advertise-addr', lab.nodes[2]!.ip, `${lab.nodes[0]!.ip}:2377`]);
-      for (const id of [oldId, newId]) if (id !== '') await nodeDocker('nd1', ['node', 'rm', '--force', id]);
+      await restoreNd3(token, [oldId, newId]);
       rmSync(dir, { recursive: true, force: true });
     }
     // nd3's task does not come back on its own after this rejoin (the swarm does not rebalance): rebuilt if need be.
@@ -286,6 +294,53 @@ describe('row 28: a node that advertises an address it does not have', () => {
     expect(fs[0]!.detail).toContain(`nd3 advertises ${WRONG}, but no interface on nd3 has that address (it has ${lab.nodes[2]!.ip} (eth0))`);
     expect(fs[0]!.remediation).toContain(`--advertise-addr ${lab.nodes[2]!.ip}`);
     for (const n of ['nd1', 'nd2']) expect(statuses(faulty, 'cluster.advertise.address', n)).toEqual(['pass ok']);
+  });
+});
+
+/**
+ * Row 9 (bulk-sync timeouts): nd3's INPUT drops tcp/7946, so what nd3 sends
+ * over TCP to its peers goes out, and what they answer on new connections to
+ * nd3's gossip port does not come in. A global service on a new overlay,
+ * first on nd1 and nd2, then on nd3 too, makes nd3 join that network last:
+ * it bulk-syncs its table with the others and waits for their answer, which
+ * never comes, and NetworkDB logs "Bulk sync to node … timed out" after its
+ * 30 s.
+ */
+describe('row 9: NetworkDB bulk sync over tcp/7946 that gets no answer', () => {
+  const NET = 'ndbulk';
+  const SVC = 'ndbulksvc';
+  let found: Finding[] = [];
+  let last: Report | undefined;
+
+  beforeAll(async () => {
+    await withIptablesRule('nd3', 'INPUT -p tcp --dport 7946 -j DROP', async () => {
+      try {
+        await dk('nd1', ['network', 'create', '-d', 'overlay', NET]);
+        // nd1 and nd2 first; then nd3 joins the network last, and bulk-syncs with them (unsolicited: it waits for their ack).
+        const notNd3 = 'node.hostname!=nd3';
+        const svc = ['--mode', 'global', '--constraint', notNd3, '--network', NET, '--no-resolve-image', lab.image, 'sleep', '86400'];
+        await dk('nd1', ['service', 'create', '--detach', '--quiet', '--name', SVC, ...svc]);
+        expect((await serviceRunning(SVC, 2, 60)).sort()).toEqual(['nd1', 'nd2']);
+        await dk('nd1', ['service', 'update', '--detach', '--quiet', '--constraint-rm', notNd3, SVC]);
+        // NetworkDB waits 30 s for the ack: look every 10 s for up to 100 s.
+        for (let i = 0; i < 10 && found.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 10_000));
+          last = (await check(['--no-probe', '--only', 'log.gossip.bulk-sync'])).report;
+          found = last.findings.filter((f) => f.id === 'log.gossip.bulk-sync' && f.status !== 'pass' && f.status !== 'skip');
+        }
+      } finally {
+        await removeServiceAndNetwork(SVC, NET);
+      }
+    });
+    lab = await labEnsure(undefined, 60);
+  }, 300_000);
+
+  it('log.gossip.bulk-sync names nd3 and the peer it timed out on, from the line dockerd really logged', () => {
+    expect(found.length, last ? shown(last.findings.filter((f) => f.id === 'log.gossip.bulk-sync')) : 'no report').toBeGreaterThan(0);
+    expect(
+      found.some((f) => f.node === 'nd3' && (f.peer === 'nd1' || f.peer === 'nd2')),
+      shown(found),
+    ).toBe(true);
   });
 });
 

@@ -33,7 +33,8 @@ const pinged = (dataPathNetworks?: string[]) =>
     ...new Set(planNode(snap, nd2, peers, { timeoutSec: 2, ...(dataPathNetworks ? { dataPathNetworks } : {}) }).dataPath.map((d) => d.network)),
   ].sort();
 /** The lb sandboxes whose embedded DNS the script asks (script.ts dnsSections: one `S=lb_<prefix>; NSF=…` each). */
-const dnsSections = (script: string) => [...script.matchAll(/^S=lb_[0-9a-z]+; NSF=/gm)].length;
+/** The lb sandboxes whose embedded DNS the script asks (dnsSections: one `lb_<prefix>) NDQA='…'` case each). */
+const dnsSections = (script: string) => [...script.matchAll(/^ {2}lb_[0-9a-z]+\) NDQA='/gm)].length;
 
 describe('the gate scope of a stack on the lab', () => {
   it('go.yml (dnsrr, a fresh overlay, nothing published): no DNS lookup, no overlay ping, no conntrack read; check does all three', () => {
