@@ -87,6 +87,15 @@ function probeErrors(snapshot: ClusterSnapshot, sessions: ReadonlyMap<string, Ss
     .map((n) => ({ node: n.name, message: `no probes from ${n.name}: ${n.errors[0]?.message ?? 'not collected'}` }));
 }
 
+/**
+ * The plan from the collected snapshot: its collected nodes with an open session probe, ESP only
+ * between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this SPI.
+ */
+function collectedLayout(snapshot: ClusterSnapshot, sessions: ReadonlyMap<string, SshSession>, o: ProbeOptions, spi: number): ProbeLayout {
+  const probers = snapshot.nodes.filter((n) => canProbe(n, sessions)).map((n) => probeNodeOf(snapshot, n));
+  return layoutProbes(snapshot.cluster, probers, o, spi, o.espGroups ?? espGroups(snapshot));
+}
+
 /** Run the probe programs; return what they printed (no verdicts). */
 export async function observeProbes(
   snapshot: ClusterSnapshot,
@@ -94,9 +103,7 @@ export async function observeProbes(
   o: ProbeOptions,
   onOutput: (msg: string) => void = () => undefined,
 ): Promise<ObservedProbes> {
-  const probers = snapshot.nodes.filter((n) => canProbe(n, sessions)).map((n) => probeNodeOf(snapshot, n));
-  // ESP only between nodes that share an encrypted overlay (or, in a gate, one of the stack's), with this run's SPI.
-  const lay = layoutProbes(snapshot.cluster, probers, o, newSpi(), o.espGroups ?? espGroups(snapshot));
+  const lay = collectedLayout(snapshot, sessions, o, newSpi());
   return { ...(await observeLayout(lay, snapshot.cluster.dataPathPort, sessions, o, onOutput)), errors: probeErrors(snapshot, sessions) };
 }
 
@@ -224,8 +231,7 @@ export async function confirmEarly(
   if (started === null) return null;
   // Awaited first, also when unused: probes run again only once these are over.
   const observed = await started;
-  const probers = snapshot.nodes.filter((n) => canProbe(n, sessions)).map((n) => probeNodeOf(snapshot, n));
-  const late = layoutProbes(snapshot.cluster, probers, o, early.layout.esp.spi, o.espGroups ?? espGroups(snapshot));
+  const late = collectedLayout(snapshot, sessions, o, early.layout.esp.spi);
   const names = (l: ProbeLayout) => JSON.stringify(l.probers.map((p) => p.name).sort());
   if (names(late) !== names(early.layout)) return null;
   for (const s of observed.senders) {
