@@ -27,7 +27,29 @@ const bits = (f: Family): number => (f === 4 ? 32 : 128);
 
 const toBig = (bytes: number[]): bigint => bytes.reduce((v, b) => (v << 8n) | BigInt(b), 0n);
 
-export function parseIp(s: string): Ip | null {
+/**
+ * Parsed addresses and prefixes by their text: the checks ask about the same
+ * few hundred strings thousands of times (a third of a cold analysis was
+ * ipaddr.js parsing them again). Bounded: cleared when full. Results are frozen.
+ */
+const MEMO_MAX = 8192;
+function memo<T>(fn: (s: string) => T | null): (s: string) => T | null {
+  const cache = new Map<string, T | null>();
+  return (s) => {
+    let v = cache.get(s);
+    if (v === undefined) {
+      if (cache.size >= MEMO_MAX) cache.clear();
+      v = fn(s);
+      cache.set(s, v === null ? null : Object.freeze(v));
+    }
+    return v;
+  };
+}
+
+export const parseIp: (s: string) => Ip | null = memo(readIp);
+export const parseCidr: (s: string) => Cidr | null = memo(readCidr);
+
+function readIp(s: string): Ip | null {
   const t = s.trim().replace(/^\[|\]$/g, '');
   if (t.length > 64) return null;
   if (t.includes(':')) {
@@ -39,7 +61,7 @@ export function parseIp(s: string): Ip | null {
 }
 
 /** "10.0.1.0/24", "fd00::/64", or a bare address (a host prefix). Host bits are cleared. */
-export function parseCidr(s: string): Cidr | null {
+function readCidr(s: string): Cidr | null {
   const [addr = '', len, ...rest] = s.trim().split('/');
   if (rest.length > 0) return null;
   const ip = parseIp(addr);
