@@ -16,12 +16,15 @@ export abstract class NetdoctorCommand extends Command {
   }
 
   /** A dockerode client on a swarm manager; one-line errors (exit 3) otherwise. */
-  protected async manager(): Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }> {
+  /** The manager's client, once GET /info says it is one; `whileAsking` runs once that request is on its way. */
+  protected async manager(whileAsking?: () => void): Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }> {
     const endpoint = this.endpoint();
     // Loaded here, not at startup: commands that never reach a daemon skip dockerode.
     const { createDockerClient, requireSwarmManager } = await import('./docker/client.js');
     const docker = createDockerClient(endpoint);
-    await requireSwarmManager(docker, endpoint);
+    const asking = requireSwarmManager(docker, endpoint);
+    if (whileAsking) setImmediate(whileAsking);
+    await asking;
     return { docker, endpoint };
   }
 

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { sortNodes, summariseNode, type EngineNode } from '../cluster/nodes.js';
 import { redactJson } from '../bundle/secrets.js';
 import type { ClusterFacts, NetworkEndpoint, NetworkFacts, NetworkListEntry, ServiceFacts } from '../snapshot/types.js';
+import { infoOnce } from '../docker/info-once.js';
 
 export type ClusterRaw = ClusterFacts['raw'];
 
@@ -16,23 +17,28 @@ export type ClusterRaw = ClusterFacts['raw'];
 type J = Record<string, any>;
 
 export async function fetchClusterRaw(docker: Dockerode): Promise<ClusterRaw> {
-  const [info, swarm, nodes, networks, services, tasks] = await Promise.all([
-    docker.info(),
+  // Only swarm-scoped overlays carry Peers/Services; inspect those verbosely, as soon as the list is in.
+  const listed = docker.listNetworks() as Promise<J[]>;
+  const inspected = listed.then((networks) =>
+    Promise.all(
+      networks
+        .filter((n) => n.Driver === 'overlay')
+        .map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
+    ),
+  );
+  const [info, swarm, nodes, networks, verbose, services, tasks] = await Promise.all([
+    infoOnce(docker),
     docker.swarmInspect(),
     docker.listNodes(),
-    docker.listNetworks(),
+    listed,
+    inspected,
     docker.listServices(),
     docker.listTasks() as Promise<J[]>,
   ]);
-  // Only swarm-scoped overlays carry Peers/Services; inspect those verbosely.
-  const overlays = (networks as J[]).filter((n) => n.Driver === 'overlay');
-  const verbose = await Promise.all(
-    overlays.map((n) => (docker.getNetwork(n.Id).inspect as (o: unknown) => Promise<J>)({ verbose: true, scope: 'swarm' }).catch(() => n)),
-  );
   // Every network the manager lists, of any driver and scope, cut to what names it (an external
   // network of the stack is looked up among them as docker stack deploy does) and the config-only
   // network a --config-from one needs on each node: no options, no labels.
-  const networkList = (networks as J[]).map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, ConfigFrom: n.ConfigFrom }));
+  const networkList = networks.map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, ConfigFrom: n.ConfigFrom }));
   return redactClusterRaw({
     info,
     swarm,

@@ -117,7 +117,7 @@ const describeTarget = (t: SshTarget): NodeSnapshot['target'] => ({
  * same connection) instead of being closed; the receiver must close it.
  * `hooks.connected` hears of the session as soon as it is open (early probes
  * share it while the script runs; it is still closed here if the collection
- * fails), `hooks.sandboxesRead` once the script is past the node's sandboxes.
+ * fails), `hooks.overlaysRead` once the script is past the node's overlay sandboxes (their FDB and neighbour tables).
  */
 export async function collectNode(
   target: SshTarget,
@@ -125,7 +125,7 @@ export async function collectNode(
   cluster: ClusterFacts,
   opts: CollectOptions,
   keep?: (session: SshSession) => void,
-  hooks: { connected?(session: SshSession): void; sandboxesRead?(): void } = {},
+  hooks: { connected?(session: SshSession): void; overlaysRead?(): void } = {},
 ): Promise<NodeCollectResult> {
   const started = Date.now();
   const errors: CollectionError[] = [];
@@ -154,16 +154,13 @@ export async function collectNode(
     receivedAt = Date.now() / 1000;
     // Sections are split as the bytes arrive, each one bounded (sections.ts):
     // a node printing hundreds of MiB costs a truncated section, not the run.
-    // The sandbox sections (netns/…) come as one run: the first section after them means the node's
-    // sandboxes, FDB and neighbour tables included, are read (overlay pings may start: run.ts earlyProbes).
-    let inSandboxes = false;
-    const splitter = new SectionSplitter(marker, {}, (name) => {
-      if (name.startsWith('netns/')) inSandboxes = true;
-      else if (inSandboxes) {
-        inSandboxes = false;
-        hooks.sandboxesRead?.();
-      }
-    });
+    // The overlay sandboxes come first among the sandbox sections: the first section after them
+    // means every FDB and vxlan neighbour table of the node is read (overlay pings may start: run.ts earlyProbes).
+    const splitter = new SectionSplitter(
+      marker,
+      {},
+      overlaysReadAfter(() => hooks.overlaysRead?.()),
+    );
     const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, takeStdout: (d) => splitter.push(d) });
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
@@ -191,6 +188,24 @@ export async function collectNode(
     errors,
     timings: { connectMs, execMs, totalMs: Date.now() - started },
     receivedAt,
+  };
+}
+
+/**
+ * A section listener that calls `then` once, at the first section after the
+ * node's overlay sandboxes (`netns/list`, `netns/access`, then every
+ * `netns/<epoch>-<id>/…`: script.ts reads those first), or at the first one
+ * after the list when the node has none.
+ */
+export function overlaysReadAfter(then: () => void): (section: string) => void {
+  let state: 'before' | 'in' | 'done' = 'before';
+  return (name) => {
+    if (state === 'done') return;
+    if (name === 'netns/list' || name === 'netns/access' || /^netns\/\d+-[^/]*\//.test(name)) state = 'in';
+    else if (state === 'in') {
+      state = 'done';
+      then();
+    }
   };
 }
 

@@ -496,17 +496,22 @@ fi
 
 /** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
 /** The node and its dockerd: what the sandbox sections need (dockerd's pid, its exec root), first. */
-function hostIdentitySections(): string {
+/** The node's clock (first: compared with ours at the exec's start), and dockerd's pid and exec root (the sandboxes need them). */
+function clockAndDockerdSections(): string {
   return String.raw`${SECRET_FILTERS}
 sec host/clock date -u +%s.%N
-sec host/hostname hostname
-sec host/uname uname -srm
-sec host/os-release cat /etc/os-release
-sec host/id id -u
 DPIDS=$(pidof dockerd 2>/dev/null); DPID=$${'{'}DPIDS%% *}
 ndpid() { [ -n "$DPIDS" ] || { echo "dockerd is not running" >&2; return 1; }; echo "$DPIDS"; }
 if [ -n "$DPIDS" ]; then secout host/dockerd-pid "$DPIDS"; else sec host/dockerd-pid ndpid; fi
 ${DOCKERD_ARGS}`;
+}
+
+/** Who the node is (read after the sandboxes: nothing waits for these). */
+function hostIdentitySections(): string {
+  return String.raw`sec host/hostname hostname
+sec host/uname uname -srm
+sec host/os-release cat /etc/os-release
+sec host/id id -u`;
 }
 
 function hostSections(opts: ScriptOptions): string {
@@ -587,11 +592,10 @@ if [ -n "$FIRST" ] && ! nsenter --net="$NSDIR/$FIRST" -- true 2>/dev/null && [ -
 fi
 secout netns/access "$ACCESS"
 NDSB=${quoteSh(sandboxBatch())}
-${dnsSections(opts.dns ?? [])}for S in $NSLS; do
-  NSF=$NSDIR/$S
-  ndqnames "$S"
-  ndsandbox "$S" $NDQA
-done
+${dnsSections(opts.dns ?? [])}# Overlay sandboxes (libnetwork's <epoch>-<network id>) first: the client starts the overlay pings,
+# whose VXLAN frames can teach their FDBs a learned entry, once these are read (probe/run.ts earlyProbes).
+for S in $NSLS; do case $S in [0-9]*-*) NSF=$NSDIR/$S; ndqnames "$S"; ndsandbox "$S" $NDQA ;; esac; done
+for S in $NSLS; do case $S in [0-9]*-*) ;; *) NSF=$NSDIR/$S; ndqnames "$S"; ndsandbox "$S" $NDQA ;; esac; done
 # IPsec of encrypted overlays: libnetwork programs its SAs and policies through
 # its netlink handle of dockerd's own (host) namespace, not in the sandboxes.
 if [ -n "$ENCRYPTED" ]; then
@@ -662,7 +666,7 @@ export const quoteSh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * the names to ask its embedded DNS (none for most sandboxes).
  * Its `sec` is the prelude's; its sections are those the sandbox kind has:
  *  - every sandbox: link, addr;
- *  - overlay (`1-*`), load-balancer (`lb_*`) and `ingress_sbox`: route, neigh;
+ *  - overlay (`<epoch>-*`, `1-*` unless libnetwork re-made it), load-balancer (`lb_*`) and `ingress_sbox`: route, neigh;
  *  - overlay: the bridge FDB;
  *  - load-balancer and ingress: mangle and nat tables, IPVS (`ipvsadm -Ln`
  *    only when the kernel already has IPVS: ipvsadm would otherwise modprobe
@@ -688,11 +692,11 @@ ${READ_SYSCTLS}
 ${LINK_ADDR}
 ${IPT_SPLIT}
 case "$S" in
-  1-*|lb_*|ingress_sbox) ndlinkaddr netns/$S all ;;
+  [0-9]*-*|lb_*|ingress_sbox) ndlinkaddr netns/$S all ;;
   *) ndlinkaddr netns/$S ;;
 esac
 case "$S" in
-  1-*)
+  [0-9]*-*)
     sec netns/$S/fdb bridge -j fdb show
     ;;
   lb_*|ingress_sbox)
@@ -1050,10 +1054,12 @@ export function buildCollectScript(opts: ScriptOptions): { script: string; marke
   const times = `printf '%s BEGIN meta/times\\n' "$M"; times; printf '\\n%s END meta/times 0\\n' "$M"`;
   const script = [
     prelude(marker),
-    hostIdentitySections(),
-    // The sandboxes (FDB and neighbour tables) before anything else that takes time: overlay pings
-    // that run alongside the collection wait until every node is past them (probe/run.ts earlyProbes).
+    clockAndDockerdSections(),
+    // The sandboxes (overlays first: FDB and neighbour tables) before anything else that takes time:
+    // overlay pings that run alongside the collection wait until every node is past its overlays
+    // (probe/run.ts earlyProbes).
     sandboxSections(opts),
+    hostIdentitySections(),
     hostSections(opts),
     hostTableSections(),
     routeGetSection(opts.underlayPeers ?? []),

@@ -99,14 +99,20 @@ failed, 2 on usage errors, 3 when the cluster cannot be reached at all.`;
       const { parseSince } = await import('../bundle/since.js');
       const { LOG_DEFAULTS } = await import('../collect/script.js');
       const since = parseSince(flags.since);
-      const { docker, endpoint } = await this.manager();
+      // The run's modules load while the daemon answers GET /info.
+      let loading: Promise<typeof import('../run/check.js')> | undefined;
+      const { docker, endpoint } = await this.manager(() => {
+        loading = import('../run/check.js');
+        loading.catch(() => undefined);
+        if (!machine) import('../report/progress.js').catch(() => undefined);
+      });
       const collect = collectOptionsFromFlags(flags, (m) => this.warn(m));
       collect.script = { dockerLog: { lines: LOG_DEFAULTS.lines, bytes: LOG_DEFAULTS.bytes, since } };
       if (flags.verbose) {
         const { describeResolution } = await import('../ssh/config.js');
         collect.events = { ...collect.events, onTargets: (ts) => ts.forEach((t) => describeResolution(t).forEach((l) => this.logToStderr(l))) };
       }
-      const { runCheck } = await import('../run/check.js');
+      const { runCheck } = await (loading ?? import('../run/check.js'));
       const result = await runCheck(docker, endpoint, {
         collect,
         probe: flags.probe ? { timeoutSec: flags['probe-timeout'], pairs: flags['probe-pairs'] as ProbePairsMode } : null,

@@ -14,6 +14,7 @@ import DockerodeClient from './dockerode.js';
 import { parseKnownHosts, verifyHostKey, type HostKeyVerdict } from '../ssh/known-hosts.js';
 import { type NetdoctorError, unreachableError, usageError } from '../errors.js';
 import { parseSSHURL, type ResolvedEndpoint } from './endpoint.js';
+import { rememberInfo } from './info-once.js';
 
 export interface DockerClientOptions {
   /** Per-request socket inactivity timeout (ms), passed to docker-modem. None by default. */
@@ -283,6 +284,7 @@ export async function requireSwarmManager(
           `${at} is a swarm worker; netdoctor needs a manager for cluster state (use --host or --context to point at a manager)`,
         );
       }
+      rememberInfo(docker, info);
       return { info, swarm };
     case 'locked':
       throw unreachableError(`${at} is a manager of a locked swarm (Swarm: locked); unlock it with "docker swarm unlock" and retry`);

@@ -26,6 +26,7 @@ import {
   buildCaptureScript,
   buildCaptureStopScript,
   buildSenderScript,
+  senderScriptParts,
   ESP_SPI_MAX,
   ESP_SPI_MIN,
   parseProbeLines,
@@ -111,13 +112,16 @@ export async function observeProbes(
  * Probes started before the nodes are collected, planned from the manager's
  * view (plan.ts probeNodeFromFacts) and run alongside the collection on the
  * same connections:
- *  - a node's TCP connects and DF pings as soon as it is connected;
- *  - once every node is connected or failed, the captures on the connected
- *    ones, then their UDP and ESP datagrams (7 bytes that no VXLAN socket
- *    takes for a frame: they teach no FDB entry);
- *  - once every connected node's collection is past its sandboxes, the
- *    overlay pings: VXLAN learns from the frames they carry, so they go only
- *    after every FDB and neighbour table has been read as it was.
+ *  - as soon as a node is connected, its sender scripts start (defining the
+ *    probes and finding how sandboxes are entered) and wait on their stdin;
+ *  - once every node is connected or failed and every connected node's
+ *    collection is past its overlay sandboxes, the captures start and every
+ *    sender gets its go: TCP connects, DF pings and overlay pings at once,
+ *    the UDP and ESP datagrams once the captures listen. The overlay pings
+ *    wait for that because VXLAN learns from the frames they carry: every
+ *    FDB and vxlan neighbour table is read first, as it was. The rest waits
+ *    with them so that the collection's first part, which everything waits
+ *    for, has the nodes' CPU to itself.
  * confirmEarly keeps what they observed only when the collected snapshot
  * plans exactly the same probes.
  */
@@ -125,12 +129,14 @@ export interface EarlyProbes {
   /** Plans for every node asked for; `probers`, once started, the nodes that were connected. */
   layout: ProbeLayout;
   connected(node: string, session: SshSession): void;
-  /** The node's collection is past its sandbox sections. */
-  sandboxesRead(node: string): void;
+  /** The node's collection is past its overlay sandboxes (collect.ts overlaysReadAfter). */
+  overlaysRead(node: string): void;
   /** The node's collection is over (connected or not). */
   settled(node: string): void;
   /** What they printed; null when nothing was started (no node connected). */
   observed(): Promise<Omit<ObservedProbes, 'errors'>> | null;
+  /** Probes started and not all over yet (an unanswered ping waits out the probe timeout). */
+  running(): boolean;
 }
 
 export function earlyProbes(
@@ -146,25 +152,20 @@ export function earlyProbes(
   const unread = new Set(layout.plans.keys());
   const sessions = new Map<string, SshSession>();
   const parts = new Map<string, Promise<Outcome>[]>();
-  const pings = new Map<string, (o: Promise<Outcome>) => void>();
+  /** Each connected node's go: its sender scripts are running, waiting for their tails. */
+  const gos = new Map<string, () => void>();
   let observed: Promise<Omit<ObservedProbes, 'errors'>> | null = null;
-  let pinging = false;
+  let over = false;
   const maybeStart = () => {
-    if (pending.size > 0 || sessions.size === 0) return;
-    if (observed === null) {
-      layout.probers = predicted.filter((n) => sessions.has(n.name));
-      observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
-      observed.catch(() => undefined);
-    }
-    if (!pinging && [...sessions.keys()].every((n) => !unread.has(n))) {
-      pinging = true;
-      for (const [node, start] of pings) {
-        const plan = pingPart(layout.plans.get(node)!);
-        start(
-          plan.dataPath.length === 0 ? Promise.resolve({ ok: true, text: '' }) : runScript(sessions.get(node)!, buildSenderScript(plan), senderMs),
-        );
-      }
-    }
+    if (observed !== null || pending.size > 0 || sessions.size === 0) return;
+    if ([...sessions.keys()].some((n) => unread.has(n))) return;
+    layout.probers = predicted.filter((n) => sessions.has(n.name));
+    observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
+    observed.then(
+      () => (over = true),
+      () => (over = true),
+    );
+    for (const go of gos.values()) go();
   };
   return {
     layout,
@@ -172,12 +173,25 @@ export function earlyProbes(
       const plan = layout.plans.get(node);
       if (plan === undefined || !pending.has(node)) return;
       sessions.set(node, s);
-      const ping = new Promise<Outcome>((resolve) => pings.set(node, (p) => void p.then(resolve)));
-      parts.set(node, [runScript(s, buildSenderScript(underlayPart(plan)), senderMs), ping]);
+      // The scripts start now and probe on the go (their tails); the datagrams wait for the captures (observeLayout).
+      let go: () => void = () => undefined;
+      const released = new Promise<void>((r) => (go = r));
+      gos.set(node, go);
+      const started = (p: SenderPlan): Promise<Outcome> => {
+        const { head, tail } = senderScriptParts(p);
+        return runScript(
+          s,
+          head,
+          senderMs,
+          released.then(() => tail),
+        );
+      };
+      const pings = pingPart(plan);
+      parts.set(node, [started(underlayPart(plan)), pings.dataPath.length === 0 ? Promise.resolve({ ok: true, text: '' }) : started(pings)]);
       pending.delete(node);
       maybeStart();
     },
-    sandboxesRead(node) {
+    overlaysRead(node) {
       unread.delete(node);
       maybeStart();
     },
@@ -187,6 +201,7 @@ export function earlyProbes(
       maybeStart();
     },
     observed: () => observed,
+    running: () => observed !== null && !over,
   };
 }
 
@@ -206,9 +221,10 @@ const pingPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), dataPath: p.
 /** The rest: UDP and ESP datagrams, which the receivers' captures confirm. */
 const datagramPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), udp: p.udp, ...(p.esp ? { esp: p.esp } : {}) });
 
-async function runScript(s: SshSession, script: string, limitMs: number): Promise<Outcome> {
+/** Run a script; with `tail`, `script` is its head and the tail follows when it resolves (the limit counts from then). */
+async function runScript(s: SshSession, script: string, limitMs: number, tail?: Promise<string>): Promise<Outcome> {
   try {
-    const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: script, timeoutMs: limitMs });
+    const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: script, timeoutMs: limitMs, ...(tail ? { stdinTail: tail } : {}) });
     return { ok: true, text: r.stdout };
   } catch (err) {
     return { ok: false, text: (err as Error).message };

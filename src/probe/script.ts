@@ -127,6 +127,16 @@ function netnsAccess(p: SenderPlan): string[] {
 const SANDBOX_NAME = /^[\w.-]+$/;
 
 export function buildSenderScript(p: SenderPlan): string {
+  const { head, tail } = senderScriptParts(p);
+  return head + tail;
+}
+
+/**
+ * The sender script in two parts: `head` defines the probe functions and finds how sandboxes are
+ * entered, `tail` runs the probes. Sent as one, or the head first and the tail when the probes may
+ * start (ExecOptions.stdinTail): then only the probes themselves are left when the moment comes.
+ */
+export function senderScriptParts(p: SenderPlan): { head: string; tail: string } {
   const t = Math.max(1, Math.round(p.timeoutSec));
   const lines: string[] = [
     'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"',
@@ -143,20 +153,28 @@ export function buildSenderScript(p: SenderPlan): string {
     `mtu() { df "$1" "$2"; if [ $rc != 0 ] && base "$1" && [ -z "$why" ]; then df "$1" "$2"; fi; echo "P $1 $2 $rc $why"; }`,
     `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; b=$?; echo "B $1 $b"; return $b; }`,
     ...netnsAccess(p),
-    `dp() { if [ "$3" = 0 ]; then $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} "$2" >/dev/null 2>&1; else $NSPFX nsenter --net="$NSDIR/$1" -- timeout ${t + 1} $PING -n -c 1 -W ${t} -M do -s "$3" "$2" >/dev/null 2>&1; fi; echo "D $1 $2 $3 $?"; }`,
+    // Every ping of one sandbox from one nsenter (IP:SIZE each, size 0 = small), all at once; when
+    // the sandbox cannot be entered, nsenter's status stands for each of them.
+    `dps() { s=$1; shift; $NSPFX nsenter --net="$NSDIR/$s" -- sh -c 'S=$1; P=$2; shift 2; for x; do i=$\{x%:*}; z=$\{x##*:}; { if [ "$z" = 0 ]; then timeout ${t + 1} $P -n -c 1 -W ${t} "$i"; else timeout ${t + 1} $P -n -c 1 -W ${t} -M do -s "$z" "$i"; fi >/dev/null 2>&1; echo "D $S $i $z $?"; } & done; wait' dps "$s" "$PING" "$@" || { r=$?; for x; do echo "D $s $\{x%:*} $\{x##*:} $r"; done; }; }`,
   ];
+  const head = `${lines.join('\n')}\n`;
+  lines.length = 0;
   // UDP and ESP first: the receivers' captures are waiting for them. Then every other probe, all at once.
   if (p.udp.length > 0) lines.push(`udp ${p.udp.map((u) => `${safeIp(u.ip)}:${Math.trunc(u.port)}`).join(' ')} &`);
   if (p.esp && p.esp.ips.length > 0) lines.push(espFunction(t), `esp ${safeSpi(p.esp.spi)} ${p.esp.ips.map(safeIpv4).join(' ')} &`);
   for (const c of p.tcp) lines.push(`tcp ${safeIp(c.ip)} ${Math.trunc(c.port)} &`);
   for (const m of p.mtu) lines.push(`mtu ${safeIp(m.ip)} ${Math.trunc(m.payload)} &`);
+  const pings = new Map<string, string[]>();
   for (const d of p.dataPath) {
     if (!SANDBOX_NAME.test(d.sandbox)) throw new Error(`not a sandbox name: ${d.sandbox}`);
-    lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} 0 &`);
-    if (d.payload !== null) lines.push(`dp ${d.sandbox} ${safeIp(d.ip)} ${Math.trunc(d.payload)} &`);
+    const list = pings.get(d.sandbox) ?? [];
+    list.push(`${safeIp(d.ip)}:0`);
+    if (d.payload !== null) list.push(`${safeIp(d.ip)}:${Math.trunc(d.payload)}`);
+    pings.set(d.sandbox, list);
   }
+  for (const [sandbox, list] of pings) lines.push(`dps ${sandbox} ${list.join(' ')} &`);
   lines.push('wait', 'echo DONE');
-  return `${lines.join('\n')}\n`;
+  return { head, tail: `${lines.join('\n')}\n` };
 }
 
 /** One datagram the receiver waits for: from this source address to this port. */

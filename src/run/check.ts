@@ -36,7 +36,10 @@ export async function runCheck(docker: Dockerode, endpoint: ResolvedEndpoint, o:
   const ev = view.events;
   try {
     const d = await discover(docker, o.collect, ev);
-    const snapshot = await collectAndProbe(d, o.collect, o.probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev);
+    // While a probe waits out its timeout, the same analysis runs once on the collected snapshot and
+    // is dropped: its code is then compiled and warm (about 90 ms of analysis becomes about 35).
+    const warm = (collected: ClusterSnapshot) => void analyse(collected, o.selection);
+    const snapshot = await collectAndProbe(d, o.collect, o.probe, { endpoint, toolVersion: o.toolVersion, startedAt }, ev, warm);
     const findings = analyse(snapshot, o.selection, ev);
     return { snapshot, report: buildReport(snapshot, findings, o.toolVersion, startedAt, Date.now() - startedAt.getTime()) };
   } finally {

@@ -11,7 +11,7 @@ import { confirmEarly, earlyProbes, runProbes, type EarlyProbes, type ProbeOptio
 import { probeResults } from '../probe/verdict.js';
 import type { ProbeResults } from '../probe/types.js';
 import { resolveTargets, type SshTarget } from '../ssh/config.js';
-import type { SshSession } from '../ssh/session.js';
+import { preloadSsh2, type SshSession } from '../ssh/session.js';
 import { buildNodeSnapshot } from '../snapshot/node.js';
 import type { PipelineEvents } from './events.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ClusterFacts, type ClusterSnapshot, type NodeSnapshot } from '../snapshot/types.js';
@@ -33,7 +33,10 @@ export async function discover(
 ): Promise<Discovery> {
   ev.stageStart?.('discover');
   try {
-    const facts = await collectClusterFacts(docker);
+    const asked = collectClusterFacts(docker);
+    // ssh2 loads (synchronously) while the manager answers, not at the first connection.
+    if (o.sshTargets !== false) setImmediate(preloadSsh2);
+    const facts = await asked;
     const only = o.only?.(facts);
     const nodes = selectNodes(facts, opts.nodes).filter((n) => only === undefined || only.has(n.name));
     const targets =
@@ -75,7 +78,7 @@ export async function collectNodes(
   opts: CollectOptions,
   ev: PipelineEvents = {},
   keepSessions = false,
-  hooks: { connected?(node: string, s: SshSession): void; sandboxesRead?(node: string): void; settled?(node: string): void } = {},
+  hooks: { connected?(node: string, s: SshSession): void; overlaysRead?(node: string): void; settled?(node: string): void } = {},
 ): Promise<{ nodes: NodeSnapshot[]; sessions: Map<string, SshSession> }> {
   ev.stageStart?.('collect');
   ev.nodesPlanned?.(d.targets);
@@ -86,7 +89,7 @@ export async function collectNodes(
     const events = { ...opts.events, onNodePhase: (node: string, phase: 'connecting' | 'collecting') => ev.nodePhase?.(node, phase, t) };
     const r = await collectNode(t, id, d.facts, { ...opts, events }, keepSessions ? (s) => sessions.set(t.node, s) : undefined, {
       connected: (s) => hooks.connected?.(t.node, s),
-      sandboxesRead: () => hooks.sandboxesRead?.(t.node),
+      overlaysRead: () => hooks.overlaysRead?.(t.node),
     });
     hooks.settled?.(t.node);
     const snap = buildNodeSnapshot(r, d.facts.networks);
@@ -153,7 +156,9 @@ export async function probe(
  * The probes start as nodes connect, alongside the collection (probe/run.ts
  * earlyProbes); if the collected snapshot plans other probes than those, they
  * run again after it. A probe stage that breaks is shown failed; the analysis
- * goes on without probes (the underlay checks say so).
+ * goes on without probes (the underlay checks say so). `whileProbing` gets the
+ * collected snapshot when probes are still running after the collection
+ * (e.g. a ping waiting out its timeout): idle time for the caller.
  */
 export async function collectAndProbe(
   d: Discovery,
@@ -161,6 +166,7 @@ export async function collectAndProbe(
   probeOpts: ProbeOptions | null,
   run: { endpoint: ResolvedEndpoint; toolVersion: string; startedAt: Date },
   ev: PipelineEvents = {},
+  whileProbing?: (collected: ClusterSnapshot) => void,
 ): Promise<ClusterSnapshot> {
   const early =
     probeOpts === null
@@ -172,7 +178,7 @@ export async function collectAndProbe(
         );
   const hooks = early && {
     connected: (node: string, s: SshSession) => early.connected(node, s),
-    sandboxesRead: (node: string) => early.sandboxesRead(node),
+    overlaysRead: (node: string) => early.overlaysRead(node),
     settled: (node: string) => early.settled(node),
   };
   const { nodes, sessions } = await collectNodes(d, opts, ev, probeOpts !== null, hooks ?? {});
@@ -181,6 +187,7 @@ export async function collectAndProbe(
     if (probeOpts === null) ev.stageEnd?.('probe', { skipped: 'Probe: skipped (--no-probe)' });
     else {
       const collected = assembleSnapshot(d, nodes, run.endpoint, run.toolVersion, run.startedAt);
+      if (whileProbing && early?.running()) whileProbing(collected);
       probes = await probe(collected, sessions, probeOpts, ev, early).catch(() => undefined);
     }
   } finally {

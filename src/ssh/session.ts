@@ -40,6 +40,8 @@ import {
 // no SSH connection (gate --no-live, --from-bundle, nodes) import the pipeline without it.
 let ssh2lib: typeof ssh2 | undefined;
 const loadSsh2 = (): typeof ssh2 => (ssh2lib ??= createRequire(import.meta.url)('ssh2') as typeof ssh2);
+/** Load ssh2 now (~60 ms of CPU), e.g. while the manager answers, rather than at the first connection. */
+export const preloadSsh2 = (): void => void loadSsh2();
 
 export type SshErrorKind =
   | 'timeout'
@@ -84,6 +86,12 @@ export class SshError extends Error {
 export interface ExecOptions {
   /** Written to the command's stdin, then EOF. Without it stdin gets EOF at once (like ssh -n). */
   stdin?: string;
+  /**
+   * Written after `stdin` once it resolves, then EOF (EOF alone if it rejects); `timeoutMs` then
+   * counts from that moment. `sh -s` runs a script as it arrives: its head gets ready now, its
+   * tail acts when the caller says so (which it must: until then only close() ends the command).
+   */
+  stdinTail?: Promise<string>;
   /** Kill the command (signal KILL, then close the channel) and reject with 'exec-timeout'. */
   timeoutMs?: number;
   /** Each stdout chunk as it arrives (stdout is still kept in the result, bounded): lets a caller act on a line before the command ends. */
@@ -458,18 +466,8 @@ async function connectOne(
 
     client.on('error', (err: Errno) => {
       if (settled) return;
-      // ssh2 reports agent and per-key signing problems as 'error' events and then goes on with the next method.
-      if (err.level === 'agent') {
-        notes.push(`ssh-agent: ${err.message}`);
-        return;
-      }
-      if (err.level === 'client-authentication' && !/All configured authentication methods failed/.test(err.message)) {
-        notes.push(err.message);
-        return;
-      }
-      if (hostKeyFailure) return fail(hostKeyFailure);
-      if (/All configured authentication methods failed/.test(err.message)) return fail(authError(err, plan, notes, who));
-      fail(classify(err, ep, opts.connectTimeoutMs));
+      const e = handshakeError(err, notes, plan, ep, opts.connectTimeoutMs);
+      if (e) fail(hostKeyFailure ?? e);
     });
     client.on('close', () => {
       if (settled) return;
@@ -487,10 +485,26 @@ async function connectOne(
     if (opts.debug) cfg.debug = opts.debug;
     try {
       client.connect(cfg);
+      // ssh2 leaves Nagle's algorithm on: each small message written while one is unacknowledged
+      // (key exchange, channel open then exec then stdin) waits for the peer's delayed ACK, ~40 ms.
+      client.setNoDelay(true);
     } catch (err) {
       fail(classify(err as Errno, ep, opts.connectTimeoutMs));
     }
   });
+}
+
+/**
+ * What an ssh2 'error' event during the handshake means: ssh2 reports agent
+ * and per-key signing problems as errors and then goes on with the next
+ * method (a note for the final message: null), else the connection failed.
+ */
+function handshakeError(err: Errno, notes: string[], plan: AuthPlan, ep: SshEndpoint, connectTimeoutMs: number): SshError | null {
+  const allFailed = /All configured authentication methods failed/.test(err.message);
+  if (err.level === 'agent') notes.push(`ssh-agent: ${err.message}`);
+  else if (err.level === 'client-authentication' && !allFailed) notes.push(err.message);
+  else return allFailed ? authError(err, plan, notes, describeEndpoint(ep)) : classify(err, ep, connectTimeoutMs);
+  return null;
 }
 
 /**
@@ -781,7 +795,8 @@ class Session implements SshSession {
       const onLost = (e: SshError) => finish(() => reject(e));
       this.pending.add(onLost);
 
-      if (o.timeoutMs !== undefined) {
+      const arm = () => {
+        if (o.timeoutMs === undefined || done) return;
         const ms = o.timeoutMs;
         timer = setTimeout(() => {
           finish(() => {
@@ -790,7 +805,9 @@ class Session implements SshSession {
             reject(new SshError('exec-timeout', `command timed out after ${ms} ms`, { endpoint: who }));
           });
         }, ms);
-      }
+      };
+      if (o.stdinTail === undefined) arm();
+      else o.stdinTail.then(arm, arm);
       try {
         // Every command reports its process group first, so that a timeout or
         // close() can kill it for sure (see killProcessGroup).
@@ -828,7 +845,7 @@ class Session implements SshSession {
             finish(() => resolve(capture.result(code, sig, Math.round(performance.now() - start))));
           });
           stream.on('error', () => undefined);
-          stream.end(o.stdin ?? undefined);
+          feedStdin(stream, o);
         });
       } catch (err) {
         finish(() => reject(new SshError('closed', `could not start command: ${(err as Error).message}`, { endpoint: who, cause: err })));
@@ -900,6 +917,19 @@ class Session implements SshSession {
 }
 
 const PGID_MARK = '@@netdoctor-pgid=';
+
+/** Write `stdin`, then EOF; with `stdinTail`, the tail and EOF once it resolves (EOF alone if it rejects). */
+function feedStdin(stream: ClientChannel, o: ExecOptions): void {
+  if (o.stdinTail === undefined) {
+    stream.end(o.stdin ?? undefined);
+    return;
+  }
+  if (o.stdin !== undefined) stream.write(o.stdin);
+  o.stdinTail.then(
+    (tail) => stream.end(tail),
+    () => stream.end(),
+  );
+}
 
 /**
  * Wrap a command so that its process group id (sshd makes each session's

@@ -442,6 +442,37 @@ describe('exec against the real sshd', () => {
     }
   });
 
+  it('stdinTail: sh -s runs the head at once and the tail when it comes; the timeout counts from the tail', async () => {
+    const s = await connect(await targetFor(nd1.name), connectOpts());
+    try {
+      let go: (tail: string) => void = () => undefined;
+      const tail = new Promise<string>((r) => (go = r));
+      let head = '';
+      const p = s.exec('sh -s', {
+        stdin: 'echo head\n',
+        stdinTail: tail,
+        timeoutMs: 3000,
+        onStdout: (d) => (head += d.toString()),
+      });
+      // The head ran and the script now waits for its tail: longer than the timeout, which has not started.
+      await sleepMs(3500);
+      expect(head).toBe('head\n');
+      go('echo tail; sleep 1\n');
+      const r = await p;
+      expect(r).toMatchObject({ stdout: 'head\ntail\n', code: 0 });
+      // A tail that never comes is ended by its rejection: EOF, the head's output, exit 0.
+      expect(await s.exec('sh -s', { stdin: 'echo only\n', stdinTail: Promise.reject(new Error('no')) })).toMatchObject({
+        stdout: 'only\n',
+        code: 0,
+      });
+      // The timeout, counted from the tail, still ends a tail that runs too long.
+      const late = s.exec('sh -s', { stdin: 'true\n', stdinTail: sleepMs(200).then(() => 'sleep 30\n'), timeoutMs: 500 });
+      expect((await sshError(late)).kind).toBe('exec-timeout');
+    } finally {
+      s.close();
+    }
+  });
+
   it('close() rejects a running command', async () => {
     const s = await connect(await targetFor(nd1.name), connectOpts());
     const p = s.exec('sleep 5');

@@ -99,10 +99,28 @@ describe('one sh per sandbox (sandboxBatch)', () => {
     if (!existsSync('/proc/sys/net/ipv4/vs')) expect(sysctl['net/ipv4/vs/conn_reuse_mode']).toBe('<absent>');
   });
 
-  it('the script enters each sandbox once, and names one it cannot enter', () => {
+  it('the script enters each sandbox once, overlay sandboxes first, and names one it cannot enter', () => {
     const { script } = buildCollectScript({ dataPathPort: 4789, marker: '@@NDtest@@' });
-    const loop = /for S in \$NSLS; do\n([\s\S]*?)\ndone/.exec(script)![1]!;
-    expect(loop.match(/nsenter|ndsandbox/g)).toEqual(['ndsandbox']);
+    const loops = [...script.matchAll(/^for S in \$NSLS; do (.*); done$/gm)].map((m) => m[1]!);
+    // Two loops over the one list: libnetwork's overlay sandboxes (<epoch>-<network id>), then every other.
+    expect(loops).toHaveLength(2);
+    for (const loop of loops) expect(loop.match(/nsenter|ndsandbox/g)).toEqual(['ndsandbox']);
+    expect(loops[0]).toMatch(/^case \$S in \[0-9\]\*-\*\) NSF=/);
+    expect(loops[1]).toMatch(/^case \$S in \[0-9\]\*-\*\) ;; \*\) NSF=/);
+    const order = (names: string[]) =>
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `NSLS="${names.join('\n')}"; ndqnames() { NDQA=; }; ndsandbox() { echo "$1"; }; ${loops.map((l) => `for S in $NSLS; do ${l}; done`).join('\n')}`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    expect(order(['0da3e0a73909', '1-6d9tspckdy', '2-t76lzgw2x7', 'ingress_sbox', 'lb_t76lzgw2x', 'f3a9c0b1d2e4'])).toBe(
+      '1-6d9tspckdy\n2-t76lzgw2x7\n0da3e0a73909\ningress_sbox\nlb_t76lzgw2x\nf3a9c0b1d2e4\n',
+    );
     expect(script).toMatch(
       /ndsandbox\(\) \{ \$NSPFX nsenter --net="\$NSF" -- sh -c "\$NDSB" ndsb "\$M" "\$@" <\/dev\/null 2>\/dev\/null \|\| sec "netns\/\$1\/enter" nsrun true; \}/,
     );

@@ -64,7 +64,14 @@ function earlyRun(s: ClusterSnapshot, netns: (node: string) => string = () => 'N
     senders,
     captures: new Map(),
   });
-  return { layout, connected: () => undefined, sandboxesRead: () => undefined, settled: () => undefined, observed: () => observed };
+  return {
+    layout,
+    connected: () => undefined,
+    overlaysRead: () => undefined,
+    settled: () => undefined,
+    observed: () => observed,
+    running: () => false,
+  };
 }
 
 describe('the plan made from the manager view equals the plan made from the collection', () => {
@@ -182,54 +189,71 @@ describe('the early sender script under a real sh', () => {
 
 describe('earlyProbes: the order things start in', () => {
   const s = labSnapshot('healthy');
-  /** A session that records each script it is given and answers at once (a capture: listening, then complete). */
-  function fakeSession(node: string, log: { node: string; script: string }[]): SshSession {
+  interface Run {
+    node: string;
+    /** What was written at once (the whole script, or a head waiting for its tail). */
+    script: string;
+    /** The tail, once written; null while the script waits for it; undefined when it had none. */
+    tail?: string | null;
+  }
+  /** A session that records each script it is given and answers once its stdin is whole (a capture: listening, then complete). */
+  function fakeSession(node: string, log: Run[]): SshSession {
     return {
       target: { user: 'root' },
-      exec: (_cmd: string, o: { stdin?: string; onStdout?: (b: Buffer) => void }) => {
-        const script = o.stdin ?? '';
-        log.push({ node, script });
+      exec: async (_cmd: string, o: { stdin?: string; stdinTail?: Promise<string>; onStdout?: (b: Buffer) => void }) => {
+        const run: Run = { node, script: o.stdin ?? '', ...(o.stdinTail ? { tail: null } : {}) };
+        log.push(run);
+        if (o.stdinTail) run.tail = await o.stdinTail;
+        const script = run.script + (run.tail ?? '');
         const capture = script.includes('tcpdump');
         if (capture) o.onStdout?.(Buffer.from('PID 4242\nREADY\n'));
-        const part = /\nudp /.test(script) ? 'datagrams' : /\ndp /.test(script) ? 'overlay' : 'underlay';
+        const part = /\nudp /.test(script) ? 'datagrams' : /\ndps /.test(script) ? 'overlay' : 'underlay';
         const stdout = capture ? 'PID 4242\nREADY\nCOMPLETE\nDONE\n' : `# ${node} ${part}\nDONE\n`;
-        return Promise.resolve({ stdout, stderr: '', code: 0, signal: null, durationMs: 1 });
+        return { stdout, stderr: '', code: 0, signal: null, durationMs: 1 };
       },
     } as unknown as SshSession;
   }
+  const tick = () => new Promise((r) => setTimeout(r, 10));
 
-  it('TCP connects and DF pings when a node connects; captures and datagrams once every node is connected or failed; overlay pings once every connected node is past its sandboxes', async () => {
-    const log: { node: string; script: string }[] = [];
+  it("a node's sender scripts start when it connects and wait; everything probes once every node is connected or failed and past its overlay sandboxes", async () => {
+    const log: Run[] = [];
     const e = earlyProbes(s.cluster, ['nd1', 'nd2', 'nd3'], O);
-    const scripts = (node: string, re: RegExp) => log.filter((l) => l.node === node && re.test(l.script));
+    const of = (node: string, re: RegExp) => log.filter((l) => l.node === node && re.test(l.script + (l.tail ?? '')));
     e.connected('nd2', fakeSession('nd2', log));
-    // nd2 probes the underlay at once, before the others are connected: no datagram, no capture, no overlay ping.
-    expect(log.map((l) => l.node)).toEqual(['nd2']);
-    expect(log[0]!.script).toMatch(/\ntcp 10\.213\.0\.11 2377 &\n/);
-    expect(log[0]!.script).toMatch(/\nmtu 10\.213\.0\.13 \d+ &\n/);
-    expect(log[0]!.script).not.toMatch(/\n(udp|dp) /);
-    expect(e.observed()).toBeNull();
+    // nd2's underlay and overlay senders start at once, as heads only: no probe has been sent yet.
+    expect(log.map((l) => [l.node, l.tail])).toEqual([
+      ['nd2', null],
+      ['nd2', null],
+    ]);
+    expect(log.some((l) => /\n(tcp|mtu|udp|dps) /.test(l.script))).toBe(false);
+    // The ping head finds how sandboxes are entered while the collection runs.
+    expect(log.some((l) => l.script.includes('echo "N $NSDIR $A"'))).toBe(true);
     e.connected('nd1', fakeSession('nd1', log));
-    e.sandboxesRead('nd2');
+    e.overlaysRead('nd2');
     e.settled('nd3'); // nd3 could not be connected
-    // Everyone connected or failed: captures and datagrams start; nd1 has not read its sandboxes yet: no overlay ping.
+    await tick();
+    // nd1 has not read its overlay sandboxes yet: no capture, no tail, nothing observed.
+    expect(e.observed()).toBeNull();
+    expect(log.filter((l) => l.script.includes('tcpdump'))).toEqual([]);
+    expect(log.every((l) => l.tail === null)).toBe(true);
+    e.overlaysRead('nd1');
     const observed = e.observed()!;
     expect(observed).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 10));
+    expect(e.running()).toBe(true);
+    const done = await observed;
+    expect(e.running()).toBe(false);
+    // Then: captures on the connected nodes, every tail, the datagrams.
     expect(
       log
         .filter((l) => l.script.includes('tcpdump'))
         .map((l) => l.node)
         .sort(),
     ).toEqual(['nd1', 'nd2']);
-    expect(scripts('nd1', /\nudp .*10\.213\.0\.13:4789/).length + scripts('nd2', /\nudp .*10\.213\.0\.13:4789/).length).toBe(2);
-    expect(log.filter((l) => /\ndp /.test(l.script))).toEqual([]);
-    e.sandboxesRead('nd1');
-    const done = await observed;
-    // Then each connected node pings over the overlays from its sandboxes, finding the netns folder itself.
-    expect(scripts('nd1', /\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/)).toHaveLength(1);
-    expect(scripts('nd2', /\ndp lb_\w+ 10\.0\.1\.\d+ 0 &\n/)).toHaveLength(1);
-    expect(scripts('nd2', /\ndp /)[0]!.script).toContain('echo "N $NSDIR $A"');
+    expect(of('nd2', /\ntcp 10\.213\.0\.11 2377 &\n/)).toHaveLength(1);
+    expect(of('nd2', /\nmtu 10\.213\.0\.13 \d+ &\n/)).toHaveLength(1);
+    expect(of('nd1', /\ndps lb_\w+ 10\.0\.1\.\d+:0 /)).toHaveLength(1);
+    expect(of('nd2', /\ndps lb_\w+ 10\.0\.1\.\d+:0 /)).toHaveLength(1);
+    expect(of('nd1', /\nudp .*10\.213\.0\.13:4789/).length + of('nd2', /\nudp .*10\.213\.0\.13:4789/).length).toBe(2);
     expect(e.layout.probers.map((p) => p.name)).toEqual(['nd1', 'nd2']);
     // One sender per node, its scripts' output as one, with the full plan.
     const nd2 = done.senders.find((x) => x.node === 'nd2')!;
