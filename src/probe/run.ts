@@ -115,13 +115,15 @@ export async function observeProbes(
  *  - as soon as a node is connected, its sender scripts start (defining the
  *    probes and finding how sandboxes are entered) and wait on their stdin;
  *  - once every node is connected or failed and every connected node's
- *    collection is past its overlay sandboxes, the captures start and every
- *    sender gets its go: TCP connects, DF pings and overlay pings at once,
- *    the UDP and ESP datagrams once the captures listen. The overlay pings
- *    wait for that because VXLAN learns from the frames they carry: every
- *    FDB and vxlan neighbour table is read first, as it was. The rest waits
- *    with them so that the collection's first part, which everything waits
- *    for, has the nodes' CPU to itself.
+ *    collection is past its overlay sandboxes, the overlay pings go: VXLAN
+ *    learns from the frames they carry, so every FDB and vxlan neighbour
+ *    table is read first, as it was;
+ *  - once every node's pings are started (`S` lines; at most LAUNCH_WAIT_MS
+ *    later), the captures start and the TCP connects and DF pings go, the
+ *    UDP and ESP datagrams once the captures listen. An unanswered ping
+ *    waits out the probe timeout and so sets when the probes end: it starts
+ *    first, and nothing but the collection's first part, which everything
+ *    waits for, runs on the nodes before it.
  * confirmEarly keeps what they observed only when the collected snapshot
  * plans exactly the same probes.
  */
@@ -152,20 +154,38 @@ export function earlyProbes(
   const unread = new Set(layout.plans.keys());
   const sessions = new Map<string, SshSession>();
   const parts = new Map<string, Promise<Outcome>[]>();
-  /** Each connected node's go: its sender scripts are running, waiting for their tails. */
-  const gos = new Map<string, () => void>();
+  /** Each connected node's gos: its sender scripts are running, waiting for their tails; the pings go first. */
+  const pingGos = new Map<string, () => void>();
+  const restGos = new Map<string, () => void>();
+  /** Sandboxes whose pings have not started yet (no `S` line), by node. */
+  const unlaunched = new Map<string, number>();
+  let launched: () => void = () => undefined;
   let observed: Promise<Omit<ObservedProbes, 'errors'>> | null = null;
   let over = false;
   const maybeStart = () => {
     if (observed !== null || pending.size > 0 || sessions.size === 0) return;
     if ([...sessions.keys()].some((n) => unread.has(n))) return;
     layout.probers = predicted.filter((n) => sessions.has(n.name));
-    observed = observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
+    // The overlay pings first: the unanswered ones wait out the timeout, so they set the end. The
+    // rest once every node's pings are started (its `S` lines), or after LAUNCH_WAIT_MS.
+    const pingsStarted = new Promise<void>((r) => {
+      const timer = setTimeout(r, LAUNCH_WAIT_MS);
+      launched = () => {
+        if ([...unlaunched.values()].some((n) => n > 0)) return;
+        clearTimeout(timer);
+        r();
+      };
+    });
+    for (const go of pingGos.values()) go();
+    launched();
+    observed = pingsStarted.then(() => {
+      for (const go of restGos.values()) go();
+      return observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
+    });
     observed.then(
       () => (over = true),
       () => (over = true),
     );
-    for (const go of gos.values()) go();
   };
   return {
     layout,
@@ -173,21 +193,32 @@ export function earlyProbes(
       const plan = layout.plans.get(node);
       if (plan === undefined || !pending.has(node)) return;
       sessions.set(node, s);
-      // The scripts start now and probe on the go (their tails); the datagrams wait for the captures (observeLayout).
-      let go: () => void = () => undefined;
-      const released = new Promise<void>((r) => (go = r));
-      gos.set(node, go);
-      const started = (p: SenderPlan): Promise<Outcome> => {
+      // The scripts start now and probe on their go (their tails); the datagrams wait for the captures (observeLayout).
+      const started = (p: SenderPlan, gos: Map<string, () => void>, onStdout?: (d: Buffer) => void): Promise<Outcome> => {
         const { head, tail } = senderScriptParts(p);
-        return runScript(
-          s,
-          head,
-          senderMs,
-          released.then(() => tail),
-        );
+        const released = new Promise<string>((r) => gos.set(node, () => r(tail)));
+        return runScript(s, head, senderMs, released, onStdout);
       };
       const pings = pingPart(plan);
-      parts.set(node, [started(underlayPart(plan)), pings.dataPath.length === 0 ? Promise.resolve({ ok: true, text: '' }) : started(pings)]);
+      const sandboxes = new Set(pings.dataPath.map((d) => d.sandbox)).size;
+      unlaunched.set(node, sandboxes);
+      let partial = '';
+      const onPings = (d: Buffer) => {
+        const lines = (partial + d.toString('latin1')).split('\n');
+        partial = (lines.pop() ?? '').slice(-256);
+        const n = lines.filter((l) => l.startsWith('S ')).length;
+        if (n === 0) return;
+        unlaunched.set(node, (unlaunched.get(node) ?? 0) - n);
+        launched();
+      };
+      const pinging =
+        sandboxes === 0
+          ? Promise.resolve({ ok: true, text: '' })
+          : started(pings, pingGos, onPings).finally(() => {
+              unlaunched.set(node, 0);
+              launched();
+            });
+      parts.set(node, [started(underlayPart(plan), restGos), pinging]);
       pending.delete(node);
       maybeStart();
     },
@@ -204,6 +235,9 @@ export function earlyProbes(
     running: () => observed !== null && !over,
   };
 }
+
+/** How long the other early probes wait for every node's overlay pings to have started. */
+const LAUNCH_WAIT_MS = 300;
 
 const emptyPlan = (p: SenderPlan): SenderPlan => ({
   tcp: [],
@@ -222,9 +256,14 @@ const pingPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), dataPath: p.
 const datagramPart = (p: SenderPlan): SenderPlan => ({ ...emptyPlan(p), udp: p.udp, ...(p.esp ? { esp: p.esp } : {}) });
 
 /** Run a script; with `tail`, `script` is its head and the tail follows when it resolves (the limit counts from then). */
-async function runScript(s: SshSession, script: string, limitMs: number, tail?: Promise<string>): Promise<Outcome> {
+async function runScript(s: SshSession, script: string, limitMs: number, tail?: Promise<string>, onStdout?: (d: Buffer) => void): Promise<Outcome> {
   try {
-    const r = await s.exec(sudoWrap('sh -s', s.target.user), { stdin: script, timeoutMs: limitMs, ...(tail ? { stdinTail: tail } : {}) });
+    const r = await s.exec(sudoWrap('sh -s', s.target.user), {
+      stdin: script,
+      timeoutMs: limitMs,
+      ...(tail ? { stdinTail: tail } : {}),
+      ...(onStdout ? { onStdout } : {}),
+    });
     return { ok: true, text: r.stdout };
   } catch (err) {
     return { ok: false, text: (err as Error).message };

@@ -8,6 +8,8 @@
  *   P <ip> <payload> <rc> <text>  ICMP with DF set (path MTU), payload bytes
  *   B <ip> <rc>                   small ICMP, only after a failed DF ping (tells "ICMP filtered" from "MTU")
  *   D <sbox> <ip> <size> <rc>     ping inside a docker sandbox (overlay data path); size 0 = small
+ *   S <sbox>                      the sandbox's pings are started (or it could not be entered): the client
+ *                                 starts the other probes once every node's pings are (run.ts earlyProbes)
  *   U <ip> <port> 0               UDP datagrams sent (all of a sender's from one process; confirmed by the receiver's capture)
  *   E <ip> <rc> <tool> [error]    ESP packets (IP protocol 50, our SPI) sent through a raw socket by perl or
  *                                 python3: rc 0 sent, 1 refused (error text), 127 neither tool on the node
@@ -153,9 +155,9 @@ export function senderScriptParts(p: SenderPlan): { head: string; tail: string }
     `mtu() { df "$1" "$2"; if [ $rc != 0 ] && base "$1" && [ -z "$why" ]; then df "$1" "$2"; fi; echo "P $1 $2 $rc $why"; }`,
     `base() { timeout ${t + 1} $PING -n -c 1 -W ${t} "$1" >/dev/null 2>&1; b=$?; echo "B $1 $b"; return $b; }`,
     ...netnsAccess(p),
-    // Every ping of one sandbox from one nsenter (IP:SIZE each, size 0 = small), all at once; when
-    // the sandbox cannot be entered, nsenter's status stands for each of them.
-    `dps() { s=$1; shift; $NSPFX nsenter --net="$NSDIR/$s" -- sh -c 'S=$1; P=$2; shift 2; for x; do i=$\{x%:*}; z=$\{x##*:}; { if [ "$z" = 0 ]; then timeout ${t + 1} $P -n -c 1 -W ${t} "$i"; else timeout ${t + 1} $P -n -c 1 -W ${t} -M do -s "$z" "$i"; fi >/dev/null 2>&1; echo "D $S $i $z $?"; } & done; wait' dps "$s" "$PING" "$@" || { r=$?; for x; do echo "D $s $\{x%:*} $\{x##*:} $r"; done; }; }`,
+    // Every ping of one sandbox from one nsenter (IP:SIZE each, size 0 = small), all at once, then
+    // `S <sandbox>`; when the sandbox cannot be entered, nsenter's status stands for each of them.
+    `dps() { s=$1; shift; $NSPFX nsenter --net="$NSDIR/$s" -- sh -c 'S=$1; P=$2; shift 2; for x; do i=$\{x%:*}; z=$\{x##*:}; { if [ "$z" = 0 ]; then timeout ${t + 1} $P -n -c 1 -W ${t} "$i"; else timeout ${t + 1} $P -n -c 1 -W ${t} -M do -s "$z" "$i"; fi >/dev/null 2>&1; echo "D $S $i $z $?"; } & done; echo "S $S"; wait' dps "$s" "$PING" "$@" || { r=$?; for x; do echo "D $s $\{x%:*} $\{x##*:} $r"; done; echo "S $s"; }; }`,
   ];
   const head = `${lines.join('\n')}\n`;
   lines.length = 0;

@@ -164,6 +164,31 @@ describe('confirmEarly', () => {
 });
 
 describe('the early sender script under a real sh', () => {
+  // The "sandbox" is this process's own network namespace (/proc/self/ns/net): entering it takes root.
+  it.skipIf(process.getuid?.() !== 0)("a sandbox's pings from one nsenter: S once they are started, a D line per ping", () => {
+    const script = buildSenderScript({
+      tcp: [],
+      udp: [],
+      mtu: [],
+      dataPath: [
+        { sandbox: 'net', ip: '127.0.0.1', payload: 1000, network: 'n', peer: 'p' },
+        { sandbox: 'net', ip: '127.0.0.1', payload: null, network: 'n', peer: 'q' },
+      ],
+      netnsDir: '/proc/self/ns',
+      viaDockerdMountNs: false,
+      timeoutSec: 1,
+    });
+    expect(script.match(/^dps /gm)).toHaveLength(1);
+    const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+    const lines = r.stdout.trim().split('\n');
+    expect(
+      lines.filter((l) => l.startsWith('S ')),
+      r.stdout + r.stderr,
+    ).toEqual(['S net']);
+    expect(lines.filter((l) => l.startsWith('D ')).sort()).toEqual(['D net 127.0.0.1 0 0', 'D net 127.0.0.1 0 0', 'D net 127.0.0.1 1000 0']);
+    expect(lines.at(-1)).toBe('DONE');
+  });
+
   it('finds the netns folder itself and says so, then pings from the sandbox as planned', () => {
     const script = buildSenderScript({
       tcp: [],
@@ -260,5 +285,97 @@ describe('earlyProbes: the order things start in', () => {
     expect(nd2.output).toEqual({ ok: true, text: '# nd2 underlay\nDONE\n# nd2 overlay\nDONE\n# nd2 datagrams\nDONE\n' });
     expect(nd2.plan).toBe(e.layout.plans.get('nd2'));
     expect(done.captures.get('nd1')).toEqual({ ok: true, text: 'PID 4242\nREADY\nCOMPLETE\nDONE\n' });
+  });
+});
+
+describe('earlyProbes: the overlay pings go first', () => {
+  const s = labSnapshot('healthy');
+  interface Held {
+    node: string;
+    script: string;
+    tail: string | null;
+    emit: (text: string) => void;
+    finish: () => void;
+  }
+  /** Sessions whose ping scripts print only when told and end only when told; every other script ends at once. */
+  function heldSession(node: string, log: Held[]): SshSession {
+    return {
+      target: { user: 'root' },
+      exec: async (_cmd: string, o: { stdin?: string; stdinTail?: Promise<string>; onStdout?: (b: Buffer) => void }) => {
+        let finish: () => void = () => undefined;
+        const ended = new Promise<void>((r) => (finish = r));
+        const run: Held = { node, script: o.stdin ?? '', tail: null, emit: (t) => o.onStdout?.(Buffer.from(t)), finish };
+        log.push(run);
+        if (o.stdinTail) run.tail = await o.stdinTail;
+        const whole = run.script + (run.tail ?? '');
+        if (whole.includes('tcpdump')) {
+          o.onStdout?.(Buffer.from('PID 4242\nREADY\n'));
+          return { stdout: 'PID 4242\nREADY\nCOMPLETE\nDONE\n', stderr: '', code: 0, signal: null, durationMs: 1 };
+        }
+        if (/\ndps /.test(whole)) await ended;
+        return { stdout: 'DONE\n', stderr: '', code: 0, signal: null, durationMs: 1 };
+      },
+    } as unknown as SshSession;
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+  const sandboxesOf = (run: Held) => [...new Set([...(run.tail ?? '').matchAll(/^dps (\S+) /gm)].map((m) => m[1]!))];
+
+  it("the other probes start once every node's pings are started (its S lines)", async () => {
+    const log: Held[] = [];
+    const e = earlyProbes(s.cluster, ['nd1', 'nd2', 'nd3'], O);
+    e.connected('nd1', heldSession('nd1', log));
+    e.connected('nd2', heldSession('nd2', log));
+    e.settled('nd3');
+    e.overlaysRead('nd1');
+    e.overlaysRead('nd2');
+    await tick();
+    const pings = log.filter((l) => /\ndps /.test(l.tail ?? ''));
+    expect(pings.map((l) => l.node).sort()).toEqual(['nd1', 'nd2']);
+    const others = () => log.filter((l) => !/\ndps /.test(l.tail ?? ''));
+    // Pings told to go; the underlay senders still wait and no capture runs.
+    expect(others().every((l) => l.tail === null && !l.script.includes('tcpdump'))).toBe(true);
+    const [p1, p2] = [pings.find((l) => l.node === 'nd1')!, pings.find((l) => l.node === 'nd2')!];
+    expect(sandboxesOf(p1).length).toBeGreaterThan(0);
+    // nd1's pings started, in two chunks that split a line; nd2's not yet: still waiting.
+    const s1 = sandboxesOf(p1)
+      .map((x) => `S ${x}\n`)
+      .join('');
+    p1.emit(s1.slice(0, 3));
+    p1.emit(s1.slice(3));
+    await tick();
+    expect(others().every((l) => l.tail === null && !l.script.includes('tcpdump'))).toBe(true);
+    for (const x of sandboxesOf(p2)) p2.emit(`S ${x}\n`);
+    await tick();
+    expect(
+      others()
+        .filter((l) => l.tail !== null)
+        .map((l) => l.node)
+        .sort(),
+    ).toEqual(['nd1', 'nd2']);
+    expect(
+      log
+        .filter((l) => l.script.includes('tcpdump'))
+        .map((l) => l.node)
+        .sort(),
+    ).toEqual(['nd1', 'nd2']);
+    p1.finish();
+    p2.finish();
+    const done = await e.observed()!;
+    expect(done.senders.map((x) => x.node).sort()).toEqual(['nd1', 'nd2']);
+  });
+
+  it('without S lines, the others wait a bounded time (LAUNCH_WAIT_MS, 300 ms), not for the pings to end', async () => {
+    const log: Held[] = [];
+    const e = earlyProbes(s.cluster, ['nd1', 'nd2', 'nd3'], O);
+    e.connected('nd1', heldSession('nd1', log));
+    e.settled('nd2');
+    e.settled('nd3');
+    const t0 = Date.now();
+    e.overlaysRead('nd1');
+    while (!log.some((l) => l.script.includes('tcpdump')) && Date.now() - t0 < 2000) await tick();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    for (const l of log) l.finish();
+    await e.observed();
   });
 });
