@@ -15,8 +15,10 @@ export abstract class NetdoctorCommand extends Command {
     return resolveEndpoint(dockerGlobals());
   }
 
-  /** A dockerode client on a swarm manager; one-line errors (exit 3) otherwise. */
-  /** The manager's client, once GET /info says it is one; `whileAsking` runs once that request is on its way. */
+  /**
+   * A dockerode client on a swarm manager, once GET /info says it is one; one-line errors (exit 3)
+   * otherwise. `whileAsking` runs once that request is on its way (work that can overlap the wait).
+   */
   protected async manager(whileAsking?: () => void): Promise<{ docker: Dockerode; endpoint: ResolvedEndpoint }> {
     const endpoint = this.endpoint();
     // Loaded here, not at startup: commands that never reach a daemon skip dockerode.

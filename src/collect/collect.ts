@@ -117,7 +117,9 @@ const describeTarget = (t: SshTarget): NodeSnapshot['target'] => ({
  * same connection) instead of being closed; the receiver must close it.
  * `hooks.connected` hears of the session as soon as it is open (early probes
  * share it while the script runs; it is still closed here if the collection
- * fails), `hooks.overlaysRead` once the script is past the node's overlay sandboxes (their FDB and neighbour tables).
+ * fails; it is told after the collection's own exec is asked for),
+ * `hooks.overlaysRead` once the script is past the node's overlay sandboxes
+ * (their FDB and neighbour tables).
  */
 export async function collectNode(
   target: SshTarget,
@@ -147,7 +149,6 @@ export async function collectNode(
     });
     connectMs = session.connectMs;
     opts.events?.onNodePhase?.(target.node, 'collecting');
-    hooks.connected?.(session);
     const { script, marker } = buildCollectScript(scriptOptionsFor(cluster, opts.script, opts.scope));
     const remaining = Math.max(1, opts.nodeTimeoutMs - (Date.now() - started));
     // The script reads the node's clock first: compare it with our clock at the start of the exec.
@@ -161,7 +162,10 @@ export async function collectNode(
       {},
       overlaysReadAfter(() => hooks.overlaysRead?.()),
     );
-    const res = await session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, takeStdout: (d) => splitter.push(d) });
+    const running = session.exec(sudoWrap('sh -s', target.user), { stdin: script, timeoutMs: remaining, takeStdout: (d) => splitter.push(d) });
+    // The early probes' channels open after the collection's: everything waits for its first part.
+    hooks.connected?.(session);
+    const res = await running;
     execMs = res.durationMs;
     const sudo = sudoFailure(res, target.user, `${target.user}@${target.host}`);
     if (sudo) throw sudo;
@@ -201,7 +205,8 @@ export function overlaysReadAfter(then: () => void): (section: string) => void {
   let state: 'before' | 'in' | 'done' = 'before';
   return (name) => {
     if (state === 'done') return;
-    if (name === 'netns/list' || name === 'netns/access' || /^netns\/\d+-[^/]*\//.test(name)) state = 'in';
+    // `[0-9]*-*` as the script's case pattern has it.
+    if (name === 'netns/list' || name === 'netns/access' || /^netns\/[0-9][^/]*-[^/]*\//.test(name)) state = 'in';
     else if (state === 'in') {
       state = 'done';
       then();

@@ -494,8 +494,6 @@ if [ -n "$DPID" ]; then
 fi
 `;
 
-/** Host-level sections: identity, versions, dockerd, kernel, sysctls, firewall, links, sockets, clock. */
-/** The node and its dockerd: what the sandbox sections need (dockerd's pid, its exec root), first. */
 /** The node's clock (first: compared with ours at the exec's start), and dockerd's pid and exec root (the sandboxes need them). */
 function clockAndDockerdSections(): string {
   return String.raw`${SECRET_FILTERS}
@@ -514,6 +512,7 @@ sec host/os-release cat /etc/os-release
 sec host/id id -u`;
 }
 
+/** Host-level sections: versions, dockerd, kernel, sysctls, firewall, links, sockets. */
 function hostSections(opts: ScriptOptions): string {
   const modules = KERNEL_MODULES.join(' ');
   const sysctls = SYSCTLS.join(' ');

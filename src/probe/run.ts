@@ -157,9 +157,7 @@ export function earlyProbes(
   /** Each connected node's gos: its sender scripts are running, waiting for their tails; the pings go first. */
   const pingGos = new Map<string, () => void>();
   const restGos = new Map<string, () => void>();
-  /** Sandboxes whose pings have not started yet (no `S` line), by node. */
-  const unlaunched = new Map<string, number>();
-  let launched: () => void = () => undefined;
+  const launches = pingLaunches();
   let observed: Promise<Omit<ObservedProbes, 'errors'>> | null = null;
   let over = false;
   const maybeStart = () => {
@@ -168,16 +166,8 @@ export function earlyProbes(
     layout.probers = predicted.filter((n) => sessions.has(n.name));
     // The overlay pings first: the unanswered ones wait out the timeout, so they set the end. The
     // rest once every node's pings are started (its `S` lines), or after LAUNCH_WAIT_MS.
-    const pingsStarted = new Promise<void>((r) => {
-      const timer = setTimeout(r, LAUNCH_WAIT_MS);
-      launched = () => {
-        if ([...unlaunched.values()].some((n) => n > 0)) return;
-        clearTimeout(timer);
-        r();
-      };
-    });
+    const pingsStarted = launches.started();
     for (const go of pingGos.values()) go();
-    launched();
     observed = pingsStarted.then(() => {
       for (const go of restGos.values()) go();
       return observeLayout(layout, cluster.dataPathPort, sessions, o, onOutput, parts);
@@ -201,23 +191,10 @@ export function earlyProbes(
       };
       const pings = pingPart(plan);
       const sandboxes = new Set(pings.dataPath.map((d) => d.sandbox)).size;
-      unlaunched.set(node, sandboxes);
-      let partial = '';
-      const onPings = (d: Buffer) => {
-        const lines = (partial + d.toString('latin1')).split('\n');
-        partial = (lines.pop() ?? '').slice(-256);
-        const n = lines.filter((l) => l.startsWith('S ')).length;
-        if (n === 0) return;
-        unlaunched.set(node, (unlaunched.get(node) ?? 0) - n);
-        launched();
-      };
       const pinging =
         sandboxes === 0
           ? Promise.resolve({ ok: true, text: '' })
-          : started(pings, pingGos, onPings).finally(() => {
-              unlaunched.set(node, 0);
-              launched();
-            });
+          : started(pings, pingGos, launches.expect(node, sandboxes)).finally(() => launches.over(node));
       parts.set(node, [started(underlayPart(plan), restGos), pinging]);
       pending.delete(node);
       maybeStart();
@@ -238,6 +215,49 @@ export function earlyProbes(
 
 /** How long the other early probes wait for every node's overlay pings to have started. */
 const LAUNCH_WAIT_MS = 300;
+
+/**
+ * Which nodes' overlay pings are started: each node's ping script prints `S <sandbox>` once a
+ * sandbox's pings are (script.ts dps). `started()` resolves when no node has a sandbox left, or
+ * after LAUNCH_WAIT_MS.
+ */
+function pingLaunches() {
+  const left = new Map<string, number>();
+  let settle: () => void = () => undefined;
+  const check = () => {
+    if (![...left.values()].some((n) => n > 0)) settle();
+  };
+  return {
+    /** `sandboxes` batches to wait for on `node`; what to give its ping script's stdout to. */
+    expect(node: string, sandboxes: number): (d: Buffer) => void {
+      left.set(node, sandboxes);
+      let partial = '';
+      return (d) => {
+        const lines = (partial + d.toString('latin1')).split('\n');
+        partial = (lines.pop() ?? '').slice(-256);
+        const n = lines.filter((l) => l.startsWith('S ')).length;
+        if (n === 0) return;
+        left.set(node, (left.get(node) ?? 0) - n);
+        check();
+      };
+    },
+    /** The node's ping script ended (or failed): nothing left to wait for there. */
+    over(node: string): void {
+      left.set(node, 0);
+      check();
+    },
+    started(): Promise<void> {
+      return new Promise<void>((r) => {
+        const timer = setTimeout(r, LAUNCH_WAIT_MS);
+        settle = () => {
+          clearTimeout(timer);
+          r();
+        };
+        check();
+      });
+    },
+  };
+}
 
 const emptyPlan = (p: SenderPlan): SenderPlan => ({
   tcp: [],

@@ -212,6 +212,13 @@ describe('the early sender script under a real sh', () => {
   });
 });
 
+/** The nodes a capture was started on, sorted. */
+const captureNodes = (log: readonly { node: string; script: string }[]): string[] =>
+  log
+    .filter((l) => l.script.includes('tcpdump'))
+    .map((l) => l.node)
+    .sort();
+
 describe('earlyProbes: the order things start in', () => {
   const s = labSnapshot('healthy');
   interface Run {
@@ -268,12 +275,7 @@ describe('earlyProbes: the order things start in', () => {
     const done = await observed;
     expect(e.running()).toBe(false);
     // Then: captures on the connected nodes, every tail, the datagrams.
-    expect(
-      log
-        .filter((l) => l.script.includes('tcpdump'))
-        .map((l) => l.node)
-        .sort(),
-    ).toEqual(['nd1', 'nd2']);
+    expect(captureNodes(log)).toEqual(['nd1', 'nd2']);
     expect(of('nd2', /\ntcp 10\.213\.0\.11 2377 &\n/)).toHaveLength(1);
     expect(of('nd2', /\nmtu 10\.213\.0\.13 \d+ &\n/)).toHaveLength(1);
     expect(of('nd1', /\ndps lb_\w+ 10\.0\.1\.\d+:0 /)).toHaveLength(1);
@@ -352,12 +354,7 @@ describe('earlyProbes: the overlay pings go first', () => {
         .map((l) => l.node)
         .sort(),
     ).toEqual(['nd1', 'nd2']);
-    expect(
-      log
-        .filter((l) => l.script.includes('tcpdump'))
-        .map((l) => l.node)
-        .sort(),
-    ).toEqual(['nd1', 'nd2']);
+    expect(captureNodes(log)).toEqual(['nd1', 'nd2']);
     p1.finish();
     p2.finish();
     const done = await e.observed()!;
