@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { buildClusterFacts, fetchClusterRaw } from '../dist/collect/cluster.js';
 import { buildCollectScript, dnsPlan, dnsSections, LOG_DEFAULTS, networkViewSection } from '../dist/collect/script.js';
-import { labState, median, runs } from './lib.mjs';
+import { labSshOptions, labState, median, runs } from './lib.mjs';
 
 const lab = labState();
 const R = runs();
@@ -30,18 +30,7 @@ function cpuOf(stdout, marker) {
 }
 
 function runOn(node, script, marker) {
-  const ssh = [
-    '-i',
-    lab.sshKey,
-    '-o',
-    `UserKnownHostsFile=${lab.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-F',
-    'none',
-    `root@${node.ip}`,
-    'sh -s',
-  ];
+  const ssh = [...labSshOptions(lab), `root@${node.ip}`, 'sh -s'];
   const r = spawnSync('ssh', ssh, { input: script, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`${node.name}: ssh exited ${r.status}: ${r.stderr.split('\n')[0]}`);
   return cpuOf(r.stdout, marker);

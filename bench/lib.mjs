@@ -24,6 +24,18 @@ export function labState(dir = process.env.ND_LAB_DIR ?? '/tmp/ndlab') {
   }
 }
 
+/** OpenSSH options that log into a lab node with the lab's key and strict host key checking, no ssh_config. */
+export const labSshOptions = (lab) => [
+  '-F',
+  'none',
+  '-i',
+  lab.sshKey,
+  '-o',
+  `UserKnownHostsFile=${lab.knownHosts}`,
+  '-o',
+  'StrictHostKeyChecking=yes',
+];
+
 export const runs = () => {
   const n = Number(process.env.BENCH_RUNS ?? 5);
   if (!Number.isInteger(n) || n < 1) {

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, labState, machineLine, median, runs } from './lib.mjs';
+import { fmt, labSshOptions, labState, machineLine, median, runs } from './lib.mjs';
 
 const lab = labState();
 const node = lab.nodes.find((n) => n.role !== 'manager') ?? lab.nodes[0];
@@ -55,18 +55,7 @@ async function measure(dist) {
 function openssh() {
   const dir = mkdtempSync(join(tmpdir(), 'nd-bench-ssh-'));
   const sock = join(dir, 'cm');
-  const base = [
-    '-F',
-    'none',
-    '-i',
-    lab.sshKey,
-    '-o',
-    `UserKnownHostsFile=${lab.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-  ];
+  const base = [...labSshOptions(lab), '-o', 'BatchMode=yes'];
   try {
     execFileSync('ssh', [...base, '-o', 'ControlMaster=yes', '-o', `ControlPath=${sock}`, '-fN', `root@${node.ip}`]);
     const xs = [];
